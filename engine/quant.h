@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "macros.h"
+
 /* ggml's type ids, as stored in GGUF tensor infos. */
 enum ggml_type {
         GGML_TYPE_F32 = 0,
