@@ -82,7 +82,7 @@ static inline void *new0_array(size_t n, size_t sz) {
 static inline void *malloc_array(size_t n, size_t sz) {
         if (sz != 0 && n > SIZE_MAX / sz)
                 return NULL;
-        return malloc(n * sz ? n * sz : 1);
+        return malloc(n * sz != 0 ? n * sz : 1);
 }
 #define newa(t, n) ((t *) malloc_array((n), sizeof(t)))
 
