@@ -111,6 +111,8 @@ const float *context_logits(const Context *c, size_t i);
 void context_seq_truncate(Context *c, int32_t seq, int32_t p0);
 /* Number of positions a sequence's KV cache holds. */
 int32_t context_seq_len(const Context *c, int32_t seq);
+/* The tokens a sequence's cache holds (context_seq_len of them). */
+const int32_t *context_seq_tokens(const Context *c, int32_t seq);
 
 enum finish_reason {
         FINISH_NONE = 0,   /* still running */

@@ -1,1 +1,473 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The CPU backend: the reference every other backend is tested against, and
+ * a fast path of its own. Weights stay in the GGUF mapping (no copy); the KV
+ * cache is float32; one forward step runs the whole batch through every
+ * layer, parallelising matrix products over rows and attention over
+ * (token, head) pairs on a thread pool.
+ */
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu-ops.h"
+#include "model.h"
+#include "threadpool.h"
+
+struct cpu_model {
+        ThreadPool *pool;
+        /* Contexts of one model share the pool: steps are serialised (one
+         * scheduler per model drives them anyway). */
+        pthread_mutex_t lock;
+};
+
+struct cpu_kv_layer {
+        uint32_t ring;  /* positions kept per sequence: n_ctx, or window + n_batch on sliding layers */
+        float *k;       /* [n_seq][ring][n_head_kv * head_dim] */
+        float *v;       /* [n_seq][ring][n_head_kv * head_dim_v] */
+};
+
+#define N_QBUF 3
+
+struct cpu_context {
+        struct cpu_kv_layer *kv; /* [n_layer] */
+        /* Scratch for one step of up to n_batch tokens. */
+        float *x;     /* [n_batch][n_embd] residual stream */
+        float *h;     /* [n_batch][max(n_embd, q_dim)] normed input of a block */
+        float *q;     /* [n_batch][n_head * head_dim] */
+        float *k;     /* [n_batch][n_head_kv * head_dim] */
+        float *v;     /* [n_batch][n_head_kv * head_dim_v] */
+        float *att;   /* [n_batch][n_head * head_dim_v] */
+        float *tmp;   /* [n_batch][n_embd] */
+        float *gate;  /* [n_batch][n_ff] */
+        float *up;    /* [n_batch][n_ff] */
+        float *rope_cos, *rope_sin;         /* [n_batch][n_rot / 2] global layers */
+        float *rope_cos_swa, *rope_sin_swa; /* [n_batch][n_rot / 2] sliding layers */
+        void *qbuf[N_QBUF];                 /* quantized activations, one per vec_dot type in flight */
+        size_t qbuf_size;
+        int32_t *out_idx;                   /* [n_batch] batch indices of tokens that want logits */
+};
+
+/* ---- matrix products ---- */
+
+struct mm_item {
+        const struct tensor *w;
+        const void *x;      /* activations in w's vec_dot type */
+        size_t x_row_bytes;
+        float *y;
+        size_t ldy;
+};
+
+struct mm_job {
+        struct mm_item items[3];
+        size_t n_items;
+        size_t nt;
+        size_t chunk;             /* rows per task */
+        size_t tasks_before[4];   /* prefix sums of tasks per item */
+};
+
+static void mm_task(void *ctx, size_t task) {
+        struct mm_job *j = ctx;
+        size_t i = 0;
+
+        while (i + 1 < j->n_items && task >= j->tasks_before[i + 1])
+                i++;
+        const struct mm_item *it = &j->items[i];
+        size_t r0 = (task - j->tasks_before[i]) * j->chunk;
+        size_t r1 = MIN(r0 + j->chunk, (size_t) it->w->ne[1]);
+
+        quant_matmul(it->w->type, it->w->ne[0], it->w->data, it->w->row_bytes, r0, r1, it->x, it->x_row_bytes,
+                     j->nt, it->y, it->ldy);
+}
+
+static void mm_run(ThreadPool *pool, struct mm_job *j) {
+        size_t total_rows = 0, n_tasks = 0, per;
+        unsigned nth = threadpool_size(pool);
+
+        for (size_t i = 0; i < j->n_items; i++)
+                total_rows += j->items[i].w->ne[1];
+        /* Enough tasks to balance threads, few enough that each streams a long run of rows. */
+        per = DIV_ROUND_UP(total_rows, (size_t) nth * 4);
+        j->chunk = ALIGN_TO(MAX(per, (size_t) 4), 4);
+        for (size_t i = 0; i < j->n_items; i++) {
+                j->tasks_before[i] = n_tasks;
+                n_tasks += DIV_ROUND_UP((size_t) j->items[i].w->ne[1], j->chunk);
+        }
+        j->tasks_before[j->n_items] = n_tasks;
+        threadpool_run(pool, n_tasks, mm_task, j);
+}
+
+/* Quantizes nt rows of k floats (x, ldx floats apart) for weights of type wt;
+ * returns the buffer and its row stride. Float weights read x directly. */
+static const void *activations_for(struct cpu_context *cc, unsigned slot, enum ggml_type wt, const float *x,
+                                   size_t ldx, size_t k, size_t nt, size_t *ret_row_bytes) {
+        enum ggml_type vt = quant_type_info(wt)->vec_dot_type;
+        size_t row_bytes;
+        uint8_t *buf;
+
+        if (vt == GGML_TYPE_F32) {
+                *ret_row_bytes = ldx * sizeof(float);
+                return x;
+        }
+        /* Shapes were validated at load: k is a multiple of the weight's block size. */
+        (void) quant_row_size(vt, k, &row_bytes);
+        buf = cc->qbuf[slot];
+        for (size_t t = 0; t < nt; t++)
+                quantize_activations(vt, x + t * ldx, buf + t * row_bytes, k);
+        *ret_row_bytes = row_bytes;
+        return buf;
+}
+
+/* y[t] = W x[t] for one weight; x holds nt rows of w->ne[0] floats, ldx apart. */
+static void matmul1(ThreadPool *pool, struct cpu_context *cc, const struct tensor *w, const float *x, size_t ldx,
+                    size_t nt, float *y, size_t ldy) {
+        struct mm_job j = { .n_items = 1, .nt = nt };
+
+        j.items[0] = (struct mm_item) { .w = w, .y = y, .ldy = ldy };
+        j.items[0].x = activations_for(cc, 0, w->type, x, ldx, w->ne[0], nt, &j.items[0].x_row_bytes);
+        mm_run(pool, &j);
+}
+
+/* Several weights applied to the same input in one parallel loop (q/k/v, gate/up);
+ * weights that share an activation type share its quantized copy. */
+static void matmul_group(ThreadPool *pool, struct cpu_context *cc, const struct tensor *const *ws, float *const *ys,
+                         const size_t *ldys, size_t n, const float *x, size_t ldx, size_t nt) {
+        struct mm_job j = { .n_items = n, .nt = nt };
+
+        for (size_t i = 0; i < n; i++) {
+                enum ggml_type vt = quant_type_info(ws[i]->type)->vec_dot_type;
+                size_t p = 0;
+
+                j.items[i] = (struct mm_item) { .w = ws[i], .y = ys[i], .ldy = ldys[i] };
+                while (p < i && quant_type_info(ws[p]->type)->vec_dot_type != vt)
+                        p++;
+                if (p < i) {
+                        j.items[i].x = j.items[p].x;
+                        j.items[i].x_row_bytes = j.items[p].x_row_bytes;
+                } else
+                        j.items[i].x = activations_for(cc, (unsigned) i, ws[i]->type, x, ldx, ws[i]->ne[0], nt,
+                                                       &j.items[i].x_row_bytes);
+        }
+        mm_run(pool, &j);
+}
+
+/* ---- attention ---- */
+
+struct attn_job {
+        const struct hparams *hp;
+        const struct cpu_kv_layer *kv;
+        bool swa;
+        const struct batch *b;
+        const float *q;
+        float *out;
+};
+
+static void attn_task(void *ctx, size_t task) {
+        const struct attn_job *j = ctx;
+        const struct hparams *hp = j->hp;
+        size_t t = task / hp->n_head, h = task % hp->n_head;
+        uint32_t kvh = (uint32_t) h / (hp->n_head / hp->n_head_kv);
+        size_t k_dim = (size_t) hp->n_head_kv * hp->head_dim, v_dim = (size_t) hp->n_head_kv * hp->head_dim_v;
+        const float *q = j->q + t * hp->n_head * hp->head_dim + h * hp->head_dim;
+        float *o = j->out + t * hp->n_head * hp->head_dim_v + h * hp->head_dim_v;
+        int32_t pos = j->b->pos[t], seq = j->b->seq_id[t], start = 0;
+        uint32_t ring = j->kv->ring;
+        const float *kbase = j->kv->k + (size_t) seq * ring * k_dim + kvh * hp->head_dim;
+        const float *vbase = j->kv->v + (size_t) seq * ring * v_dim + kvh * hp->head_dim_v;
+        float m = -INFINITY, l = 0;
+
+        if (j->swa && hp->sliding_window > 0 && pos >= (int32_t) hp->sliding_window)
+                start = pos - (int32_t) hp->sliding_window + 1;
+
+        memset(o, 0, hp->head_dim_v * sizeof(float));
+        /* Online softmax (one pass, no score buffer): rescale the running sum
+         * whenever a larger score shows up. */
+        for (int32_t p = start; p <= pos; p++) {
+                size_t slot = (size_t) p % ring;
+                float s = cpu_dot_f32(q, kbase + slot * k_dim, hp->head_dim) * hp->attn_scale;
+                float w;
+
+                if (s > m) {
+                        float c = expf(m - s);
+                        if (l > 0)
+                                cpu_scale_f32(o, c, hp->head_dim_v);
+                        l *= c;
+                        m = s;
+                }
+                w = expf(s - m);
+                l += w;
+                cpu_axpy_f32(o, w, vbase + slot * v_dim, hp->head_dim_v);
+        }
+        cpu_scale_f32(o, 1.0f / l, hp->head_dim_v);
+}
+
+/* ---- model and context ---- */
+
+static int cpu_model_init(Model *m, void **ret, char *err, size_t errsz) {
+        struct cpu_model *cm;
+        int r;
+
+        cm = new0(struct cpu_model, 1);
+        if (!cm)
+                return -ENOMEM;
+        r = threadpool_new(m->n_threads, &cm->pool);
+        if (r < 0) {
+                free(cm);
+                snprintf(err, errsz, "cannot start CPU threads: %s", strerror(-r));
+                return r;
+        }
+        pthread_mutex_init(&cm->lock, NULL);
+        snprintf(m->backend_desc, sizeof m->backend_desc, "cpu (%s, %u threads)",
+                 quant_cpu_level_name(quant_cpu_level()), threadpool_size(cm->pool));
+        *ret = cm;
+        return 0;
+}
+
+static void cpu_model_free(void *state) {
+        struct cpu_model *cm = state;
+
+        if (!cm)
+                return;
+        threadpool_free(cm->pool);
+        pthread_mutex_destroy(&cm->lock);
+        free(cm);
+}
+
+static void cpu_context_free(void *state) {
+        struct cpu_context *cc = state;
+
+        if (!cc)
+                return;
+        if (cc->kv)
+                for (size_t i = 0; cc->kv[i].k || cc->kv[i].v; i++) {
+                        free(cc->kv[i].k);
+                        free(cc->kv[i].v);
+                }
+        free(cc->kv);
+        free(cc->x);
+        free(cc->h);
+        free(cc->q);
+        free(cc->k);
+        free(cc->v);
+        free(cc->att);
+        free(cc->tmp);
+        free(cc->gate);
+        free(cc->up);
+        free(cc->rope_cos);
+        free(cc->rope_sin);
+        free(cc->rope_cos_swa);
+        free(cc->rope_sin_swa);
+        for (size_t i = 0; i < N_QBUF; i++)
+                free(cc->qbuf[i]);
+        free(cc->out_idx);
+        free(cc);
+}
+
+static float *alloc_f32(size_t a, size_t b) {
+        size_t n;
+
+        if (MUL_OVERFLOW(a, b, &n))
+                return NULL;
+        return aligned_alloc_array(n, sizeof(float));
+}
+
+static int cpu_context_init(Context *c, void **ret) {
+        const struct hparams *hp = &c->model->hp;
+        size_t nb = c->n_batch, q_dim = (size_t) hp->n_head * hp->head_dim;
+        size_t o_dim = (size_t) hp->n_head * hp->head_dim_v;
+        size_t k_dim = (size_t) hp->n_head_kv * hp->head_dim, v_dim = (size_t) hp->n_head_kv * hp->head_dim_v;
+        size_t kmax = MAX(MAX((size_t) hp->n_embd, (size_t) hp->n_ff), o_dim);
+        struct cpu_context *cc;
+
+        cc = new0(struct cpu_context, 1);
+        if (!cc)
+                return -ENOMEM;
+        /* One extra zeroed entry terminates the array for cpu_context_free. */
+        cc->kv = new0(struct cpu_kv_layer, hp->n_layer + 1);
+        if (!cc->kv)
+                goto oom;
+        for (uint32_t il = 0; il < hp->n_layer; il++) {
+                struct cpu_kv_layer *l = &cc->kv[il];
+                size_t n;
+
+                l->ring = c->n_ctx;
+                if (c->model->layers[il].swa && hp->sliding_window + c->n_batch < c->n_ctx)
+                        l->ring = hp->sliding_window + c->n_batch;
+                if (MUL_OVERFLOW((size_t) c->n_seq, (size_t) l->ring, &n))
+                        goto oom;
+                l->k = alloc_f32(n, k_dim);
+                l->v = alloc_f32(n, v_dim);
+                if (!l->k || !l->v)
+                        goto oom;
+        }
+        cc->x = alloc_f32(nb, hp->n_embd);
+        cc->h = alloc_f32(nb, MAX((size_t) hp->n_embd, o_dim));
+        cc->q = alloc_f32(nb, q_dim);
+        cc->k = alloc_f32(nb, k_dim);
+        cc->v = alloc_f32(nb, v_dim);
+        cc->att = alloc_f32(nb, o_dim);
+        cc->tmp = alloc_f32(nb, hp->n_embd);
+        cc->gate = alloc_f32(nb, hp->n_ff);
+        cc->up = alloc_f32(nb, hp->n_ff);
+        cc->rope_cos = alloc_f32(nb, hp->n_rot / 2);
+        cc->rope_sin = alloc_f32(nb, hp->n_rot / 2);
+        cc->rope_cos_swa = alloc_f32(nb, hp->n_rot / 2);
+        cc->rope_sin_swa = alloc_f32(nb, hp->n_rot / 2);
+        cc->out_idx = newa(int32_t, nb);
+        /* Largest quantized row: Q8_K (292 bytes per 256 values) is the densest activation type. */
+        cc->qbuf_size = (ALIGN_TO(kmax, QK_K) / QK_K + 1) * sizeof(block_q8_K);
+        for (size_t i = 0; i < N_QBUF; i++) {
+                cc->qbuf[i] = aligned_alloc_array(nb, cc->qbuf_size);
+                if (!cc->qbuf[i])
+                        goto oom;
+        }
+        if (!cc->x || !cc->h || !cc->q || !cc->k || !cc->v || !cc->att || !cc->tmp || !cc->gate || !cc->up ||
+            !cc->rope_cos || !cc->rope_sin || !cc->rope_cos_swa || !cc->rope_sin_swa || !cc->out_idx)
+                goto oom;
+        *ret = cc;
+        return 0;
+oom:
+        cpu_context_free(cc);
+        return -ENOMEM;
+}
+
+static int32_t cpu_seq_truncate(Context *c, int32_t seq, int32_t p0) {
+        struct cpu_context *cc = c->backend_state;
+        const struct hparams *hp = &c->model->hp;
+        int32_t len = c->seq_len[seq];
+
+        /* A sliding layer's ring keeps only the last `ring` positions: going
+         * back to p0 needs [p0 - window, p0) still there. */
+        for (uint32_t il = 0; il < hp->n_layer; il++) {
+                int32_t ring = (int32_t) cc->kv[il].ring;
+                if (ring >= (int32_t) c->n_ctx)
+                        continue;
+                if (len - ring > p0 - (int32_t) hp->sliding_window)
+                        return 0;
+        }
+        return p0;
+}
+
+static void layer_norm_rows(float *out, const float *x, const struct tensor *w, size_t nt, size_t n, float eps) {
+        for (size_t t = 0; t < nt; t++)
+                cpu_rmsnorm(out + t * n, x + t * n, w ? w->data : NULL, n, eps);
+}
+
+static int cpu_decode(Context *c, const struct batch *b, float *out) {
+        Model *m = c->model;
+        struct cpu_model *cm = m->backend_state;
+        struct cpu_context *cc = c->backend_state;
+        const struct hparams *hp = &m->hp;
+        size_t nt = b->n_tokens, E = hp->n_embd, F = hp->n_ff, half = hp->n_rot / 2;
+        size_t q_dim = (size_t) hp->n_head * hp->head_dim, o_dim = (size_t) hp->n_head * hp->head_dim_v;
+        size_t k_dim = (size_t) hp->n_head_kv * hp->head_dim, v_dim = (size_t) hp->n_head_kv * hp->head_dim_v;
+        const float *freq_div = m->rope_freqs.data;
+        ThreadPool *pool = cm->pool;
+        size_t n_out = 0;
+
+        pthread_mutex_lock(&cm->lock);
+
+        /* Embeddings (Gemma scales them by sqrt(hidden)) and RoPE tables per token. */
+        for (size_t t = 0; t < nt; t++) {
+                const uint8_t *row = (const uint8_t *) m->tok_embd.data + (size_t) b->token[t] * m->tok_embd.row_bytes;
+                dequantize_row(m->tok_embd.type, row, cc->x + t * E, E);
+                if (hp->emb_scale != 1.0f)
+                        cpu_scale_f32(cc->x + t * E, hp->emb_scale, E);
+                cpu_rope_table(cc->rope_cos + t * half, cc->rope_sin + t * half, hp->n_rot,
+                               (float) b->pos[t] * hp->rope_scale, hp->rope_base, freq_div);
+                if (hp->sliding_window > 0)
+                        cpu_rope_table(cc->rope_cos_swa + t * half, cc->rope_sin_swa + t * half, hp->n_rot,
+                                       (float) b->pos[t], hp->rope_base_swa, freq_div);
+                if (b->logits[t])
+                        cc->out_idx[n_out++] = (int32_t) t;
+        }
+
+        for (uint32_t il = 0; il < hp->n_layer; il++) {
+                const struct layer *L = &m->layers[il];
+                struct cpu_kv_layer *kv = &cc->kv[il];
+                const float *rc = L->swa ? cc->rope_cos_swa : cc->rope_cos;
+                const float *rs = L->swa ? cc->rope_sin_swa : cc->rope_sin;
+
+                /* Attention block. */
+                layer_norm_rows(cc->h, cc->x, &L->attn_norm, nt, E, hp->norm_eps);
+                {
+                        const struct tensor *ws[3] = { &L->wq, &L->wk, &L->wv };
+                        float *ys[3] = { cc->q, cc->k, cc->v };
+                        size_t ld[3] = { q_dim, k_dim, v_dim };
+                        matmul_group(pool, cc, ws, ys, ld, 3, cc->h, E, nt);
+                }
+                for (size_t t = 0; t < nt; t++) {
+                        float *q = cc->q + t * q_dim, *k = cc->k + t * k_dim, *v = cc->v + t * v_dim;
+                        size_t slot = (size_t) b->seq_id[t] * kv->ring + (size_t) b->pos[t] % kv->ring;
+
+                        if (L->bq.data) {
+                                cpu_add_f32(q, L->bq.data, q_dim);
+                                cpu_add_f32(k, L->bk.data, k_dim);
+                                cpu_add_f32(v, L->bv.data, v_dim);
+                        }
+                        for (uint32_t h = 0; h < hp->n_head; h++) {
+                                float *qh = q + (size_t) h * hp->head_dim;
+                                if (hp->qk_norm)
+                                        cpu_rmsnorm(qh, qh, L->q_norm.data, hp->head_dim, hp->norm_eps);
+                                cpu_rope_apply(qh, hp->n_rot, rc + t * half, rs + t * half, hp->rope_neox);
+                        }
+                        for (uint32_t h = 0; h < hp->n_head_kv; h++) {
+                                float *kh = k + (size_t) h * hp->head_dim;
+                                if (hp->qk_norm)
+                                        cpu_rmsnorm(kh, kh, L->k_norm.data, hp->head_dim, hp->norm_eps);
+                                cpu_rope_apply(kh, hp->n_rot, rc + t * half, rs + t * half, hp->rope_neox);
+                        }
+                        memcpy(kv->k + slot * k_dim, k, k_dim * sizeof(float));
+                        memcpy(kv->v + slot * v_dim, v, v_dim * sizeof(float));
+                }
+                {
+                        struct attn_job aj = {
+                                .hp = hp, .kv = kv, .swa = L->swa, .b = b, .q = cc->q, .out = cc->att,
+                        };
+                        threadpool_run(pool, nt * hp->n_head, attn_task, &aj);
+                }
+                matmul1(pool, cc, &L->wo, cc->att, o_dim, nt, cc->tmp, E);
+                if (hp->post_norms)
+                        layer_norm_rows(cc->tmp, cc->tmp, &L->post_attn_norm, nt, E, hp->norm_eps);
+                cpu_add_f32(cc->x, cc->tmp, nt * E);
+
+                /* Feed-forward block. */
+                layer_norm_rows(cc->h, cc->x, &L->ffn_norm, nt, E, hp->norm_eps);
+                {
+                        const struct tensor *ws[2] = { &L->ffn_gate, &L->ffn_up };
+                        float *ys[2] = { cc->gate, cc->up };
+                        size_t ld[2] = { F, F };
+                        matmul_group(pool, cc, ws, ys, ld, 2, cc->h, E, nt);
+                }
+                if (hp->act == FFN_GELU_TANH)
+                        cpu_geglu_tanh(cc->gate, cc->up, nt * F);
+                else
+                        cpu_swiglu(cc->gate, cc->up, nt * F);
+                matmul1(pool, cc, &L->ffn_down, cc->gate, F, nt, cc->tmp, E);
+                if (hp->post_norms)
+                        layer_norm_rows(cc->tmp, cc->tmp, &L->post_ffn_norm, nt, E, hp->norm_eps);
+                cpu_add_f32(cc->x, cc->tmp, nt * E);
+        }
+
+        /* Output: final norm and vocabulary projection, only for the tokens that want logits. */
+        for (size_t i = 0; i < n_out; i++)
+                cpu_rmsnorm(cc->h + i * E, cc->x + (size_t) cc->out_idx[i] * E, m->output_norm.data, E,
+                            hp->norm_eps);
+        if (n_out > 0)
+                matmul1(pool, cc, &m->output, cc->h, E, n_out, out, hp->n_vocab);
+
+        pthread_mutex_unlock(&cm->lock);
+        return 0;
+}
+
+const struct backend_ops cpu_backend_ops = {
+        .name = "cpu",
+        .model_init = cpu_model_init,
+        .model_free = cpu_model_free,
+        .context_init = cpu_context_init,
+        .context_free = cpu_context_free,
+        .decode = cpu_decode,
+        .seq_truncate = cpu_seq_truncate,
+};
