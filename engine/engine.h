@@ -54,6 +54,11 @@ struct model_info {
 struct model_load_options {
         const char *backend; /* "cpu", "vulkan", NULL/"auto": best available */
         uint32_t n_threads;  /* CPU threads; 0: one per core */
+        /* CPU: keep activations in float and dequantize weight rows on the fly
+         * instead of quantizing activations to 8 bits. Slow; it isolates
+         * activation quantization as the only difference from a float
+         * reference run on the dequantized weights (tests). */
+        bool exact_activations;
 };
 
 /* Loads and fully validates a GGUF model. -EOPNOTSUPP for an unknown

@@ -458,6 +458,7 @@ static int model_finish_load(GgufFile *f, const struct model_load_options *o, Mo
         if (r < 0)
                 return r;
         m->n_threads = o ? o->n_threads : 0;
+        m->exact_activations = o && o->exact_activations;
         m->backend = backend_pick(o ? o->backend : NULL, err, errsz);
         if (!m->backend)
                 return -ENODEV;

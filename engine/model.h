@@ -101,6 +101,7 @@ struct Model {
         void *backend_state;
         char backend_desc[128];
         uint32_t n_threads;
+        bool exact_activations;
 };
 
 /*

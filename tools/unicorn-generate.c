@@ -26,6 +26,7 @@ static void usage(FILE *f) {
               "  -t, --threads N      CPU threads (default: all cores)\n"
               "      --backend NAME   cpu (default: best available)\n"
               "      --tokens         print the prompt's token ids to stderr\n"
+              "      --exact          float activations, weights dequantized per row (slow; debugging)\n"
               "  -v, --verbose        print timings to stderr\n",
               f);
 }
@@ -52,7 +53,7 @@ static char *read_all(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-        enum { ARG_RAW = 256, ARG_TEMP, ARG_TOPK, ARG_TOPP, ARG_MINP, ARG_REP, ARG_SEED, ARG_BACKEND, ARG_TOKENS };
+        enum { ARG_RAW = 256, ARG_TEMP, ARG_TOPK, ARG_TOPP, ARG_MINP, ARG_REP, ARG_SEED, ARG_BACKEND, ARG_TOKENS, ARG_EXACT };
         static const struct option opts[] = {
                 { "model", required_argument, NULL, 'm' },  { "prompt", required_argument, NULL, 'p' },
                 { "system", required_argument, NULL, 's' }, { "raw", no_argument, NULL, ARG_RAW },
@@ -62,7 +63,7 @@ int main(int argc, char **argv) {
                 { "repeat-penalty", required_argument, NULL, ARG_REP },
                 { "seed", required_argument, NULL, ARG_SEED }, { "ctx", required_argument, NULL, 'c' },
                 { "threads", required_argument, NULL, 't' }, { "backend", required_argument, NULL, ARG_BACKEND },
-                { "tokens", no_argument, NULL, ARG_TOKENS }, { "verbose", no_argument, NULL, 'v' },
+                { "tokens", no_argument, NULL, ARG_TOKENS }, { "exact", no_argument, NULL, ARG_EXACT }, { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },         {}
         };
         const char *model_path = NULL, *system = NULL, *backend = NULL;
@@ -94,6 +95,7 @@ int main(int argc, char **argv) {
                 case 't': lo.n_threads = (uint32_t) atoi(optarg); break;
                 case ARG_BACKEND: backend = optarg; break;
                 case ARG_TOKENS: show_tokens = true; break;
+                case ARG_EXACT: lo.exact_activations = true; break;
                 case 'v': verbose = true; break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;

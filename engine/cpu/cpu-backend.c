@@ -48,6 +48,7 @@ struct cpu_context {
         void *qbuf[N_QBUF];                 /* quantized activations, one per vec_dot type in flight */
         size_t qbuf_size;
         int32_t *out_idx;                   /* [n_batch] batch indices of tokens that want logits */
+        bool exact;                         /* model_load_options.exact_activations */
 };
 
 /* ---- matrix products ---- */
@@ -61,6 +62,7 @@ struct mm_item {
 };
 
 struct mm_job {
+        bool exact;               /* float activations, weights dequantized row by row */
         struct mm_item items[3];
         size_t n_items;
         size_t nt;
@@ -78,6 +80,20 @@ static void mm_task(void *ctx, size_t task) {
         size_t r0 = (task - j->tasks_before[i]) * j->chunk;
         size_t r1 = MIN(r0 + j->chunk, (size_t) it->w->ne[1]);
 
+        if (j->exact) {
+                size_t k = it->w->ne[0];
+                _cleanup_free_ float *row = newa(float, k);
+
+                if (!row)
+                        abort(); /* test-only mode: no way to report from a task */
+                for (size_t r = r0; r < r1; r++) {
+                        dequantize_row(it->w->type, (const uint8_t *) it->w->data + r * it->w->row_bytes, row, k);
+                        for (size_t t = 0; t < j->nt; t++)
+                                it->y[t * it->ldy + r] = cpu_dot_f32(
+                                        row, (const float *) ((const uint8_t *) it->x + t * it->x_row_bytes), k);
+                }
+                return;
+        }
         quant_matmul(it->w->type, it->w->ne[0], it->w->data, it->w->row_bytes, r0, r1, it->x, it->x_row_bytes,
                      j->nt, it->y, it->ldy);
 }
@@ -107,7 +123,7 @@ static const void *activations_for(struct cpu_context *cc, unsigned slot, enum g
         size_t row_bytes;
         uint8_t *buf;
 
-        if (vt == GGML_TYPE_F32) {
+        if (vt == GGML_TYPE_F32 || cc->exact) {
                 *ret_row_bytes = ldx * sizeof(float);
                 return x;
         }
@@ -123,7 +139,7 @@ static const void *activations_for(struct cpu_context *cc, unsigned slot, enum g
 /* y[t] = W x[t] for one weight; x holds nt rows of w->ne[0] floats, ldx apart. */
 static void matmul1(ThreadPool *pool, struct cpu_context *cc, const struct tensor *w, const float *x, size_t ldx,
                     size_t nt, float *y, size_t ldy) {
-        struct mm_job j = { .n_items = 1, .nt = nt };
+        struct mm_job j = { .n_items = 1, .nt = nt, .exact = cc->exact };
 
         j.items[0] = (struct mm_item) { .w = w, .y = y, .ldy = ldy };
         j.items[0].x = activations_for(cc, 0, w->type, x, ldx, w->ne[0], nt, &j.items[0].x_row_bytes);
@@ -134,7 +150,7 @@ static void matmul1(ThreadPool *pool, struct cpu_context *cc, const struct tenso
  * weights that share an activation type share its quantized copy. */
 static void matmul_group(ThreadPool *pool, struct cpu_context *cc, const struct tensor *const *ws, float *const *ys,
                          const size_t *ldys, size_t n, const float *x, size_t ldx, size_t nt) {
-        struct mm_job j = { .n_items = n, .nt = nt };
+        struct mm_job j = { .n_items = n, .nt = nt, .exact = cc->exact };
 
         for (size_t i = 0; i < n; i++) {
                 enum ggml_type vt = quant_type_info(ws[i]->type)->vec_dot_type;
@@ -284,6 +300,7 @@ static int cpu_context_init(Context *c, void **ret) {
         cc = new0(struct cpu_context, 1);
         if (!cc)
                 return -ENOMEM;
+        cc->exact = c->model->exact_activations;
         /* One extra zeroed entry terminates the array for cpu_context_free. */
         cc->kv = new0(struct cpu_kv_layer, hp->n_layer + 1);
         if (!cc->kv)
