@@ -28,6 +28,8 @@
 #define GGUF_MAX_ARRAY (16u << 20)       /* elements in one array (vocabularies are ~256 K) */
 #define GGUF_MAX_DIMS 4u
 #define GGUF_MAX_ALIGNMENT 65536u
+#define GGUF_MAX_NAME 65536u             /* bytes in a tensor name */
+#define GGUF_MAX_ELEMENTS (UINT64_C(1) << 50) /* elements in one tensor (exclusive) */
 
 enum gguf_type {
         GGUF_TYPE_UINT8 = 0,
@@ -91,6 +93,13 @@ struct GgufFile {
         size_t n_tensors;
 
         struct gguf_str *str_pool; /* backing store for all string arrays */
+
+        /* Private: open-addressing hash indexes (entry = index + 1, 0 = empty),
+         * used for duplicate detection while parsing and for the find_* lookups. */
+        uint32_t *kv_index;
+        uint32_t *tensor_index;
+        size_t kv_index_mask;
+        size_t tensor_index_mask;
 };
 
 /*
@@ -99,10 +108,13 @@ struct GgufFile {
  * 'blk.3.attn_q.weight' data [1234, 5678) lies outside the file (size 4000)")
  * into ret_error (size bytes, always NUL-terminated).
  *   -ENOENT/-EACCES…  from open()
- *   -EBADMSG          malformed or truncated file
- *   -EPROTONOSUPPORT  not GGUF v2/v3 (wrong magic or version)
- *   -E2BIG            a count or size exceeds a cap
- *   -EOPNOTSUPP       a tensor type Unicorn does not implement
+ *   -EINVAL           not a regular file (gguf_open/gguf_open_fd)
+ *   -EBADMSG          malformed or truncated file (also: empty file)
+ *   -EPROTONOSUPPORT  not GGUF v2/v3 (wrong magic or version, big-endian)
+ *   -E2BIG            a count or size exceeds a cap (GGUF_MAX_*)
+ *   -EOPNOTSUPP       a tensor type Unicorn does not implement, nested arrays
+ *   -ENOMEM           (no message)
+ * ret_error is written on failure only.
  */
 int gguf_open(const char *path, GgufFile **ret, char *ret_error, size_t error_size);
 int gguf_open_fd(int fd, GgufFile **ret, char *ret_error, size_t error_size);
@@ -119,8 +131,9 @@ const struct gguf_tensor *gguf_find_tensor(const GgufFile *f, const char *name);
 
 /*
  * Typed getters. -ENOENT when the key is absent, -EBADMSG when its type does
- * not convert losslessly (any integer type that fits is accepted for the
- * integer getters; FLOAT32/FLOAT64 for the float getter).
+ * not convert (any integer type is accepted for the integer getters;
+ * FLOAT32/FLOAT64 for the float getter), -ERANGE when an integer value does
+ * not fit the requested type (e.g. a negative INT32 asked for as u32).
  */
 int gguf_get_u32(const GgufFile *f, const char *key, uint32_t *ret);
 int gguf_get_u64(const GgufFile *f, const char *key, uint64_t *ret);
@@ -134,7 +147,8 @@ int gguf_get_strdup(const GgufFile *f, const char *key, char **ret);
 /* An array: -EBADMSG if not an array of elem_type. */
 int gguf_get_array(const GgufFile *f, const char *key, enum gguf_type elem_type, const struct gguf_kv **ret);
 
-/* Element i of a numeric array as double / int64 (caller checks i < arr_n). */
+/* Element i of a numeric array as double / int64 (caller checks i < arr_n);
+ * 0 for arrays of strings. A UINT64 above INT64_MAX saturates in the i64 variant. */
 double gguf_array_get_f64(const struct gguf_kv *kv, uint64_t i);
 int64_t gguf_array_get_i64(const struct gguf_kv *kv, uint64_t i);
 
