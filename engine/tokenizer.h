@@ -94,7 +94,10 @@ typedef struct Utf8Stream {
         size_t n_pending;
 } Utf8Stream;
 /* Appends the completed part of in[0..n) to out (capacity out_size); returns
- * bytes written (out_size >= n + 8 is always enough). flush: emit pending too. */
+ * bytes written. out_size >= n + 8 is enough for valid UTF-8; each invalid
+ * byte becomes a 3-byte U+FFFD, so 3 * n + 8 is always enough. Never writes
+ * past out_size (a sequence that does not fit is dropped). flush: emit
+ * pending too. */
 size_t utf8_stream_push(Utf8Stream *s, const char *in, size_t n, bool flush, char *out, size_t out_size);
 /* True if s[0..n) is valid UTF-8. */
 bool utf8_is_valid(const char *s, size_t n);
