@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,9 +14,12 @@
 #define cpu_relax() __asm__ __volatile__("" ::: "memory")
 #endif
 
-/* About 50-100 µs of spinning before sleeping: longer than the gap between
- * two loops of a step, far shorter than the gap between two requests. */
-#define SPIN_ITERATIONS 20000
+/* Waiting goes through three stages: a short busy spin (the next parallel
+ * loop of a step usually starts within microseconds), then sched_yield() so
+ * that on a loaded machine the thread we wait for can run on our core, then
+ * sleeping on the condition variable (an idle daemon burns no CPU). */
+#define SPIN_ITERATIONS 2000
+#define YIELD_ITERATIONS 2000
 
 struct ThreadPool {
         unsigned n_threads;
@@ -56,6 +60,10 @@ static void *worker(void *arg) {
                 while ((gen = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen) {
                         if (++spins < SPIN_ITERATIONS) {
                                 cpu_relax();
+                                continue;
+                        }
+                        if (spins < SPIN_ITERATIONS + YIELD_ITERATIONS) {
+                                sched_yield();
                                 continue;
                         }
                         pthread_mutex_lock(&p->lock);
@@ -151,6 +159,10 @@ void threadpool_run(ThreadPool *p, size_t n_tasks, threadpool_fn fn, void *ctx) 
         }
 
         run_tasks(p);
-        while (atomic_load_explicit(&p->busy, memory_order_acquire) != 0)
-                cpu_relax();
+        for (unsigned spins = 0; atomic_load_explicit(&p->busy, memory_order_acquire) != 0; spins++) {
+                if (spins < SPIN_ITERATIONS)
+                        cpu_relax();
+                else
+                        sched_yield();
+        }
 }
