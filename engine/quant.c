@@ -1029,6 +1029,14 @@ static pthread_once_t kernels_once = PTHREAD_ONCE_INIT;
 static enum quant_cpu_level cpu_detected;
 static int cpu_level_active = -1; /* atomic; -1 until first use */
 
+#ifdef UNICORN_X86_64
+#include <cpuid.h>
+static bool cpu_has_f16c(void) {
+        unsigned a, b, c, d;
+        return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+}
+#endif
+
 static void kernels_init(void) {
         struct quant_kernels *p = &kernel_tables[QUANT_CPU_PORTABLE];
 
@@ -1050,9 +1058,9 @@ static void kernels_init(void) {
 
         cpu_detected = QUANT_CPU_PORTABLE;
 #ifdef UNICORN_X86_64
+        /* clang 14's __builtin_cpu_supports() does not know "f16c": ask CPUID (leaf 1, ECX bit 29). */
         __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-            __builtin_cpu_supports("f16c")) {
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c()) {
                 cpu_detected = QUANT_CPU_AVX2;
                 if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                     __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
