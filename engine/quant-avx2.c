@@ -479,6 +479,19 @@ static _always_inline_ void matmul_tiled(enum tile_kind kind, enum ggml_type typ
         const uint8_t *wb = w, *xb = x;
         size_t r = r0;
 
+        /* Decode (one token) is a pure stream over the weights: one row at a
+         * time reads memory strictly in order, which the hardware prefetcher
+         * follows best; interleaving TILE_R rows halved the bandwidth on AMD
+         * Zen (measured: 11.7 vs 5.6 GB/s for Q8_0 on one core). */
+        if (nt == 1) {
+                for (; r < r1; r++) {
+                        const uint8_t *wr[1] = { wb + r * w_row_bytes }, *xr[1] = { xb };
+
+                        tile(kind, type, 1, 1, k, wr, xr, y + r, ldy);
+                }
+                return;
+        }
+
         for (; r + TILE_R <= r1; r += TILE_R) {
                 const uint8_t *wr[TILE_R];
                 size_t t = 0;
