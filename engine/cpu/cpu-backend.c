@@ -48,6 +48,9 @@ struct cpu_context {
         void *qbuf[N_QBUF];                 /* quantized activations, one per vec_dot type in flight */
         size_t qbuf_size;
         int32_t *out_idx;                   /* [n_batch] batch indices of tokens that want logits */
+        float *attn_partial;                /* split attention partial results (decode) */
+        size_t attn_partial_size;           /* floats */
+        uint32_t attn_max_splits;
         bool exact;                         /* model_load_options.exact_activations */
 };
 
@@ -171,6 +174,16 @@ static void matmul_group(ThreadPool *pool, struct cpu_context *cc, const struct 
 
 /* ---- attention ---- */
 
+#define ATTN_BLOCK 64    /* positions scored at a time */
+#define ATTN_MAX_GROUP 8 /* query heads sharing one K/V read */
+
+/*
+ * One task: query token t, KV head kvh, a group of up to ATTN_MAX_GROUP of
+ * the query heads that share that KV head, and split `split` of the
+ * positions. Each K and V row is read once for the whole group. Scores are
+ * computed a block at a time; a running max per head rescales what was
+ * accumulated (flash-attention style), so memory stays O(block).
+ */
 struct attn_job {
         const struct hparams *hp;
         const struct cpu_kv_layer *kv;
@@ -178,45 +191,165 @@ struct attn_job {
         const struct batch *b;
         const float *q;
         float *out;
+        uint32_t n_groups;   /* head groups per KV head */
+        uint32_t n_splits;   /* position splits (decode of long contexts) */
+        float *partial;      /* n_splits > 1: [task][group][head_dim_v + 2] (o, m, l) */
 };
 
 static void attn_task(void *ctx, size_t task) {
         const struct attn_job *j = ctx;
         const struct hparams *hp = j->hp;
-        size_t t = task / hp->n_head, h = task % hp->n_head;
-        uint32_t kvh = (uint32_t) h / (hp->n_head / hp->n_head_kv);
-        size_t k_dim = (size_t) hp->n_head_kv * hp->head_dim, v_dim = (size_t) hp->n_head_kv * hp->head_dim_v;
-        const float *q = j->q + t * hp->n_head * hp->head_dim + h * hp->head_dim;
-        float *o = j->out + t * hp->n_head * hp->head_dim_v + h * hp->head_dim_v;
-        int32_t pos = j->b->pos[t], seq = j->b->seq_id[t], start = 0;
+        uint32_t split = (uint32_t) (task % j->n_splits);
+        size_t rest = task / j->n_splits;
+        uint32_t grp = (uint32_t) (rest % j->n_groups);
+        size_t tk = rest / j->n_groups;
+        uint32_t kvh = (uint32_t) (tk % hp->n_head_kv);
+        size_t t = tk / hp->n_head_kv;
+        uint32_t heads_per_kv = hp->n_head / hp->n_head_kv;
+        uint32_t h0 = kvh * heads_per_kv + grp * ATTN_MAX_GROUP;
+        uint32_t G = MIN((uint32_t) ATTN_MAX_GROUP, heads_per_kv - grp * ATTN_MAX_GROUP);
+        size_t hd = hp->head_dim, hdv = hp->head_dim_v;
+        size_t k_dim = (size_t) hp->n_head_kv * hd, v_dim = (size_t) hp->n_head_kv * hdv;
+        int32_t pos = j->b->pos[t], seq = j->b->seq_id[t], start = 0, n_pos, s0, s1;
         uint32_t ring = j->kv->ring;
-        const float *kbase = j->kv->k + (size_t) seq * ring * k_dim + kvh * hp->head_dim;
-        const float *vbase = j->kv->v + (size_t) seq * ring * v_dim + kvh * hp->head_dim_v;
-        float m = -INFINITY, l = 0;
+        const float *kbase = j->kv->k + (size_t) seq * ring * k_dim + kvh * hd;
+        const float *vbase = j->kv->v + (size_t) seq * ring * v_dim + kvh * hdv;
+        float scores[ATTN_MAX_GROUP][ATTN_BLOCK], m[ATTN_MAX_GROUP], l[ATTN_MAX_GROUP];
+        float *o[ATTN_MAX_GROUP];
 
         if (j->swa && hp->sliding_window > 0 && pos >= (int32_t) hp->sliding_window)
                 start = pos - (int32_t) hp->sliding_window + 1;
+        n_pos = pos - start + 1;
+        s0 = start + (int32_t) ((int64_t) n_pos * split / j->n_splits);
+        s1 = start + (int32_t) ((int64_t) n_pos * (split + 1) / j->n_splits);
 
-        memset(o, 0, hp->head_dim_v * sizeof(float));
-        /* Online softmax (one pass, no score buffer): rescale the running sum
-         * whenever a larger score shows up. */
-        for (int32_t p = start; p <= pos; p++) {
-                size_t slot = (size_t) p % ring;
-                float s = cpu_dot_f32(q, kbase + slot * k_dim, hp->head_dim) * hp->attn_scale;
-                float w;
-
-                if (s > m) {
-                        float c = expf(m - s);
-                        if (l > 0)
-                                cpu_scale_f32(o, c, hp->head_dim_v);
-                        l *= c;
-                        m = s;
-                }
-                w = expf(s - m);
-                l += w;
-                cpu_axpy_f32(o, w, vbase + slot * v_dim, hp->head_dim_v);
+        for (uint32_t g = 0; g < G; g++) {
+                o[g] = j->n_splits > 1 ? j->partial + ((size_t) task * ATTN_MAX_GROUP + g) * (hdv + 2)
+                                       : j->out + t * hp->n_head * hdv + (size_t) (h0 + g) * hdv;
+                memset(o[g], 0, hdv * sizeof(float));
+                m[g] = -INFINITY;
+                l[g] = 0;
         }
-        cpu_scale_f32(o, 1.0f / l, hp->head_dim_v);
+
+        for (int32_t p0 = s0; p0 < s1; p0 += ATTN_BLOCK) {
+                int32_t n = MIN((int32_t) ATTN_BLOCK, s1 - p0);
+                const float *vrows[ATTN_BLOCK];
+                bool contiguous = true;
+
+                for (int32_t i = 0; i < n; i++) {
+                        size_t slot = (size_t) (p0 + i) % ring;
+                        const float *kp = kbase + slot * k_dim;
+
+                        vrows[i] = vbase + slot * v_dim;
+                        if (i > 0 && vrows[i] != vrows[i - 1] + v_dim)
+                                contiguous = false;
+                        for (uint32_t g = 0; g < G; g++)
+                                scores[g][i] = cpu_dot_f32(j->q + t * hp->n_head * hd + (size_t) (h0 + g) * hd, kp,
+                                                           hd) * hp->attn_scale;
+                }
+                for (uint32_t g = 0; g < G; g++) {
+                        float bm = -INFINITY, sum = 0;
+
+                        for (int32_t i = 0; i < n; i++)
+                                bm = fmaxf(bm, scores[g][i]);
+                        if (bm > m[g]) {
+                                float c = expf(m[g] - bm);
+                                if (l[g] > 0)
+                                        cpu_scale_f32(o[g], c, hdv);
+                                l[g] *= c;
+                                m[g] = bm;
+                        }
+                        for (int32_t i = 0; i < n; i++)
+                                scores[g][i] -= m[g];
+                        cpu_exp_inplace(scores[g], (size_t) n);
+                        for (int32_t i = 0; i < n; i++)
+                                sum += scores[g][i];
+                        l[g] += sum;
+                        if (contiguous)
+                                cpu_attn_accumulate(o[g], scores[g], vrows[0], v_dim, (size_t) n, hdv);
+                        else
+                                for (int32_t i = 0; i < n; i++)
+                                        cpu_axpy_f32(o[g], scores[g][i], vrows[i], hdv);
+                }
+        }
+
+        for (uint32_t g = 0; g < G; g++) {
+                if (j->n_splits > 1) {
+                        o[g][hdv] = m[g];
+                        o[g][hdv + 1] = l[g];
+                } else
+                        cpu_scale_f32(o[g], 1.0f / l[g], hdv);
+        }
+}
+
+/* Merges the position splits of one (token, KV head, group) into the output. */
+static void attn_combine(const struct attn_job *j, size_t nt) {
+        const struct hparams *hp = j->hp;
+        size_t hdv = hp->head_dim_v;
+        uint32_t heads_per_kv = hp->n_head / hp->n_head_kv;
+
+        for (size_t t = 0; t < nt; t++)
+                for (uint32_t kvh = 0; kvh < hp->n_head_kv; kvh++)
+                        for (uint32_t grp = 0; grp < j->n_groups; grp++) {
+                                uint32_t h0 = kvh * heads_per_kv + grp * ATTN_MAX_GROUP;
+                                uint32_t G = MIN((uint32_t) ATTN_MAX_GROUP, heads_per_kv - grp * ATTN_MAX_GROUP);
+                                size_t base = ((t * hp->n_head_kv + kvh) * j->n_groups + grp) * j->n_splits;
+
+                                for (uint32_t g = 0; g < G; g++) {
+                                        float *out = j->out + t * hp->n_head * hdv + (size_t) (h0 + g) * hdv;
+                                        float mx = -INFINITY, l = 0;
+
+                                        for (uint32_t sp = 0; sp < j->n_splits; sp++) {
+                                                const float *pp = j->partial + ((base + sp) * ATTN_MAX_GROUP + g) * (hdv + 2);
+                                                if (pp[hdv + 1] > 0)
+                                                        mx = fmaxf(mx, pp[hdv]);
+                                        }
+                                        memset(out, 0, hdv * sizeof(float));
+                                        for (uint32_t sp = 0; sp < j->n_splits; sp++) {
+                                                const float *pp = j->partial + ((base + sp) * ATTN_MAX_GROUP + g) * (hdv + 2);
+                                                float c;
+
+                                                if (pp[hdv + 1] <= 0)
+                                                        continue;
+                                                c = expf(pp[hdv] - mx);
+                                                cpu_axpy_f32(out, c, pp, hdv);
+                                                l += c * pp[hdv + 1];
+                                        }
+                                        cpu_scale_f32(out, 1.0f / l, hdv);
+                                }
+                        }
+}
+
+static void attention(ThreadPool *pool, struct cpu_context *cc, const struct hparams *hp,
+                      const struct cpu_kv_layer *kv, bool swa, const struct batch *b, const float *q, float *out) {
+        uint32_t heads_per_kv = hp->n_head / hp->n_head_kv;
+        struct attn_job aj = {
+                .hp = hp, .kv = kv, .swa = swa, .b = b, .q = q, .out = out,
+                .n_groups = DIV_ROUND_UP(heads_per_kv, (uint32_t) ATTN_MAX_GROUP),
+                .n_splits = 1,
+        };
+        size_t tasks = b->n_tokens * hp->n_head_kv * aj.n_groups;
+        int32_t longest = 0;
+
+        for (size_t t = 0; t < b->n_tokens; t++)
+                longest = MAX(longest, b->pos[t] + 1);
+        if (swa && hp->sliding_window > 0)
+                longest = MIN(longest, (int32_t) hp->sliding_window);
+        /* Too few tasks to keep the threads busy (decode, one KV head) over a
+         * long context: split the positions too, then merge (flash-decoding). */
+        if (tasks < 2 * threadpool_size(pool) && longest >= 4 * ATTN_BLOCK) {
+                aj.n_splits = MIN(DIV_ROUND_UP(2 * threadpool_size(pool), (unsigned) tasks),
+                                  (unsigned) (longest / (2 * ATTN_BLOCK)));
+                aj.n_splits = MIN(aj.n_splits, cc->attn_max_splits);
+        }
+        if (aj.n_splits > 1 && tasks * aj.n_splits * ATTN_MAX_GROUP * (hp->head_dim_v + 2) <= cc->attn_partial_size) {
+                aj.partial = cc->attn_partial;
+                threadpool_run(pool, tasks * aj.n_splits, attn_task, &aj);
+                attn_combine(&aj, b->n_tokens);
+        } else {
+                aj.n_splits = 1;
+                threadpool_run(pool, tasks, attn_task, &aj);
+        }
 }
 
 /* ---- model and context ---- */
@@ -278,6 +411,7 @@ static void cpu_context_free(void *state) {
         for (size_t i = 0; i < N_QBUF; i++)
                 free(cc->qbuf[i]);
         free(cc->out_idx);
+        free(cc->attn_partial);
         free(cc);
 }
 
@@ -333,6 +467,12 @@ static int cpu_context_init(Context *c, void **ret) {
         cc->rope_cos_swa = alloc_f32(nb, hp->n_rot / 2);
         cc->rope_sin_swa = alloc_f32(nb, hp->n_rot / 2);
         cc->out_idx = newa(int32_t, nb);
+        /* Split attention is for a handful of tokens (decode): room for 16
+         * tokens x every KV head x 16 splits. */
+        cc->attn_max_splits = 16;
+        cc->attn_partial_size = (size_t) 16 * hp->n_head_kv * DIV_ROUND_UP(hp->n_head / hp->n_head_kv, ATTN_MAX_GROUP) *
+                                cc->attn_max_splits * ATTN_MAX_GROUP * (hp->head_dim_v + 2);
+        cc->attn_partial = alloc_f32(cc->attn_partial_size, 1);
         /* Largest quantized row: Q8_K (292 bytes per 256 values) is the densest activation type. */
         cc->qbuf_size = (ALIGN_TO(kmax, QK_K) / QK_K + 1) * sizeof(block_q8_K);
         for (size_t i = 0; i < N_QBUF; i++) {
@@ -341,7 +481,8 @@ static int cpu_context_init(Context *c, void **ret) {
                         goto oom;
         }
         if (!cc->x || !cc->h || !cc->q || !cc->k || !cc->v || !cc->att || !cc->tmp || !cc->gate || !cc->up ||
-            !cc->rope_cos || !cc->rope_sin || !cc->rope_cos_swa || !cc->rope_sin_swa || !cc->out_idx)
+            !cc->rope_cos || !cc->rope_sin || !cc->rope_cos_swa || !cc->rope_sin_swa || !cc->out_idx ||
+            !cc->attn_partial)
                 goto oom;
         *ret = cc;
         return 0;
@@ -439,12 +580,7 @@ static int cpu_decode(Context *c, const struct batch *b, float *out) {
                         memcpy(kv->k + slot * k_dim, k, k_dim * sizeof(float));
                         memcpy(kv->v + slot * v_dim, v, v_dim * sizeof(float));
                 }
-                {
-                        struct attn_job aj = {
-                                .hp = hp, .kv = kv, .swa = L->swa, .b = b, .q = cc->q, .out = cc->att,
-                        };
-                        threadpool_run(pool, nt * hp->n_head, attn_task, &aj);
-                }
+                attention(pool, cc, hp, kv, L->swa, b, cc->q, cc->att);
                 matmul1(pool, cc, &L->wo, cc->att, o_dim, nt, cc->tmp, E);
                 if (hp->post_norms)
                         layer_norm_rows(cc->tmp, cc->tmp, &L->post_attn_norm, nt, E, hp->norm_eps);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cpu-ops.h"
 
@@ -81,10 +82,42 @@ void cpu_rope_apply(float *x, size_t n_rot, const float *cos_t, const float *sin
         }
 }
 
+/*
+ * exp(x) for the activations and the softmax: Cephes' expf (range reduction
+ * by ln 2, degree-5 polynomial, relative error ~1e-7), written so the
+ * compiler vectorizes the loops that call it, which libm's expf/tanhf do
+ * not allow.
+ */
+static inline float exp_fast(float x) {
+        const float log2e = 1.44269504088896341f;
+        float fx, r, r2, y;
+        union {
+                float f;
+                int32_t i;
+        } pow2n;
+        int32_t n;
+
+        x = x < -87.3f ? -87.3f : x > 88.3f ? 88.3f : x;
+        fx = __builtin_floorf(x * log2e + 0.5f);
+        n = (int32_t) fx;
+        r = x - fx * 0.693359375f + fx * 2.12194440e-4f;
+        r2 = r * r;
+        y = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r + 4.1665795894e-2f) * r +
+             1.6666665459e-1f) * r + 5.0000001201e-1f;
+        y = y * r2 + r + 1.0f;
+        pow2n.i = (n + 127) << 23;
+        return y * pow2n.f;
+}
+
+SIMD_CLONES void cpu_exp_inplace(float *x, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                x[i] = exp_fast(x[i]);
+}
+
 SIMD_CLONES void cpu_swiglu(float *restrict gate, const float *restrict up, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 float g = gate[i];
-                gate[i] = g / (1.0f + expf(-g)) * up[i];
+                gate[i] = g / (1.0f + exp_fast(-g)) * up[i];
         }
 }
 
@@ -94,6 +127,42 @@ float cpu_gelu_tanh(float x) {
 }
 
 SIMD_CLONES void cpu_geglu_tanh(float *restrict gate, const float *restrict up, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                gate[i] = cpu_gelu_tanh(gate[i]) * up[i];
+        /* 0.5 x (1 + tanh u) = x / (1 + exp(-2u)): one exp, no tanh. */
+        const float k2 = 2.0f * 0.79788456080286535588f;
+
+        for (size_t i = 0; i < n; i++) {
+                float x = gate[i];
+                float u2 = k2 * (x + 0.044715f * x * x * x);
+                gate[i] = x / (1.0f + exp_fast(-u2)) * up[i];
+        }
+}
+
+SIMD_CLONES void cpu_attn_accumulate(float *restrict o, const float *restrict w, const float *restrict v,
+                                     size_t v_stride, size_t n, size_t d) {
+        /* o[0..d) += Σ_p w[p] · v[p·v_stride + 0..d), 32 outputs at a time kept
+         * in registers across all positions instead of one axpy per position. */
+        size_t d0 = 0;
+
+        for (; d0 + 32 <= d; d0 += 32) {
+                float acc[32];
+
+                for (size_t j = 0; j < 32; j++)
+                        acc[j] = o[d0 + j];
+                for (size_t p = 0; p < n; p++) {
+                        const float *vp = v + p * v_stride + d0;
+                        const float wp = w[p];
+
+                        for (size_t j = 0; j < 32; j++)
+                                acc[j] += wp * vp[j];
+                }
+                for (size_t j = 0; j < 32; j++)
+                        o[d0 + j] = acc[j];
+        }
+        for (; d0 < d; d0++) {
+                float a = o[d0];
+
+                for (size_t p = 0; p < n; p++)
+                        a += w[p] * v[p * v_stride + d0];
+                o[d0] = a;
+        }
 }

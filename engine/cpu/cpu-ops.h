@@ -34,3 +34,10 @@ void cpu_swiglu(float *gate, const float *up, size_t n);
 void cpu_geglu_tanh(float *gate, const float *up, size_t n);
 
 float cpu_gelu_tanh(float x);
+
+/* x[i] = exp(x[i]), relative error ~1e-7. */
+void cpu_exp_inplace(float *x, size_t n);
+
+/* o[0..d) += Σ_{p<n} w[p] · v[p * v_stride + 0..d): the weighted sum of values
+ * in attention, accumulated in registers. */
+void cpu_attn_accumulate(float *o, const float *w, const float *v, size_t v_stride, size_t n, size_t d);
