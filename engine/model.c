@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -315,6 +316,18 @@ static int model_bind_tensors(Model *m, char *err, size_t errsz) {
         return 0;
 }
 
+/* llama.cpp's names for general.file_type (enum llama_ftype), which is what
+ * users know a file by ("Q4_K_M"); the dominant tensor type otherwise. */
+static const char *ftype_name(uint32_t ftype) {
+        static const char *const names[] = {
+                [0] = "F32",     [1] = "F16",     [2] = "Q4_0",    [3] = "Q4_1",    [7] = "Q8_0",
+                [8] = "Q5_0",    [9] = "Q5_1",    [10] = "Q2_K",   [11] = "Q3_K_S", [12] = "Q3_K_M",
+                [13] = "Q3_K_L", [14] = "Q4_K_S", [15] = "Q4_K_M", [16] = "Q5_K_S", [17] = "Q5_K_M",
+                [18] = "Q6_K",   [32] = "BF16",
+        };
+        return ftype < ELEMENTSOF(names) ? names[ftype] : NULL;
+}
+
 static void model_fill_info(Model *m) {
         struct model_info *info = &m->info;
         uint64_t by_type[GGML_TYPE_COUNT] = {};
@@ -334,6 +347,11 @@ static void model_fill_info(Model *m) {
                 if (by_type[t] > by_type[best])
                         best = t;
         info->file_type = quant_type_name(best);
+        {
+                uint32_t ft;
+                if (gguf_get_u32(m->gguf, "general.file_type", &ft) == 0 && ftype_name(ft))
+                        info->file_type = ftype_name(ft);
+        }
         info->n_ctx_train = m->hp.n_ctx_train;
         info->n_vocab = m->hp.n_vocab;
         info->n_layer = m->hp.n_layer;
@@ -442,16 +460,46 @@ fail:
         return r;
 }
 
-static const struct backend_ops *backend_pick(const char *name, char *err, size_t errsz) {
-        if (!name || streq(name, "auto") || streq(name, "cpu"))
+#if UNICORN_HAVE_VULKAN
+#define BACKENDS "cpu, vulkan"
+#else
+#define BACKENDS "cpu"
+#endif
+
+/* The configured backend (UNICORN_BACKEND overrides the caller), or for
+ * "auto" the best one: Vulkan when a hardware device exists, else the CPU,
+ * with the reason in *ret_why. */
+static const struct backend_ops *backend_pick(const char *name, bool *ret_auto, char *why, size_t whysz, char *err,
+                                              size_t errsz) {
+        const char *env = getenv("UNICORN_BACKEND");
+
+        if (env && *env)
+                name = env;
+        *ret_auto = !name || streq(name, "auto");
+        if (*ret_auto) {
+#if UNICORN_HAVE_VULKAN
+                if (vulkan_backend_preferred(why, whysz))
+                        return &vulkan_backend_ops;
+#else
+                snprintf(why, whysz, "built without Vulkan");
+#endif
                 return &cpu_backend_ops;
-        set_error(err, errsz, "backend '%s' is not available (available: cpu)", name);
+        }
+        if (streq(name, "cpu"))
+                return &cpu_backend_ops;
+#if UNICORN_HAVE_VULKAN
+        if (streq(name, "vulkan"))
+                return &vulkan_backend_ops;
+#endif
+        set_error(err, errsz, "backend '%s' is not available (available: " BACKENDS ")", name);
         return NULL;
 }
 
 static int model_finish_load(GgufFile *f, const struct model_load_options *o, Model **ret, char *err,
                              size_t errsz) {
         _cleanup_(model_unrefp) Model *m = NULL;
+        char why[160] = "";
+        bool is_auto;
         int r;
 
         r = model_prepare(f, &m, err, errsz);
@@ -459,13 +507,23 @@ static int model_finish_load(GgufFile *f, const struct model_load_options *o, Mo
                 return r;
         m->n_threads = o ? o->n_threads : 0;
         m->exact_activations = o && o->exact_activations;
-        m->backend = backend_pick(o ? o->backend : NULL, err, errsz);
+        m->backend = backend_pick(o ? o->backend : NULL, &is_auto, why, sizeof why, err, errsz);
         if (!m->backend)
                 return -ENODEV;
         r = m->backend->model_init(m, &m->backend_state, err, errsz);
+        if (r < 0 && is_auto && m->backend != &cpu_backend_ops) {
+                /* Vulkan could not take this model: fall back, and say why. */
+                snprintf(why, sizeof why, "%s", err);
+                m->backend = &cpu_backend_ops;
+                r = m->backend->model_init(m, &m->backend_state, err, errsz);
+        }
         if (r < 0) {
                 m->backend = NULL;
                 return r;
+        }
+        if (is_auto && m->backend == &cpu_backend_ops && why[0]) {
+                size_t l = strlen(m->backend_desc);
+                snprintf(m->backend_desc + l, sizeof m->backend_desc - l, " [Vulkan not used: %s]", why);
         }
         *ret = TAKE_PTR(m);
         return 0;
