@@ -99,7 +99,7 @@ struct Model {
 
         const struct backend_ops *backend;
         void *backend_state;
-        char backend_desc[128];
+        char backend_desc[256];
         uint32_t n_threads;
         bool exact_activations;
 };
@@ -125,6 +125,11 @@ struct backend_ops {
 };
 
 extern const struct backend_ops cpu_backend_ops;
+#if UNICORN_HAVE_VULKAN
+extern const struct backend_ops vulkan_backend_ops;
+/* Whether "auto" should use Vulkan: a usable device that is not a software one; else why not. */
+bool vulkan_backend_preferred(char *reason, size_t reason_size);
+#endif
 
 /* Context internals shared by context.c and the backends. */
 struct Context {

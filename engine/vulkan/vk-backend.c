@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Vulkan backend: the CPU backend's forward pass (engine/cpu/
+ * cpu-backend.c is the reference) as compute kernels. Weights are uploaded
+ * once per model; the KV cache (float32, ring buffers on sliding layers as
+ * on the CPU) and all activations stay on the device. A step is one
+ * command buffer, one submit and one fence wait; only the logits of the
+ * flagged tokens come back.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../cpu/cpu-ops.h"
+#include "macros.h"
+#include "model.h"
+#include "vk.h"
+
+struct vk_tensor {
+        VkDeviceAddress addr; /* 0: absent */
+        int wt;               /* enum vk_wtype */
+        uint32_t row_bytes, k, n;
+};
+
+struct vk_layer {
+        struct vk_tensor wq, wk, wv, wo, gate, up, down;
+        VkDeviceAddress attn_norm, ffn_norm, post_attn_norm, post_ffn_norm;
+        VkDeviceAddress bqkv;  /* [q_dim + k_dim + v_dim] qwen2 biases, or 0 */
+        VkDeviceAddress qk_norm; /* [2][head_dim] gemma3, or 0 */
+};
+
+struct vk_model {
+        struct vk_device *d;
+        struct vk_pipelines pl;
+        struct vk_buf *bufs; /* every weight buffer, for freeing */
+        size_t n_bufs, cap_bufs;
+        struct vk_tensor tok_embd, output;
+        VkDeviceAddress output_norm;
+        struct vk_layer *layers;
+        uint32_t n_layer;
+        pthread_mutex_t lock; /* steps of the model's contexts are serialised */
+};
+
+struct vk_context {
+        uint32_t n_layer;
+        struct vk_buf *kc, *vc; /* [n_layer] caches: [n_seq][ring][kv dim] */
+        uint32_t *ring;         /* [n_layer] */
+        uint32_t ring_global, ring_swa;
+        struct vk_buf x, h, qkv, att, tmp, gate, up;
+        struct vk_buf in;       /* host-visible: tokens, tok info, out idx, rope tables */
+        size_t off_tok, off_info, off_idx, off_rope_g, off_rope_s;
+        struct vk_buf logits;   /* host-visible [n_batch][n_vocab] */
+        struct vk_cmd cmd;
+};
+
+static int upload(struct vk_model *vm, const void *data, size_t size, VkDeviceAddress *ret) {
+        struct vk_buf b;
+        int r;
+
+        if (vm->n_bufs == vm->cap_bufs) {
+                size_t cap = MAX(vm->cap_bufs * 2, (size_t) 64);
+                struct vk_buf *nb = realloc(vm->bufs, cap * sizeof *nb);
+                if (!nb)
+                        return -ENOMEM;
+                vm->bufs = nb;
+                vm->cap_bufs = cap;
+        }
+        r = vk_buf_create(vm->d, size, VK_MEM_DEVICE, &b);
+        if (r < 0)
+                return r;
+        vm->bufs[vm->n_bufs++] = b;
+        r = vk_buf_write(vm->d, &vm->bufs[vm->n_bufs - 1], 0, data, size);
+        if (r < 0)
+                return r;
+        *ret = b.addr;
+        return 0;
+}
+
+static int upload_matrix(struct vk_model *vm, const struct tensor *t, struct vk_tensor *ret, char *err,
+                         size_t errsz) {
+        int wt = vk_wtype(t->type);
+        int r;
+
+        if (wt < 0) {
+                snprintf(err, errsz, "tensor '%s' has type %s, which the Vulkan kernels do not handle", t->name,
+                         quant_type_name(t->type));
+                return -EOPNOTSUPP;
+        }
+        if (t->ne[0] % 4 != 0 || t->ne[0] > UINT32_MAX || t->ne[1] > UINT32_MAX || t->row_bytes > UINT32_MAX) {
+                snprintf(err, errsz, "tensor '%s' has a shape the Vulkan kernels do not handle", t->name);
+                return -EOPNOTSUPP;
+        }
+        r = upload(vm, t->data, t->row_bytes * t->ne[1], &ret->addr);
+        if (r < 0) {
+                snprintf(err, errsz, "cannot upload '%s' to the GPU: %s", t->name, strerror(-r));
+                return r;
+        }
+        ret->wt = wt;
+        ret->row_bytes = (uint32_t) t->row_bytes;
+        ret->k = (uint32_t) t->ne[0];
+        ret->n = (uint32_t) t->ne[1];
+        return 0;
+}
+
+static int upload_vec(struct vk_model *vm, const struct tensor *t, VkDeviceAddress *ret, char *err, size_t errsz) {
+        int r;
+
+        if (!t->data) {
+                *ret = 0;
+                return 0;
+        }
+        r = upload(vm, t->data, t->ne[0] * sizeof(float), ret);
+        if (r < 0)
+                snprintf(err, errsz, "cannot upload '%s' to the GPU: %s", t->name, strerror(-r));
+        return r;
+}
+
+static void vk_model_free(void *state) {
+        struct vk_model *vm = state;
+
+        if (!vm)
+                return;
+        if (vm->d) {
+                vkDeviceWaitIdle(vm->d->dev);
+                for (size_t i = 0; i < vm->n_bufs; i++)
+                        vk_buf_destroy(vm->d, &vm->bufs[i]);
+                vk_pipelines_destroy(vm->d, &vm->pl);
+                vk_device_release(vm->d);
+        }
+        pthread_mutex_destroy(&vm->lock);
+        free(vm->bufs);
+        free(vm->layers);
+        free(vm);
+}
+
+static int check_shapes(const struct hparams *hp, char *err, size_t errsz) {
+        if (hp->head_dim % 4 || hp->head_dim_v % 4 || hp->head_dim > 512 || hp->head_dim_v > 512 || hp->n_rot % 2 ||
+            hp->n_rot > hp->head_dim || hp->n_head % hp->n_head_kv || hp->n_embd % 4 || hp->n_ff % 4) {
+                snprintf(err, errsz, "model shape (head dim %u/%u, rot %u) is outside what the Vulkan kernels "
+                         "handle", hp->head_dim, hp->head_dim_v, hp->n_rot);
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
+static int vk_model_init(Model *m, void **ret, char *err, size_t errsz) {
+        const struct hparams *hp = &m->hp;
+        struct vk_model *vm;
+        int r;
+
+        if (errsz)
+                err[0] = 0;
+        r = check_shapes(hp, err, errsz);
+        if (r < 0)
+                return r;
+        vm = new0(struct vk_model, 1);
+        if (!vm)
+                return -ENOMEM;
+        pthread_mutex_init(&vm->lock, NULL);
+        r = vk_device_acquire(&vm->d, err, errsz);
+        if (r < 0) {
+                vm->d = NULL;
+                goto fail;
+        }
+        r = vk_pipelines_create(vm->d, &vm->pl, err, errsz);
+        if (r < 0)
+                goto fail;
+        vm->n_layer = hp->n_layer;
+        vm->layers = new0(struct vk_layer, hp->n_layer);
+        if (!vm->layers) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        if ((r = upload_matrix(vm, &m->tok_embd, &vm->tok_embd, err, errsz)) < 0)
+                goto fail;
+        if (m->output.data == m->tok_embd.data)
+                vm->output = vm->tok_embd;
+        else if ((r = upload_matrix(vm, &m->output, &vm->output, err, errsz)) < 0)
+                goto fail;
+        if ((r = upload_vec(vm, &m->output_norm, &vm->output_norm, err, errsz)) < 0)
+                goto fail;
+        for (uint32_t il = 0; il < hp->n_layer; il++) {
+                const struct layer *L = &m->layers[il];
+                struct vk_layer *V = &vm->layers[il];
+
+                if ((r = upload_matrix(vm, &L->wq, &V->wq, err, errsz)) < 0 ||
+                    (r = upload_matrix(vm, &L->wk, &V->wk, err, errsz)) < 0 ||
+                    (r = upload_matrix(vm, &L->wv, &V->wv, err, errsz)) < 0 ||
+                    (r = upload_matrix(vm, &L->wo, &V->wo, err, errsz)) < 0 ||
+                    (r = upload_matrix(vm, &L->ffn_gate, &V->gate, err, errsz)) < 0 ||
+                    (r = upload_matrix(vm, &L->ffn_up, &V->up, err, errsz)) < 0 ||
+                    (r = upload_matrix(vm, &L->ffn_down, &V->down, err, errsz)) < 0 ||
+                    (r = upload_vec(vm, &L->attn_norm, &V->attn_norm, err, errsz)) < 0 ||
+                    (r = upload_vec(vm, &L->ffn_norm, &V->ffn_norm, err, errsz)) < 0 ||
+                    (r = upload_vec(vm, &L->post_attn_norm, &V->post_attn_norm, err, errsz)) < 0 ||
+                    (r = upload_vec(vm, &L->post_ffn_norm, &V->post_ffn_norm, err, errsz)) < 0)
+                        goto fail;
+                if (L->bq.data) {
+                        size_t qd = L->bq.ne[0], kd = L->bk.ne[0], vd = L->bv.ne[0];
+                        _cleanup_free_ float *b = newa(float, qd + kd + vd);
+                        if (!b) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        memcpy(b, L->bq.data, qd * sizeof(float));
+                        memcpy(b + qd, L->bk.data, kd * sizeof(float));
+                        memcpy(b + qd + kd, L->bv.data, vd * sizeof(float));
+                        if ((r = upload(vm, b, (qd + kd + vd) * sizeof(float), &V->bqkv)) < 0)
+                                goto fail;
+                }
+                if (hp->qk_norm) {
+                        _cleanup_free_ float *b = newa(float, 2 * (size_t) hp->head_dim);
+                        if (!b) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        memcpy(b, L->q_norm.data, hp->head_dim * sizeof(float));
+                        memcpy(b + hp->head_dim, L->k_norm.data, hp->head_dim * sizeof(float));
+                        if ((r = upload(vm, b, 2 * (size_t) hp->head_dim * sizeof(float), &V->qk_norm)) < 0)
+                                goto fail;
+                }
+        }
+        snprintf(m->backend_desc, sizeof m->backend_desc, "%s", vm->d->desc);
+        *ret = vm;
+        return 0;
+fail:
+        if (r == -ENOMEM && !*err)
+                snprintf(err, errsz, "out of GPU memory while uploading the model");
+        vk_model_free(vm);
+        return r;
+}
+
+static void vk_context_free(void *state) {
+        struct vk_context *vc = state;
+        struct vk_device *d;
+
+        if (!vc)
+                return;
+        d = vc->cmd.d;
+        if (d) {
+                for (uint32_t i = 0; i < vc->n_layer; i++) {
+                        vk_buf_destroy(d, &vc->kc[i]);
+                        vk_buf_destroy(d, &vc->vc[i]);
+                }
+                vk_buf_destroy(d, &vc->x);
+                vk_buf_destroy(d, &vc->h);
+                vk_buf_destroy(d, &vc->qkv);
+                vk_buf_destroy(d, &vc->att);
+                vk_buf_destroy(d, &vc->tmp);
+                vk_buf_destroy(d, &vc->gate);
+                vk_buf_destroy(d, &vc->up);
+                vk_buf_destroy(d, &vc->in);
+                vk_buf_destroy(d, &vc->logits);
+                vk_cmd_free(&vc->cmd);
+        }
+        free(vc->kc);
+        free(vc->vc);
+        free(vc->ring);
+        free(vc);
+}
+
+static int vk_context_init(Context *c, void **ret) {
+        Model *m = c->model;
+        struct vk_model *vm = m->backend_state;
+        const struct hparams *hp = &m->hp;
+        struct vk_device *d = vm->d;
+        size_t nb = c->n_batch, E = hp->n_embd, F = hp->n_ff;
+        size_t q_dim = (size_t) hp->n_head * hp->head_dim, o_dim = (size_t) hp->n_head * hp->head_dim_v;
+        size_t k_dim = (size_t) hp->n_head_kv * hp->head_dim, v_dim = (size_t) hp->n_head_kv * hp->head_dim_v;
+        struct vk_context *vc;
+        size_t off = 0;
+        int r;
+
+        vc = new0(struct vk_context, 1);
+        if (!vc)
+                return -ENOMEM;
+        vc->n_layer = hp->n_layer;
+        vc->kc = new0(struct vk_buf, hp->n_layer);
+        vc->vc = new0(struct vk_buf, hp->n_layer);
+        vc->ring = new0(uint32_t, hp->n_layer);
+        if (!vc->kc || !vc->vc || !vc->ring) {
+                free(vc->kc);
+                free(vc->vc);
+                free(vc->ring);
+                free(vc);
+                return -ENOMEM;
+        }
+        r = vk_cmd_init(d, &vm->pl, &vc->cmd);
+        if (r < 0) {
+                vc->cmd.d = NULL;
+                vk_context_free(vc);
+                return r;
+        }
+        vc->ring_global = vc->ring_swa = c->n_ctx;
+        if (hp->sliding_window > 0 && hp->sliding_window + c->n_batch < c->n_ctx)
+                vc->ring_swa = hp->sliding_window + c->n_batch;
+        for (uint32_t il = 0; il < hp->n_layer; il++) {
+                vc->ring[il] = m->layers[il].swa ? vc->ring_swa : vc->ring_global;
+                size_t rows = (size_t) c->n_seq * vc->ring[il];
+                if ((r = vk_buf_create(d, rows * k_dim * sizeof(float), VK_MEM_DEVICE, &vc->kc[il])) < 0 ||
+                    (r = vk_buf_create(d, rows * v_dim * sizeof(float), VK_MEM_DEVICE, &vc->vc[il])) < 0)
+                        goto fail;
+        }
+        if ((r = vk_buf_create(d, nb * E * 4, VK_MEM_DEVICE, &vc->x)) < 0 ||
+            (r = vk_buf_create(d, nb * MAX(E, o_dim) * 4, VK_MEM_DEVICE, &vc->h)) < 0 ||
+            (r = vk_buf_create(d, nb * (q_dim + k_dim + v_dim) * 4, VK_MEM_DEVICE, &vc->qkv)) < 0 ||
+            (r = vk_buf_create(d, nb * o_dim * 4, VK_MEM_DEVICE, &vc->att)) < 0 ||
+            (r = vk_buf_create(d, nb * E * 4, VK_MEM_DEVICE, &vc->tmp)) < 0 ||
+            (r = vk_buf_create(d, nb * F * 4, VK_MEM_DEVICE, &vc->gate)) < 0 ||
+            (r = vk_buf_create(d, nb * F * 4, VK_MEM_DEVICE, &vc->up)) < 0 ||
+            (r = vk_buf_create(d, nb * hp->n_vocab * 4, VK_MEM_HOST, &vc->logits)) < 0)
+                goto fail;
+        /* Per-step inputs, each at a 16-byte boundary. */
+        vc->off_tok = off;
+        off += ALIGN_TO(nb * 4, 16);
+        vc->off_info = off;
+        off += nb * 16;
+        vc->off_idx = off;
+        off += ALIGN_TO(nb * 4, 16);
+        vc->off_rope_g = off;
+        off += ALIGN_TO(nb * hp->n_rot * 4, 16);
+        vc->off_rope_s = off;
+        off += ALIGN_TO(nb * hp->n_rot * 4, 16);
+        if ((r = vk_buf_create(d, off, VK_MEM_HOST, &vc->in)) < 0)
+                goto fail;
+        *ret = vc;
+        return 0;
+fail:
+        vk_context_free(vc);
+        return r;
+}
+
+static int32_t vk_seq_truncate(Context *c, int32_t seq, int32_t p0) {
+        struct vk_context *vc = c->backend_state;
+        const struct hparams *hp = &c->model->hp;
+        int32_t len = c->seq_len[seq];
+
+        /* As on the CPU: a sliding layer's ring must still hold [p0 - window, p0). */
+        for (uint32_t il = 0; il < hp->n_layer; il++) {
+                int32_t ring = (int32_t) vc->ring[il];
+                if (ring >= (int32_t) c->n_ctx)
+                        continue;
+                if (len - ring > p0 - (int32_t) hp->sliding_window)
+                        return 0;
+        }
+        return p0;
+}
+
+static void mm(struct vk_cmd *cmd, const struct vk_tensor *w, VkDeviceAddress x, uint32_t ldx, uint32_t nt,
+               VkDeviceAddress y, uint32_t ldy, bool acc) {
+        vk_op_matmul(cmd, w->wt, w->addr, w->row_bytes, w->k, w->n, x, ldx, nt, y, ldy, 0, acc);
+}
+
+static int vk_decode(Context *c, const struct batch *b, float *out) {
+        Model *m = c->model;
+        struct vk_model *vm = m->backend_state;
+        struct vk_context *vc = c->backend_state;
+        const struct hparams *hp = &m->hp;
+        struct vk_cmd *cmd = &vc->cmd;
+        uint32_t nt = (uint32_t) b->n_tokens, E = hp->n_embd, F = hp->n_ff, n_out = 0;
+        uint32_t q_dim = hp->n_head * hp->head_dim, k_dim = hp->n_head_kv * hp->head_dim;
+        uint32_t v_dim = hp->n_head_kv * hp->head_dim_v, o_dim = hp->n_head * hp->head_dim_v;
+        uint32_t ld = q_dim + k_dim + v_dim, half = hp->n_rot / 2;
+        uint8_t *in = vc->in.map;
+        int32_t *tok = (int32_t *) (in + vc->off_tok), *info = (int32_t *) (in + vc->off_info);
+        int32_t *idx = (int32_t *) (in + vc->off_idx);
+        float *rope_g = (float *) (in + vc->off_rope_g), *rope_s = (float *) (in + vc->off_rope_s);
+        VkDeviceAddress ina = vc->in.addr;
+        int r;
+
+        /* Inputs, and the RoPE tables computed exactly as the CPU backend does. */
+        for (uint32_t t = 0; t < nt; t++) {
+                int32_t pos = b->pos[t], seq = b->seq_id[t];
+                tok[t] = b->token[t];
+                info[4 * t] = pos;
+                info[4 * t + 1] = seq;
+                info[4 * t + 2] = (int32_t) ((uint32_t) seq * vc->ring_global + (uint32_t) pos % vc->ring_global);
+                info[4 * t + 3] = (int32_t) ((uint32_t) seq * vc->ring_swa + (uint32_t) pos % vc->ring_swa);
+                cpu_rope_table(rope_g + (size_t) t * hp->n_rot, rope_g + (size_t) t * hp->n_rot + half, hp->n_rot,
+                               (float) pos * hp->rope_scale, hp->rope_base, m->rope_freqs.data);
+                if (hp->sliding_window > 0)
+                        cpu_rope_table(rope_s + (size_t) t * hp->n_rot, rope_s + (size_t) t * hp->n_rot + half,
+                                       hp->n_rot, (float) pos, hp->rope_base_swa, m->rope_freqs.data);
+                if (b->logits[t])
+                        idx[n_out++] = (int32_t) t;
+        }
+
+        pthread_mutex_lock(&vm->lock);
+        r = vk_cmd_begin(cmd);
+        if (r < 0)
+                goto out;
+
+        vk_op_get_rows(cmd, vm->tok_embd.wt, vm->tok_embd.addr, vm->tok_embd.row_bytes, E, ina + vc->off_tok, nt,
+                       vc->x.addr, E, hp->emb_scale);
+        vk_cmd_barrier(cmd);
+        vk_op_norm(cmd, &(struct pc_norm) { .x = vc->x.addr, .w = vm->layers[0].attn_norm, .dst = vc->h.addr,
+                                            .n = E, .rows = nt, .flags = NORM_OUT | NORM_W, .eps = hp->norm_eps });
+        vk_cmd_barrier(cmd);
+
+        for (uint32_t il = 0; il < hp->n_layer; il++) {
+                const struct vk_layer *L = &vm->layers[il];
+                bool swa = m->layers[il].swa, last = il + 1 == hp->n_layer;
+                VkDeviceAddress qkv = vc->qkv.addr;
+
+                /* Attention block: q, k, v in one row per token. */
+                mm(cmd, &L->wq, vc->h.addr, E, nt, qkv, ld, false);
+                mm(cmd, &L->wk, vc->h.addr, E, nt, qkv + (VkDeviceAddress) q_dim * 4, ld, false);
+                mm(cmd, &L->wv, vc->h.addr, E, nt, qkv + (VkDeviceAddress) (q_dim + k_dim) * 4, ld, false);
+                vk_cmd_barrier(cmd);
+                vk_op_qkv(cmd, &(struct pc_qkv) {
+                        .qkv = qkv, .bias = L->bqkv, .norm = L->qk_norm,
+                        .rope = ina + (swa ? vc->off_rope_s : vc->off_rope_g),
+                        .kc = vc->kc[il].addr, .vc = vc->vc[il].addr, .tok = ina + vc->off_info,
+                        .nt = nt, .n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim,
+                        .head_dim_v = hp->head_dim_v, .n_rot = hp->n_rot, .ld = ld,
+                        .flags = (L->bqkv ? QKV_BIAS : 0) | (hp->qk_norm ? QKV_NORM : 0) |
+                                 (hp->rope_neox ? QKV_NEOX : 0),
+                        .eps = hp->norm_eps, .tok_slot = swa ? 3 : 2,
+                });
+                vk_cmd_barrier(cmd);
+                vk_op_attn(cmd, &(struct pc_attn) {
+                        .q = qkv, .kc = vc->kc[il].addr, .vc = vc->vc[il].addr, .dst = vc->att.addr,
+                        .tok = ina + vc->off_info, .n_head = hp->n_head, .n_head_kv = hp->n_head_kv,
+                        .head_dim = hp->head_dim, .head_dim_v = hp->head_dim_v, .ldq = ld, .ring = vc->ring[il],
+                        .window = swa ? hp->sliding_window : 0, .nt = nt, .scale = hp->attn_scale,
+                });
+                vk_cmd_barrier(cmd);
+                /* Without post-norms the residual add is fused into the output projection. */
+                if (hp->post_norms)
+                        mm(cmd, &L->wo, vc->att.addr, o_dim, nt, vc->tmp.addr, E, false);
+                else
+                        mm(cmd, &L->wo, vc->att.addr, o_dim, nt, vc->x.addr, E, true);
+                vk_cmd_barrier(cmd);
+                vk_op_norm(cmd, &(struct pc_norm) {
+                        .x = vc->x.addr, .t = vc->tmp.addr, .wt = L->post_attn_norm, .w = L->ffn_norm,
+                        .dst = vc->h.addr, .n = E, .rows = nt, .eps = hp->norm_eps,
+                        .flags = (hp->post_norms ? NORM_T | ADD_T : 0) | NORM_OUT | NORM_W,
+                });
+                vk_cmd_barrier(cmd);
+
+                /* Feed-forward block. */
+                mm(cmd, &L->gate, vc->h.addr, E, nt, vc->gate.addr, F, false);
+                mm(cmd, &L->up, vc->h.addr, E, nt, vc->up.addr, F, false);
+                vk_cmd_barrier(cmd);
+                vk_op_act(cmd, vc->gate.addr, vc->up.addr, nt * F,
+                          hp->act == FFN_GELU_TANH ? ACT_GELU_TANH : ACT_SILU);
+                vk_cmd_barrier(cmd);
+                if (hp->post_norms)
+                        mm(cmd, &L->down, vc->gate.addr, F, nt, vc->tmp.addr, E, false);
+                else
+                        mm(cmd, &L->down, vc->gate.addr, F, nt, vc->x.addr, E, true);
+                vk_cmd_barrier(cmd);
+                /* Glue to the next block: post-norm + residual, then the next layer's input norm. */
+                if (hp->post_norms || !last) {
+                        uint32_t fl = hp->post_norms ? NORM_T | ADD_T : 0;
+                        if (!last)
+                                fl |= NORM_OUT | NORM_W;
+                        vk_op_norm(cmd, &(struct pc_norm) {
+                                .x = vc->x.addr, .t = vc->tmp.addr, .wt = L->post_ffn_norm,
+                                .w = last ? 0 : vm->layers[il + 1].attn_norm, .dst = vc->h.addr, .n = E,
+                                .rows = nt, .flags = fl, .eps = hp->norm_eps,
+                        });
+                        vk_cmd_barrier(cmd);
+                }
+        }
+
+        if (n_out > 0) {
+                vk_op_norm(cmd, &(struct pc_norm) {
+                        .x = vc->x.addr, .w = vm->output_norm, .dst = vc->h.addr, .idx = ina + vc->off_idx, .n = E,
+                        .rows = n_out, .flags = NORM_OUT | NORM_W | NORM_IDX, .eps = hp->norm_eps,
+                });
+                vk_cmd_barrier(cmd);
+                mm(cmd, &vm->output, vc->h.addr, E, n_out, vc->logits.addr, hp->n_vocab, false);
+                vk_cmd_barrier(cmd);
+        }
+        r = vk_cmd_submit_wait(cmd);
+        if (r >= 0 && n_out > 0)
+                memcpy(out, vc->logits.map, (size_t) n_out * hp->n_vocab * sizeof(float));
+out:
+        pthread_mutex_unlock(&vm->lock);
+        return r;
+}
+
+bool vulkan_backend_preferred(char *reason, size_t reasonsz) {
+        struct vk_device *d;
+        bool cpu;
+
+        if (vk_device_acquire(&d, reason, reasonsz) < 0)
+                return false;
+        /* lavapipe and other software devices are slower than the CPU backend. */
+        cpu = d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+        if (cpu)
+                snprintf(reason, reasonsz, "only a CPU Vulkan device (%s)", d->props.deviceName);
+        vk_device_release(d);
+        return !cpu;
+}
+
+const struct backend_ops vulkan_backend_ops = {
+        .name = "vulkan",
+        .model_init = vk_model_init,
+        .model_free = vk_model_free,
+        .context_init = vk_context_init,
+        .context_free = vk_context_free,
+        .decode = vk_decode,
+        .seq_truncate = vk_seq_truncate,
+};

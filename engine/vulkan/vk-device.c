@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Vulkan device: one per process, shared (refcounted) by every model on
+ * the Vulkan backend. Picks a physical device (UNICORN_VK_DEVICE = index or
+ * name substring; default discrete > integrated > virtual > CPU), a compute
+ * queue, and detects the features the kernels can use. Buffer device
+ * addresses (Vulkan 1.2) are required: every kernel takes its buffers as
+ * 64-bit pointers in push constants.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macros.h"
+#include "vk.h"
+
+static pthread_mutex_t device_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vk_device *device_shared;
+
+_printf_(3, 4) static void set_err(char *err, size_t errsz, const char *fmt, ...) {
+        va_list ap;
+
+        if (!err || !errsz)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(err, errsz, fmt, ap);
+        va_end(ap);
+}
+
+static int type_rank(VkPhysicalDeviceType t) {
+        switch (t) {
+        case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return 4;
+        case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return 3;
+        case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return 2;
+        case VK_PHYSICAL_DEVICE_TYPE_CPU: return 1;
+        default: return 0;
+        }
+}
+
+static bool has_ext(const VkExtensionProperties *e, uint32_t n, const char *name) {
+        for (uint32_t i = 0; i < n; i++)
+                if (streq(e[i].extensionName, name))
+                        return true;
+        return false;
+}
+
+static bool env_disabled(const char *feature) {
+        char name[64];
+        const char *v;
+
+        snprintf(name, sizeof name, "UNICORN_VK_DISABLE_%s", feature);
+        v = getenv(name);
+        return v && *v && !streq(v, "0");
+}
+
+/* Whether a physical device can run the kernels at all. */
+static bool phys_usable(VkPhysicalDevice p, uint32_t *ret_family) {
+        VkPhysicalDeviceProperties props;
+        VkPhysicalDeviceVulkan12Features f12 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES };
+        VkPhysicalDeviceFeatures2 f2 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f12 };
+        VkQueueFamilyProperties qf[16];
+        uint32_t nq = ELEMENTSOF(qf);
+
+        vkGetPhysicalDeviceProperties(p, &props);
+        if (props.apiVersion < VK_API_VERSION_1_2)
+                return false;
+        vkGetPhysicalDeviceFeatures2(p, &f2);
+        if (!f12.bufferDeviceAddress || !f2.features.shaderInt64)
+                return false;
+        vkGetPhysicalDeviceQueueFamilyProperties(p, &nq, qf);
+        /* Prefer a compute-only family (async compute on discrete GPUs), else any with compute. */
+        for (int pass = 0; pass < 2; pass++)
+                for (uint32_t i = 0; i < nq; i++) {
+                        VkQueueFlags fl = qf[i].queueFlags;
+                        if (!(fl & VK_QUEUE_COMPUTE_BIT))
+                                continue;
+                        if (pass == 0 && (fl & VK_QUEUE_GRAPHICS_BIT))
+                                continue;
+                        *ret_family = i;
+                        return true;
+                }
+        return false;
+}
+
+static int create_instance(VkInstance *ret, char *err, size_t errsz) {
+        VkApplicationInfo app = {
+                .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+                .pApplicationName = "unicorn",
+                .pEngineName = "unicorn",
+                .apiVersion = VK_API_VERSION_1_2,
+        };
+        VkInstanceCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app };
+        VkResult vr = vkCreateInstance(&ci, NULL, ret);
+
+        if (vr != VK_SUCCESS) {
+                set_err(err, errsz, "cannot create a Vulkan instance (VkResult %d)", vr);
+                return -ENODEV;
+        }
+        return 0;
+}
+
+/* Chooses the physical device; -ENODEV with a reason if none is usable. */
+static int pick_phys(VkInstance inst, VkPhysicalDevice *ret, uint32_t *ret_family, char *err, size_t errsz) {
+        VkPhysicalDevice devs[16];
+        uint32_t n = ELEMENTSOF(devs), fam = 0;
+        const char *want = getenv("UNICORN_VK_DEVICE");
+        int best = -1, best_rank = -1;
+
+        if (vkEnumeratePhysicalDevices(inst, &n, devs) < 0 || n == 0) {
+                set_err(err, errsz, "no Vulkan device");
+                return -ENODEV;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+                VkPhysicalDeviceProperties props;
+                uint32_t f;
+                int rank;
+
+                vkGetPhysicalDeviceProperties(devs[i], &props);
+                if (want && *want) {
+                        char *end;
+                        unsigned long idx = strtoul(want, &end, 10);
+                        bool match = *end == 0 ? idx == i : strcasestr(props.deviceName, want) != NULL;
+                        if (!match)
+                                continue;
+                        if (!phys_usable(devs[i], &f)) {
+                                set_err(err, errsz, "Vulkan device '%s' lacks Vulkan 1.2 buffer device "
+                                        "addresses or 64-bit integers", props.deviceName);
+                                return -ENODEV;
+                        }
+                        *ret = devs[i];
+                        *ret_family = f;
+                        return 0;
+                }
+                if (!phys_usable(devs[i], &f))
+                        continue;
+                rank = type_rank(props.deviceType);
+                if (rank > best_rank) {
+                        best_rank = rank;
+                        best = (int) i;
+                        fam = f;
+                }
+        }
+        if (want && *want) {
+                set_err(err, errsz, "no Vulkan device matches UNICORN_VK_DEVICE='%s'", want);
+                return -ENODEV;
+        }
+        if (best < 0) {
+                set_err(err, errsz, "no Vulkan device has Vulkan 1.2 buffer device addresses and 64-bit "
+                        "integers (%u found)", n);
+                return -ENODEV;
+        }
+        *ret = devs[best];
+        *ret_family = fam;
+        return 0;
+}
+
+static void device_destroy(struct vk_device *d) {
+        if (!d)
+                return;
+        if (d->dev)
+                vkDestroyDevice(d->dev, NULL);
+        if (d->instance)
+                vkDestroyInstance(d->instance, NULL);
+        pthread_mutex_destroy(&d->queue_lock);
+        free(d);
+}
+
+static int device_create(struct vk_device **ret, char *err, size_t errsz) {
+        VkPhysicalDeviceVulkan11Features f11 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES };
+        VkPhysicalDeviceVulkan12Features f12 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+                                                 .pNext = &f11 };
+        VkPhysicalDeviceFeatures2 f2 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f12 };
+        VkPhysicalDeviceSubgroupProperties sg = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES };
+        VkPhysicalDeviceProperties2 p2 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sg };
+        VkExtensionProperties *exts = NULL;
+        uint32_t n_ext = 0;
+        struct vk_device *d;
+        float prio = 1.0f;
+        int r;
+
+        d = new0(struct vk_device, 1);
+        if (!d)
+                return -ENOMEM;
+        d->n_ref = 1;
+        pthread_mutex_init(&d->queue_lock, NULL);
+        r = create_instance(&d->instance, err, errsz);
+        if (r < 0)
+                goto fail;
+        r = pick_phys(d->instance, &d->phys, &d->queue_family, err, errsz);
+        if (r < 0)
+                goto fail;
+
+        vkGetPhysicalDeviceProperties2(d->phys, &p2);
+        d->props = p2.properties;
+        d->subgroup_size = sg.subgroupSize;
+        vkGetPhysicalDeviceMemoryProperties(d->phys, &d->mem);
+        vkGetPhysicalDeviceFeatures2(d->phys, &f2);
+        vkEnumerateDeviceExtensionProperties(d->phys, NULL, &n_ext, NULL);
+        exts = newa(VkExtensionProperties, MAX(n_ext, 1u));
+        if (!exts) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        vkEnumerateDeviceExtensionProperties(d->phys, NULL, &n_ext, exts);
+        d->fp16 = f12.shaderFloat16 && f11.storageBuffer16BitAccess && !env_disabled("F16");
+        d->int8_storage = f12.storageBuffer8BitAccess && f12.shaderInt8;
+        d->int_dot = has_ext(exts, n_ext, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME) &&
+                     !env_disabled("INTDOT");
+        d->coopmat = has_ext(exts, n_ext, "VK_KHR_cooperative_matrix") && !env_disabled("COOPMAT");
+        d->subgroup_size_control = has_ext(exts, n_ext, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+        free(exts);
+
+        /* Heaps, reported as they are: on UMA the device-local heap is the
+         * carve-out and the host-visible one is the shared system memory. */
+        d->uma = d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU ||
+                 d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+        for (uint32_t i = 0; i < d->mem.memoryHeapCount; i++)
+                if (d->mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
+                        d->heap_device += d->mem.memoryHeaps[i].size;
+        for (uint32_t i = 0; i < d->mem.memoryTypeCount; i++) {
+                VkMemoryPropertyFlags f = d->mem.memoryTypes[i].propertyFlags;
+                if ((f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) && (f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+                        d->heap_host_visible_device = MAX(d->heap_host_visible_device,
+                                                          d->mem.memoryHeaps[d->mem.memoryTypes[i].heapIndex].size);
+        }
+
+        {
+                /* Only what the kernels use is enabled. */
+                VkPhysicalDeviceVulkan12Features e12 = {
+                        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+                        .bufferDeviceAddress = VK_TRUE,
+                        .shaderFloat16 = f12.shaderFloat16,
+                        .shaderInt8 = f12.shaderInt8,
+                        .storageBuffer8BitAccess = f12.storageBuffer8BitAccess,
+                };
+                VkPhysicalDeviceVulkan11Features e11 = {
+                        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
+                        .pNext = &e12,
+                        .storageBuffer16BitAccess = f11.storageBuffer16BitAccess,
+                };
+                VkPhysicalDeviceFeatures2 e2 = {
+                        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                        .pNext = &e11,
+                        .features = { .shaderInt64 = VK_TRUE, .shaderInt16 = f2.features.shaderInt16 },
+                };
+                VkDeviceQueueCreateInfo qci = {
+                        .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+                        .queueFamilyIndex = d->queue_family,
+                        .queueCount = 1,
+                        .pQueuePriorities = &prio,
+                };
+                VkDeviceCreateInfo dci = {
+                        .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                        .pNext = &e2,
+                        .queueCreateInfoCount = 1,
+                        .pQueueCreateInfos = &qci,
+                };
+                VkResult vr = vkCreateDevice(d->phys, &dci, NULL, &d->dev);
+                if (vr != VK_SUCCESS) {
+                        set_err(err, errsz, "cannot create Vulkan device '%s' (VkResult %d)", d->props.deviceName,
+                                vr);
+                        r = -ENODEV;
+                        goto fail;
+                }
+        }
+        vkGetDeviceQueue(d->dev, d->queue_family, 0, &d->queue);
+        snprintf(d->desc, sizeof d->desc, "vulkan (%s, %s, %.1f GiB device-local%s, subgroup %u%s%s%s)",
+                 d->props.deviceName, d->uma ? "UMA" : "discrete", (double) d->heap_device / (1 << 30),
+                 d->uma && d->heap_host_visible_device ? " host-visible" : "", d->subgroup_size,
+                 d->fp16 ? ", fp16" : "", d->int_dot ? ", int-dot" : "", d->coopmat ? ", coopmat" : "");
+        *ret = d;
+        return 0;
+fail:
+        device_destroy(d);
+        return r;
+}
+
+int vk_device_acquire(struct vk_device **ret, char *err, size_t errsz) {
+        int r = 0;
+
+        pthread_mutex_lock(&device_lock);
+        if (device_shared)
+                device_shared->n_ref++;
+        else
+                r = device_create(&device_shared, err, errsz);
+        if (r >= 0)
+                *ret = device_shared;
+        pthread_mutex_unlock(&device_lock);
+        return r;
+}
+
+void vk_device_release(struct vk_device *d) {
+        if (!d)
+                return;
+        pthread_mutex_lock(&device_lock);
+        if (--d->n_ref == 0) {
+                vkDeviceWaitIdle(d->dev);
+                device_destroy(d);
+                device_shared = NULL;
+        }
+        pthread_mutex_unlock(&device_lock);
+}
+
+bool vk_device_usable(char *reason, size_t reasonsz) {
+        struct vk_device *d;
+
+        if (vk_device_acquire(&d, reason, reasonsz) < 0)
+                return false;
+        vk_device_release(d);
+        return true;
+}

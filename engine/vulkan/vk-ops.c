@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Recording helpers: one dispatch per kernel, with the grid worked out from
+ * the shapes. Barriers are the caller's (vk_cmd_barrier), so that
+ * independent kernels (the q/k/v projections, gate and up) run together.
+ */
+
+#include "macros.h"
+#include "vk.h"
+
+/* Up to this many tokens the mat-vec kernel (weights read once per 8
+ * tokens) beats the tiled one; above it the tiles reuse weights 64 times. */
+#define MATVEC_MAX_TOKENS 8
+
+/* Grids larger than the guaranteed 65535 in x spill into y. */
+static void grid_1d(uint32_t groups, uint32_t *gx, uint32_t *gy) {
+        *gx = MIN(groups, 32768u);
+        *gy = DIV_ROUND_UP(groups, *gx);
+}
+
+void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k, uint32_t n,
+                  VkDeviceAddress x, uint32_t ldx, uint32_t nt, VkDeviceAddress y, uint32_t ldy,
+                  VkDeviceAddress bias, bool acc) {
+        struct pc_mm pc = {
+                .w = w, .x = x, .y = y, .bias = bias,
+                .k = k, .n = n, .nt = nt, .row_bytes = row_bytes,
+                .ldx = ldx, .ldy = ldy,
+                .flags = (acc ? MM_ACC : 0) | (bias ? MM_BIAS : 0),
+                .scale = 1.0f,
+        };
+        uint32_t gx, gy;
+
+        if (nt <= MATVEC_MAX_TOKENS) {
+                grid_1d(DIV_ROUND_UP(n, c->pl->matvec_rows), &gx, &gy);
+                vk_cmd_dispatch(c, VK_P_MATVEC + wt, &pc, sizeof pc, gx, gy, 1);
+        } else
+                vk_cmd_dispatch(c, VK_P_MATMUL + wt, &pc, sizeof pc, DIV_ROUND_UP(n, 64), DIV_ROUND_UP(nt, 64), 1);
+}
+
+void vk_op_get_rows(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k,
+                    VkDeviceAddress ids, uint32_t nt, VkDeviceAddress y, uint32_t ldy, float scale) {
+        struct pc_mm pc = {
+                .w = w, .x = ids, .y = y, .k = k, .nt = nt, .row_bytes = row_bytes, .ldy = ldy, .scale = scale,
+        };
+
+        vk_cmd_dispatch(c, VK_P_GET_ROWS + wt, &pc, sizeof pc, nt, 1, 1);
+}
+
+void vk_op_norm(struct vk_cmd *c, const struct pc_norm *pc) {
+        vk_cmd_dispatch(c, VK_P_NORM, pc, sizeof *pc, pc->rows, 1, 1);
+}
+
+void vk_op_qkv(struct vk_cmd *c, const struct pc_qkv *pc) {
+        vk_cmd_dispatch(c, VK_P_QKV, pc, sizeof *pc, pc->n_head + 2 * pc->n_head_kv, pc->nt, 1);
+}
+
+void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc) {
+        vk_cmd_dispatch(c, VK_P_ATTN, pc, sizeof *pc, pc->n_head, pc->nt, 1);
+}
+
+void vk_op_act(struct vk_cmd *c, VkDeviceAddress gate, VkDeviceAddress up, uint32_t n, uint32_t op) {
+        struct pc_act pc = { .gate = gate, .up = up, .n = n, .op = op };
+        uint32_t gx, gy;
+
+        grid_1d(DIV_ROUND_UP(n, 256), &gx, &gy);
+        vk_cmd_dispatch(c, VK_P_ACT, &pc, sizeof pc, gx, gy, 1);
+}

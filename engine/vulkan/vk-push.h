@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Push-constant blocks of the kernels, mirrored from
+ * shaders/include/push.glsl (the truth for their meaning; change both
+ * together). Buffers are passed as buffer device addresses.
+ */
+
+#include <stdint.h>
+
+#define MM_ACC 1u
+#define MM_BIAS 2u
+struct pc_mm {
+        uint64_t w, x, y, bias;
+        uint32_t k, n, nt, row_bytes;
+        uint32_t ldx, ldy, flags;
+        float scale;
+};
+
+#define NORM_T 1u
+#define ADD_T 2u
+#define NORM_OUT 4u
+#define NORM_W 8u
+#define NORM_IDX 16u
+struct pc_norm {
+        uint64_t x, t, wt, w, dst, idx;
+        uint32_t n, rows, flags;
+        float eps;
+};
+
+#define QKV_BIAS 1u
+#define QKV_NORM 2u
+#define QKV_NEOX 4u
+struct pc_qkv {
+        uint64_t qkv, bias, norm, rope, kc, vc, tok;
+        uint32_t nt, n_head, n_head_kv, head_dim;
+        uint32_t head_dim_v, n_rot, ld, flags;
+        float eps;
+        uint32_t tok_slot;
+};
+
+struct pc_attn {
+        uint64_t q, kc, vc, dst, tok;
+        uint32_t n_head, n_head_kv, head_dim, head_dim_v;
+        uint32_t ldq, ring, window, nt;
+        float scale;
+        uint32_t pad;
+};
+
+#define ACT_SILU 0u
+#define ACT_GELU_TANH 1u
+struct pc_act {
+        uint64_t gate, up;
+        uint32_t n, op;
+};
+
+/* std430 push-constant layout equals the C layout for these (8-byte
+ * members first, then 4-byte ones). */
+_Static_assert(sizeof(struct pc_mm) == 64, "pc_mm");
+_Static_assert(sizeof(struct pc_norm) == 64, "pc_norm");
+_Static_assert(sizeof(struct pc_qkv) == 96, "pc_qkv");
+_Static_assert(sizeof(struct pc_attn) == 80, "pc_attn");
+_Static_assert(sizeof(struct pc_act) == 24, "pc_act");
+#define VK_PUSH_MAX 96

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Push-constant blocks. Mirrored in engine/vulkan/vk-push.h, where
+ * _Static_assert checks each size: change both together. All are at most
+ * 128 bytes (the smallest maxPushConstantsSize Vulkan allows).
+ */
+
+/* matvec / matmul / get_rows:
+ *   y[t * ldy + r] (+)= sum_k W[r][k] * x[t * ldx + k] (+ bias[r]),  r < n, t < nt
+ * get_rows: y[t * ldy + i] = W[ids[t]][i] * scale (x holds the ids). */
+#define MM_ACC 1u   /* add into y (fuses the residual add) */
+#define MM_BIAS 2u  /* add bias[r] */
+struct pc_mm {
+        uint64_t w, x, y, bias;
+        uint k, n, nt, row_bytes;
+        uint ldx, ldy, flags;
+        float scale;
+};
+
+/* Fused block glue, one row per workgroup:
+ *   if NORM_T:   t = rmsnorm(t) * wt        (Gemma's post-norms)
+ *   if ADD_T:    x += t
+ *   if OUT:      dst = rmsnorm(x[idx ? idx[r] : r]) * w   (w optional) */
+#define NORM_T 1u
+#define ADD_T 2u
+#define NORM_OUT 4u
+#define NORM_W 8u
+#define NORM_IDX 16u
+struct pc_norm {
+        uint64_t x, t, wt, w, dst, idx;
+        uint n, rows, flags;
+        float eps;
+};
+
+/* Per (token, head) after the q/k/v projections, in the qkv rows
+ * [q heads | k heads | v heads] of ld floats: bias, QK-norm, RoPE, and the
+ * k/v rows written to their KV-cache slots. */
+#define QKV_BIAS 1u
+#define QKV_NORM 2u
+#define QKV_NEOX 4u
+struct pc_qkv {
+        uint64_t qkv, bias, norm, rope, kc, vc, tok;
+        uint nt, n_head, n_head_kv, head_dim;
+        uint head_dim_v, n_rot, ld, flags;
+        float eps;
+        uint tok_slot; /* which slot column of tok (ivec4: pos, seq, slot global, slot swa) */
+};
+
+/* Attention of token t, head h over the cached positions of its sequence. */
+struct pc_attn {
+        uint64_t q, kc, vc, dst, tok;
+        uint n_head, n_head_kv, head_dim, head_dim_v;
+        uint ldq, ring, window, nt;
+        float scale;
+        uint pad;
+};
+
+/* gate = act(gate) * up over n elements. */
+#define ACT_SILU 0u
+#define ACT_GELU_TANH 1u
+struct pc_act {
+        uint64_t gate, up;
+        uint n, op;
+};
