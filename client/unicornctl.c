@@ -608,6 +608,153 @@ static int cmd_chat(sd_bus *bus, int argc, char **argv) {
         return EXIT_OK;
 }
 
+/* --- devices / power ----------------------------------------------------- */
+
+struct device_row {
+        const char *id, *kind, *name, *driver, *node, *power, *reason, *firmware;
+        uint64_t mem_total, mem_used;
+        bool have_mem, present, verified;
+};
+
+static bool type_is(const char *contents, const char *type) {
+        return contents && strcmp(contents, type) == 0;
+}
+
+/* Reads one a{sv} of Devices; unknown keys are skipped so newer daemons work. */
+static int read_device_details(sd_bus_message *m, struct device_row *d) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *key, *contents;
+                char type;
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_peek_type(m, &type, &contents);
+                if (r < 0)
+                        return r;
+                if (type_is(contents, "s") && strcmp(key, "driver") == 0)
+                        r = sd_bus_message_read(m, "v", "s", &d->driver);
+                else if (type_is(contents, "s") && strcmp(key, "node") == 0)
+                        r = sd_bus_message_read(m, "v", "s", &d->node);
+                else if (type_is(contents, "s") && strcmp(key, "power_mode") == 0)
+                        r = sd_bus_message_read(m, "v", "s", &d->power);
+                else if (type_is(contents, "s") && strcmp(key, "reason") == 0)
+                        r = sd_bus_message_read(m, "v", "s", &d->reason);
+                else if (type_is(contents, "s") && strcmp(key, "firmware") == 0)
+                        r = sd_bus_message_read(m, "v", "s", &d->firmware);
+                else if (type_is(contents, "t") && strcmp(key, "memory_total") == 0) {
+                        r = sd_bus_message_read(m, "v", "t", &d->mem_total);
+                        d->have_mem = true;
+                } else if (type_is(contents, "t") && strcmp(key, "memory_used") == 0)
+                        r = sd_bus_message_read(m, "v", "t", &d->mem_used);
+                else if (type_is(contents, "b") && strcmp(key, "present") == 0) {
+                        int b;
+                        r = sd_bus_message_read(m, "v", "b", &b);
+                        d->present = b;
+                } else if (type_is(contents, "b") && strcmp(key, "verified") == 0) {
+                        int b;
+                        r = sd_bus_message_read(m, "v", "b", &b);
+                        d->verified = b;
+                } else
+                        r = sd_bus_message_skip(m, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static void json_kv_string(const char *key, const char *v) {
+        printf(",\"%s\":", key);
+        if (v)
+                json_string(stdout, v);
+        else
+                printf("null");
+}
+
+static int cmd_devices(sd_bus *bus, int argc, char **argv) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        _cleanup_(freep) char *power = NULL;
+        unsigned n = 0;
+        int r;
+
+        r = sd_bus_get_property(bus, BUS_NAME, PATH, MANAGER, "Devices", &e, &reply, "a(sssa{sv})");
+        if (r < 0) {
+                r = fail(&e, r, "Devices");
+                sd_bus_error_free(&e);
+                return r;
+        }
+        (void) sd_bus_get_property_string(bus, BUS_NAME, PATH, MANAGER, "PowerMode", NULL, &power);
+        r = sd_bus_message_enter_container(reply, 'a', "(sssa{sv})");
+        if (arg_json)
+                printf("{\"power_mode\":%s%s%s,\"devices\":[", power ? "\"" : "", power ? power : "null",
+                       power ? "\"" : "");
+        else
+                printf("%-11s %-4s %-40s %-8s %-21s %-8s %s\n", "ID", "KIND", "NAME", "DRIVER", "MEMORY (USED/TOTAL)",
+                       "POWER", "VERIFIED ON HARDWARE");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "sssa{sv}")) > 0) {
+                struct device_row d = { .present = true };
+                char total[32] = "-", used[32] = "-", mem[48];
+
+                r = sd_bus_message_read(reply, "sss", &d.id, &d.kind, &d.name);
+                if (r >= 0)
+                        r = read_device_details(reply, &d);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        break;
+                if (arg_json) {
+                        printf("%s{\"id\":", n++ ? "," : "");
+                        json_string(stdout, d.id);
+                        json_kv_string("kind", d.kind);
+                        json_kv_string("name", d.name);
+                        json_kv_string("driver", d.driver);
+                        json_kv_string("node", d.node);
+                        printf(",\"present\":%s,\"verified_on_hardware\":%s", d.present ? "true" : "false",
+                               d.verified ? "true" : "false");
+                        if (d.have_mem)
+                                printf(",\"memory_total\":%" PRIu64 ",\"memory_used\":%" PRIu64, d.mem_total,
+                                       d.mem_used);
+                        json_kv_string("power_mode", d.power);
+                        json_kv_string("firmware", d.firmware);
+                        if (!d.present)
+                                json_kv_string("reason", d.reason);
+                        printf("}");
+                        continue;
+                }
+                if (!d.present) {
+                        printf("%-11s %-4s %-40s absent: %s\n", d.id, d.kind, d.name, d.reason ? d.reason : "not found");
+                        continue;
+                }
+                if (d.have_mem) {
+                        format_size(d.mem_total, total, sizeof total);
+                        format_size(d.mem_used, used, sizeof used);
+                }
+                snprintf(mem, sizeof mem, "%s / %s", used, total);
+                printf("%-11s %-4s %-40.40s %-8s %-21s %-8s %s\n", d.id, d.kind, d.name, d.driver ? d.driver : "-", mem,
+                       d.power ? d.power : "-", d.verified ? "yes" : "no");
+        }
+        if (arg_json)
+                printf("]}\n");
+        else
+                printf("\nPower mode: %s\n", power ? power : "unknown");
+        sd_bus_message_unref(reply);
+        return r < 0 ? fail(NULL, r, "Devices") : EXIT_OK;
+}
+
+static int cmd_power(sd_bus *bus, int argc, char **argv) {
+        return simple_call(bus, "SetPowerMode", argv[1]);
+}
+
 /* ---------------------------------------------------------------------------- */
 
 static void help(void) {
@@ -622,11 +769,13 @@ static void help(void) {
                "  ps                       Show loaded models, sessions and memory\n"
                "  run MODEL [PROMPT...]    Answer one prompt (read from stdin if none)\n"
                "  chat MODEL               Chat interactively\n"
-               "  status                   Show the service's state\n\n"
+               "  status                   Show the service's state\n"
+               "  devices                  Show CPU, GPUs and NPUs, memory and power mode\n"
+               "  power MODE               Set the power mode: default, low, medium, high, turbo\n\n"
                "Options:\n"
                "  -h --help                Show this help\n"
                "     --version             Show the version\n"
-               "  -j --json                JSON output for list, ps, status, import\n"
+               "  -j --json                JSON output for list, ps, status, import, devices\n"
                "     --bus=system|session|ADDRESS\n"
                "                           Bus to use (default: system, or $DBUS_SYSTEM_BUS_ADDRESS)\n"
                "  -t --temperature=T       Sampling temperature (0: greedy)\n"
@@ -662,6 +811,7 @@ int main(int argc, char **argv) {
                 { "list", 0, 0, cmd_list },     { "import", 1, 2, cmd_import }, { "rm", 1, 1000, cmd_rm },
                 { "load", 1, 1, cmd_load },     { "unload", 1, 1, cmd_unload }, { "ps", 0, 0, cmd_ps },
                 { "run", 1, 100000, cmd_run },  { "chat", 1, 1, cmd_chat },     { "status", 0, 0, cmd_status },
+                { "devices", 0, 0, cmd_devices }, { "power", 1, 1, cmd_power },
         };
         sd_bus *bus = NULL;
         char *end;

@@ -24,6 +24,9 @@ void config_init(struct config *c) {
                 .default_context_length = 4096,
                 .max_import_bytes = UINT64_C(64) << 30,
                 .max_loaded_models = 4,
+                .memory_reserve = UINT64_C(2) << 30,
+                .kv_cache_reserve = UINT64_C(256) << 20,
+                .evict_idle_models = false,
         };
 }
 
@@ -138,6 +141,12 @@ static int config_set(struct config *c, const char *k, const char *v) {
                 c->max_prompt_bytes = x;
                 return 0;
         }
+        if (streq(k, "MemoryReserve"))
+                return parse_u64(v, UINT64_C(1) << 50, &c->memory_reserve);
+        if (streq(k, "KVCacheReserve"))
+                return parse_u64(v, UINT64_C(1) << 40, &c->kv_cache_reserve);
+        if (streq(k, "EvictIdleModels"))
+                return parse_bool(v, &c->evict_idle_models);
         if (streq(k, "MaxImportBytes")) {
                 r = parse_u64(v, UINT64_MAX, &x);
                 if (r < 0)

@@ -26,6 +26,9 @@ struct config {
         uint32_t default_context_length; /* DefaultContextLength= */
         uint64_t max_import_bytes;     /* MaxImportBytes= */
         uint32_t max_loaded_models;    /* MaxLoadedModels= */
+        uint64_t memory_reserve;       /* MemoryReserve=: bytes of the budget kept for everything else */
+        uint64_t kv_cache_reserve;     /* KVCacheReserve=: added to a model's file size on admission */
+        bool evict_idle_models;        /* EvictIdleModels=: unload idle models, LRU first, to admit one */
 };
 
 void config_init(struct config *c);

@@ -10,13 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bus-util.h"
+#include "hw-device.h"
 #include "log.h"
 #include "unicornd.h"
 
 #define SHUTDOWN_TIMEOUT_USEC (10 * UINT64_C(1000000))
+
+/* Devices, memory budget and power modes (hw-*.c). There is one Manager
+ * per process; the Hardware object hangs off this file rather than off
+ * struct Manager so that unicornd.h, shared by every daemon object, stays
+ * untouched by the hardware layer. NULL when discovery failed outright. */
+static Hardware *manager_hw;
 
 void manager_notify(Manager *m) {
         uint64_t one = 1;
@@ -46,6 +54,8 @@ static LoadedModel *loaded_model_free(LoadedModel *lm) {
                 }
         if (lm->loading)
                 pthread_join(lm->thread, NULL);
+        if (manager_hw)
+                hw_budget_uncharge(manager_hw, lm->name);
         while (lm->waiters) {
                 LoadWaiter *w = lm->waiters;
                 lm->waiters = w->next;
@@ -105,6 +115,10 @@ static void load_process(LoadedModel *lm) {
                                 *p = lm->next;
                                 break;
                         }
+        if (r < 0 && manager_hw)
+                hw_budget_uncharge(manager_hw, lm->name);
+        if (r >= 0 && manager_hw)
+                hw_budget_touch(manager_hw, lm->name, now_usec());
         while ((w = lm->waiters)) {
                 lm->waiters = w->next;
                 w->callback(m, lm, w->message, w->arg, r, lm->load_error);
@@ -119,7 +133,53 @@ static void load_process(LoadedModel *lm) {
                 free(lm);
         }
         manager_emit_changed(m, "LoadedModels");
+        manager_emit_changed(m, "MemoryBudget");
         manager_check_exit(m);
+}
+
+static bool model_is_idle(const char *name, void *userdata) {
+        LoadedModel *lm = manager_find_loaded(userdata, name);
+        return lm && lm->model && !lm->loading && lm->n_sessions == 0;
+}
+
+/*
+ * Admission against the memory budget: a model is charged its file size
+ * (the weights, mmapped or uploaded) plus KVCacheReserve= for its KV
+ * caches. When it does not fit and EvictIdleModels= allows it, resident
+ * models without sessions go, least recently used first.
+ */
+static int admit_model(Manager *m, const char *name, sd_bus_error *error) {
+        _cleanup_close_ int fd = -EBADF;
+        char why[ERROR_MAX];
+        struct stat st;
+        uint64_t need;
+        int r;
+
+        if (!manager_hw)
+                return 0;
+        fd = store_open_model(m->store_fd, name);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return 0; /* the loader reports a missing file properly */
+        if (ADD_OVERFLOW((uint64_t) st.st_size, m->config.kv_cache_reserve, &need))
+                need = UINT64_MAX;
+        while ((r = hw_budget_admit(manager_hw, name, need, why, sizeof why)) < 0) {
+                const char *victim = m->config.evict_idle_models
+                                             ? hw_budget_lru_victim(manager_hw, model_is_idle, m) : NULL;
+                LoadedModel *lm = victim ? manager_find_loaded(m, victim) : NULL;
+
+                if (!lm) {
+                        log_notice("Refusing to load %s: %s.", name, why);
+                        return sd_bus_error_setf(error, UNICORN_ERROR_NO_MEMORY, "Cannot load: %s.", why);
+                }
+                log_info("Evicting idle model %s to make room for %s.", lm->name, name);
+                loaded_model_free(lm);
+                manager_emit_changed(m, "LoadedModels");
+                manager_emit_changed(m, "MemoryBudget");
+        }
+        r = hw_budget_charge(manager_hw, name, need);
+        if (r >= 0)
+                hw_budget_touch(manager_hw, name, now_usec());
+        return r;
 }
 
 static unsigned loaded_count(Manager *m) {
@@ -150,17 +210,27 @@ int manager_load_model(Manager *m, const char *name, sd_bus_message *msg, load_c
                         return sd_bus_error_setf(error, UNICORN_ERROR_LIMIT_EXCEEDED,
                                                  "Too many models loaded (at most %u); unload one first.",
                                                  m->config.max_loaded_models);
+                r = admit_model(m, name, error);
+                if (r < 0)
+                        return r;
                 lm = calloc(1, sizeof *lm);
-                if (!lm)
+                if (!lm) {
+                        if (manager_hw)
+                                hw_budget_uncharge(manager_hw, name);
                         return -ENOMEM;
+                }
                 lm->manager = m;
                 lm->name = strdup(name);
                 if (!lm->name) {
                         free(lm);
+                        if (manager_hw)
+                                hw_budget_uncharge(manager_hw, name);
                         return -ENOMEM;
                 }
                 r = -pthread_create(&lm->thread, NULL, load_thread, lm);
                 if (r < 0) {
+                        if (manager_hw)
+                                hw_budget_uncharge(manager_hw, name);
                         free(lm->name);
                         free(lm);
                         return r;
@@ -418,6 +488,7 @@ static int method_unload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         loaded_model_free(lm);
         log_info("Unloaded model %s.", name);
         manager_emit_changed(m, "LoadedModels");
+        manager_emit_changed(m, "MemoryBudget");
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -434,6 +505,8 @@ static void open_session_loaded(Manager *m, LoadedModel *lm, sd_bus_message *msg
                 (void) sd_bus_reply_method_errorf(msg, UNICORN_ERROR_LIMIT_EXCEEDED, "Too many sessions.");
                 return;
         }
+        if (manager_hw)
+                hw_budget_touch(manager_hw, lm->name, now_usec());
         r = session_new(m, lm, msg, n_ctx, &s, &e);
         if (r < 0) {
                 if (sd_bus_error_is_set(&e))
@@ -510,11 +583,27 @@ static int method_set_power_mode(sd_bus_message *msg, void *userdata, sd_bus_err
         const char *mode;
         int r;
 
+        const char *name = NULL;
+        char why[ERROR_MAX];
+
         AUTHORIZE(m, msg, error);
         r = sd_bus_message_read(msg, "s", &mode);
         if (r < 0)
                 return r;
-        return sd_bus_error_set(error, UNICORN_ERROR_NOT_SUPPORTED, "No device with power modes is available.");
+        if (!manager_hw)
+                return sd_bus_error_set(error, UNICORN_ERROR_NOT_SUPPORTED, "No device with power modes is available.");
+        /* Hardware contexts are created only when a model runs on the NPU;
+         * the driver itself refuses turbo while any exist (EINVAL), which
+         * hardware_set_power_mode() turns into Busy with that reason. */
+        r = hardware_set_power_mode(manager_hw, mode, &name, why, sizeof why);
+        if (r < 0)
+                return sd_bus_error_set(error, name, why);
+        log_info("Power mode set to %s.", mode);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static void on_hw_changed(Hardware *hw, const char *property, void *userdata) {
+        manager_emit_changed(userdata, property);
 }
 
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -534,6 +623,18 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                 return sd_bus_message_append(reply, "u", m->config.max_context_length);
         if (streq(property, "MaxPromptBytes"))
                 return sd_bus_message_append(reply, "t", m->config.max_prompt_bytes);
+        if (streq(property, "Devices")) {
+                if (manager_hw)
+                        return hardware_append_devices(manager_hw, reply);
+                return sd_bus_message_append(reply, "a(sssa{sv})", 0);
+        }
+        if (streq(property, "MemoryBudget")) {
+                if (manager_hw)
+                        return hardware_append_budget(manager_hw, reply);
+                return sd_bus_message_append(reply, "a{st}", 0);
+        }
+        if (streq(property, "PowerMode"))
+                return sd_bus_message_append(reply, "s", manager_hw ? hardware_power_mode(manager_hw) : "unsupported");
         if (streq(property, "LoadedModels")) {
                 r = sd_bus_message_open_container(reply, 'a', "s");
                 for (LoadedModel *lm = m->models; r >= 0 && lm; lm = lm->next)
@@ -553,6 +654,9 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("AutoLoad", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MaxContextLength", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MaxPromptBytes", "t", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Devices", "a(sssa{sv})", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MemoryBudget", "a{st}", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("PowerMode", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("ListModels", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(stb)", models), method_list_models,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ImportModel", SD_BUS_ARGS("h", fd, "s", name, "a{sv}", options),
@@ -680,6 +784,8 @@ Manager *manager_free(Manager *m) {
                 job_free(m->jobs);
         while (m->models)
                 loaded_model_free(m->models);
+        /* Puts back the power modes SetPowerMode changed. */
+        manager_hw = hardware_free(manager_hw);
         polkit_queries_free(m);
         sd_event_source_unref(m->exit_timer);
         sd_event_source_unref(m->notify_source);
@@ -701,6 +807,10 @@ int manager_start(Manager *m, const char *bus_address, bool user_bus) {
         if (r < 0)
                 return r;
         (void) store_cleanup(m->store_fd);
+
+        r = hardware_new(m->event, m->config.memory_reserve, on_hw_changed, m, &manager_hw);
+        if (r < 0)
+                log_warning_errno(r, "Hardware discovery failed; no devices, budget or power modes: %m");
 
         r = scheduler_new(m, &m->scheduler);
         if (r < 0)
