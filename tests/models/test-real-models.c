@@ -9,8 +9,10 @@
  *    tokens; where the default (8-bit activation) path leaves them, the
  *    step must be a near-tie (the two candidates within 1% of the logit
  *    scale). SmolLM2's first reply token is such a tie: "The" leads "L" by
- *    0.08 logits in float32, and 8-bit activations (as in llama.cpp) flip
- *    it, after which the model writes "L'Étoile, la Cité…". So the reply
+ *    0.08 logits in float32, and 8-bit activations flip it, after which the
+ *    model writes "L'Étoile, la Cité…" (llama.cpp, whose CPU path also
+ *    quantizes activations to 8 bits, answers "L'Étoile, la Marseillaise…"
+ *    from the same prompt with llama-simple). So the reply
  *    naming Paris is checked on the exact-activation path (float
  *    activations on the dequantized weights, the reference's own
  *    arithmetic), which must follow transformers token for token.
