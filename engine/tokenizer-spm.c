@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tokenizer-internal.h"
+#include "unicode.h"
 
 struct spm_symbol {
         int32_t prev, next;
@@ -112,11 +113,16 @@ int spm_encode(const Tokenizer *t, const char *text, size_t len, bool prefix_spa
                         s[n++] = text[i];
         }
 
-        /* One symbol per UTF-8 character; a stray byte is a character too. */
+        /* One symbol per UTF-8 character; a stray byte is a character too.
+         * Continuation bytes are checked: a lead byte followed by anything else
+         * is one invalid byte, so it cannot swallow the next character (such
+         * as the U+2581 of a space, which would then decode as "▁"). */
         for (size_t i = 0; i < n;) {
-                uint8_t c = (uint8_t) s[i];
-                size_t l = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
-                l = MIN(l, n - i);
+                uint32_t cp;
+                size_t l = unicode_decode((const uint8_t *) s + i, n - i, &cp);
+
+                if (l == 0)
+                        l = 1;
                 sym[n_sym] = (struct spm_symbol) {
                         .prev = (int32_t) n_sym - 1,
                         .next = i + l < n ? (int32_t) n_sym + 1 : -1,

@@ -119,6 +119,9 @@ static void test_spm(void) {
 
         decode_check(t, "abc ab a\xc3\xa9 x\n\n\n", false);
         decode_check(t, "a<turn>b", true);
+        /* A lone lead byte must not swallow the next character (the U+2581 of a space). */
+        decode_check(t, "ab\xc4 a", false);
+        decode_check(t, "\xe2\x96 a\xf0", false);
         char *s = NULL;
         int32_t ids[] = { bos, a, turn, sp, bb };
         CHECK_RET(tokenizer_decode(t, ids, ELEMENTSOF(ids), false, &s), 0);
