@@ -21,6 +21,7 @@ for t in TYPES:
         VARIANTS.append((f"{s}_{t.lower()}", f"{s}.comp", [f"TYPE_{t}"], None))
 for s in ("norm", "qkv", "attn", "act"):
     VARIANTS.append((s, f"{s}.comp", [], None))
+VARIANTS.append(("attn_merge", "attn.comp", ["MERGE"], None))
 
 PROBES = {
     "coopmat": "#version 450\n#extension GL_KHR_cooperative_matrix : require\n"

@@ -17,6 +17,11 @@
 #include "model.h"
 #include "vk.h"
 
+/* Decode steps of up to this many tokens split attention over positions. */
+#define ATTN_SPLIT_MAX_TOKENS 8
+/* ... over at least this many positions (UNICORN_VK_ATTN_SPLIT_MIN overrides, for tests and tuning). */
+static uint32_t ATTN_SPLIT_MIN_LEN = 256;
+
 struct vk_tensor {
         VkDeviceAddress addr; /* 0: absent */
         int wt;               /* enum vk_wtype */
@@ -48,6 +53,7 @@ struct vk_context {
         uint32_t *ring;         /* [n_layer] */
         uint32_t ring_global, ring_swa;
         struct vk_buf x, h, qkv, att, tmp, gate, up;
+        struct vk_buf attp;     /* split-K attention partials of decode steps */
         struct vk_buf in;       /* host-visible: tokens, tok info, out idx, rope tables */
         size_t off_tok, off_info, off_idx, off_rope_g, off_rope_s;
         struct vk_buf logits;   /* host-visible [n_batch][n_vocab] */
@@ -87,17 +93,26 @@ static int upload_matrix(struct vk_model *vm, const struct tensor *t, struct vk_
                          quant_type_name(t->type));
                 return -EOPNOTSUPP;
         }
-        if (t->ne[0] % 4 != 0 || t->ne[0] > UINT32_MAX || t->ne[1] > UINT32_MAX || t->row_bytes > UINT32_MAX) {
+        if (t->ne[0] % 4 != 0 || t->ne[0] > UINT32_MAX || t->ne[1] > UINT32_MAX || t->row_bytes > UINT32_MAX / 2) {
                 snprintf(err, errsz, "tensor '%s' has a shape the Vulkan kernels do not handle", t->name);
                 return -EOPNOTSUPP;
         }
-        r = upload(vm, t->data, t->row_bytes * t->ne[1], &ret->addr);
+        size_t rb = vk_row_bytes(wt, (uint32_t) t->ne[0], t->row_bytes);
+        if (vk_wtype_repacked(wt)) {
+                void *tmp = malloc(rb * t->ne[1]);
+                if (!tmp)
+                        return -ENOMEM;
+                vk_repack(wt, t->data, t->row_bytes, (uint32_t) t->ne[0], (uint32_t) t->ne[1], tmp);
+                r = upload(vm, tmp, rb * t->ne[1], &ret->addr);
+                free(tmp);
+        } else
+                r = upload(vm, t->data, t->row_bytes * t->ne[1], &ret->addr);
         if (r < 0) {
                 snprintf(err, errsz, "cannot upload '%s' to the GPU: %s", t->name, strerror(-r));
                 return r;
         }
         ret->wt = wt;
-        ret->row_bytes = (uint32_t) t->row_bytes;
+        ret->row_bytes = (uint32_t) rb;
         ret->k = (uint32_t) t->ne[0];
         ret->n = (uint32_t) t->ne[1];
         return 0;
@@ -250,6 +265,7 @@ static void vk_context_free(void *state) {
                 vk_buf_destroy(d, &vc->tmp);
                 vk_buf_destroy(d, &vc->gate);
                 vk_buf_destroy(d, &vc->up);
+                vk_buf_destroy(d, &vc->attp);
                 vk_buf_destroy(d, &vc->in);
                 vk_buf_destroy(d, &vc->logits);
                 vk_cmd_free(&vc->cmd);
@@ -292,6 +308,11 @@ static int vk_context_init(Context *c, void **ret) {
                 vk_context_free(vc);
                 return r;
         }
+        {
+                const char *e = getenv("UNICORN_VK_ATTN_SPLIT_MIN");
+                if (e && *e)
+                        ATTN_SPLIT_MIN_LEN = (uint32_t) strtoul(e, NULL, 10);
+        }
         vc->ring_global = vc->ring_swa = c->n_ctx;
         if (hp->sliding_window > 0 && hp->sliding_window + c->n_batch < c->n_ctx)
                 vc->ring_swa = hp->sliding_window + c->n_batch;
@@ -309,6 +330,9 @@ static int vk_context_init(Context *c, void **ret) {
             (r = vk_buf_create(d, nb * E * 4, VK_MEM_DEVICE, &vc->tmp)) < 0 ||
             (r = vk_buf_create(d, nb * F * 4, VK_MEM_DEVICE, &vc->gate)) < 0 ||
             (r = vk_buf_create(d, nb * F * 4, VK_MEM_DEVICE, &vc->up)) < 0 ||
+            (r = vk_buf_create(d, (size_t) MIN(nb, (size_t) ATTN_SPLIT_MAX_TOKENS) * hp->n_head * VK_ATTN_MAX_SPLIT *
+                                          (hp->head_dim_v + 2) * 4,
+                               VK_MEM_DEVICE, &vc->attp)) < 0 ||
             (r = vk_buf_create(d, nb * hp->n_vocab * 4, VK_MEM_HOST, &vc->logits)) < 0)
                 goto fail;
         /* Per-step inputs, each at a 16-byte boundary. */
@@ -345,6 +369,27 @@ static int32_t vk_seq_truncate(Context *c, int32_t seq, int32_t p0) {
                         return 0;
         }
         return p0;
+}
+
+
+/* Positions per split-K chunk (and the split count) for the longest span of the step's tokens. */
+static uint32_t attn_split(const struct batch *b, uint32_t window, uint32_t *chunk) {
+        uint32_t len = 0, c;
+
+        if (b->n_tokens > ATTN_SPLIT_MAX_TOKENS)
+                return 1;
+        for (int32_t t = 0; t < b->n_tokens; t++) {
+                uint32_t l = (uint32_t) b->pos[t] + 1;
+                if (window > 0 && l > window)
+                        l = window;
+                len = MAX(len, l);
+        }
+        /* Below this the merge's extra dispatch and barrier cost more than they save. */
+        if (len < ATTN_SPLIT_MIN_LEN)
+                return 1;
+        c = ALIGN_TO(MAX(DIV_ROUND_UP(len, VK_ATTN_MAX_SPLIT), 16u), 16u);
+        *chunk = c;
+        return DIV_ROUND_UP(len, c);
 }
 
 static void mm(struct vk_cmd *cmd, const struct vk_tensor *w, VkDeviceAddress x, uint32_t ldx, uint32_t nt,
@@ -419,12 +464,14 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                         .eps = hp->norm_eps, .tok_slot = swa ? 3 : 2,
                 });
                 vk_cmd_barrier(cmd);
+                uint32_t chunk = 0, n_split = attn_split(b, swa ? hp->sliding_window : 0, &chunk);
                 vk_op_attn(cmd, &(struct pc_attn) {
                         .q = qkv, .kc = vc->kc[il].addr, .vc = vc->vc[il].addr, .dst = vc->att.addr,
                         .tok = ina + vc->off_info, .n_head = hp->n_head, .n_head_kv = hp->n_head_kv,
                         .head_dim = hp->head_dim, .head_dim_v = hp->head_dim_v, .ldq = ld, .ring = vc->ring[il],
                         .window = swa ? hp->sliding_window : 0, .nt = nt, .scale = hp->attn_scale,
-                });
+                        .chunk = chunk,
+                }, n_split, vc->attp.addr);
                 vk_cmd_barrier(cmd);
                 /* Without post-norms the residual add is fused into the output projection. */
                 if (hp->post_norms)

@@ -31,7 +31,8 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
         uint32_t gx, gy;
 
         if (nt <= MATVEC_MAX_TOKENS) {
-                grid_1d(DIV_ROUND_UP(n, c->pl->matvec_rows), &gx, &gy);
+                grid_1d(DIV_ROUND_UP(n, vk_matvec_wide(wt) ? c->pl->matvec_wide_rows : c->pl->matvec_rows), &gx,
+                        &gy);
                 vk_cmd_dispatch(c, VK_P_MATVEC + wt, &pc, sizeof pc, gx, gy, 1);
         } else
                 vk_cmd_dispatch(c, VK_P_MATMUL + wt, &pc, sizeof pc, DIV_ROUND_UP(n, 64), DIV_ROUND_UP(nt, 64), 1);
@@ -54,8 +55,21 @@ void vk_op_qkv(struct vk_cmd *c, const struct pc_qkv *pc) {
         vk_cmd_dispatch(c, VK_P_QKV, pc, sizeof *pc, pc->n_head + 2 * pc->n_head_kv, pc->nt, 1);
 }
 
-void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc) {
-        vk_cmd_dispatch(c, VK_P_ATTN, pc, sizeof *pc, pc->n_head, pc->nt, 1);
+void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, VkDeviceAddress part) {
+        if (n_split <= 1 || !part) {
+                struct pc_attn a = *pc;
+                a.chunk = 0;
+                vk_cmd_dispatch(c, VK_P_ATTN, &a, sizeof a, pc->n_head, pc->nt, 1);
+                return;
+        }
+        struct pc_attn a = *pc, mg = *pc;
+        a.dst = part;
+        vk_cmd_dispatch(c, VK_P_ATTN, &a, sizeof a, pc->n_head, pc->nt, n_split);
+        vk_cmd_barrier(c);
+        mg.q = part;
+        mg.window = n_split;
+        mg.chunk = 0;
+        vk_cmd_dispatch(c, VK_P_ATTN_MERGE, &mg, sizeof mg, pc->n_head, pc->nt, 1);
 }
 
 void vk_op_act(struct vk_cmd *c, VkDeviceAddress gate, VkDeviceAddress up, uint32_t n, uint32_t op) {

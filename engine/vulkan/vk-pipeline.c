@@ -35,6 +35,44 @@ int vk_wtype(enum ggml_type t) {
         }
 }
 
+bool vk_wtype_repacked(enum vk_wtype wt) {
+        return wt == VK_W_Q4_0 || wt == VK_W_Q8_0;
+}
+
+bool vk_matvec_wide(enum vk_wtype wt) {
+        return wt == VK_W_Q4_0 || wt == VK_W_Q8_0 || wt == VK_W_Q4_K;
+}
+
+size_t vk_row_bytes(enum vk_wtype wt, uint32_t k, size_t ggml_row_bytes) {
+        size_t nsb = DIV_ROUND_UP((size_t) k, 256);
+
+        switch (wt) {
+        case VK_W_Q4_0: return nsb * 144;
+        case VK_W_Q8_0: return nsb * 272;
+        default: return ggml_row_bytes;
+        }
+}
+
+void vk_repack(enum vk_wtype wt, const void *src, size_t src_row_bytes, uint32_t k, uint32_t n, void *dst) {
+        size_t qb = wt == VK_W_Q4_0 ? 16 : 32, sbb = 16 + 8 * qb, rb = vk_row_bytes(wt, k, src_row_bytes);
+        uint32_t nb = k / 32;
+
+        if (!vk_wtype_repacked(wt)) {
+                memcpy(dst, src, src_row_bytes * n);
+                return;
+        }
+        memset(dst, 0, rb * n);
+        for (uint32_t r = 0; r < n; r++) {
+                const uint8_t *s = (const uint8_t *) src + (size_t) r * src_row_bytes;
+                uint8_t *d = (uint8_t *) dst + (size_t) r * rb;
+                for (uint32_t b = 0; b < nb; b++) {
+                        uint8_t *sb = d + (size_t) (b / 8) * sbb;
+                        memcpy(sb + (b % 8) * 2, s + (size_t) b * (2 + qb), 2);
+                        memcpy(sb + 16 + (b % 8) * qb, s + (size_t) b * (2 + qb) + 2, qb);
+                }
+        }
+}
+
 static const char *const wtype_names[VK_W_COUNT] = {
         "f32", "f16", "bf16", "q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q4_k", "q5_k", "q6_k",
 };
@@ -186,12 +224,28 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
         cache = cache_load(d, path);
         /* matvec: 32 threads per row, so a row is one NVIDIA subgroup / half an AMD wave. */
         p.matvec_rows = 4;
+        /* Wide-load mat-vec: 4 groups of 32 lanes, each RPS rows, UNR units in flight (tunable by
+         * UNICORN_VK_MV=RPS,UNR). */
+        uint32_t rps = 4, unr = 2;
+        {
+                const char *e = getenv("UNICORN_VK_MV");
+                unsigned a, b;
+                if (e && sscanf(e, "%u,%u", &a, &b) == 2 && a >= 1 && a <= 8 && b >= 1 && b <= 4) {
+                        rps = a;
+                        unr = b;
+                }
+        }
+        p.matvec_wide_rows = 4 * rps;
         for (int t = 0; t < VK_W_COUNT && r >= 0; t++) {
                 char name[32];
-                uint32_t mv[2] = { 128, p.matvec_rows }, g[1] = { wg };
+                uint32_t mv[2] = { 128, p.matvec_rows }, mvw[4] = { 128, p.matvec_wide_rows, rps, unr },
+                         g[1] = { wg };
 
                 snprintf(name, sizeof name, "matvec_%s", wtype_names[t]);
-                r = make_pipe(d, cache, p.layout, name, mv, 2, &p.p[VK_P_MATVEC + t], err, errsz);
+                if (vk_matvec_wide((enum vk_wtype) t))
+                        r = make_pipe(d, cache, p.layout, name, mvw, 4, &p.p[VK_P_MATVEC + t], err, errsz);
+                else
+                        r = make_pipe(d, cache, p.layout, name, mv, 2, &p.p[VK_P_MATVEC + t], err, errsz);
                 if (r < 0)
                         break;
                 snprintf(name, sizeof name, "matmul_%s", wtype_names[t]);
@@ -205,7 +259,8 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                 uint32_t g256[1] = { 256 }, g128[1] = { 128 };
                 if ((r = make_pipe(d, cache, p.layout, "norm", g256, 1, &p.p[VK_P_NORM], err, errsz)) >= 0 &&
                     (r = make_pipe(d, cache, p.layout, "qkv", g128, 1, &p.p[VK_P_QKV], err, errsz)) >= 0 &&
-                    (r = make_pipe(d, cache, p.layout, "attn", g128, 1, &p.p[VK_P_ATTN], err, errsz)) >= 0)
+                    (r = make_pipe(d, cache, p.layout, "attn", g128, 1, &p.p[VK_P_ATTN], err, errsz)) >= 0 &&
+                    (r = make_pipe(d, cache, p.layout, "attn_merge", g128, 1, &p.p[VK_P_ATTN_MERGE], err, errsz)) >= 0)
                         r = make_pipe(d, cache, p.layout, "act", g256, 1, &p.p[VK_P_ACT], err, errsz);
         }
         if (cache) {
@@ -222,6 +277,20 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
 }
 
 /* ---- command buffer of a step ---- */
+
+static double prof_ns[VK_P_COUNT];
+static uint64_t prof_calls[VK_P_COUNT];
+static float prof_period;
+
+static void prof_print(void) {
+        double tot = 0;
+        for (int i = 0; i < VK_P_COUNT; i++)
+                tot += prof_ns[i];
+        for (int i = 0; i < VK_P_COUNT; i++)
+                if (prof_calls[i])
+                        fprintf(stderr, "vk-profile pipe %2d: %10.3f ms %5.1f%% %8llu dispatches\n", i, prof_ns[i] / 1e6,
+                                100 * prof_ns[i] / tot, (unsigned long long) prof_calls[i]);
+}
 
 int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cmd *ret) {
         VkCommandPoolCreateInfo pci = {
@@ -240,6 +309,17 @@ int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cm
                 .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
                 .commandBufferCount = 1,
         };
+        if (getenv("UNICORN_VK_PROFILE")) {
+                VkQueryPoolCreateInfo qi = { .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                             .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = 1025 };
+                if (vkCreateQueryPool(d->dev, &qi, NULL, &c.prof) == VK_SUCCESS) {
+                        static bool once;
+                        prof_period = d->props.limits.timestampPeriod;
+                        if (!once)
+                                atexit(prof_print);
+                        once = true;
+                }
+        }
         if (vkAllocateCommandBuffers(d->dev, &ai, &c.cb) != VK_SUCCESS ||
             vkCreateFence(d->dev, &fci, NULL, &c.fence) != VK_SUCCESS) {
                 vk_cmd_free(&c);
@@ -254,6 +334,8 @@ void vk_cmd_free(struct vk_cmd *c) {
                 return;
         if (c->fence)
                 vkDestroyFence(c->d->dev, c->fence, NULL);
+        if (c->prof)
+                vkDestroyQueryPool(c->d->dev, c->prof, NULL);
         if (c->pool)
                 vkDestroyCommandPool(c->d->dev, c->pool, NULL);
         *c = (struct vk_cmd) {};
@@ -268,6 +350,11 @@ int vk_cmd_begin(struct vk_cmd *c) {
         c->bound = VK_NULL_HANDLE;
         if (vkResetCommandBuffer(c->cb, 0) != VK_SUCCESS || vkBeginCommandBuffer(c->cb, &bi) != VK_SUCCESS)
                 return -EIO;
+        if (c->prof) {
+                vkCmdResetQueryPool(c->cb, c->prof, 0, 1025);
+                vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->prof, 0);
+                c->n_prof = 0;
+        }
         return 0;
 }
 
@@ -285,6 +372,15 @@ int vk_cmd_submit_wait(struct vk_cmd *c) {
                 return vr == VK_ERROR_DEVICE_LOST ? -ENODEV : -EIO;
         vr = vkWaitForFences(c->d->dev, 1, &c->fence, VK_TRUE, UINT64_MAX);
         vkResetFences(c->d->dev, 1, &c->fence);
+        if (c->prof && vr == VK_SUCCESS && c->n_prof > 0) {
+                uint64_t ts[1025];
+                if (vkGetQueryPoolResults(c->d->dev, c->prof, 0, c->n_prof + 1, sizeof ts, ts, 8,
+                                          VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS)
+                        for (uint32_t i = 0; i < c->n_prof; i++) {
+                                prof_ns[c->prof_pipe[i]] += (double) (ts[i + 1] - ts[i]) * prof_period;
+                                prof_calls[c->prof_pipe[i]]++;
+                        }
+        }
         if (vr != VK_SUCCESS)
                 return vr == VK_ERROR_DEVICE_LOST ? -ENODEV : -EIO;
         return 0;
@@ -300,6 +396,10 @@ void vk_cmd_dispatch(struct vk_cmd *c, enum vk_pipe p, const void *pc, size_t pc
         }
         vkCmdPushConstants(c->cb, c->pl->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (uint32_t) pc_size, pc);
         vkCmdDispatch(c->cb, gx, gy, gz);
+        if (c->prof && c->n_prof < 1024) {
+                c->prof_pipe[c->n_prof++] = (uint8_t) p;
+                vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->prof, c->n_prof);
+        }
 }
 
 void vk_cmd_barrier(struct vk_cmd *c) {

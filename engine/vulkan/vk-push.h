@@ -45,7 +45,7 @@ struct pc_attn {
         uint32_t n_head, n_head_kv, head_dim, head_dim_v;
         uint32_t ldq, ring, window, nt;
         float scale;
-        uint32_t pad;
+        uint32_t chunk; /* split-K: positions per workgroup z (0: one pass) */
 };
 
 #define ACT_SILU 0u

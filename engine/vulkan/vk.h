@@ -68,6 +68,16 @@ enum vk_wtype {
         VK_W_Q4_K, VK_W_Q5_K, VK_W_Q6_K, VK_W_COUNT,
 };
 int vk_wtype(enum ggml_type t); /* -EOPNOTSUPP if unsupported */
+/* The device layout of a weight: Q4_0 and Q8_0 are repacked at upload into
+ * superblocks of 8 ggml blocks (8 f16 scales, then the 8 blocks' quants),
+ * so that every block's quants are 16-byte aligned; other types keep ggml's
+ * layout. vk_row_bytes: bytes of one device row of k elements (ggml_row_bytes
+ * for types kept as they are); vk_repack: n rows from ggml's layout. */
+bool vk_wtype_repacked(enum vk_wtype wt);
+size_t vk_row_bytes(enum vk_wtype wt, uint32_t k, size_t ggml_row_bytes);
+void vk_repack(enum vk_wtype wt, const void *src, size_t src_row_bytes, uint32_t k, uint32_t n, void *dst);
+/* Whether the mat-vec of this type is the wide-load kernel (16-byte aligned rows). */
+bool vk_matvec_wide(enum vk_wtype wt);
 
 enum vk_pipe {
         VK_P_MATVEC,                     /* + wtype */
@@ -76,6 +86,7 @@ enum vk_pipe {
         VK_P_NORM = VK_P_GET_ROWS + VK_W_COUNT,
         VK_P_QKV,
         VK_P_ATTN,
+        VK_P_ATTN_MERGE,
         VK_P_ACT,
         VK_P_COUNT,
 };
@@ -84,6 +95,7 @@ struct vk_pipelines {
         VkPipelineLayout layout;
         VkPipeline p[VK_P_COUNT];
         uint32_t matvec_rows; /* rows per matvec workgroup (specialization constant) */
+        uint32_t matvec_wide_rows; /* the same for the wide-load kernels */
 };
 
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err, size_t errsz);
@@ -96,6 +108,10 @@ struct vk_cmd {
         VkCommandBuffer cb;
         VkFence fence;
         VkPipeline bound;
+        /* UNICORN_VK_PROFILE=1: a timestamp after every dispatch, per-kernel totals printed at exit. */
+        VkQueryPool prof;
+        uint32_t n_prof;
+        uint8_t prof_pipe[1024];
 };
 
 int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cmd *ret);
@@ -118,5 +134,8 @@ void vk_op_get_rows(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint3
                     VkDeviceAddress ids, uint32_t nt, VkDeviceAddress y, uint32_t ldy, float scale);
 void vk_op_norm(struct vk_cmd *c, const struct pc_norm *pc);
 void vk_op_qkv(struct vk_cmd *c, const struct pc_qkv *pc);
-void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc);
+/* n_split > 1: split-K over positions (pc->chunk each) into the partials at part
+ * ([nt][n_head][n_split][head_dim_v + 2] floats), then a merge; records its own barrier. */
+#define VK_ATTN_MAX_SPLIT 64
+void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, VkDeviceAddress part);
 void vk_op_act(struct vk_cmd *c, VkDeviceAddress gate, VkDeviceAddress up, uint32_t n, uint32_t op);

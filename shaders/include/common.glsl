@@ -12,6 +12,7 @@ layout(buffer_reference, std430, buffer_reference_align = 4) readonly buffer U32
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer F32Buf { float v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer F32x4Buf { vec4 v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly buffer I32Buf { int v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer U32x4Buf { uvec4 v[]; };
 
 /* Weight bytes: ggml blocks are 2-byte aligned at best (18, 22, 34, 210
  * bytes), so bytes are picked out of 32-bit words. */

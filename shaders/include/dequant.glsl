@@ -35,11 +35,14 @@ vec4 dequant4(U32Buf w, uint b0, uint e)
 }
 #elif defined(TYPE_Q4_0)
 #define BLOCK_SIZE 32
+/* Repacked at upload (engine/vulkan/vk-pipeline.c vk_repack): superblocks of
+ * 8 ggml blocks, 144 bytes: 8 f16 scales, then the 8 blocks' 16 quant bytes,
+ * so every block's quants are one 16-byte aligned load. */
 vec4 dequant4(U32Buf w, uint b0, uint e)
 {
-        uint bo = b0 + (e >> 5) * 18u, j = e & 31u;
-        uint q = (ld32(w, bo + 2u + (j & 15u)) >> ((j & 16u) != 0u ? 4u : 0u)) & 0x0f0f0f0fu;
-        return (bytes4(q) - 8.0) * ldf16(w, bo);
+        uint so = b0 + (e >> 8) * 144u, bl = (e >> 5) & 7u, j = e & 31u;
+        uint q = (ld32(w, so + 16u + bl * 16u + (j & 15u)) >> ((j & 16u) != 0u ? 4u : 0u)) & 0x0f0f0f0fu;
+        return (bytes4(q) - 8.0) * ldf16(w, so + bl * 2u);
 }
 #elif defined(TYPE_Q4_1)
 #define BLOCK_SIZE 32
@@ -73,10 +76,11 @@ vec4 dequant4(U32Buf w, uint b0, uint e)
 }
 #elif defined(TYPE_Q8_0)
 #define BLOCK_SIZE 32
+/* Repacked at upload: superblocks of 8 blocks, 272 bytes: 8 f16 scales, then 8 x 32 quant bytes. */
 vec4 dequant4(U32Buf w, uint b0, uint e)
 {
-        uint bo = b0 + (e >> 5) * 34u, j = e & 31u;
-        return sbytes4(ld32(w, bo + 2u + j)) * ldf16(w, bo);
+        uint so = b0 + (e >> 8) * 272u, bl = (e >> 5) & 7u, j = e & 31u;
+        return sbytes4(ld32(w, so + 16u + bl * 32u + j)) * ldf16(w, so + bl * 2u);
 }
 #elif defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
 #define BLOCK_SIZE 256

@@ -52,7 +52,7 @@ struct pc_attn {
         uint n_head, n_head_kv, head_dim, head_dim_v;
         uint ldq, ring, window, nt;
         float scale;
-        uint pad;
+        uint chunk; /* split-K: positions per workgroup z (0: one pass) */
 };
 
 /* gate = act(gate) * up over n elements. */
