@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errorf.h"
 #include "chat.h"
 #include "macros.h"
 
@@ -19,15 +20,6 @@
 /* A default system prompt longer than this is not one we want to inject. */
 #define CHAT_DEFAULT_SYSTEM_MAX 4096
 
-_printf_(3, 4) static void set_error(char *buf, size_t size, const char *fmt, ...) {
-        va_list ap;
-
-        if (!buf || size == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(buf, size, fmt, ap);
-        va_end(ap);
-}
 
 const char *chat_template_kind_name(enum chat_template_kind kind) {
         switch (kind) {

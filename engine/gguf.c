@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "errorf.h"
 #include "gguf.h"
 #include "quant.h"
 
@@ -91,16 +92,6 @@ struct parser {
         size_t err_size;
 };
 
-static int _printf_(4, 5) errorf(char *buf, size_t size, int r, const char *fmt, ...) {
-        va_list ap;
-
-        if (buf && size > 0) {
-                va_start(ap, fmt);
-                vsnprintf(buf, size, fmt, ap);
-                va_end(ap);
-        }
-        return r;
-}
 #define fail(p, r, ...) errorf((p)->err, (p)->err_size, (r), __VA_ARGS__)
 
 static int need(struct parser *p, uint64_t n) {

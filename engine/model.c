@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "errorf.h"
 #include "model.h"
 
 #define MAX_LAYERS 1024u
@@ -23,16 +24,6 @@
 #define MAX_FF (1u << 18)
 #define MAX_VOCAB (1u << 22)
 
-_printf_(3, 4) static int set_error(char *buf, size_t size, const char *fmt, ...) {
-        va_list ap;
-
-        if (buf && size > 0) {
-                va_start(ap, fmt);
-                vsnprintf(buf, size, fmt, ap);
-                va_end(ap);
-        }
-        return 0;
-}
 
 static int get_u32_key(const GgufFile *f, const char *arch, const char *suffix, uint32_t *ret, bool required,
                        char *err, size_t errsz) {

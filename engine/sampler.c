@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errorf.h"
 #include "sampler.h"
 
 /* top-p without top-k: histogram bins over the EXP_CUTOFF range of logits. */
@@ -42,15 +43,6 @@ struct Sampler {
         struct cand *cand; /* n_vocab */
 };
 
-_printf_(3, 4) static void set_error(char *buf, size_t size, const char *fmt, ...) {
-        va_list ap;
-
-        if (!buf || size == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(buf, size, fmt, ap);
-        va_end(ap);
-}
 
 void sampler_params_default(struct sampler_params *p) {
         *p = (struct sampler_params) {

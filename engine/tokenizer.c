@@ -11,18 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errorf.h"
 #include "tokenizer-internal.h"
 #include "unicode.h"
 
-_printf_(3, 4) static int fail(char *err, size_t size, const char *fmt, ...) {
-        if (err && size > 0) {
-                va_list ap;
-                va_start(ap, fmt);
-                vsnprintf(err, size, fmt, ap);
-                va_end(ap);
-        }
-        return -EBADMSG;
-}
+#define fail(err, size, ...) errorf((err), (size), -EBADMSG, __VA_ARGS__)
 
 uint64_t tokenizer_hash(const char *s, size_t len) {
         /* FNV-1a, then a final mix so the low bits (the table index) depend
