@@ -19,6 +19,10 @@ VARIANTS = []
 for t in TYPES:
     for s in ("matvec", "matmul", "get_rows"):
         VARIANTS.append((f"{s}_{t.lower()}", f"{s}.comp", [f"TYPE_{t}"], None))
+for t in ("Q4_0", "Q8_0", "Q4_K"):
+    # decode (one token) wide-load mat-vec, and its gate/up/activation (GLU) form
+    VARIANTS.append((f"matvec1_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1"], None))
+    VARIANTS.append((f"matvecglu_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1", "GLU"], None))
 for s in ("norm", "qkv", "attn", "act"):
     VARIANTS.append((s, f"{s}.comp", [], None))
 VARIANTS.append(("attn_merge", "attn.comp", ["MERGE"], None))

@@ -28,9 +28,20 @@ layout(constant_id = 0) const uint WG = 128;
 layout(constant_id = 1) const uint NR = 8;   /* rows per workgroup = WG / 32 * RPS */
 layout(constant_id = 2) const uint RPS = 2;  /* rows per 32-lane group */
 layout(constant_id = 3) const uint UNR = 2;  /* units in flight per row and lane */
+/* NT_MAX: tokens per pass (8; 1 for the decode variants, which keep 8x fewer accumulators). */
+#ifndef NT_MAX
 #define NT_MAX 8
+#endif
 #define RPS_MAX 8
-#define UNR_MAX 4
+#define UNR_MAX 8
+/* GLU (decode variants): the group's RPS rows of gate (p.w) and the same rows of up (p.bias, same
+ * type and row bytes) in one pass, y = act(gate . x) * (up . x): the FFN activation kernel and its
+ * barrier fused away. RPS <= RPS_MAX / 2. */
+#ifdef GLU
+const uint RR = 2u * RPS;
+#else
+const uint RR = RPS;
+#endif
 
 layout(push_constant) uniform PC { pc_mm p; };
 
@@ -193,6 +204,17 @@ void store(uint r, uint t, float v)
         y.v[yi] = v;
 }
 
+#ifdef GLU
+/* The same functions as act.comp. */
+float glu_act(float x)
+{
+        if ((p.flags & MM_GLU_GELU) == 0u)
+                return x / (1.0 + exp(-x));
+        float a = 0.79788456080286535588 * (x + 0.044715 * x * x * x);
+        return 0.5 * x * (2.0 - 2.0 / (exp(2.0 * a) + 1.0));
+}
+#endif
+
 void main()
 {
         uint lid = gl_LocalInvocationID.x;
@@ -200,8 +222,16 @@ void main()
         uint r0 = (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * NR + grp * RPS;
         uint nu = units_per_row(p.k);
         uint64_t rb[RPS_MAX];
-        [[unroll]] for (uint i = 0; i < RPS_MAX; i++)
-                rb[i] = p.w + uint64_t(min(r0 + i, p.n - 1u)) * uint64_t(p.row_bytes);
+        [[unroll]] for (uint i = 0; i < RPS_MAX; i++) {
+#ifdef GLU
+                uint64_t base = i < RPS ? p.w : p.bias;
+                uint ri = i < RPS ? i : i - RPS;
+#else
+                uint64_t base = p.w;
+                uint ri = i;
+#endif
+                rb[i] = base + uint64_t(min(r0 + ri, p.n - 1u)) * uint64_t(p.row_bytes);
+        }
 
         for (uint t0 = 0; t0 < p.nt; t0 += NT_MAX) {
                 uint nt = min(p.nt - t0, uint(NT_MAX));
@@ -214,7 +244,7 @@ void main()
                         [[unroll]] for (uint j = 0; j < UNR_MAX; j++)
                                 if (j < UNR)
                                         [[unroll]] for (uint i = 0; i < RPS_MAX; i++)
-                                                if (i < RPS)
+                                                if (i < RR)
                                                         w[j][i] = unit_load(rb[i], min(u0 + j * 32u, nu - 1u));
                         [[unroll]] for (uint t = 0; t < NT_MAX; t++) {
                                 if (t < nt) {
@@ -222,11 +252,22 @@ void main()
                                         [[unroll]] for (uint j = 0; j < UNR_MAX; j++)
                                                 if (j < UNR && u0 + j * 32u < nu)
                                                         [[unroll]] for (uint i = 0; i < RPS_MAX; i++)
-                                                                if (i < RPS)
+                                                                if (i < RR)
                                                                         acc[t][i] += unit_dot(w[j][i], u0 + j * 32u, xa);
                                 }
                         }
                 }
+#ifdef GLU
+                [[unroll]] for (uint t = 0; t < NT_MAX; t++)
+                        if (t < nt)
+                                [[unroll]] for (uint i = 0; i < RPS_MAX / 2u; i++)
+                                        if (i < RPS) {
+                                                float g = reduce32(acc[t][i]);
+                                                float u = reduce32(acc[t][i + RPS]);
+                                                if (lane == 0u && r0 + i < p.n)
+                                                        F32Buf(p.y).v[(t0 + t) * p.ldy + r0 + i] = glu_act(g) * u;
+                                        }
+#else
                 [[unroll]] for (uint t = 0; t < NT_MAX; t++)
                         if (t < nt)
                                 [[unroll]] for (uint i = 0; i < RPS_MAX; i++)
@@ -235,6 +276,7 @@ void main()
                                                 if (lane == 0u && r0 + i < p.n)
                                                         store(r0 + i, t0 + t, v);
                                         }
+#endif
         }
 }
 #else

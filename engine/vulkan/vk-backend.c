@@ -487,11 +487,15 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 vk_cmd_barrier(cmd);
 
                 /* Feed-forward block. */
-                mm(cmd, &L->gate, vc->h.addr, E, nt, vc->gate.addr, F, false);
-                mm(cmd, &L->up, vc->h.addr, E, nt, vc->up.addr, F, false);
-                vk_cmd_barrier(cmd);
-                vk_op_act(cmd, vc->gate.addr, vc->up.addr, nt * F,
-                          hp->act == FFN_GELU_TANH ? ACT_GELU_TANH : ACT_SILU);
+                uint32_t act = hp->act == FFN_GELU_TANH ? ACT_GELU_TANH : ACT_SILU;
+                if (L->gate.wt != L->up.wt || L->gate.row_bytes != L->up.row_bytes ||
+                    !vk_op_matvec_glu(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E, F,
+                                      vc->h.addr, nt, vc->gate.addr, act)) {
+                        mm(cmd, &L->gate, vc->h.addr, E, nt, vc->gate.addr, F, false);
+                        mm(cmd, &L->up, vc->h.addr, E, nt, vc->up.addr, F, false);
+                        vk_cmd_barrier(cmd);
+                        vk_op_act(cmd, vc->gate.addr, vc->up.addr, nt * F, act);
+                }
                 vk_cmd_barrier(cmd);
                 if (hp->post_norms)
                         mm(cmd, &L->down, vc->gate.addr, F, nt, vc->tmp.addr, E, false);

@@ -30,7 +30,10 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
         };
         uint32_t gx, gy;
 
-        if (nt <= MATVEC_MAX_TOKENS) {
+        if (nt == 1 && c->pl->p[VK_P_MATVEC1 + wt]) {
+                grid_1d(DIV_ROUND_UP(n, c->pl->matvec1_rows), &gx, &gy);
+                vk_cmd_dispatch(c, VK_P_MATVEC1 + wt, &pc, sizeof pc, gx, gy, 1);
+        } else if (nt <= MATVEC_MAX_TOKENS) {
                 grid_1d(DIV_ROUND_UP(n, vk_matvec_wide(wt) ? c->pl->matvec_wide_rows : c->pl->matvec_rows), &gx,
                         &gy);
                 vk_cmd_dispatch(c, VK_P_MATVEC + wt, &pc, sizeof pc, gx, gy, 1);
@@ -78,4 +81,23 @@ void vk_op_act(struct vk_cmd *c, VkDeviceAddress gate, VkDeviceAddress up, uint3
 
         grid_1d(DIV_ROUND_UP(n, 256), &gx, &gy);
         vk_cmd_dispatch(c, VK_P_ACT, &pc, sizeof pc, gx, gy, 1);
+}
+
+bool vk_op_matvec_glu(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
+                      uint32_t row_bytes, uint32_t k, uint32_t n, VkDeviceAddress x, uint32_t nt, VkDeviceAddress y,
+                      uint32_t op) {
+        struct pc_mm pc = {
+                .w = gate, .x = x, .y = y, .bias = up,
+                .k = k, .n = n, .nt = nt, .row_bytes = row_bytes,
+                .ldx = k, .ldy = n,
+                .flags = op == ACT_GELU_TANH ? MM_GLU_GELU : 0,
+                .scale = 1.0f,
+        };
+        uint32_t gx, gy;
+
+        if (nt != 1 || !c->pl->glu || !c->pl->p[VK_P_MATVEC_GLU + wt])
+                return false;
+        grid_1d(DIV_ROUND_UP(n, c->pl->matvec_glu_rows), &gx, &gy);
+        vk_cmd_dispatch(c, VK_P_MATVEC_GLU + wt, &pc, sizeof pc, gx, gy, 1);
+        return true;
 }

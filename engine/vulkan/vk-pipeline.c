@@ -236,6 +236,29 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                 }
         }
         p.matvec_wide_rows = 4 * rps;
+        /* One-token variants (UNICORN_VK_MV1=RPS,UNR; 0 turns them off): 8x fewer accumulators, so
+         * more units in flight fit; the GLU form loads 2 x RPS rows, so RPS <= 4 there. */
+        uint32_t rps1 = 4, unr1 = 2;
+        bool mv1 = true, mv1_all = false;
+        {
+                const char *e = getenv("UNICORN_VK_MV1");
+                unsigned a, b;
+                if (e && streq(e, "0"))
+                        mv1 = false;
+                else if (e && sscanf(e, "%u,%u", &a, &b) == 2 && a >= 1 && a <= 8 && b >= 1 && b <= 8) {
+                        rps1 = a;
+                        unr1 = b;
+                }
+                e = getenv("UNICORN_VK_GLU");
+                p.glu = mv1 && !(e && streq(e, "0"));
+                /* Measured faster on the H100 for Q4_0 only so far (Q4_K decode was slower with them);
+                 * UNICORN_VK_MV1_ALL=1 turns them on for Q8_0 and Q4_K too. */
+                e = getenv("UNICORN_VK_MV1_ALL");
+                mv1_all = e && streq(e, "1");
+        }
+        uint32_t rpsg = MIN(rps1, 4u);
+        p.matvec1_rows = 4 * rps1;
+        p.matvec_glu_rows = 4 * rpsg;
         for (int t = 0; t < VK_W_COUNT && r >= 0; t++) {
                 char name[32];
                 uint32_t mv[2] = { 128, p.matvec_rows }, mvw[4] = { 128, p.matvec_wide_rows, rps, unr },
@@ -248,6 +271,17 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                         r = make_pipe(d, cache, p.layout, name, mv, 2, &p.p[VK_P_MATVEC + t], err, errsz);
                 if (r < 0)
                         break;
+                if (vk_matvec_wide((enum vk_wtype) t) && mv1 && (t == VK_W_Q4_0 || mv1_all)) {
+                        uint32_t m1[4] = { 128, p.matvec1_rows, rps1, unr1 }, mg[4] = { 128, p.matvec_glu_rows, rpsg, unr1 };
+                        snprintf(name, sizeof name, "matvec1_%s", wtype_names[t]);
+                        r = make_pipe(d, cache, p.layout, name, m1, 4, &p.p[VK_P_MATVEC1 + t], err, errsz);
+                        if (r < 0)
+                                break;
+                        snprintf(name, sizeof name, "matvecglu_%s", wtype_names[t]);
+                        r = make_pipe(d, cache, p.layout, name, mg, 4, &p.p[VK_P_MATVEC_GLU + t], err, errsz);
+                        if (r < 0)
+                                break;
+                }
                 snprintf(name, sizeof name, "matmul_%s", wtype_names[t]);
                 r = make_pipe(d, cache, p.layout, name, NULL, 0, &p.p[VK_P_MATMUL + t], err, errsz);
                 if (r < 0)

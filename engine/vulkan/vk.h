@@ -88,7 +88,9 @@ enum vk_pipe {
         VK_P_ATTN,
         VK_P_ATTN_MERGE,
         VK_P_ACT,
-        VK_P_COUNT,
+        VK_P_MATVEC1,                    /* + wtype: one-token wide-load mat-vec (wide types only) */
+        VK_P_MATVEC_GLU = VK_P_MATVEC1 + VK_W_COUNT, /* + wtype: gate/up/activation in one (wide types) */
+        VK_P_COUNT = VK_P_MATVEC_GLU + VK_W_COUNT,
 };
 
 struct vk_pipelines {
@@ -96,6 +98,8 @@ struct vk_pipelines {
         VkPipeline p[VK_P_COUNT];
         uint32_t matvec_rows; /* rows per matvec workgroup (specialization constant) */
         uint32_t matvec_wide_rows; /* the same for the wide-load kernels */
+        uint32_t matvec1_rows, matvec_glu_rows; /* the same for the one-token and GLU variants */
+        bool glu;                  /* GLU variants enabled (UNICORN_VK_GLU=0 turns them off) */
 };
 
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err, size_t errsz);
@@ -139,3 +143,8 @@ void vk_op_qkv(struct vk_cmd *c, const struct pc_qkv *pc);
 #define VK_ATTN_MAX_SPLIT 64
 void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, VkDeviceAddress part);
 void vk_op_act(struct vk_cmd *c, VkDeviceAddress gate, VkDeviceAddress up, uint32_t n, uint32_t op);
+/* One token: y[r] = act(gate[r] . x) * (up[r] . x) in one dispatch; false (nothing recorded) where
+ * no GLU kernel fits (more tokens, a type without one, gate and up of different types). */
+bool vk_op_matvec_glu(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
+                      uint32_t row_bytes, uint32_t k, uint32_t n, VkDeviceAddress x, uint32_t nt, VkDeviceAddress y,
+                      uint32_t op);

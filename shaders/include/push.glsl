@@ -10,6 +10,7 @@
  * get_rows: y[t * ldy + i] = W[ids[t]][i] * scale (x holds the ids). */
 #define MM_ACC 1u   /* add into y (fuses the residual add) */
 #define MM_BIAS 2u  /* add bias[r] */
+#define MM_GLU_GELU 4u /* GLU mat-vec (bias = up weights): GELU-tanh instead of SiLU */
 struct pc_mm {
         uint64_t w, x, y, bias;
         uint k, n, nt, row_bytes;

@@ -13,6 +13,7 @@
  */
 
 #include <errno.h>
+#include <math.h>
 
 #include "macros.h"
 #include "quant.h"
@@ -124,10 +125,69 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
         vk_buf_destroy(d, &by);
 }
 
+/* One-token gate/up/activation mat-vec (wide types): y = act(G x) * (U x). */
+static void test_glu(enum ggml_type type, uint32_t k, uint32_t n, uint32_t op) {
+        size_t row_bytes;
+        struct vk_buf bw, bx, by;
+        _cleanup_free_ float *wf = NULL, *x = NULL, *y = NULL, *deq = NULL;
+        _cleanup_free_ uint8_t *wq = NULL, *wd = NULL;
+        _cleanup_free_ double *ref = NULL;
+
+        CHECK(quant_row_size(type, k, &row_bytes) == 0);
+        size_t drb = vk_row_bytes(vk_wtype(type), k, row_bytes);
+        wf = newa(float, k);
+        deq = newa(float, (size_t) 2 * n * k);
+        wq = newa(uint8_t, row_bytes * 2 * n);
+        wd = newa(uint8_t, drb * 2 * n);
+        x = newa(float, k);
+        y = newa(float, n);
+        ref = newa(double, n);
+        CHECK(wf && deq && wq && wd && x && y && ref);
+        for (uint32_t r = 0; r < 2 * n; r++) {
+                for (uint32_t i = 0; i < k; i++)
+                        wf[i] = frand();
+                quantize_row(type, wf, wq + r * row_bytes, k);
+                dequantize_row(type, wq + r * row_bytes, deq + (size_t) r * k, k);
+        }
+        for (uint32_t i = 0; i < k; i++)
+                x[i] = frand() * 0.1f;
+        for (uint32_t r = 0; r < n; r++) {
+                double g = 0, u = 0;
+                for (uint32_t i = 0; i < k; i++) {
+                        g += (double) deq[(size_t) r * k + i] * x[i];
+                        u += (double) deq[(size_t) (n + r) * k + i] * x[i];
+                }
+                if (op == ACT_SILU)
+                        g = g / (1 + exp(-g));
+                else
+                        g = 0.5 * g * (1 + tanh(0.79788456080286535588 * (g + 0.044715 * g * g * g)));
+                ref[r] = g * u;
+        }
+        vk_repack(vk_wtype(type), wq, row_bytes, k, 2 * n, wd);
+        CHECK(vk_buf_create(d, drb * 2 * n, VK_MEM_DEVICE, &bw) == 0);
+        CHECK(vk_buf_create(d, (size_t) k * 4, VK_MEM_DEVICE, &bx) == 0);
+        CHECK(vk_buf_create(d, (size_t) n * 4, VK_MEM_DEVICE, &by) == 0);
+        CHECK(vk_buf_write(d, &bw, 0, wd, drb * 2 * n) == 0);
+        CHECK(vk_buf_write(d, &bx, 0, x, (size_t) k * 4) == 0);
+        CHECK(vk_cmd_begin(&cmd) == 0);
+        CHECK(vk_op_matvec_glu(&cmd, vk_wtype(type), bw.addr, bw.addr + drb * n, (uint32_t) drb, k, n, bx.addr, 1,
+                               by.addr, op));
+        vk_cmd_barrier(&cmd);
+        CHECK(vk_cmd_submit_wait(&cmd) == 0);
+        CHECK(vk_buf_read(d, &by, 0, y, (size_t) n * 4) == 0);
+        double e = nmse(y, ref, n);
+        CHECK_MSG(e <= 1e-10, "glu %s k=%u n=%u op=%u: NMSE %.3g", quant_type_name(type), k, n, op, e);
+        vk_buf_destroy(d, &bw);
+        vk_buf_destroy(d, &bx);
+        vk_buf_destroy(d, &by);
+}
+
 int main(void) {
         char err[256];
         int n = 0;
 
+        /* The one-token and GLU mat-vec variants of every wide type, also those off by default. */
+        setenv("UNICORN_VK_MV1_ALL", "1", 0);
         if (vk_device_acquire(&d, err, sizeof err) < 0)
                 SKIP("no usable Vulkan device: %s", err);
         CHECK_MSG(vk_pipelines_create(d, &pl, err, sizeof err) == 0, "%s", err);
@@ -148,6 +208,11 @@ int main(void) {
                 test_matmul(types[i], bs == 256 ? 2816 : 2336, 37, 2, true);
                 test_matmul(types[i], ks[1], 65, 20, true);
                 n += 2;
+                if (pl.p[VK_P_MATVEC_GLU + vk_wtype(types[i])]) {
+                        test_glu(types[i], bs == 256 ? 2816 : 2336, 67, ACT_SILU);
+                        test_glu(types[i], 256, 37, ACT_GELU_TANH);
+                        printf("%-5s gate/up/activation mat-vec: ok\n", quant_type_name(types[i]));
+                }
                 printf("%-5s matmul (mat-vec and tiled) and get_rows: ok\n", quant_type_name(types[i]));
         }
         printf("%d matmul cases passed (NMSE <= 1e-10)\n", n);
