@@ -14,21 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errorf.h"
 #include "macros.h"
 #include "vk.h"
 
 static pthread_mutex_t device_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vk_device *device_shared;
 
-_printf_(3, 4) static void set_err(char *err, size_t errsz, const char *fmt, ...) {
-        va_list ap;
-
-        if (!err || !errsz)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, errsz, fmt, ap);
-        va_end(ap);
-}
 
 static int type_rank(VkPhysicalDeviceType t) {
         switch (t) {
@@ -96,7 +88,7 @@ static int create_instance(VkInstance *ret, char *err, size_t errsz) {
         VkResult vr = vkCreateInstance(&ci, NULL, ret);
 
         if (vr != VK_SUCCESS) {
-                set_err(err, errsz, "cannot create a Vulkan instance (VkResult %d)", vr);
+                set_error(err, errsz, "cannot create a Vulkan instance (VkResult %d)", vr);
                 return -ENODEV;
         }
         return 0;
@@ -110,7 +102,7 @@ static int pick_phys(VkInstance inst, VkPhysicalDevice *ret, uint32_t *ret_famil
         int best = -1, best_rank = -1;
 
         if (vkEnumeratePhysicalDevices(inst, &n, devs) < 0 || n == 0) {
-                set_err(err, errsz, "no Vulkan device");
+                set_error(err, errsz, "no Vulkan device");
                 return -ENODEV;
         }
         for (uint32_t i = 0; i < n; i++) {
@@ -126,7 +118,7 @@ static int pick_phys(VkInstance inst, VkPhysicalDevice *ret, uint32_t *ret_famil
                         if (!match)
                                 continue;
                         if (!phys_usable(devs[i], &f)) {
-                                set_err(err, errsz, "Vulkan device '%s' lacks Vulkan 1.2 buffer device "
+                                set_error(err, errsz, "Vulkan device '%s' lacks Vulkan 1.2 buffer device "
                                         "addresses or 64-bit integers", props.deviceName);
                                 return -ENODEV;
                         }
@@ -144,11 +136,11 @@ static int pick_phys(VkInstance inst, VkPhysicalDevice *ret, uint32_t *ret_famil
                 }
         }
         if (want && *want) {
-                set_err(err, errsz, "no Vulkan device matches UNICORN_VK_DEVICE='%s'", want);
+                set_error(err, errsz, "no Vulkan device matches UNICORN_VK_DEVICE='%s'", want);
                 return -ENODEV;
         }
         if (best < 0) {
-                set_err(err, errsz, "no Vulkan device has Vulkan 1.2 buffer device addresses and 64-bit "
+                set_error(err, errsz, "no Vulkan device has Vulkan 1.2 buffer device addresses and 64-bit "
                         "integers (%u found)", n);
                 return -ENODEV;
         }
@@ -260,7 +252,7 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                 };
                 VkResult vr = vkCreateDevice(d->phys, &dci, NULL, &d->dev);
                 if (vr != VK_SUCCESS) {
-                        set_err(err, errsz, "cannot create Vulkan device '%s' (VkResult %d)", d->props.deviceName,
+                        set_error(err, errsz, "cannot create Vulkan device '%s' (VkResult %d)", d->props.deviceName,
                                 vr);
                         r = -ENODEV;
                         goto fail;
