@@ -5,15 +5,20 @@
  * The integer math inside a block is ggml's (u8 × s8 pair products with
  * maddubs, summed to i32), so results differ from the portable path only in
  * the order of the float accumulation. quant-avx512.c includes this file a
- * second time with QUANT_VNNI set, which turns every u8 × s8 4-way sum into
- * one vpdpbusd on 256-bit vectors (EVEX encoding, 32 registers).
+ * second time with QUANT_VNNI set, which turns the u8 × s8 4-way sums of
+ * dot_u8s8 (tiles, Q8_0 decode) into one vpdpbusd on 256-bit vectors (EVEX
+ * encoding, 32 registers); the panels and the other row kernels keep
+ * maddubs, whose i16 sums take the K-quant scales in madd.
  *
- * Tiling: quant_matmul works on NR rows × NT tokens at a time. Each weight
- * block is decoded once per tile into registers (or an L1-resident stack
- * buffer for the 256-element K-quant blocks) and reused for NT tokens; each
- * activation block is loaded once and reused for NR rows. For decode (nt ==
- * 1) that is 4 weight rows streamed side by side, which keeps 4 independent
- * load streams and accumulation chains in flight.
+ * Paths (matmul_dispatch at the end picks one):
+ *  - decode (nt == 1): one weight row at a time, a row kernel per type, with
+ *    the activation's per-block terms computed once per call and software
+ *    prefetch ahead of the weight stream;
+ *  - prefill, integer types: 8-row panels repacked once into plain u8
+ *    levels, rows in the i32 lanes, reused for all tokens (matmul_panel);
+ *  - prefill, float types: 16-row f32 panels (matmul_fpanel);
+ *  - few tokens, and Q5_K decode: NR rows × NT tokens tiles, each weight
+ *    block decoded once per tile (matmul_tiled).
  */
 
 #include <immintrin.h>
@@ -530,10 +535,985 @@ static _always_inline_ void matmul_tiled(enum tile_kind kind, enum ggml_type typ
         }
 }
 
+static _always_inline_ int hsum_i8_32(__m256i q) {
+        /* Σ of signed bytes: maddubs against 1s, then madd against 1s. */
+        __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
+        __m128i v = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+
+        v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
+        v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
+        return _mm_cvtsi128_si32(v);
+}
+
+/* ==== prefill: 8-row repacked panels ======================================
+ *
+ * For many tokens, decoding each weight block once per 3 tokens (the tiles
+ * above) costs as much as the products. Here a panel of 8 weight rows is
+ * decoded once into plain u8 levels, transposed so that one i32 lane holds
+ * one row (chunk j of a 32-group = elements 4j..4j+3 of the 8 rows), with
+ * per-row scales as vectors, and then reused for every token: the product of
+ * chunk j with the broadcast 4 activation bytes 4j..4j+3 accumulates all 8
+ * rows at once, and the 8 results of a token are 8 consecutive floats of y.
+ *
+ * The integer math is ggml's: Σ level·y per group in i16 (bounded, see
+ * PANEL_H) then i32; Q4_0/Q5_0 start the i32 sum at -offset·Σy; K-quants sum
+ * sub-block scale × group dot over the 256-block in i32 (mins / Q6_K's -32
+ * through the bsums), then one float scale per block as ggml does.
+ */
+
+#define PANEL_R 8    /* rows per panel, one per i32 lane */
+#define PANEL_T 3    /* tokens per micro-tile */
+#define PANEL_KC 64  /* 32-groups per k chunk (multiple of 8) */
+#define PANEL_TC 64  /* tokens per chunk */
+
+struct panel {
+        uint8_t q[PANEL_KC][256]; /* levels (Q8_0: |w|) */
+        uint8_t s[PANEL_KC][256]; /* Q8_0: signed weights, for the sign trick */
+        float d[PANEL_KC][8];     /* per-row scale: per group (32-types), per block (K) */
+        float m[PANEL_KC][8];     /* Q4_1/Q5_1: per-group min; Q4_K/Q5_K: -dmin */
+        int16_t sc[PANEL_KC][2][16]; /* K: i16 scale per row, twice (Q6_K: per 16-half) */
+        int16_t mn[PANEL_KC][16];    /* K: i16 multipliers of bsums 2g, 2g+1 per row */
+};
+
+static _always_inline_ bool is_kq(enum ggml_type type) {
+        return type == GGML_TYPE_Q4_K || type == GGML_TYPE_Q5_K || type == GGML_TYPE_Q6_K;
+}
+
+/* Chunks whose i16 pair sums are added before widening to i32: at most 8,
+ * 4, 2, 1 for |level| ≤ 15, 31, 63, 128 against |y| ≤ 127 (two products per
+ * i16); 4 for Q4 too, which measured 10-20% faster than 8. */
+static _always_inline_ int panel_h(enum ggml_type type) {
+        switch (type) {
+        case GGML_TYPE_Q4_0:
+        case GGML_TYPE_Q4_1:
+        case GGML_TYPE_Q4_K:
+        case GGML_TYPE_Q5_0:
+        case GGML_TYPE_Q5_1:
+        case GGML_TYPE_Q5_K:
+                return 4;
+        case GGML_TYPE_Q6_K:
+                return 2;
+        default:
+                return 1;
+        }
+}
+
+/* v[r] = 8 dwords of row r → v[j] = dword j of the 8 rows. */
+static _always_inline_ void transpose8x8(__m256i *v) {
+        __m256i t[8], u[8];
+
+        for (int i = 0; i < 4; i++) {
+                t[2 * i] = _mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+                t[2 * i + 1] = _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+        }
+        for (int i = 0; i < 2; i++) {
+                u[4 * i + 0] = _mm256_unpacklo_epi64(t[4 * i + 0], t[4 * i + 2]);
+                u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i + 0], t[4 * i + 2]);
+                u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+                u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+        }
+        for (int j = 0; j < 4; j++) {
+                v[j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x20);
+                v[j + 4] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x31);
+        }
+}
+
+static _always_inline_ void store_t8(uint8_t *dst, __m256i *v) {
+        transpose8x8(v);
+        for (int j = 0; j < 8; j++)
+                _mm256_store_si256((__m256i *) (dst + 32 * j), v[j]);
+}
+
+/* Rows wr[0..nr) (pointing at the chunk's first block), groups [0, ng). */
+static _always_inline_ void panel_pack(enum ggml_type type, const uint8_t *const *wr, int nr, size_t ng,
+                                       struct panel *P) {
+        if (!is_kq(type)) {
+                for (size_t g = 0; g < ng; g++) {
+                        __m256i lv[8], sg[8];
+
+                        for (int r = 0; r < 8; r++) {
+                                struct wblk wb;
+
+                                if (r >= nr) {
+                                        lv[r] = sg[r] = _mm256_setzero_si256();
+                                        P->d[g][r] = 0;
+                                        P->m[g][r] = 0;
+                                        continue;
+                                }
+                                decode_w32(type, wr[r], g, &wb);
+                                lv[r] = wb.q;
+                                if (type == GGML_TYPE_Q8_0)
+                                        sg[r] = wb.s;
+                                P->d[g][r] = _mm256_cvtss_f32(wb.d);
+                                if (type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1) {
+                                        uint16_t mh;
+
+                                        memcpy(&mh, wr[r] + g * (type == GGML_TYPE_Q4_1 ? sizeof(block_q4_1)
+                                                                                        : sizeof(block_q5_1)) + 2, 2);
+                                        P->m[g][r] = h2f(mh);
+                                }
+                        }
+                        store_t8(P->q[g], lv);
+                        if (type == GGML_TYPE_Q8_0)
+                                store_t8(P->s[g], sg);
+                }
+                return;
+        }
+        for (size_t b = 0; b < ng / 8; b++) {
+                __m256i lv[8][8];
+
+                for (int r = 0; r < 8; r++) {
+                        struct wblk_k wb;
+
+                        if (r >= nr) {
+                                for (int j = 0; j < 8; j++) {
+                                        lv[j][r] = _mm256_setzero_si256();
+                                        P->d[8 * b + j][r] = P->m[8 * b + j][r] = 0;
+                                        P->sc[8 * b + j][0][2 * r] = P->sc[8 * b + j][0][2 * r + 1] = 0;
+                                        P->sc[8 * b + j][1][2 * r] = P->sc[8 * b + j][1][2 * r + 1] = 0;
+                                        P->mn[8 * b + j][2 * r] = P->mn[8 * b + j][2 * r + 1] = 0;
+                                }
+                                continue;
+                        }
+                        decode_wk(type, wr[r], b, &wb);
+                        for (int j = 0; j < 8; j++)
+                                lv[j][r] = wb.q[j];
+                        if (type == GGML_TYPE_Q6_K) {
+                                const block_q6_K *x = (const block_q6_K *) wr[r] + b;
+                                const float d = h2f(x->d);
+
+                                for (int j = 0; j < 8; j++) {
+                                        const int16_t s0 = x->scales[2 * j], s1 = x->scales[2 * j + 1];
+
+                                        P->d[8 * b + j][r] = d;
+                                        P->sc[8 * b + j][0][2 * r] = P->sc[8 * b + j][0][2 * r + 1] = s0;
+                                        P->sc[8 * b + j][1][2 * r] = P->sc[8 * b + j][1][2 * r + 1] = s1;
+                                        P->mn[8 * b + j][2 * r] = (int16_t) (32 * s0);
+                                        P->mn[8 * b + j][2 * r + 1] = (int16_t) (32 * s1);
+                                }
+                        } else {
+                                const uint8_t *scales;
+                                uint16_t dh, mh;
+
+                                if (type == GGML_TYPE_Q4_K) {
+                                        const block_q4_K *x = (const block_q4_K *) wr[r] + b;
+
+                                        scales = x->scales;
+                                        dh = x->d;
+                                        mh = x->dmin;
+                                } else {
+                                        const block_q5_K *x = (const block_q5_K *) wr[r] + b;
+
+                                        scales = x->scales;
+                                        dh = x->d;
+                                        mh = x->dmin;
+                                }
+                                for (int j = 0; j < 8; j++) {
+                                        uint8_t sc, m;
+
+                                        quant_scale_min_k4(j, scales, &sc, &m);
+                                        P->d[8 * b + j][r] = h2f(dh);
+                                        P->m[8 * b + j][r] = -h2f(mh);
+                                        P->sc[8 * b + j][0][2 * r] = P->sc[8 * b + j][0][2 * r + 1] = sc;
+                                        P->mn[8 * b + j][2 * r] = P->mn[8 * b + j][2 * r + 1] = m;
+                                }
+                        }
+                }
+                for (int j = 0; j < 8; j++)
+                        store_t8(P->q[8 * b + j], lv[j]);
+        }
+}
+
+static _always_inline_ __m256i bcast4(const uint8_t *p) {
+        int32_t v;
+
+        memcpy(&v, p, 4);
+        return _mm256_set1_epi32(v);
+}
+
+/* Σ over the 8 chunks of group g of one token: i32 per row lane. The i16
+ * sums restart every panel_h chunks; scv(j) is the i16 multiplier there. */
+#define PANEL_GROUP(type, nt, qg, sgp, yq, is32, SCV, first)                                           \
+        do {                                                                                           \
+                const int H_ = panel_h(type);                                                          \
+                __m256i is16_[PANEL_T] = { 0 };                                                        \
+                for (int j = 0; j < 8; j++) {                                                          \
+                        const __m256i w_ = _mm256_load_si256((const __m256i *) ((qg) + 32 * j));       \
+                        __m256i s_ = _mm256_setzero_si256();                                           \
+                        if (type == GGML_TYPE_Q8_0)                                                    \
+                                s_ = _mm256_load_si256((const __m256i *) ((sgp) + 32 * j));            \
+                        for (int t = 0; t < (nt); t++) {                                               \
+                                __m256i yb_ = bcast4((yq)[t] + 4 * j), p_;                             \
+                                if (type == GGML_TYPE_Q8_0)                                            \
+                                        yb_ = _mm256_sign_epi8(yb_, s_);                               \
+                                p_ = _mm256_maddubs_epi16(w_, yb_);                                    \
+                                is16_[t] = j % H_ == 0 ? p_ : _mm256_add_epi16(is16_[t], p_);          \
+                                if (j % H_ == H_ - 1) {                                                \
+                                        const __m256i m_ = _mm256_madd_epi16(is16_[t], SCV(j));        \
+                                        (is32)[t] = (first) && j == H_ - 1 ? m_ : _mm256_add_epi32((is32)[t], m_); \
+                                }                                                                      \
+                        }                                                                              \
+                }                                                                                      \
+        } while (0)
+
+/* One micro-tile: the panel's 8 rows × nt tokens over ng groups. xq[t]:
+ * token t's activation row at the chunk's first block. dy/aux: per token
+ * (stride PANEL_KC) per group, 32-types only. */
+static _always_inline_ void panel_tile(enum ggml_type type, const int nt, size_t ng, const struct panel *P,
+                                       const uint8_t *const *xq, const float *dy, const int32_t *aux, float *y,
+                                       size_t ldy, int nr, bool add) {
+        __m256 acc[PANEL_T];
+        __m256i is32[PANEL_T] = { 0 };
+
+        for (int t = 0; t < nt; t++)
+                acc[t] = _mm256_setzero_ps();
+        if (!is_kq(type)) {
+                const size_t xbs = type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1 ? sizeof(block_q8_1)
+                                                                                     : sizeof(block_q8_0);
+                const size_t xoff = xbs - 32;
+                const bool neg = type == GGML_TYPE_Q4_0 || type == GGML_TYPE_Q5_0;
+                const bool has_min = type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1;
+
+                for (size_t g = 0; g < ng; g++) {
+                        const uint8_t *yq[PANEL_T];
+                        __m256 dv;
+
+                        for (int t = 0; t < nt; t++)
+                                yq[t] = xq[t] + g * xbs + xoff;
+                        if (neg)
+                                for (int t = 0; t < nt; t++)
+                                        is32[t] = _mm256_set1_epi32(aux[t * PANEL_KC + g]);
+#define SCV_ONES(j) _mm256_set1_epi16(1)
+                        PANEL_GROUP(type, nt, P->q[g], P->s[g], yq, is32, SCV_ONES, !neg);
+#undef SCV_ONES
+                        dv = _mm256_load_ps(P->d[g]);
+                        for (int t = 0; t < nt; t++) {
+                                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is32[t]),
+                                                         _mm256_mul_ps(dv, _mm256_set1_ps(dy[t * PANEL_KC + g])), acc[t]);
+                                if (has_min) {
+                                        float s;
+
+                                        memcpy(&s, &aux[t * PANEL_KC + g], 4);
+                                        acc[t] = _mm256_fmadd_ps(_mm256_load_ps(P->m[g]), _mm256_set1_ps(s), acc[t]);
+                                }
+                        }
+                }
+        } else {
+                for (size_t b = 0; b < ng / 8; b++) {
+                        const block_q8_K *xb[PANEL_T];
+
+                        for (int t = 0; t < nt; t++)
+                                xb[t] = (const block_q8_K *) xq[t] + b;
+                        for (int gg = 0; gg < 8; gg++) {
+                                const size_t g = 8 * b + gg;
+                                const uint8_t *yq[PANEL_T];
+
+                                for (int t = 0; t < nt; t++)
+                                        yq[t] = (const uint8_t *) xb[t]->qs + 32 * gg;
+#define SCV_K(j) _mm256_load_si256((const __m256i *) P->sc[g][type == GGML_TYPE_Q6_K ? (j) / 4 : 0])
+                                PANEL_GROUP(type, nt, P->q[g], P->s[g], yq, is32, SCV_K, gg == 0);
+#undef SCV_K
+                        }
+                        for (int t = 0; t < nt; t++) {
+                                const __m256 yd = _mm256_set1_ps(xb[t]->d);
+                                __m256i im = _mm256_setzero_si256();
+
+                                for (int gg = 0; gg < 8; gg++)
+                                        im = _mm256_add_epi32(im, _mm256_madd_epi16(
+                                                _mm256_load_si256((const __m256i *) P->mn[8 * b + gg]),
+                                                bcast4((const uint8_t *) (xb[t]->bsums + 2 * gg))));
+                                if (type == GGML_TYPE_Q6_K) {
+                                        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(is32[t], im)),
+                                                                 _mm256_mul_ps(_mm256_load_ps(P->d[8 * b]), yd), acc[t]);
+                                } else {
+                                        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is32[t]),
+                                                                 _mm256_mul_ps(_mm256_load_ps(P->d[8 * b]), yd), acc[t]);
+                                        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(im),
+                                                                 _mm256_mul_ps(_mm256_load_ps(P->m[8 * b]), yd), acc[t]);
+                                }
+                        }
+                }
+        }
+#pragma GCC unroll 8
+        for (int t = 0; t < nt; t++) {
+                float *yt = y + t * ldy;
+
+                if (nr == 8) {
+                        _mm256_storeu_ps(yt, add ? _mm256_add_ps(_mm256_loadu_ps(yt), acc[t]) : acc[t]);
+                } else {
+                        float tmp[8];
+
+                        _mm256_storeu_ps(tmp, acc[t]);
+#pragma GCC unroll 1
+                        for (int r = 0; r < nr; r++)
+                                yt[r] = add ? yt[r] + tmp[r] : tmp[r];
+                }
+        }
+}
+
+static _always_inline_ void matmul_panel(enum ggml_type type, size_t k, const void *w, size_t w_row_bytes, size_t r0,
+                                         size_t r1, const void *x, size_t x_row_bytes, size_t nt, float *y,
+                                         size_t ldy) {
+        const bool kq = is_kq(type);
+        const size_t gpb = kq ? 8 : 1, ng_all = k / 32;
+        const size_t xbs = kq ? sizeof(block_q8_K)
+                              : type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1 ? sizeof(block_q8_1)
+                                                                                  : sizeof(block_q8_0);
+        const size_t wbs = quant_type_info(type)->type_size;
+        struct panel P __attribute__((aligned(32)));
+        float dy[PANEL_TC * PANEL_KC] __attribute__((aligned(32)));
+        int32_t aux[PANEL_TC * PANEL_KC] __attribute__((aligned(32)));
+
+        for (size_t kc = 0; kc < ng_all; kc += PANEL_KC) {
+                const size_t ng = ng_all - kc < PANEL_KC ? ng_all - kc : PANEL_KC;
+
+                for (size_t tc = 0; tc < nt; tc += PANEL_TC) {
+                        const size_t ntc = nt - tc < PANEL_TC ? nt - tc : PANEL_TC;
+
+                        if (!kq)
+                                for (size_t t = 0; t < ntc; t++) {
+                                        const uint8_t *xr = (const uint8_t *) x + (tc + t) * x_row_bytes + kc * xbs;
+
+                                        for (size_t g = 0; g < ng; g++) {
+                                                const uint8_t *blk = xr + g * xbs;
+                                                uint16_t dh;
+
+                                                memcpy(&dh, blk, 2);
+                                                dy[t * PANEL_KC + g] = h2f(dh);
+                                                if (type == GGML_TYPE_Q4_0 || type == GGML_TYPE_Q5_0) {
+                                                        const int off = type == GGML_TYPE_Q4_0 ? 8 : 16;
+
+                                                        aux[t * PANEL_KC + g] = -off * hsum_i8_32(
+                                                                _mm256_loadu_si256((const __m256i *) (blk + 2)));
+                                                } else if (type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1) {
+                                                        uint16_t sh;
+                                                        float s;
+
+                                                        memcpy(&sh, blk + 2, 2);
+                                                        s = h2f(sh);
+                                                        memcpy(&aux[t * PANEL_KC + g], &s, 4);
+                                                }
+                                        }
+                                }
+                        for (size_t r = r0; r < r1; r += PANEL_R) {
+                                const int nr = r1 - r < PANEL_R ? (int) (r1 - r) : PANEL_R;
+                                const uint8_t *wr[PANEL_R];
+                                size_t t = 0;
+
+                                for (int i = 0; i < nr; i++)
+                                        wr[i] = (const uint8_t *) w + (r + i) * w_row_bytes + kc / gpb * wbs;
+                                panel_pack(type, wr, nr, ng, &P);
+                                for (; t < ntc; t += PANEL_T) {
+                                        const uint8_t *xq[PANEL_T];
+                                        const int n = ntc - t < PANEL_T ? (int) (ntc - t) : PANEL_T;
+                                        float *yt = y + (tc + t) * ldy + r;
+
+                                        for (int i = 0; i < n; i++)
+                                                xq[i] = (const uint8_t *) x + (tc + t + i) * x_row_bytes + kc / gpb * xbs;
+                                        switch (n) {
+                                        case PANEL_T:
+                                                panel_tile(type, PANEL_T, ng, &P, xq, dy + t * PANEL_KC, aux + t * PANEL_KC,
+                                                           yt, ldy, nr, kc > 0);
+                                                break;
+#if PANEL_T > 3
+                                        case 3:
+                                                panel_tile(type, 3, ng, &P, xq, dy + t * PANEL_KC, aux + t * PANEL_KC, yt,
+                                                           ldy, nr, kc > 0);
+                                                break;
+#endif
+                                        case 2:
+                                                panel_tile(type, 2, ng, &P, xq, dy + t * PANEL_KC, aux + t * PANEL_KC, yt,
+                                                           ldy, nr, kc > 0);
+                                                break;
+                                        default:
+                                                panel_tile(type, 1, ng, &P, xq, dy + t * PANEL_KC, aux + t * PANEL_KC, yt,
+                                                           ldy, nr, kc > 0);
+                                                break;
+                                        }
+                                }
+                        }
+                }
+        }
+}
+
+/* Fewest tokens for which the panels beat the tiles above (measured on
+ * AMD Zen 2 cores: from 2 tokens for Q4/Q5, 3 for Q8_0, 4 for K-quants). */
+static _always_inline_ size_t panel_min_nt(enum ggml_type type) {
+        return is_kq(type) ? 4 : type == GGML_TYPE_Q8_0 ? 3 : 2;
+}
+
+/* ==== decode (one token): one weight row at a time =========================
+ *
+ * The activation row's per-block terms are computed once per call, not once
+ * per row: its scale as a float, Q4_0/Q5_0's offset term -offset·Σy as the
+ * i32 lanes it adds to the pair sums (so the integers stay ggml's exactly),
+ * Q4_1/Q5_1's s as a float. Each row is then one pass over its blocks, two
+ * blocks per step into independent accumulators.
+ */
+
+#define ROW_KC 256 /* blocks of activation terms kept on the stack */
+#define ROW_PREFETCH 2048 /* bytes ahead in the weight stream */
+
+/* Software prefetch ROW_PREFETCH bytes ahead of the n bytes at p, every cache
+ * line of them: on AMD Zen this beats the hardware prefetcher alone by
+ * 10-25% on one core, but prefetching only some of the lines was slower
+ * than none. */
+static _always_inline_ void prefetch_ahead(const uint8_t *p, size_t n) {
+        for (size_t o = 0; o < n; o += 64)
+                __builtin_prefetch(p + ROW_PREFETCH + o);
+}
+
+struct xrow_prep {
+        __m256i neg[ROW_KC];
+        float d[ROW_KC];
+        float s[ROW_KC];
+};
+
+static _always_inline_ size_t quant_type_info_size(enum ggml_type type) {
+        switch (type) {
+        case GGML_TYPE_Q4_0:
+                return sizeof(block_q4_0);
+        case GGML_TYPE_Q4_1:
+                return sizeof(block_q4_1);
+        case GGML_TYPE_Q5_0:
+                return sizeof(block_q5_0);
+        case GGML_TYPE_Q5_1:
+                return sizeof(block_q5_1);
+        default:
+                return sizeof(block_q8_0);
+        }
+}
+
+static _always_inline_ void xrow_prep(enum ggml_type type, const uint8_t *xb, size_t nb, struct xrow_prep *p) {
+        const size_t xbs = type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1 ? sizeof(block_q8_1) : sizeof(block_q8_0);
+
+        for (size_t b = 0; b < nb; b++) {
+                const uint8_t *blk = xb + b * xbs;
+                uint16_t h;
+
+                memcpy(&h, blk, 2);
+                p->d[b] = h2f(h);
+                if (type == GGML_TYPE_Q4_0 || type == GGML_TYPE_Q5_0) {
+                        const __m256i off = _mm256_set1_epi8(type == GGML_TYPE_Q4_0 ? 8 : 16);
+                        const __m256i yv = _mm256_loadu_si256((const __m256i *) (blk + 2));
+
+                        p->neg[b] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                                     _mm256_madd_epi16(_mm256_maddubs_epi16(off, yv), _mm256_set1_epi16(1)));
+                } else if (type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1) {
+                        memcpy(&h, blk + 2, 2);
+                        p->s[b] = h2f(h);
+                }
+        }
+}
+
+/* Block b of a 32-type row against the prepared activation: its i32 lanes
+ * (before scaling), and the scale d_w·d_x. */
+static _always_inline_ __m256 row_block(enum ggml_type type, const uint8_t *row, const uint8_t *xb,
+                                        const struct xrow_prep *p, size_t b, __m256 acc, float *macc) {
+        const size_t xbs = type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1 ? sizeof(block_q8_1) : sizeof(block_q8_0);
+        const __m256i y = _mm256_loadu_si256((const __m256i *) (xb + b * xbs + xbs - 32));
+        __m256i q, i32;
+        uint16_t dh;
+
+        switch (type) {
+        case GGML_TYPE_Q4_0: {
+                const block_q4_0 *x = (const block_q4_0 *) row + b;
+
+                q = nibbles_32(x->qs);
+                dh = x->d;
+                break;
+        }
+        case GGML_TYPE_Q4_1: {
+                const block_q4_1 *x = (const block_q4_1 *) row + b;
+
+                q = nibbles_32(x->qs);
+                dh = x->d;
+                *macc += h2f(x->m) * p->s[b];
+                break;
+        }
+        case GGML_TYPE_Q5_0: {
+                const block_q5_0 *x = (const block_q5_0 *) row + b;
+
+                q = _mm256_or_si256(nibbles_32(x->qs), _mm256_and_si256(bytes_from_bits_32(x->qh), _mm256_set1_epi8(0x10)));
+                dh = x->d;
+                break;
+        }
+        case GGML_TYPE_Q5_1: {
+                const block_q5_1 *x = (const block_q5_1 *) row + b;
+
+                q = _mm256_or_si256(nibbles_32(x->qs), _mm256_and_si256(bytes_from_bits_32(x->qh), _mm256_set1_epi8(0x10)));
+                dh = x->d;
+                *macc += h2f(x->m) * p->s[b];
+                break;
+        }
+        default: { /* Q8_0 */
+                const block_q8_0 *x = (const block_q8_0 *) row + b;
+                const __m256i s = _mm256_loadu_si256((const __m256i *) x->qs);
+
+                dh = x->d;
+                i32 = dot_u8s8(_mm256_setzero_si256(), _mm256_abs_epi8(s), _mm256_sign_epi8(y, s));
+                return _mm256_fmadd_ps(_mm256_cvtepi32_ps(i32), _mm256_set1_ps(h2f(dh) * p->d[b]), acc);
+        }
+        }
+        if (type == GGML_TYPE_Q4_0 || type == GGML_TYPE_Q5_0)
+                i32 = dot_u8s8(p->neg[b], q, y);
+        else
+                i32 = dot_u8s8(_mm256_setzero_si256(), q, y);
+        return _mm256_fmadd_ps(_mm256_cvtepi32_ps(i32), _mm256_set1_ps(h2f(dh) * p->d[b]), acc);
+}
+
+static _always_inline_ void matmul_row32(enum ggml_type type, size_t k, const void *w, size_t w_row_bytes, size_t r0,
+                                         size_t r1, const void *x, float *y) {
+        const size_t nb_all = k / 32, wbs = quant_type_info_size(type);
+        const size_t xbs = type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1 ? sizeof(block_q8_1) : sizeof(block_q8_0);
+        struct xrow_prep p __attribute__((aligned(32)));
+
+        for (size_t kc = 0; kc < nb_all; kc += ROW_KC) {
+                const size_t nb = nb_all - kc < ROW_KC ? nb_all - kc : ROW_KC;
+                const uint8_t *xb = (const uint8_t *) x + kc * xbs;
+
+                xrow_prep(type, xb, nb, &p);
+                for (size_t r = r0; r < r1; r++) {
+                        const uint8_t *row = (const uint8_t *) w + r * w_row_bytes + kc * wbs;
+                        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+                        float m0 = 0, m1 = 0, s;
+                        size_t b = 0;
+
+                        for (; b + 2 <= nb; b += 2) {
+                                prefetch_ahead(row + b * wbs, 2 * wbs);
+                                a0 = row_block(type, row, xb, &p, b, a0, &m0);
+                                a1 = row_block(type, row, xb, &p, b + 1, a1, &m1);
+                        }
+                        if (b < nb)
+                                a0 = row_block(type, row, xb, &p, b, a0, &m0);
+                        s = hsum_ps(_mm256_add_ps(a0, a1)) + (m0 + m1);
+                        y[r] = kc ? y[r] + s : s;
+                }
+        }
+}
+
+
+/* Q4_0/Q4_1/Q5_0/Q5_1, two blocks per step: the 2 × 16 bytes of nibbles as
+ * one vector (low nibbles = elements 0..15 of both blocks, high nibbles =
+ * 16..31), against the activation rearranged the same way once per call. */
+struct xrow_pair {
+        __m256i ylo[ROW_KC / 2], yhi[ROW_KC / 2], neg[ROW_KC / 2];
+        float ds[ROW_KC / 2][4]; /* d, s (Q8_1) of block 0, then of block 1 */
+};
+
+static _always_inline_ void xrow_pair_prep(enum ggml_type type, const uint8_t *xb, size_t np, struct xrow_pair *p) {
+        const size_t xbs = type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1 ? sizeof(block_q8_1) : sizeof(block_q8_0);
+
+        for (size_t i = 0; i < np; i++) {
+                const uint8_t *b0 = xb + 2 * i * xbs, *b1 = b0 + xbs;
+                const __m256i y0 = _mm256_loadu_si256((const __m256i *) (b0 + xbs - 32));
+                const __m256i y1 = _mm256_loadu_si256((const __m256i *) (b1 + xbs - 32));
+                uint16_t h;
+
+                p->ylo[i] = _mm256_permute2x128_si256(y0, y1, 0x20);
+                p->yhi[i] = _mm256_permute2x128_si256(y0, y1, 0x31);
+                memcpy(&h, b0, 2);
+                p->ds[i][0] = h2f(h);
+                memcpy(&h, b1, 2);
+                p->ds[i][2] = h2f(h);
+                p->ds[i][1] = p->ds[i][3] = 0;
+                if (type == GGML_TYPE_Q4_0 || type == GGML_TYPE_Q5_0) {
+                        const __m256i off = _mm256_set1_epi8(type == GGML_TYPE_Q4_0 ? 8 : 16);
+                        const __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(off, p->ylo[i]),
+                                                             _mm256_maddubs_epi16(off, p->yhi[i]));
+
+                        p->neg[i] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_madd_epi16(s16, _mm256_set1_epi16(1)));
+                } else {
+                        memcpy(&h, b0 + 2, 2);
+                        p->ds[i][1] = h2f(h);
+                        memcpy(&h, b1 + 2, 2);
+                        p->ds[i][3] = h2f(h);
+                }
+        }
+}
+
+/* 0x10 in each byte whose bit is set: bytes 0..15 of each lane from bits
+ * 0..15 (lo) or 16..31 (hi) of the lane's block (qh0: low lane, qh1: high). */
+static _always_inline_ void pair_high_bits(uint32_t qh0, uint32_t qh1, __m256i *lo, __m256i *hi) {
+        const __m256i v = _mm256_set1_epi64x((long long) (((uint64_t) qh1 << 32) | qh0));
+        const __m256i sel = _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe), ones = _mm256_set1_epi64x(-1);
+        const __m256i m10 = _mm256_set1_epi8(0x10);
+        const __m256i slo = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5,
+                                             5, 5, 5, 5, 5, 5);
+        const __m256i shi = _mm256_setr_epi8(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7,
+                                             7, 7, 7, 7, 7, 7);
+
+        *lo = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(_mm256_shuffle_epi8(v, slo), sel), ones), m10);
+        *hi = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(_mm256_shuffle_epi8(v, shi), sel), ones), m10);
+}
+
+static _always_inline_ __m256 row_pair(enum ggml_type type, const uint8_t *row, const struct xrow_pair *p, size_t i,
+                                       __m256 acc, __m128 *macc) {
+        const size_t wbs = quant_type_info_size(type);
+        const uint8_t *b0 = row + 2 * i * wbs, *b1 = b0 + wbs;
+        const size_t qoff = wbs - 16;
+        const __m256i raw = _mm256_loadu2_m128i((const __m128i *) (b1 + qoff), (const __m128i *) (b0 + qoff));
+        const __m256i m4 = _mm256_set1_epi8(0x0f);
+        __m256i lo = _mm256_and_si256(raw, m4), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4), i32;
+        uint32_t h0, h1;
+        __m128 f;
+
+        if (type == GGML_TYPE_Q5_0 || type == GGML_TYPE_Q5_1) {
+                const size_t hoff = type == GGML_TYPE_Q5_0 ? 2 : 4;
+                uint32_t qh0, qh1;
+                __m256i bl, bh;
+
+                memcpy(&qh0, b0 + hoff, 4);
+                memcpy(&qh1, b1 + hoff, 4);
+                pair_high_bits(qh0, qh1, &bl, &bh);
+                lo = _mm256_or_si256(lo, bl);
+                hi = _mm256_or_si256(hi, bh);
+        }
+        i32 = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, p->ylo[i]), _mm256_maddubs_epi16(hi, p->yhi[i])),
+                                _mm256_set1_epi16(1));
+        if (type == GGML_TYPE_Q4_0 || type == GGML_TYPE_Q5_0)
+                i32 = _mm256_add_epi32(i32, p->neg[i]);
+        /* [d0 m0 d1 m1] (Q4_0/Q5_0: the m lanes are the next bytes, unused)
+         * × [dy0 s0 dy1 s1]: the two scales, and the min terms. */
+        memcpy(&h0, b0, 4);
+        memcpy(&h1, b1, 4);
+        f = _mm_mul_ps(_mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128((int) h0), (int) h1, 1)), _mm_load_ps(p->ds[i]));
+        if (type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1)
+                *macc = _mm_add_ps(*macc, f);
+        return _mm256_fmadd_ps(_mm256_cvtepi32_ps(i32),
+                               _mm256_permutevar8x32_ps(_mm256_castps128_ps256(f), _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2)),
+                               acc);
+}
+
+static _always_inline_ void matmul_row_pairs(enum ggml_type type, size_t k, const void *w, size_t w_row_bytes,
+                                             size_t r0, size_t r1, const void *x, float *y) {
+        const size_t nb_all = k / 32, wbs = quant_type_info_size(type);
+        const size_t xbs = type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1 ? sizeof(block_q8_1) : sizeof(block_q8_0);
+        struct xrow_pair p __attribute__((aligned(32)));
+        struct xrow_prep tail __attribute__((aligned(32)));
+
+        for (size_t kc = 0; kc < nb_all; kc += ROW_KC) {
+                const size_t nb = nb_all - kc < ROW_KC ? nb_all - kc : ROW_KC, np = nb / 2;
+                const uint8_t *xb = (const uint8_t *) x + kc * xbs;
+
+                xrow_pair_prep(type, xb, np, &p);
+                if (nb & 1)
+                        xrow_prep(type, xb + (nb - 1) * xbs, 1, &tail);
+                for (size_t r = r0; r < r1; r++) {
+                        const uint8_t *row = (const uint8_t *) w + r * w_row_bytes + kc * wbs;
+                        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+                        __m128 m0 = _mm_setzero_ps(), m1 = _mm_setzero_ps();
+                        float s, mt = 0;
+                        size_t i = 0;
+
+                        for (; i + 2 <= np; i += 2) {
+                                prefetch_ahead(row + 2 * i * wbs, 4 * wbs);
+                                a0 = row_pair(type, row, &p, i, a0, &m0);
+                                a1 = row_pair(type, row, &p, i + 1, a1, &m1);
+                        }
+                        if (i < np)
+                                a0 = row_pair(type, row, &p, i, a0, &m0);
+                        if (nb & 1)
+                                a1 = row_block(type, row + (nb - 1) * wbs, xb + (nb - 1) * xbs, &tail, 0, a1, &mt);
+                        m0 = _mm_add_ps(m0, m1);
+                        s = hsum_ps(_mm256_add_ps(a0, a1)) + mt;
+                        if (type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1)
+                                s += _mm_cvtss_f32(_mm_add_ss(_mm_movehdup_ps(m0), _mm_movehdup_ps(_mm_movehl_ps(m0, m0))));
+                        y[r] = kc ? y[r] + s : s;
+                }
+        }
+}
+
+
+/* Q4_K / Q6_K decode, one row at a time (ggml's AVX2 vec_dot layout): the
+ * sub-block scales multiply the i16 pair sums inside madd, so one float
+ * conversion per 256 elements. */
+static _always_inline_ __m256 row_q4k(const block_q4_K *x, const block_q8_K *y, __m256 acc, __m256 *accm) {
+        const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+        const __m256i m4 = _mm256_set1_epi8(0x0f);
+        uint32_t u[4], aux;
+        __m256i ms, sc, sumi = _mm256_setzero_si256();
+        __m128i s128;
+
+        memcpy(u, x->scales, 12);
+        u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+        aux = u[1] & k1;
+        u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+        u[2] = aux;
+        u[0] &= k1;
+        /* i16: scales 0..7, then mins 0..7. */
+        ms = _mm256_cvtepu8_epi16(_mm_set_epi32((int) u[3], (int) u[2], (int) u[1], (int) u[0]));
+        {
+                const __m256i bs = _mm256_loadu_si256((const __m256i *) y->bsums);
+                const __m128i q8s = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+                const __m128i prod = _mm_madd_epi16(_mm256_extracti128_si256(ms, 1), q8s);
+
+                *accm = _mm256_fmadd_ps(_mm256_set1_ps(-y->d * h2f(x->dmin)),
+                                        _mm256_castps128_ps256(_mm_cvtepi32_ps(prod)), *accm);
+        }
+        s128 = _mm256_castsi256_si128(ms);
+        sc = _mm256_set_m128i(s128, s128);
+        for (int j = 0; j < 4; j++) {
+                const __m256i sl = _mm256_shuffle_epi8(sc, _mm256_set1_epi16((short) (((4 * j + 1) << 8) | (4 * j))));
+                const __m256i sh = _mm256_shuffle_epi8(sc, _mm256_set1_epi16((short) (((4 * j + 3) << 8) | (4 * j + 2))));
+                const __m256i qb = _mm256_loadu_si256((const __m256i *) (x->qs + 32 * j));
+                const __m256i pl = _mm256_maddubs_epi16(_mm256_and_si256(qb, m4),
+                                                        _mm256_loadu_si256((const __m256i *) (y->qs + 64 * j)));
+                const __m256i ph = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(qb, 4), m4),
+                                                        _mm256_loadu_si256((const __m256i *) (y->qs + 64 * j + 32)));
+
+                sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(_mm256_madd_epi16(sl, pl), _mm256_madd_epi16(sh, ph)));
+        }
+        return _mm256_fmadd_ps(_mm256_set1_ps(y->d * h2f(x->d)), _mm256_cvtepi32_ps(sumi), acc);
+}
+
+static _always_inline_ __m256 row_q6k(const block_q6_K *x, const block_q8_K *y, __m256 acc) {
+        const __m256i m4 = _mm256_set1_epi8(0x0f), m3 = _mm256_set1_epi8(0x30);
+        const __m128i s128 = _mm_loadu_si128((const __m128i *) x->scales);
+        /* The -32 of every level: 32 Σ sc_i · bsum_i. */
+        const __m256i corr = _mm256_madd_epi16(_mm256_cvtepi8_epi16(s128),
+                                               _mm256_loadu_si256((const __m256i *) y->bsums));
+        __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(corr, 5));
+
+        for (int h = 0; h < 2; h++) {
+                const __m256i l0 = _mm256_loadu_si256((const __m256i *) (x->ql + 64 * h));
+                const __m256i l1 = _mm256_loadu_si256((const __m256i *) (x->ql + 64 * h + 32));
+                const __m256i hh = _mm256_loadu_si256((const __m256i *) (x->qh + 32 * h));
+                __m256i q[4];
+
+                q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(hh, 4), m3));
+                q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(hh, 2), m3));
+                q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hh, m3));
+                q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                       _mm256_and_si256(_mm256_srli_epi16(hh, 2), m3));
+                for (int j = 0; j < 4; j++) {
+                        const int i = 8 * h + 2 * j;
+                        const __m256i sc = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(
+                                s128, _mm_set_epi8(i + 1, i + 1, i + 1, i + 1, i + 1, i + 1, i + 1, i + 1, i, i, i, i, i, i, i, i)));
+                        const __m256i p = _mm256_maddubs_epi16(q[j], _mm256_loadu_si256((const __m256i *) (y->qs + 128 * h + 32 * j)));
+
+                        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, sc));
+                }
+        }
+        return _mm256_fmadd_ps(_mm256_set1_ps(y->d * h2f(x->d)), _mm256_cvtepi32_ps(sumi), acc);
+}
+
+static _always_inline_ void matmul_rowk(enum ggml_type type, size_t k, const void *w, size_t w_row_bytes, size_t r0,
+                                        size_t r1, const void *x, float *y) {
+        const size_t nb = k / QK_K;
+        const block_q8_K *xb = x;
+
+        for (size_t r = r0; r < r1; r++) {
+                const uint8_t *row = (const uint8_t *) w + r * w_row_bytes;
+                __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), am = _mm256_setzero_ps();
+                size_t b = 0;
+
+                if (type == GGML_TYPE_Q4_K) {
+                        const block_q4_K *wb = (const block_q4_K *) row;
+
+                        for (; b + 2 <= nb; b += 2) {
+                                prefetch_ahead((const uint8_t *) (wb + b), 2 * sizeof(*wb));
+                                a0 = row_q4k(wb + b, xb + b, a0, &am);
+                                a1 = row_q4k(wb + b + 1, xb + b + 1, a1, &am);
+                        }
+                        if (b < nb)
+                                a0 = row_q4k(wb + b, xb + b, a0, &am);
+                } else {
+                        const block_q6_K *wb = (const block_q6_K *) row;
+
+                        for (; b + 2 <= nb; b += 2) {
+                                prefetch_ahead((const uint8_t *) (wb + b), 2 * sizeof(*wb));
+                                a0 = row_q6k(wb + b, xb + b, a0);
+                                a1 = row_q6k(wb + b + 1, xb + b + 1, a1);
+                        }
+                        if (b < nb)
+                                a0 = row_q6k(wb + b, xb + b, a0);
+                }
+                y[r] = hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), am));
+        }
+}
+
+
+/* ==== float weights, prefill: 16-row f32 panels ===========================
+ *
+ * 16 rows × 64 elements of k converted to f32 and transposed (element kk of
+ * the 16 rows = two vectors), then 6 tokens at a time: per element 2 loads,
+ * 6 broadcasts, 12 fmas. Each chunk's 64-term sums are added to y, which
+ * also keeps the rounding of long rows down. */
+
+#define FPANEL_KC 64
+#define FPANEL_T 6
+#define FPANEL_MIN_NT 16
+
+static _always_inline_ void fpanel_pack(enum ggml_type type, const uint8_t *const *wr, int nr, size_t k0, size_t n,
+                                        float (*P)[16]) {
+        size_t kk = 0;
+
+        for (; kk + 8 <= n; kk += 8)
+                for (int h = 0; h < 2; h++) {
+                        __m256i v[8];
+
+                        for (int r = 0; r < 8; r++)
+                                v[r] = 8 * h + r < nr ? _mm256_castps_si256(load_w8(type, wr[8 * h + r], k0 + kk))
+                                                      : _mm256_setzero_si256();
+                        transpose8x8(v);
+                        for (int j = 0; j < 8; j++)
+                                _mm256_store_si256((__m256i *) &P[kk + j][8 * h], v[j]);
+                }
+        for (; kk < n; kk++)
+                for (int r = 0; r < 16; r++)
+                        P[kk][r] = r < nr ? load_w1(type, wr[r], k0 + kk) : 0.0f;
+}
+
+static _always_inline_ void fpanel_tile(const int nt, size_t n, const float (*P)[16], const float *const *xt, float *y,
+                                        size_t ldy, int nr, bool add) {
+        __m256 acc0[FPANEL_T], acc1[FPANEL_T];
+
+        for (int t = 0; t < nt; t++)
+                acc0[t] = acc1[t] = _mm256_setzero_ps();
+        for (size_t kk = 0; kk < n; kk++) {
+                const __m256 w0 = _mm256_load_ps(&P[kk][0]), w1 = _mm256_load_ps(&P[kk][8]);
+
+                for (int t = 0; t < nt; t++) {
+                        const __m256 xb = _mm256_broadcast_ss(xt[t] + kk);
+
+                        acc0[t] = _mm256_fmadd_ps(w0, xb, acc0[t]);
+                        acc1[t] = _mm256_fmadd_ps(w1, xb, acc1[t]);
+                }
+        }
+#pragma GCC unroll 8
+        for (int t = 0; t < nt; t++) {
+                float *yt = y + t * ldy;
+
+                if (nr == 16) {
+                        if (add) {
+                                acc0[t] = _mm256_add_ps(acc0[t], _mm256_loadu_ps(yt));
+                                acc1[t] = _mm256_add_ps(acc1[t], _mm256_loadu_ps(yt + 8));
+                        }
+                        _mm256_storeu_ps(yt, acc0[t]);
+                        _mm256_storeu_ps(yt + 8, acc1[t]);
+                } else {
+                        float tmp[16];
+
+                        _mm256_storeu_ps(tmp, acc0[t]);
+                        _mm256_storeu_ps(tmp + 8, acc1[t]);
+#pragma GCC unroll 1
+                        for (int r = 0; r < nr; r++)
+                                yt[r] = add ? yt[r] + tmp[r] : tmp[r];
+                }
+        }
+}
+
+static _always_inline_ void matmul_fpanel(enum ggml_type type, size_t k, const void *w, size_t w_row_bytes, size_t r0,
+                                          size_t r1, const void *x, size_t x_row_bytes, size_t nt, float *y,
+                                          size_t ldy) {
+        float P[FPANEL_KC][16] __attribute__((aligned(32)));
+
+        for (size_t r = r0; r < r1; r += 16) {
+                const int nr = r1 - r < 16 ? (int) (r1 - r) : 16;
+                const uint8_t *wr[16];
+
+                for (int i = 0; i < nr; i++)
+                        wr[i] = (const uint8_t *) w + (r + i) * w_row_bytes;
+                for (size_t k0 = 0; k0 < k; k0 += FPANEL_KC) {
+                        const size_t n = k - k0 < FPANEL_KC ? k - k0 : FPANEL_KC;
+
+                        fpanel_pack(type, wr, nr, k0, n, P);
+                        for (size_t t = 0; t < nt; t += FPANEL_T) {
+                                const int m = nt - t < FPANEL_T ? (int) (nt - t) : FPANEL_T;
+                                const float *xt[FPANEL_T];
+                                float *yt = y + t * ldy + r;
+
+                                for (int i = 0; i < m; i++)
+                                        xt[i] = (const float *) ((const uint8_t *) x + (t + i) * x_row_bytes) + k0;
+                                switch (m) {
+                                case 6:
+                                        fpanel_tile(6, n, (const float (*)[16]) P, xt, yt, ldy, nr, k0 > 0);
+                                        break;
+                                case 5:
+                                        fpanel_tile(5, n, (const float (*)[16]) P, xt, yt, ldy, nr, k0 > 0);
+                                        break;
+                                case 4:
+                                        fpanel_tile(4, n, (const float (*)[16]) P, xt, yt, ldy, nr, k0 > 0);
+                                        break;
+                                case 3:
+                                        fpanel_tile(3, n, (const float (*)[16]) P, xt, yt, ldy, nr, k0 > 0);
+                                        break;
+                                case 2:
+                                        fpanel_tile(2, n, (const float (*)[16]) P, xt, yt, ldy, nr, k0 > 0);
+                                        break;
+                                default:
+                                        fpanel_tile(1, n, (const float (*)[16]) P, xt, yt, ldy, nr, k0 > 0);
+                                        break;
+                                }
+                        }
+                }
+        }
+}
+
+
+/* Float weights, decode: 32 elements per step into 4 accumulators (one fma
+ * chain would cap a row at 8 elements per fma latency). */
+static _always_inline_ void matmul_rowf(enum ggml_type type, size_t k, const void *w, size_t w_row_bytes, size_t r0,
+                                        size_t r1, const void *x, float *y) {
+        const size_t es = type == GGML_TYPE_F32 ? 4 : 2;
+        const float *xf = x;
+
+        for (size_t r = r0; r < r1; r++) {
+                const uint8_t *row = (const uint8_t *) w + r * w_row_bytes;
+                __m256 a[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+                size_t i = 0;
+                float s;
+
+                for (; i + 32 <= k; i += 32) {
+                        prefetch_ahead(row + i * es, 32 * es);
+                        for (int j = 0; j < 4; j++)
+                                a[j] = _mm256_fmadd_ps(load_w8(type, row, i + 8 * j), _mm256_loadu_ps(xf + i + 8 * j), a[j]);
+                }
+                for (; i + 8 <= k; i += 8)
+                        a[0] = _mm256_fmadd_ps(load_w8(type, row, i), _mm256_loadu_ps(xf + i), a[0]);
+                s = hsum_ps(_mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3])));
+                for (; i < k; i++)
+                        s += load_w1(type, row, i) * xf[i];
+                y[r] = s;
+        }
+}
+
+/* The Q4_K/Q6_K one-row decode kernels (13 vs 10 GB/s, 15.5 vs 11.5 GB/s on
+ * one Zen 3 core). They sum in another float order than the tiles, which
+ * moves 8-bit-activation results by rounding steps; the real-model tests
+ * allow for that (near-ties judged against the logit scale). Set to 0 to
+ * compare with the tile path. */
+#ifndef QUANT_ROW_K
+#define QUANT_ROW_K 1
+#endif
+
+/* Decode (one token): one row at a time, a row kernel per type (Q5_K, and
+ * Q4_K/Q6_K unless QUANT_ROW_K: the tiles, one row). Prefill: the panels
+ * from a few tokens on, the tiles below that. */
+static _always_inline_ void matmul_dispatch(enum tile_kind kind, enum ggml_type type, size_t k, const void *w,
+                                            size_t w_row_bytes, size_t r0, size_t r1, const void *x,
+                                            size_t x_row_bytes, size_t nt, float *y, size_t ldy) {
+        if (QUANT_ROW_K && nt == 1 && (type == GGML_TYPE_Q4_K || type == GGML_TYPE_Q6_K))
+                matmul_rowk(type, k, w, w_row_bytes, r0, r1, x, y);
+        else if (nt == 1 && type == GGML_TYPE_Q8_0)
+                matmul_row32(type, k, w, w_row_bytes, r0, r1, x, y);
+        else if (nt == 1 && kind == TILE_F)
+                matmul_rowf(type, k, w, w_row_bytes, r0, r1, x, y);
+        else if (nt == 1 && kind == TILE_Q32)
+                matmul_row_pairs(type, k, w, w_row_bytes, r0, r1, x, y);
+        else if (kind != TILE_F && nt >= panel_min_nt(type))
+                matmul_panel(type, k, w, w_row_bytes, r0, r1, x, x_row_bytes, nt, y, ldy);
+        else if (kind == TILE_F && nt >= FPANEL_MIN_NT)
+                matmul_fpanel(type, k, w, w_row_bytes, r0, r1, x, x_row_bytes, nt, y, ldy);
+        else
+                matmul_tiled(kind, type, k, w, w_row_bytes, r0, r1, x, x_row_bytes, nt, y, ldy);
+}
+
 #define DEFINE_MATMUL(KIND, T)                                                                            \
         static void KNAME(matmul_##T)(size_t k, const void *w, size_t w_row_bytes, size_t r0, size_t r1, \
                                       const void *x, size_t x_row_bytes, size_t nt, float *y, size_t ldy) { \
-                matmul_tiled(KIND, GGML_TYPE_##T, k, w, w_row_bytes, r0, r1, x, x_row_bytes, nt, y, ldy); \
+                matmul_dispatch(KIND, GGML_TYPE_##T, k, w, w_row_bytes, r0, r1, x, x_row_bytes, nt, y, ldy); \
         }
 DEFINE_MATMUL(TILE_Q32, Q4_0)
 DEFINE_MATMUL(TILE_Q32, Q4_1)
@@ -574,16 +1554,6 @@ static _always_inline_ float amax_n(const float *x, int n) {
         s = _mm_max_ps(s, _mm_movehl_ps(s, s));
         s = _mm_max_ss(s, _mm_movehdup_ps(s));
         return _mm_cvtss_f32(s);
-}
-
-static _always_inline_ int hsum_i8_32(__m256i q) {
-        /* Σ of signed bytes: maddubs against 1s, then madd against 1s. */
-        __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
-        __m128i v = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-
-        v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
-        v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
-        return _mm_cvtsi128_si32(v);
 }
 
 static void KNAME(act_q8_0)(const float *x, void *vy, size_t n) {

@@ -3,6 +3,8 @@
  * Single-thread throughput of quant_matmul per CPU level:
  *   nt == 1: GB/s of weight bytes streamed (decode, memory-bound);
  *   nt > 1:  GFLOP/s counting 2·rows·k·nt (prefill, compute-bound).
+ * Times are CPU time of this (single-threaded) process, so other load on the
+ * machine does not count against a case.
  * Usage: quant-microbench [seconds per case]
  */
 
@@ -16,7 +18,7 @@
 static double now(void) {
         struct timespec ts;
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
         return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 

@@ -8,7 +8,7 @@
  *  - greedy generation from the reference prompt follows transformers'
  *    tokens; where the default (8-bit activation) path leaves them, the
  *    step must be a near-tie (the two candidates within 1% of the logit
- *    scale). SmolLM2's first reply token is such a tie: "The" leads "L" by
+ *    scale, the largest logit magnitude at that step). SmolLM2's first reply token is such a tie: "The" leads "L" by
  *    0.08 logits in float32, and 8-bit activations flip it, after which the
  *    model writes "L'Étoile, la Cité…" (llama.cpp, whose CPU path also
  *    quantizes activations to 8 bits, answers "L'Étoile, la Marseillaise…"
@@ -209,7 +209,10 @@ static void check_greedy(Model *m, const char *fixtures, const char *name, const
                         if ((int32_t) i != best && (second < 0 || l[i] > l[second]))
                                 second = (int32_t) i;
                 if (diverged < 0 && best != ref_gen[step]) {
-                        double scale = fabs(l[best]);
+                        /* The logit scale, as for the fixtures: the largest magnitude in the vocabulary. */
+                        double scale = 0;
+                        for (uint32_t i = 0; i < n_vocab; i++)
+                                scale = fmax(scale, fabs(l[i]));
                         diverged = step;
                         printf("%s: step %d: ours %d (%.4f), transformers %d (our logit %.4f), gap %.4f\n", name, step,
                                best, l[best], ref_gen[step], l[ref_gen[step]], l[best] - l[ref_gen[step]]);
