@@ -229,19 +229,13 @@ static int message_content(json_t *c, size_t idx, GenMessage *m, ApiError *e) {
 }
 
 static int parse_messages(json_t *j, GenInput *in, ApiError *e) {
-        json_t *msgs = json_object_get(j, "messages"), *m;
+        json_t *msgs, *m;
         size_t i;
         int r;
 
-        if (!msgs || json_is_null(msgs))
-                return bad_request(e, "messages", "'messages' is required.");
-        if (!json_is_array(msgs) || json_array_size(msgs) == 0)
-                return bad_request(e, "messages", "'messages' must be a non-empty array.");
-        if (json_array_size(msgs) > MAX_MESSAGES)
-                return bad_request(e, "messages", "At most %d messages are supported.", MAX_MESSAGES);
-        in->messages = new0(GenMessage, json_array_size(msgs));
-        if (!in->messages)
-                return api_error(e, 500, NULL, NULL, "Out of memory.");
+        r = json_get_messages(j, in, &msgs, e);
+        if (r < 0)
+                return r;
         json_array_foreach(msgs, i, m) {
                 const char *role;
                 if (!json_is_object(m))

@@ -140,3 +140,19 @@ int json_get_model(json_t *o, const char *key, const char **ret, ApiError *e) {
         *ret = s;
         return 0;
 }
+
+int json_get_messages(json_t *body, GenInput *in, json_t **ret, ApiError *e) {
+        json_t *msgs = json_object_get(body, "messages");
+
+        if (!msgs || json_is_null(msgs))
+                return bad_request(e, "messages", "'messages' is required.");
+        if (!json_is_array(msgs) || json_array_size(msgs) == 0)
+                return bad_request(e, "messages", "'messages' must be a non-empty array.");
+        if (json_array_size(msgs) > MAX_MESSAGES)
+                return bad_request(e, "messages", "At most %d messages are supported.", MAX_MESSAGES);
+        in->messages = new0(GenMessage, json_array_size(msgs));
+        if (!in->messages)
+                return api_error(e, 500, NULL, NULL, "Out of memory.");
+        *ret = msgs;
+        return 0;
+}

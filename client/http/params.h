@@ -19,3 +19,7 @@ int json_check_string(json_t *v, const char *param, const char **ret, ApiError *
 int json_get_stops(json_t *o, const char *prefix, const char *key, GenParams *p, ApiError *e);
 /* The model name: required, a non-empty string of sane length. */
 int json_get_model(json_t *o, const char *key, const char **ret, ApiError *e);
+/* The "messages" array of a chat request: required, a non-empty array of at
+ * most MAX_MESSAGES entries; allocates in->messages for it and returns the
+ * array in *ret. Each API then checks the entries by its own rules. */
+int json_get_messages(json_t *body, GenInput *in, json_t **ret, ApiError *e);
