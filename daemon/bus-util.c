@@ -99,3 +99,30 @@ int bus_path_get_id(const char *path, const char *prefix, uint64_t *ret) {
         *ret = v;
         return 0;
 }
+
+int bus_read_single_option(sd_bus_message *msg, const char *key, const char *sig, void *ret, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *k;
+
+                r = sd_bus_message_read(msg, "s", &k);
+                if (r < 0)
+                        return r;
+                if (!streq(k, key))
+                        return sd_bus_error_setf(error, UNICORN_ERROR_INVALID_ARGUMENT, "Unknown option \"%s\".", k);
+                r = sd_bus_message_read(msg, "v", sig, ret);
+                if (r < 0)
+                        return sd_bus_error_setf(error, UNICORN_ERROR_INVALID_ARGUMENT,
+                                                 "Option \"%s\" must be of type '%s'.", key, sig);
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}

@@ -55,6 +55,14 @@ bool bus_string_is_utf8(const char *s);
 /* Parses "_N" at the end of path below prefix; 0 or -ENXIO. */
 int bus_path_get_id(const char *path, const char *prefix, uint64_t *ret);
 
+/*
+ * Reads an options dictionary (a{sv}) in which `key` is the only known
+ * option, of the basic D-Bus type `sig` ("b", "u"…); its value goes to *ret
+ * (left alone when absent). An unknown key or a wrong type is an
+ * InvalidArgument error naming it.
+ */
+int bus_read_single_option(sd_bus_message *msg, const char *key, const char *sig, void *ret, sd_bus_error *error);
+
 static inline const char *strna(const char *s) {
         return s ? s : "n/a";
 }

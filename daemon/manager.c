@@ -366,24 +366,7 @@ static int method_import(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = sd_bus_message_read(msg, "hs", &fd, &name);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                if (!streq(key, "replace"))
-                        return sd_bus_error_setf(error, UNICORN_ERROR_INVALID_ARGUMENT, "Unknown option \"%s\".", key);
-                r = sd_bus_message_read(msg, "v", "b", &replace);
-                if (r < 0)
-                        return sd_bus_error_set(error, UNICORN_ERROR_INVALID_ARGUMENT,
-                                                "Option \"replace\" must be of type 'b'.");
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
+        r = bus_read_single_option(msg, "replace", "b", &replace, error);
         if (r < 0)
                 return r;
         r = check_name(name, error);
@@ -529,30 +512,13 @@ static int method_open_session(sd_bus_message *msg, void *userdata, sd_bus_error
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        r = bus_read_single_option(msg, "context_length", "u", &n_ctx, error);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                if (!streq(key, "context_length"))
-                        return sd_bus_error_setf(error, UNICORN_ERROR_INVALID_ARGUMENT, "Unknown option \"%s\".", key);
-                r = sd_bus_message_read(msg, "v", "u", &n_ctx);
-                if (r < 0)
-                        return sd_bus_error_set(error, UNICORN_ERROR_INVALID_ARGUMENT,
-                                                "Option \"context_length\" must be of type 'u'.");
-                if (n_ctx < 16 || n_ctx > m->config.max_context_length)
-                        return sd_bus_error_setf(error, UNICORN_ERROR_LIMIT_EXCEEDED,
-                                                 "context_length must be between 16 and %u tokens.",
-                                                 m->config.max_context_length);
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
+        if (n_ctx < 16 || n_ctx > m->config.max_context_length)
+                return sd_bus_error_setf(error, UNICORN_ERROR_LIMIT_EXCEEDED,
+                                         "context_length must be between 16 and %u tokens.",
+                                         m->config.max_context_length);
         r = check_name(name, error);
         if (r < 0)
                 return r;
