@@ -612,6 +612,8 @@ static int cmd_chat(sd_bus *bus, int argc, char **argv) {
 
 struct device_row {
         const char *id, *kind, *name, *driver, *node, *power, *reason, *firmware;
+        const char *vk_name, *vk_type, *vk_match;
+        int32_t vk_index; /* -1: no Vulkan device */
         uint64_t mem_total, mem_used;
         bool have_mem, present, verified;
 };
@@ -646,6 +648,14 @@ static int read_device_details(sd_bus_message *m, struct device_row *d) {
                         r = sd_bus_message_read(m, "v", "s", &d->reason);
                 else if (type_is(contents, "s") && strcmp(key, "firmware") == 0)
                         r = sd_bus_message_read(m, "v", "s", &d->firmware);
+                else if (type_is(contents, "s") && strcmp(key, "vulkan_name") == 0)
+                        r = sd_bus_message_read(m, "v", "s", &d->vk_name);
+                else if (type_is(contents, "s") && strcmp(key, "vulkan_type") == 0)
+                        r = sd_bus_message_read(m, "v", "s", &d->vk_type);
+                else if (type_is(contents, "s") && strcmp(key, "vulkan_match") == 0)
+                        r = sd_bus_message_read(m, "v", "s", &d->vk_match);
+                else if (type_is(contents, "i") && strcmp(key, "vulkan_index") == 0)
+                        r = sd_bus_message_read(m, "v", "i", &d->vk_index);
                 else if (type_is(contents, "t") && strcmp(key, "memory_total") == 0) {
                         r = sd_bus_message_read(m, "v", "t", &d->mem_total);
                         d->have_mem = true;
@@ -699,11 +709,11 @@ static int cmd_devices(sd_bus *bus, int argc, char **argv) {
                 printf("{\"power_mode\":%s%s%s,\"devices\":[", power ? "\"" : "", power ? power : "null",
                        power ? "\"" : "");
         else
-                printf("%-11s %-4s %-40s %-8s %-21s %-8s %s\n", "ID", "KIND", "NAME", "DRIVER", "MEMORY (USED/TOTAL)",
-                       "POWER", "VERIFIED ON HARDWARE");
+                printf("%-11s %-6s %-40s %-8s %-21s %-8s %-8s %s\n", "ID", "KIND", "NAME", "DRIVER",
+                       "MEMORY (USED/TOTAL)", "POWER", "VERIFIED", "VULKAN DEVICE");
         while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "sssa{sv}")) > 0) {
-                struct device_row d = { .present = true };
-                char total[32] = "-", used[32] = "-", mem[48];
+                struct device_row d = { .present = true, .vk_index = -1 };
+                char total[32] = "-", used[32] = "-", mem[48], vk[200] = "-";
 
                 r = sd_bus_message_read(reply, "sss", &d.id, &d.kind, &d.name);
                 if (r >= 0)
@@ -726,13 +736,19 @@ static int cmd_devices(sd_bus *bus, int argc, char **argv) {
                                        d.mem_used);
                         json_kv_string("power_mode", d.power);
                         json_kv_string("firmware", d.firmware);
+                        if (d.vk_index >= 0) {
+                                printf(",\"vulkan_index\":%" PRIi32, d.vk_index);
+                                json_kv_string("vulkan_name", d.vk_name);
+                                json_kv_string("vulkan_type", d.vk_type);
+                                json_kv_string("vulkan_match", d.vk_match);
+                        }
                         if (!d.present)
                                 json_kv_string("reason", d.reason);
                         printf("}");
                         continue;
                 }
                 if (!d.present) {
-                        printf("%-11s %-4s %-40s absent: %s\n", d.id, d.kind, d.name, d.reason ? d.reason : "not found");
+                        printf("%-11s %-6s %-40s absent: %s\n", d.id, d.kind, d.name, d.reason ? d.reason : "not found");
                         continue;
                 }
                 if (d.have_mem) {
@@ -740,8 +756,12 @@ static int cmd_devices(sd_bus *bus, int argc, char **argv) {
                         format_size(d.mem_used, used, sizeof used);
                 }
                 snprintf(mem, sizeof mem, "%s / %s", used, total);
-                printf("%-11s %-4s %-40.40s %-8s %-21s %-8s %s\n", d.id, d.kind, d.name, d.driver ? d.driver : "-", mem,
-                       d.power ? d.power : "-", d.verified ? "yes" : "no");
+                if (d.vk_index >= 0)
+                        snprintf(vk, sizeof vk, "#%" PRIi32 " %s (%s%s%s)", d.vk_index, d.vk_name ? d.vk_name : "?",
+                                 d.vk_type ? d.vk_type : "?", d.vk_match ? ", matched by " : "",
+                                 d.vk_match ? d.vk_match : "");
+                printf("%-11s %-6s %-40.40s %-8s %-21s %-8s %-8s %s\n", d.id, d.kind, d.name,
+                       d.driver ? d.driver : "-", mem, d.power ? d.power : "-", d.verified ? "yes" : "no", vk);
         }
         if (arg_json)
                 printf("]}\n");

@@ -36,6 +36,8 @@ const char *hw_kind_name(enum hw_kind k) {
                 return "gpu";
         case HW_NPU:
                 return "npu";
+        case HW_VULKAN:
+                return "vulkan";
         }
         return "unknown";
 }
@@ -68,6 +70,10 @@ HwDevice *hw_device_free(HwDevice *d) {
         free(d->firmware);
         free(d->power_level);
         free(d->saved_gpu_level);
+        free(d->vk_name);
+        free(d->vk_driver);
+        free(d->vk_driver_info);
+        free(d->vk_uuid);
         free(d);
         return NULL;
 }

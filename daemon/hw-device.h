@@ -32,6 +32,7 @@ enum hw_kind {
         HW_CPU,
         HW_GPU,
         HW_NPU,
+        HW_VULKAN, /* a Vulkan physical device no DRM GPU matched (lavapipe, …) */
 };
 
 /* Unicorn's power modes, mapped per device kind (hw-power.c). */
@@ -75,10 +76,16 @@ struct HwDevice {
         bool power_saved;
         char *saved_gpu_level;
         int saved_npu_mode;
-        /* Index of the Vulkan physical device on the same PCI function;
-         * -1 until the Vulkan backend reports PCI bus info
-         * (hardware_match_vulkan()). */
+        /* The Vulkan physical device of this GPU (hw-vulkan.c), or for
+         * HW_VULKAN the device itself; vk_index -1 when none matched. */
         int vk_index;
+        char *vk_name;       /* deviceName (checked by the engine and hw_set_string()) */
+        const char *vk_type; /* "discrete", "integrated", "virtual", "cpu", "other" */
+        const char *vk_match; /* how: "pci" (bus info) or "pci_id" (unique vendor:device) */
+        char *vk_driver;     /* VK_KHR_driver_properties driverName, NULL without it */
+        char *vk_driver_info;
+        char *vk_uuid;       /* deviceUUID, 32 hex digits */
+        uint64_t vk_heap_device_local, vk_heap_host_visible;
         bool verified;       /* this device's code path has run on real hardware */
         const char *absent_reason; /* NPU placeholder: why there is none */
 };
@@ -105,6 +112,24 @@ extern int (*hw_ioctl)(int fd, unsigned long request, void *arg);
 
 /* hw-drm.c: GPUs (DRM render nodes) through libdrm, completed from sysfs. */
 int hw_drm_enumerate(HwDevice **list);
+
+/* hw-vulkan.c: Vulkan physical devices matched to DRM GPUs. The daemon
+ * sets the hook to engine_vulkan_devices() (NULL: no Vulkan listing, as in
+ * tests/hw); hw_vulkan_add() calls it. */
+struct engine_vk_device;
+extern int (*hw_vulkan_enumerate)(struct engine_vk_device **ret, size_t *ret_n);
+/* Matches every HW_GPU of list to vk[]: first by PCI address (domain:bus:
+ * dev.fn, VK_EXT_pci_bus_info against pci_slot), then, for those left on
+ * both sides, by vendor:device id where exactly one GPU and one Vulkan
+ * device are candidates for each other (a pair whose PCI addresses are
+ * both known and differ is never a candidate). Fills the GPU's vk_* fields
+ * and ret_matched[i] for each matched vk[i]. Pure: no I/O. */
+int hw_vulkan_match(HwDevice *list, const struct engine_vk_device *vk, size_t n_vk, bool *ret_matched);
+/* Enumerates (hw_vulkan_enumerate), matches, and appends a HW_VULKAN entry
+ * ("vulkan0", …) for every Vulkan device no GPU matched. */
+int hw_vulkan_add(HwDevice **list);
+/* The same from a given list (tests). */
+int hw_vulkan_add_from(HwDevice **list, const struct engine_vk_device *vk, size_t n_vk);
 
 /* hw-amdgpu-mem.c */
 int hw_amdgpu_mem_read(const char *pci_syspath, struct hw_mem *ret);
@@ -158,7 +183,7 @@ typedef void (*hw_changed_t)(Hardware *hw, const char *property, void *userdata)
 
 struct Hardware {
         sd_event *event;
-        HwDevice *devices;         /* CPU first, then GPUs, then NPUs (or the NPU placeholder) */
+        HwDevice *devices;         /* CPU first, then GPUs, then NPUs (or the NPU placeholder), then unmatched Vulkan devices */
         sd_device_monitor *monitor;
         sd_event_source *rescan_timer;
         hw_changed_t changed;

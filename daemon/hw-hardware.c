@@ -62,6 +62,11 @@ int hardware_scan(Hardware *hw) {
                         *tail = d;
                 }
         }
+        /* Vulkan devices, matched to the GPUs; a new instance each scan, so
+         * a hot-plugged GPU's driver is asked too. */
+        r = hw_vulkan_add(&list);
+        if (r < 0)
+                log_warning_errno(r, "Vulkan device listing failed; GPUs are shown without their Vulkan device: %m");
         /* What unicornd changed must survive a rescan, or exit could not restore it. */
         for (HwDevice *d = list; d; d = d->next) {
                 HwDevice *old = find(hw->devices, d->id);
@@ -70,7 +75,6 @@ int hardware_scan(Hardware *hw) {
                 d->power_saved = true;
                 d->saved_npu_mode = old->saved_npu_mode;
                 d->saved_gpu_level = TAKE_PTR(old->saved_gpu_level);
-                d->vk_index = old->vk_index;
         }
         devices_free(hw->devices);
         hw->devices = list;
@@ -285,8 +289,25 @@ int hardware_append_devices(Hardware *hw, sd_bus_message *reply) {
                         r = append_kv_u(reply, "npu_clock_mhz", d->npu_clock_mhz);
                 if (r >= 0 && d->h_clock_mhz)
                         r = append_kv_u(reply, "h_clock_mhz", d->h_clock_mhz);
-                if (r >= 0 && d->vk_index >= 0)
+                if (r >= 0 && d->vk_index >= 0) {
                         r = sd_bus_message_append(reply, "{sv}", "vulkan_index", "i", d->vk_index);
+                        if (r >= 0)
+                                r = append_kv_s(reply, "vulkan_name", d->vk_name);
+                        if (r >= 0)
+                                r = append_kv_s(reply, "vulkan_type", d->vk_type);
+                        if (r >= 0)
+                                r = append_kv_s(reply, "vulkan_match", d->vk_match);
+                        if (r >= 0)
+                                r = append_kv_s(reply, "vulkan_driver", d->vk_driver);
+                        if (r >= 0)
+                                r = append_kv_s(reply, "vulkan_driver_info", d->vk_driver_info);
+                        if (r >= 0)
+                                r = append_kv_s(reply, "vulkan_uuid", d->vk_uuid);
+                        if (r >= 0)
+                                r = append_kv_t(reply, "vulkan_device_local", d->vk_heap_device_local);
+                        if (r >= 0)
+                                r = append_kv_t(reply, "vulkan_host_visible", d->vk_heap_host_visible);
+                }
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
                 if (r >= 0)

@@ -774,6 +774,8 @@ int manager_start(Manager *m, const char *bus_address, bool user_bus) {
                 return r;
         (void) store_cleanup(m->store_fd);
 
+        /* GPUs are matched to the engine's Vulkan devices on every scan. */
+        hw_vulkan_enumerate = engine_vulkan_devices;
         r = hardware_new(m->event, m->config.memory_reserve, on_hw_changed, m, &manager_hw);
         if (r < 0)
                 log_warning_errno(r, "Hardware discovery failed; no devices, budget or power modes: %m");

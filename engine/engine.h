@@ -173,3 +173,34 @@ int model_tokenize_chat(const Model *m, const struct chat_message *msgs, size_t 
 /* Tokenizes plain text for completion (BOS added as the model wants, special tokens not parsed). */
 int model_tokenize_text(const Model *m, const char *text, int32_t **ret_ids, size_t *ret_n,
                         char *ret_error, size_t error_size);
+
+/*
+ * The machine's Vulkan physical devices, for listing and for matching them
+ * to DRM devices (the daemon's Devices property). Creates and destroys its
+ * own VkInstance: independent of the device a model runs on.
+ */
+#define ENGINE_VK_STRING_MAX 256
+
+struct engine_vk_device {
+        uint32_t index;              /* in vkEnumeratePhysicalDevices() order (what UNICORN_VK_DEVICE counts) */
+        char name[ENGINE_VK_STRING_MAX];        /* deviceName, printable UTF-8, else "(unprintable)" */
+        const char *type;            /* "discrete", "integrated", "virtual", "cpu", "other" (static) */
+        uint32_t vendor_id, device_id; /* PCI ids for PCI devices; lavapipe: 0x10005 (Mesa), 0 */
+        uint32_t api_version;        /* VK_MAKE_API_VERSION encoding */
+        /* VK_KHR_driver_properties (core in 1.2); "" without it (have_driver false). */
+        bool have_driver;
+        char driver_name[ENGINE_VK_STRING_MAX]; /* "radv", "llvmpipe", … (checked like name) */
+        char driver_info[ENGINE_VK_STRING_MAX]; /* "Mesa 25.0.7", … (checked like name) */
+        bool have_uuid;              /* VkPhysicalDeviceIDProperties (Vulkan 1.1) */
+        uint8_t uuid[16];            /* deviceUUID */
+        /* VK_EXT_pci_bus_info; all 0 and have_pci false without it. */
+        bool have_pci;
+        uint32_t pci_domain, pci_bus, pci_device, pci_function;
+        uint64_t heap_device_local;  /* bytes: sum of heaps with VK_MEMORY_HEAP_DEVICE_LOCAL_BIT */
+        uint64_t heap_host_visible;  /* bytes: sum of heaps that have a HOST_VISIBLE memory type */
+};
+
+/* Fills *ret (malloc'ed array, free() it; NULL when none) and *ret_n. No
+ * Vulkan loader, no ICD, or an engine built without Vulkan: 0 devices and
+ * return 0. -ENOMEM on allocation failure. */
+int engine_vulkan_devices(struct engine_vk_device **ret, size_t *ret_n);

@@ -455,6 +455,13 @@ fail:
 #define BACKENDS "cpu, vulkan"
 #else
 #define BACKENDS "cpu"
+
+/* Built without Vulkan: no Vulkan devices (vulkan/vk-device.c otherwise). */
+int engine_vulkan_devices(struct engine_vk_device **ret, size_t *ret_n) {
+        *ret = NULL;
+        *ret_n = 0;
+        return 0;
+}
 #endif
 
 /* The configured backend (UNICORN_BACKEND overrides the caller), or for

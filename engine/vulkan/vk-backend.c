@@ -378,7 +378,7 @@ static uint32_t attn_split(const struct batch *b, uint32_t window, uint32_t *chu
 
         if (b->n_tokens > ATTN_SPLIT_MAX_TOKENS)
                 return 1;
-        for (int32_t t = 0; t < b->n_tokens; t++) {
+        for (size_t t = 0; t < b->n_tokens; t++) {
                 uint32_t l = (uint32_t) b->pos[t] + 1;
                 if (window > 0 && l > window)
                         l = window;

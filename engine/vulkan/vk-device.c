@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "errorf.h"
 #include "macros.h"
 #include "vk.h"
@@ -303,4 +304,179 @@ bool vk_device_usable(char *reason, size_t reasonsz) {
                 return false;
         vk_device_release(d);
         return true;
+}
+
+/* --- listing (engine_vulkan_devices) ------------------------------------- */
+
+/* Printable UTF-8 (no control characters, no overlong forms or surrogates)
+ * copy of a driver string, else "(unprintable)". */
+static void copy_printable(char *dst, size_t dstsz, const char *src, size_t srcsz) {
+        size_t len = strnlen(src, srcsz);
+        const unsigned char *p = (const unsigned char *) src, *end = p + len;
+
+        if (len >= dstsz || len == srcsz)
+                goto bad;
+        while (p < end) {
+                uint32_t c = *p;
+                size_t n;
+
+                if (c < 0x20 || c == 0x7f)
+                        goto bad;
+                if (c < 0x80) {
+                        p++;
+                        continue;
+                }
+                if ((c & 0xe0) == 0xc0)
+                        n = 1, c &= 0x1f;
+                else if ((c & 0xf0) == 0xe0)
+                        n = 2, c &= 0x0f;
+                else if ((c & 0xf8) == 0xf0)
+                        n = 3, c &= 0x07;
+                else
+                        goto bad;
+                if ((size_t) (end - p) <= n)
+                        goto bad;
+                for (size_t i = 1; i <= n; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                goto bad;
+                        c = (c << 6) | (p[i] & 0x3f);
+                }
+                if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
+                    (c >= 0xd800 && c <= 0xdfff) || (c >= 0x80 && c < 0xa0))
+                        goto bad;
+                p += n + 1;
+        }
+        memcpy(dst, src, len);
+        dst[len] = '\0';
+        return;
+bad:
+        snprintf(dst, dstsz, "(unprintable)");
+}
+
+static const char *type_name(VkPhysicalDeviceType t) {
+        switch (t) {
+        case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "discrete";
+        case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return "integrated";
+        case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return "virtual";
+        case VK_PHYSICAL_DEVICE_TYPE_CPU: return "cpu";
+        default: return "other";
+        }
+}
+
+static int describe_phys(VkPhysicalDevice p, uint32_t index, struct engine_vk_device *ret) {
+        VkPhysicalDeviceProperties props;
+        VkPhysicalDeviceMemoryProperties mem;
+        VkExtensionProperties *exts = NULL;
+        uint32_t n_ext = 0;
+        bool host_visible_heap[VK_MAX_MEMORY_HEAPS] = { false };
+
+        *ret = (struct engine_vk_device) { .index = index };
+        vkGetPhysicalDeviceProperties(p, &props);
+        copy_printable(ret->name, sizeof ret->name, props.deviceName, sizeof props.deviceName);
+        ret->type = type_name(props.deviceType);
+        ret->vendor_id = props.vendorID;
+        ret->device_id = props.deviceID;
+        ret->api_version = props.apiVersion;
+
+        if (vkEnumerateDeviceExtensionProperties(p, NULL, &n_ext, NULL) == VK_SUCCESS && n_ext > 0) {
+                exts = new0(VkExtensionProperties, n_ext);
+                if (!exts)
+                        return -ENOMEM;
+                if (vkEnumerateDeviceExtensionProperties(p, NULL, &n_ext, exts) < 0)
+                        n_ext = 0;
+        }
+
+        /* vkGetPhysicalDeviceProperties2 is core in 1.1 (the instance asks
+         * for 1.2); each struct is chained only where the device has it. */
+        if (props.apiVersion >= VK_API_VERSION_1_1) {
+                VkPhysicalDevicePCIBusInfoPropertiesEXT pci = {
+                        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PCI_BUS_INFO_PROPERTIES_EXT };
+                VkPhysicalDeviceDriverProperties drv = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES };
+                VkPhysicalDeviceIDProperties id = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES };
+                VkPhysicalDeviceProperties2 p2 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &id };
+                bool have_pci = has_ext(exts, n_ext, VK_EXT_PCI_BUS_INFO_EXTENSION_NAME);
+                bool have_drv = props.apiVersion >= VK_API_VERSION_1_2 ||
+                                has_ext(exts, n_ext, VK_KHR_DRIVER_PROPERTIES_EXTENSION_NAME);
+
+                if (have_drv) {
+                        drv.pNext = p2.pNext;
+                        p2.pNext = &drv;
+                }
+                if (have_pci) {
+                        pci.pNext = p2.pNext;
+                        p2.pNext = &pci;
+                }
+                vkGetPhysicalDeviceProperties2(p, &p2);
+                ret->have_uuid = true;
+                memcpy(ret->uuid, id.deviceUUID, sizeof ret->uuid);
+                if (have_drv) {
+                        ret->have_driver = true;
+                        copy_printable(ret->driver_name, sizeof ret->driver_name, drv.driverName,
+                                       sizeof drv.driverName);
+                        copy_printable(ret->driver_info, sizeof ret->driver_info, drv.driverInfo,
+                                       sizeof drv.driverInfo);
+                }
+                if (have_pci) {
+                        ret->have_pci = true;
+                        ret->pci_domain = pci.pciDomain;
+                        ret->pci_bus = pci.pciBus;
+                        ret->pci_device = pci.pciDevice;
+                        ret->pci_function = pci.pciFunction;
+                }
+        }
+        free(exts);
+
+        vkGetPhysicalDeviceMemoryProperties(p, &mem);
+        for (uint32_t i = 0; i < mem.memoryTypeCount && i < VK_MAX_MEMORY_TYPES; i++)
+                if ((mem.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+                    mem.memoryTypes[i].heapIndex < VK_MAX_MEMORY_HEAPS)
+                        host_visible_heap[mem.memoryTypes[i].heapIndex] = true;
+        for (uint32_t i = 0; i < mem.memoryHeapCount && i < VK_MAX_MEMORY_HEAPS; i++) {
+                if (mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
+                        ret->heap_device_local += mem.memoryHeaps[i].size;
+                if (host_visible_heap[i])
+                        ret->heap_host_visible += mem.memoryHeaps[i].size;
+        }
+        return 0;
+}
+
+int engine_vulkan_devices(struct engine_vk_device **ret, size_t *ret_n) {
+        struct engine_vk_device *list = NULL;
+        VkPhysicalDevice *devs = NULL;
+        VkInstance inst = VK_NULL_HANDLE;
+        uint32_t n = 0;
+        char err[128];
+        int r = 0;
+
+        *ret = NULL;
+        *ret_n = 0;
+        /* No loader ICD (or no driver that can create an instance) is "no
+         * Vulkan devices", not an error. */
+        if (create_instance(&inst, err, sizeof err) < 0)
+                return 0;
+        if (vkEnumeratePhysicalDevices(inst, &n, NULL) < 0 || n == 0)
+                goto out;
+        devs = new0(VkPhysicalDevice, n);
+        list = new0(struct engine_vk_device, n);
+        if (!devs || !list) {
+                r = -ENOMEM;
+                goto out;
+        }
+        /* VK_INCOMPLETE (a device appeared in between) keeps the first n. */
+        if (vkEnumeratePhysicalDevices(inst, &n, devs) < 0) {
+                n = 0;
+                goto out;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+                r = describe_phys(devs[i], i, &list[i]);
+                if (r < 0)
+                        goto out;
+        }
+        *ret = TAKE_PTR(list);
+        *ret_n = n;
+out:
+        free(list);
+        free(devs);
+        vkDestroyInstance(inst, NULL);
+        return r;
 }

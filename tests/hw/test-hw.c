@@ -18,6 +18,7 @@
 #include <amdgpu_drm.h>
 
 #include "amdxdna-abi.h"
+#include "engine.h"
 #include "hw-device.h"
 #include "hw-gtt.h"
 #include "test-helpers.h"
@@ -272,6 +273,129 @@ static void test_lru(void) {
                 hw_budget_uncharge(&hw, hw.charges->model);
 }
 
+/* --- Vulkan ↔ DRM matching (hw-vulkan.c) on fabricated lists ------------- */
+
+static HwDevice *gpu(HwDevice **list, const char *id, const char *slot, uint16_t ven, uint16_t dev) {
+        HwDevice *d = hw_device_new(HW_GPU, id), **tail;
+
+        CHECK(d);
+        if (slot)
+                CHECK(hw_set_string(&d->pci_slot, slot, 0) >= 0);
+        d->pci_vendor = ven;
+        d->pci_device = dev;
+        for (tail = list; *tail; tail = &(*tail)->next)
+                ;
+        *tail = d;
+        return d;
+}
+
+static struct engine_vk_device vkdev(uint32_t index, const char *name, const char *type, uint32_t ven, uint32_t dev,
+                                     bool have_pci, uint32_t dom, uint32_t bus, uint32_t slot, uint32_t fn) {
+        struct engine_vk_device v = {
+                .index = index, .type = type, .vendor_id = ven, .device_id = dev, .have_pci = have_pci,
+                .pci_domain = dom, .pci_bus = bus, .pci_device = slot, .pci_function = fn,
+                .heap_device_local = 1u << 30, .have_driver = true, .have_uuid = true,
+        };
+        snprintf(v.name, sizeof v.name, "%s", name);
+        snprintf(v.driver_name, sizeof v.driver_name, "drv%u", index);
+        v.uuid[0] = 0xab;
+        v.uuid[15] = (uint8_t) index;
+        return v;
+}
+
+static void free_list(HwDevice *l) {
+        while (l) {
+                HwDevice *n = l->next;
+                hw_device_free(l);
+                l = n;
+        }
+}
+
+static void test_vulkan_match(void) {
+        HwDevice *list = NULL, *a, *b, *c, *e, *f;
+        bool m[8];
+
+        /* PCI match wins even when ids would be ambiguous, and differs by
+         * function; the order of the Vulkan list does not matter. */
+        a = gpu(&list, "renderD128", "0000:c4:00.0", 0x1002, 0x15bf);
+        b = gpu(&list, "renderD129", "0000:03:00.0", 0x1002, 0x744c);
+        c = gpu(&list, "renderD130", "0000:04:00.0", 0x1002, 0x744c);
+        {
+                struct engine_vk_device vk[] = {
+                        vkdev(0, "AMD Radeon RX 7900 (RADV NAVI31)", "discrete", 0x1002, 0x744c, true, 0, 4, 0, 0),
+                        vkdev(1, "AMD Radeon 780M (RADV GFX1103_R1)", "integrated", 0x1002, 0x15bf, true, 0, 0xc4, 0, 0),
+                        vkdev(2, "AMD Radeon RX 7900 (RADV NAVI31)", "discrete", 0x1002, 0x744c, true, 0, 3, 0, 0),
+                        vkdev(3, "llvmpipe (LLVM 15.0.6, 256 bits)", "cpu", 0x10005, 0, false, 0, 0, 0, 0),
+                };
+                CHECK_RET(hw_vulkan_match(list, vk, ELEMENTSOF(vk), m), 0);
+                CHECK(a->vk_index == 1 && streq(a->vk_match, "pci") && streq(a->vk_type, "integrated"));
+                CHECK(streq(a->vk_name, "AMD Radeon 780M (RADV GFX1103_R1)") && streq(a->vk_driver, "drv1"));
+                CHECK(streq(a->vk_uuid, "ab000000000000000000000000000001"));
+                CHECK(b->vk_index == 2 && streq(b->vk_match, "pci"));
+                CHECK(c->vk_index == 0 && streq(c->vk_match, "pci"));
+                CHECK(m[0] && m[1] && m[2] && !m[3]);
+
+                /* Unmatched ones become "vulkan" entries: lavapipe as cpu. */
+                CHECK_RET(hw_vulkan_add_from(&list, vk, ELEMENTSOF(vk)), 0);
+                e = c->next;
+                CHECK(e && !e->next && e->kind == HW_VULKAN && streq(e->id, "vulkan3"));
+                CHECK(streq(hw_kind_name(e->kind), "vulkan") && streq(e->vk_type, "cpu") && e->vk_index == 3);
+                CHECK(streq(e->name, "llvmpipe (LLVM 15.0.6, 256 bits)") && !e->vk_match && e->verified);
+                CHECK(e->pci_vendor == 0 && !e->pci_slot); /* 0x10005 is no PCI id */
+        }
+        free_list(list);
+        list = NULL;
+
+        /* No PCI bus info: unique vendor:device falls back; identical GPUs
+         * (ambiguous) stay unmatched on both sides; a device whose bus info
+         * is known and differs is never matched by id. */
+        a = gpu(&list, "renderD128", "0000:c4:00.0", 0x1002, 0x15bf);
+        b = gpu(&list, "renderD129", "0000:03:00.0", 0x1002, 0x744c);
+        c = gpu(&list, "renderD130", "0000:04:00.0", 0x1002, 0x744c);
+        e = gpu(&list, "renderD131", "0000:05:00.0", 0x8086, 0x56a0);
+        f = gpu(&list, "renderD132", NULL, 0x10de, 0x2684); /* no slot known on the DRM side */
+        {
+                struct engine_vk_device vk[] = {
+                        vkdev(0, "780M", "integrated", 0x1002, 0x15bf, false, 0, 0, 0, 0),
+                        vkdev(1, "7900 a", "discrete", 0x1002, 0x744c, false, 0, 0, 0, 0),
+                        vkdev(2, "7900 b", "discrete", 0x1002, 0x744c, false, 0, 0, 0, 0),
+                        vkdev(3, "Arc", "discrete", 0x8086, 0x56a0, true, 0, 6, 0, 0), /* elsewhere */
+                        vkdev(4, "4090", "discrete", 0x10de, 0x2684, true, 0, 1, 0, 0),
+                };
+                CHECK_RET(hw_vulkan_match(list, vk, ELEMENTSOF(vk), m), 0);
+                CHECK(a->vk_index == 0 && streq(a->vk_match, "pci_id"));
+                CHECK(b->vk_index == -1 && c->vk_index == -1); /* ambiguous: no guess */
+                CHECK(e->vk_index == -1);                      /* bus info says another device */
+                CHECK(f->vk_index == 4 && streq(f->vk_match, "pci_id"));
+                CHECK(m[0] && !m[1] && !m[2] && !m[3] && m[4]);
+
+                /* One GPU, two Vulkan devices with its id: ambiguous too. */
+                free_list(list);
+                list = NULL;
+                a = gpu(&list, "renderD128", "0000:03:00.0", 0x1002, 0x744c);
+                CHECK_RET(hw_vulkan_match(list, vk, ELEMENTSOF(vk), m), 0);
+                CHECK(a->vk_index == -1 && !m[1] && !m[2]);
+
+                /* A rematch clears what an earlier one set. */
+                a->pci_device = 0x15bf;
+                CHECK_RET(hw_vulkan_match(list, vk, ELEMENTSOF(vk), m), 0);
+                CHECK(a->vk_index == 0);
+                a->pci_device = 0x1234;
+                CHECK_RET(hw_vulkan_match(list, vk, ELEMENTSOF(vk), m), 0);
+                CHECK(a->vk_index == -1 && !a->vk_match);
+        }
+        free_list(list);
+        list = NULL;
+
+        /* No Vulkan devices at all, and no enumerate hook: nothing added. */
+        a = gpu(&list, "renderD128", "0000:c4:00.0", 0x1002, 0x15bf);
+        CHECK_RET(hw_vulkan_add_from(&list, NULL, 0), 0);
+        CHECK(a->vk_index == -1 && !a->next);
+        CHECK_RET(hw_vulkan_add(&list), 0);
+        CHECK(!a->next);
+        free_list(list);
+}
+
 int main(void) {
         hw_ioctl = fake_ioctl;
         test_request_numbers();
@@ -282,6 +406,7 @@ int main(void) {
         test_strings();
         test_budget();
         test_lru();
+        test_vulkan_match();
         printf("hw: all checks passed\n");
         return 0;
 }

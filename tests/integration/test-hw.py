@@ -387,6 +387,28 @@ class NoHardwareTest(UnicornTestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn('absent', out)
 
+    def test_lavapipe_listed(self):
+        icds = [f for d in ('/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d')
+                if os.path.isdir(d) for f in os.listdir(d) if f.startswith('lvp_icd')]
+        if not icds:
+            self.skipTest('no lavapipe Vulkan ICD (lvp_icd*.json) on this machine')
+        devs = {str(d[0]): (str(d[1]), str(d[2]), {str(k): v for k, v in d[3].items()})
+                for d in self.manager_prop('Devices')}
+        vk = [(i, v) for i, v in devs.items() if v[0] == 'vulkan' and str(v[2].get('vulkan_type')) == 'cpu']
+        self.assertTrue(vk, f'no Vulkan CPU device (lavapipe) in Devices: {devs}')
+        i, (kind, name, det) = vk[0]
+        self.assertIn('llvmpipe', name)
+        self.assertEqual(i, f'vulkan{int(det["vulkan_index"])}')
+        self.assertEqual(len(str(det['vulkan_uuid'])), 32)
+        self.assertNotIn('vulkan_match', det)
+        rc, out, err = self.unicornctl('devices')
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, rf'{i} +vulkan +llvmpipe.*\(cpu\)')
+        rc, out, err = self.unicornctl('--json', 'devices')
+        self.assertEqual(rc, 0, err)
+        j = {d['id']: d for d in json.loads(out)['devices']}
+        self.assertEqual(j[i]['vulkan_type'], 'cpu')
+
 
 if __name__ == '__main__':
     unicorntest.check_prerequisites()
