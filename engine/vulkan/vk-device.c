@@ -260,7 +260,8 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                 }
         }
         vkGetDeviceQueue(d->dev, d->queue_family, 0, &d->queue);
-        snprintf(d->desc, sizeof d->desc, "vulkan (%s, %s, %.1f GiB device-local%s, subgroup %u%s%s%s)",
+        /* Device names are at most 256 bytes; 96 keep the description inside d->desc. */
+        snprintf(d->desc, sizeof d->desc, "vulkan (%.96s, %s, %.1f GiB device-local%s, subgroup %u%s%s%s)",
                  d->props.deviceName, d->uma ? "UMA" : "discrete", (double) d->heap_device / (1 << 30),
                  d->uma && d->heap_host_visible_device ? " host-visible" : "", d->subgroup_size,
                  d->fp16 ? ", fp16" : "", d->int_dot ? ", int-dot" : "", d->coopmat ? ", coopmat" : "");
