@@ -260,7 +260,7 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                 }
         }
         vkGetDeviceQueue(d->dev, d->queue_family, 0, &d->queue);
-        /* Device names are at most 256 bytes; 96 keep the description inside d->desc. */
+        /* Device names are at most 256 bytes; 96 keep the description inside d->desc (224). */
         snprintf(d->desc, sizeof d->desc, "vulkan (%.96s, %s, %.1f GiB device-local%s, subgroup %u%s%s%s)",
                  d->props.deviceName, d->uma ? "UMA" : "discrete", (double) d->heap_device / (1 << 30),
                  d->uma && d->heap_host_visible_device ? " host-visible" : "", d->subgroup_size,

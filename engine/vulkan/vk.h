@@ -32,7 +32,7 @@ struct vk_device {
         bool fp16, int8_storage, int_dot, coopmat, subgroup_size_control;
         uint32_t subgroup_size;
         uint64_t heap_device, heap_host_visible_device; /* bytes */
-        char desc[160];
+        char desc[224];
 };
 
 /* The process-wide device (refcounted): UNICORN_VK_DEVICE picks one by index
