@@ -87,8 +87,13 @@ void session_close(Session *s) {
         log_debug("Closing %s.", s->path);
         s->closing = true;
         s->track = sd_bus_track_unref(s->track);
-        /* The engine thread may still hold the Context; free once it let go. */
-        if (s->request && !s->request->finished && s->request->active) {
+        /* The engine thread may still hold the Context, or have finished and
+         * queued the request for the main loop, which has not collected it
+         * yet (manager_process_notify): either way the request is still
+         * active, and the session is freed when it is collected
+         * (session_request_finished). Testing `finished` here instead freed
+         * a queued request under the main loop's feet. */
+        if (s->request && s->request->active) {
                 request_cancel(s->request);
                 return;
         }

@@ -310,6 +310,34 @@ class TestGeneration(UnicornTestCase):
         self.wait_for(lambda: self.manager_prop('ActiveRequests') == 0, timeout=30, what='ActiveRequests == 0')
         self.wait_for(lambda: self.manager_prop('Sessions') == 0, timeout=30, what='Sessions == 0')
 
+    def test_leave_mid_stream_repeatedly(self):
+        # A client that closes its pipe and leaves the bus at once: the engine
+        # thread (EPIPE: cancel, finish, queue for the main loop) races the
+        # main loop's handling of the departure. The session must wait until
+        # the main loop has collected the request (this race once freed a
+        # queued request: SIGSEGV).
+        p = self.spawn_client('''
+            for i in range(40):
+                b = dbus.bus.BusConnection(os.environ['DBUS_SYSTEM_BUS_ADDRESS'])
+                m = dbus.Interface(b.get_object(NAME, '/org/unicorn/Engine1'), 'org.unicorn.Engine1.Manager')
+                s = dbus.Interface(b.get_object(NAME, m.OpenSession('smollm2-135m', {})), 'org.unicorn.Engine1.Session')
+                r, w = os.pipe()
+                s.Chat([{'role': 'user', 'content': 'Tell me a story.'}], {'max_tokens': dbus.Int32(64)},
+                       dbus.types.UnixFd(w))
+                os.close(w)
+                os.read(r, 1)  # the first byte of the stream: generation is under way
+                if i % 2:
+                    time.sleep(0.002 * (i % 5))
+                os.close(r)
+                b.close()
+            print('done', flush=True)
+        ''')
+        self.assertEqual(p.stdout.readline().strip(), 'done')
+        p.wait()
+        self.wait_for(lambda: self.manager_prop('ActiveRequests') == 0, timeout=30, what='ActiveRequests == 0')
+        self.wait_for(lambda: self.manager_prop('Sessions') == 0, timeout=30, what='Sessions == 0')
+        self.assertIsNone(self.daemon.poll(), 'unicornd died')
+
     def test_cancel(self):
         res = self.run_json('''
             s = session(mgr.OpenSession('smollm2-135m', {}))
