@@ -274,6 +274,15 @@ static int check_name(const char *name, sd_bus_error *error) {
         return 0;
 }
 
+/* The model name argument of a method, read and checked. */
+static int read_model_name(sd_bus_message *msg, const char **ret, sd_bus_error *error) {
+        int r = sd_bus_message_read(msg, "s", ret);
+
+        if (r < 0)
+                return r;
+        return check_name(*ret, error);
+}
+
 static int method_list_models(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
@@ -392,10 +401,7 @@ static int method_remove(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         int r;
 
         AUTHORIZE(m, msg, error);
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        r = check_name(name, error);
+        r = read_model_name(msg, &name, error);
         if (r < 0)
                 return r;
         if (manager_find_loaded(m, name))
@@ -426,10 +432,7 @@ static int method_load(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         int r;
 
         AUTHORIZE(m, msg, error);
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        r = check_name(name, error);
+        r = read_model_name(msg, &name, error);
         if (r < 0)
                 return r;
         if (m->shutting_down)
@@ -445,10 +448,7 @@ static int method_unload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         int r;
 
         AUTHORIZE(m, msg, error);
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        r = check_name(name, error);
+        r = read_model_name(msg, &name, error);
         if (r < 0)
                 return r;
         lm = manager_find_loaded(m, name);

@@ -136,6 +136,9 @@ _printf_(3, 4) int buf_printf(char **buf, size_t *len, const char *fmt, ...);
 int buf_append(char **buf, size_t *len, const char *s, size_t n);
 /* Appends json_dumps(j) + suffix; steals nothing. */
 int buf_append_json(char **buf, size_t *len, const json_t *j, const char *prefix, const char *suffix);
+/* The same for a freshly built value, which it releases: j NULL (the builder
+ * ran out of memory) gives -ENOMEM. For streaming frames (SSE, NDJSON). */
+int buf_append_json_take(char **buf, size_t *len, json_t *j, const char *prefix, const char *suffix);
 
 _printf_(1, 2) void log_info(const char *fmt, ...);
 _printf_(1, 2) void log_error(const char *fmt, ...);

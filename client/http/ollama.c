@@ -350,12 +350,7 @@ typedef struct OlStream {
 } OlStream;
 
 static int ndjson(char **out, size_t *len, json_t *j) {
-        int r;
-        if (!j)
-                return -ENOMEM;
-        r = buf_append_json(out, len, j, "", "\n");
-        json_decref(j);
-        return r;
+        return buf_append_json_take(out, len, j, "", "\n");
 }
 
 static int ol_stream_fill(void *userdata, char **out, size_t *len) {

@@ -376,12 +376,7 @@ typedef struct OaStream {
 } OaStream;
 
 static int sse(char **out, size_t *len, json_t *j) {
-        int r;
-        if (!j)
-                return -ENOMEM;
-        r = buf_append_json(out, len, j, "data: ", "\n\n");
-        json_decref(j);
-        return r;
+        return buf_append_json_take(out, len, j, "data: ", "\n\n");
 }
 
 static int oa_stream_fill(void *userdata, char **out, size_t *len) {

@@ -125,6 +125,16 @@ int buf_append_json(char **buf, size_t *len, const json_t *j, const char *prefix
         return r;
 }
 
+int buf_append_json_take(char **buf, size_t *len, json_t *j, const char *prefix, const char *suffix) {
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        r = buf_append_json(buf, len, j, prefix, suffix);
+        json_decref(j);
+        return r;
+}
+
 static void vlog(const char *level, const char *fmt, va_list ap) {
         char line[1024];
         vsnprintf(line, sizeof line, fmt, ap);
