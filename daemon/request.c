@@ -54,10 +54,24 @@ Request *request_free(Request *r) {
 }
 
 void request_cancel(Request *r) {
-        if (!r || r->finished)
+        Scheduler *s;
+        bool finished;
+
+        if (!r)
+                return;
+        /* The engine thread sets `finished` under the scheduler lock
+         * (scheduler.c finish()) while the main thread may be cancelling,
+         * e.g. because the client just left the bus: read it under the
+         * same lock, or the two race (found by ThreadSanitizer in the
+         * integration tests). */
+        s = r->manager->scheduler;
+        scheduler_lock(s);
+        finished = r->finished;
+        scheduler_unlock(s);
+        if (finished)
                 return;
         atomic_store(&r->cancel, true);
-        scheduler_wake(r->manager->scheduler);
+        scheduler_wake(s);
 }
 
 /* Reads a variant holding exactly type t into p, or says which key was wrong. */

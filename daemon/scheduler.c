@@ -308,14 +308,19 @@ static void step(Scheduler *s, Request *r) {
         r->tokens_generated = t->n_generated;
         scheduler_unlock(s);
 
+        /* first_token_usec is read by the Request's property getter on the
+         * main thread, under the lock: write it under the lock too. */
+        if (!r->first_token_usec && ((text && text[0]) || t->n_generated > 0)) {
+                uint64_t now = now_usec();
+                scheduler_lock(s);
+                r->first_token_usec = now;
+                scheduler_unlock(s);
+        }
         if (text && text[0]) {
-                if (!r->first_token_usec)
-                        r->first_token_usec = now_usec();
                 if (out_puts(r, "{\"type\":\"delta\",\"text\":") < 0 || out_json_string(r, text) < 0 ||
                     out_puts(r, "}\n") < 0 || reply_append(r, text, strlen(text)) < 0)
                         return fail(s, r, -ENOMEM, "Out of memory.");
-        } else if (!r->first_token_usec && t->n_generated > 0)
-                r->first_token_usec = now_usec();
+        }
 
         if (fr != FINISH_NONE) {
                 scheduler_lock(s);

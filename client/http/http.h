@@ -73,7 +73,10 @@ typedef struct ApiError {
         unsigned status;
         const char *type;             /* OpenAI error type */
         const char *code;             /* OpenAI error code or NULL */
-        const char *param;            /* offending parameter or NULL */
+        /* The offending parameter ("" for none), copied: callers pass names
+         * they built in a stack buffer ("options.stop"), which are gone by
+         * the time the reply is written. */
+        char param[96];
         char message[512];
 } ApiError;
 

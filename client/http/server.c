@@ -169,7 +169,7 @@ int api_error(ApiError *e, unsigned status, const char *code, const char *param,
 
         e->status = status;
         e->code = code;
-        e->param = param;
+        snprintf(e->param, sizeof e->param, "%s", param ? param : "");
         switch (status) {
         case 401:
                 e->type = "authentication_error";
@@ -251,7 +251,7 @@ enum MHD_Result reply_error(HttpRequest *req, const ApiError *e) {
                 j = json_pack("{ss}", "error", e->message);
         else
                 j = json_pack("{s{ss,ss,ss?,ss?}}", "error", "message", e->message, "type", e->type, "param",
-                              e->param, "code", e->code);
+                              e->param[0] ? e->param : NULL, "code", e->code);
         if (!j)
                 return MHD_NO;
         ret = reply_json(req, e->status, j);

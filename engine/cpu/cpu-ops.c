@@ -5,7 +5,13 @@
 
 #include "cpu-ops.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+/* No clones in sanitizer builds. Under ThreadSanitizer in particular:
+ * target_clones makes an IFUNC resolver, which the dynamic loader runs while
+ * relocating, before the TSan runtime is initialised; the resolver is
+ * instrumented (__tsan_func_entry) and so every binary linking the engine
+ * crashed before main(). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
+        !defined(__SANITIZE_THREAD__)
 #define SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define SIMD_CLONES

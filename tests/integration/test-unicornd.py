@@ -369,6 +369,35 @@ class TestGeneration(UnicornTestCase):
         self.assertEqual(res[-1]['type'], 'done')
         self.assertLessEqual(res[-1]['generated_tokens'], 8)
 
+    def test_request_properties_while_running(self):
+        # The main thread answers these while the engine thread updates them
+        # (under Scheduler.lock); the 'tsan' suite runs this under ThreadSanitizer.
+        seen = self.run_json('''
+            s = session(mgr.OpenSession('smollm2-135m', {}))
+            r, w = os.pipe()
+            path = s.Chat([{'role': 'user', 'content': 'Count from one to twenty.'}],
+                          {'temperature': 0.0, 'max_tokens': dbus.Int32(12)}, dbus.types.UnixFd(w))
+            os.close(w)
+            req = bus.get_object(NAME, path)
+            seen = []
+            with os.fdopen(r) as f:
+                for line in f:
+                    p = req.GetAll('org.unicorn.Engine1.Request', dbus_interface=dbus.PROPERTIES_IFACE)
+                    seen.append([json.loads(line)['type'], str(p['State']), int(p['TokensGenerated']),
+                                 int(p['TimeToFirstTokenUSec']), int(p['PromptTokens'])])
+            print(json.dumps(seen))
+        ''')
+        self.assertEqual(seen[-1][0], 'done')
+        tokens = [t for _, _, t, _, _ in seen]
+        self.assertEqual(tokens, sorted(tokens))
+        for kind, state, n, ttft, prompt in seen:
+            self.assertIn(state, ('running', 'done'))
+            self.assertGreater(prompt, 0)
+            # A delta is written after the step that made it set the time.
+            if kind == 'delta':
+                self.assertGreater(n, 0)
+                self.assertGreater(ttft, 0)
+
     def test_ps_json(self):
         rc, out, err = self.unicornctl('load', DEFAULT_MODEL, uid=0)
         self.assertEqual(rc, 0, err)

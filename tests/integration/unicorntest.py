@@ -7,8 +7,10 @@ store, and clients as unprivileged uids through setpriv. Exit 77 (skipped)
 when the machine cannot do that, with the reason.
 """
 
+import glob
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -158,7 +160,7 @@ class UnicornTestCase(unittest.TestCase):
     def start_daemon(cls):
         import dbus
         cls.daemon = subprocess.Popen([UNICORND, '--state-dir', cls.state, '--config', cls.config] + cls.daemon_args,
-                                      stdout=cls.daemon_log, stderr=subprocess.STDOUT)
+                                      stdout=cls.daemon_log, stderr=subprocess.STDOUT, env=cls.daemon_env())
         bus = dbus.bus.BusConnection(cls.address)
         for _ in range(100):
             if bus.name_has_owner('org.unicorn.Engine1'):
@@ -171,6 +173,36 @@ class UnicornTestCase(unittest.TestCase):
         bus.close()
 
     @classmethod
+    def daemon_env(cls, env=None):
+        """The daemon's environment. In a ThreadSanitizer build (-Db_sanitize=thread)
+        its reports go to files in the test's directory, where tearDown finds them
+        and fails the test that caused them; other builds ignore TSAN_OPTIONS."""
+        env = dict(os.environ if env is None else env)
+        opts = env.get('TSAN_OPTIONS', '')
+        env['TSAN_OPTIONS'] = f'{opts} log_path={cls.tmp}/tsan'.strip()
+        return env
+
+    @classmethod
+    def new_sanitizer_reports(cls):
+        """What the daemons wrote to tmp/tsan.PID since the last call. A running
+        daemon keeps its report file open, so the files are read on from where
+        the last call stopped rather than removed."""
+        seen = cls.__dict__.get('_reports_seen')
+        if seen is None:
+            seen = cls._reports_seen = {}
+        out = ''
+        for path in sorted(glob.glob(os.path.join(cls.tmp, 'tsan.*'))):
+            with open(path, errors='replace') as f:
+                f.seek(seen.get(path, 0))
+                text = f.read()
+                seen[path] = f.tell()
+            # At exit TSan adds a count of what it reported before.
+            text = re.sub(r'^ThreadSanitizer: reported \d+ warnings\n', '', text, flags=re.M)
+            if text:
+                out += f'--- {os.path.basename(path)}\n{text}'
+        return out
+
+    @classmethod
     def tearDownClass(cls):
         for p in (getattr(cls, 'daemon', None), getattr(cls, 'polkit_proc', None), getattr(cls, 'bus_proc', None)):
             if p and p.poll() is None:
@@ -180,10 +212,14 @@ class UnicornTestCase(unittest.TestCase):
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
+        # Races seen while the daemon shut down belong to no single test.
+        reports = cls.new_sanitizer_reports() if hasattr(cls, 'tmp') else ''
         if os.environ.get('UNICORN_KEEP_TMP'):
             print('kept', cls.tmp)
         else:
             shutil.rmtree(cls.tmp, ignore_errors=True)
+        if reports:
+            raise AssertionError('ThreadSanitizer reports from unicornd at shutdown:\n' + reports)
 
     @classmethod
     def allow_all(cls):
@@ -199,6 +235,9 @@ class UnicornTestCase(unittest.TestCase):
         self.allow_all()
 
     def tearDown(self):
+        reports = self.new_sanitizer_reports()
+        if reports:
+            self.fail('ThreadSanitizer reports from unicornd during this test:\n' + reports)
         self.assertIsNone(self.daemon.poll(), 'unicornd died; log:\n' + open(self.daemon_log.name).read()[-3000:])
 
     # --- helpers -----------------------------------------------------------
