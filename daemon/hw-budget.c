@@ -29,8 +29,10 @@ void hw_budget_compute(Hardware *hw, struct hw_budget *ret) {
         HwDevice *best = NULL;
         uint64_t pool;
 
-        for (HwCharge *c = hw->charges; c; c = c->next)
+        for (HwCharge *c = hw->charges; c; c = c->next) {
                 b.used += c->bytes;
+                b.gtt_weights += c->gtt_bytes;
+        }
         (void) hw_meminfo(&b.system_total, &b.system_available);
         /* The amdgpu device with the most addressable memory is where models go. */
         for (HwDevice *d = hw->devices; d; d = d->next)
@@ -86,6 +88,14 @@ int hw_budget_charge(Hardware *hw, const char *model, uint64_t bytes) {
         }
         c->bytes = bytes;
         return 0;
+}
+
+void hw_budget_set_gtt(Hardware *hw, const char *model, uint64_t bytes) {
+        HwCharge *c = find(hw, model);
+
+        /* The allocator never hands out more than the charge (its cap); keep the report consistent. */
+        if (c)
+                c->gtt_bytes = MIN(bytes, c->bytes);
 }
 
 void hw_budget_uncharge(Hardware *hw, const char *model) {

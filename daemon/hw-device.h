@@ -86,6 +86,7 @@ struct HwDevice {
         char *vk_driver_info;
         char *vk_uuid;       /* deviceUUID, 32 hex digits */
         uint64_t vk_heap_device_local, vk_heap_host_visible;
+        bool vk_selected;    /* the Vulkan device the engine's backend runs models on */
         bool verified;       /* this device's code path has run on real hardware */
         const char *absent_reason; /* NPU placeholder: why there is none */
 };
@@ -130,6 +131,10 @@ int hw_vulkan_match(HwDevice *list, const struct engine_vk_device *vk, size_t n_
 int hw_vulkan_add(HwDevice **list);
 /* The same from a given list (tests). */
 int hw_vulkan_add_from(HwDevice **list, const struct engine_vk_device *vk, size_t n_vk);
+/* Where a model's weights may go as GTT dma-bufs (hw-gtt.h): the amdgpu GPU, with a render node,
+ * matched to the Vulkan device the backend runs on (vk_selected) and whose deviceUUID is known; NULL
+ * when the backend's device is anything else (lavapipe, another vendor) or there is none. Pure. */
+HwDevice *hw_vulkan_weight_gpu(HwDevice *list);
 
 /* hw-amdgpu-mem.c */
 int hw_amdgpu_mem_read(const char *pci_syspath, struct hw_mem *ret);
@@ -168,6 +173,7 @@ struct hw_budget {
         uint64_t budget;           /* what models may use in all */
         uint64_t used;             /* charged to resident models */
         uint64_t free;             /* budget - used, 0 when over */
+        uint64_t gtt_weights;      /* of used: weights in GTT dma-bufs (hw_budget_set_gtt) */
 };
 
 typedef struct HwCharge HwCharge;
@@ -175,6 +181,7 @@ struct HwCharge {
         HwCharge *next;
         char *model;
         uint64_t bytes;
+        uint64_t gtt_bytes;        /* of bytes: weights in GTT dma-bufs the Vulkan backend imported */
         uint64_t last_used_usec;
 };
 
@@ -217,6 +224,9 @@ void hw_budget_compute(Hardware *hw, struct hw_budget *ret);
 /* 0 fits; -ENOSPC with error filled ("model X needs N MiB, M MiB free of B budget"). */
 int hw_budget_admit(Hardware *hw, const char *model, uint64_t bytes, char *error, size_t n);
 int hw_budget_charge(Hardware *hw, const char *model, uint64_t bytes);
+/* Records how much of a charged model's memory is GTT the daemon allocated (its weight dma-bufs);
+ * part of its charge, not added to it. No-op for a model without a charge. */
+void hw_budget_set_gtt(Hardware *hw, const char *model, uint64_t bytes);
 void hw_budget_uncharge(Hardware *hw, const char *model);
 void hw_budget_touch(Hardware *hw, const char *model, uint64_t now);
 /* Idle-model eviction order: the least recently used charged model for

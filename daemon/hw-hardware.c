@@ -330,7 +330,8 @@ int hardware_append_budget(Hardware *hw, sd_bus_message *reply) {
                 r = sd_bus_message_append(reply, "{st}{st}", "system_total", b.system_total, "system_available",
                                           b.system_available);
         if (r >= 0 && streq(b.source, "amdgpu"))
-                r = sd_bus_message_append(reply, "{st}{st}{st}{st}", "vram_total", b.vram_total, "vram_used",
-                                          b.vram_used, "gtt_total", b.gtt_total, "gtt_used", b.gtt_used);
+                r = sd_bus_message_append(reply, "{st}{st}{st}{st}{st}", "vram_total", b.vram_total, "vram_used",
+                                          b.vram_used, "gtt_total", b.gtt_total, "gtt_used", b.gtt_used,
+                                          "gtt_weights", b.gtt_weights);
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }

@@ -59,6 +59,7 @@ static int set_vk(HwDevice *d, const struct engine_vk_device *v, const char *how
         d->vk_match = how;
         d->vk_heap_device_local = v->heap_device_local;
         d->vk_heap_host_visible = v->heap_host_visible;
+        d->vk_selected = v->selected;
         r = hw_set_string(&d->vk_name, v->name, HW_STRING_MAX);
         if (r >= 0 && v->have_driver) {
                 r = hw_set_string(&d->vk_driver, v->driver_name, HW_STRING_MAX);
@@ -84,7 +85,7 @@ int hw_vulkan_match(HwDevice *list, const struct engine_vk_device *vk, size_t n_
                 matched[i] = false;
         for (HwDevice *g = list; g; g = g->next)
                 if (g->kind == HW_GPU)
-                        g->vk_index = -1, g->vk_match = NULL;
+                        g->vk_index = -1, g->vk_match = NULL, g->vk_selected = false;
 
         /* 1. PCI address. */
         for (HwDevice *g = list; g; g = g->next) {
@@ -174,6 +175,14 @@ int hw_vulkan_add_from(HwDevice **list, const struct engine_vk_device *vk, size_
                 d->verified = streq(vk[i].type, "cpu");
         }
         return 0;
+}
+
+HwDevice *hw_vulkan_weight_gpu(HwDevice *list) {
+        for (HwDevice *d = list; d; d = d->next)
+                if (d->kind == HW_GPU && d->vk_index >= 0 && d->vk_selected && streq_ptr(d->driver, "amdgpu") &&
+                    d->node && d->vk_uuid && strlen(d->vk_uuid) == 32)
+                        return d;
+        return NULL;
 }
 
 int hw_vulkan_add(HwDevice **list) {

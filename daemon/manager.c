@@ -6,6 +6,7 @@
  * something finished.
  */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "bus-util.h"
 #include "hw-device.h"
+#include "hw-gtt.h"
 #include "log.h"
 #include "unicornd.h"
 
@@ -54,6 +56,7 @@ static LoadedModel *loaded_model_free(LoadedModel *lm) {
                 }
         if (lm->loading)
                 pthread_join(lm->thread, NULL);
+        hw_gtt_allocator_free(lm->gtt);
         if (manager_hw)
                 hw_budget_uncharge(manager_hw, lm->name);
         while (lm->waiters) {
@@ -75,6 +78,7 @@ static void *load_thread(void *userdata) {
         struct model_load_options o = {
                 .backend = m->config.backend,
                 .n_threads = m->config.threads,
+                .weight_allocator = lm->gtt ? &lm->gtt->engine : NULL,
         };
         _cleanup_close_ int fd = -EBADF;
 
@@ -102,7 +106,10 @@ static void load_process(LoadedModel *lm) {
         r = lm->load_result;
         if (r >= 0) {
                 lm->model = TAKE_PTR(lm->loaded);
+                /* The backend description says where the weights went and, if not into GTT, why. */
                 log_info("Loaded model %s (%s).", lm->name, model_backend_name(lm->model));
+                if (manager_hw && lm->gtt)
+                        hw_budget_set_gtt(manager_hw, lm->name, lm->gtt->engine.imported_bytes);
         } else {
                 if (!lm->load_error[0])
                         snprintf(lm->load_error, sizeof lm->load_error, "%s", strerror(-r));
@@ -115,6 +122,9 @@ static void load_process(LoadedModel *lm) {
                                 *p = lm->next;
                                 break;
                         }
+        /* Its dma-bufs live on in the model's Vulkan memory (or were closed by the engine); only the
+         * render node goes. */
+        lm->gtt = hw_gtt_allocator_free(lm->gtt);
         if (r < 0 && manager_hw)
                 hw_budget_uncharge(manager_hw, lm->name);
         if (r >= 0 && manager_hw)
@@ -148,13 +158,14 @@ static bool model_is_idle(const char *name, void *userdata) {
  * caches. When it does not fit and EvictIdleModels= allows it, resident
  * models without sessions go, least recently used first.
  */
-static int admit_model(Manager *m, const char *name, sd_bus_error *error) {
+static int admit_model(Manager *m, const char *name, uint64_t *ret_need, sd_bus_error *error) {
         _cleanup_close_ int fd = -EBADF;
         char why[ERROR_MAX];
         struct stat st;
         uint64_t need;
         int r;
 
+        *ret_need = 0;
         if (!manager_hw)
                 return 0;
         fd = store_open_model(m->store_fd, name);
@@ -177,9 +188,43 @@ static int admit_model(Manager *m, const char *name, sd_bus_error *error) {
                 manager_emit_changed(m, "MemoryBudget");
         }
         r = hw_budget_charge(manager_hw, name, need);
-        if (r >= 0)
+        if (r >= 0) {
                 hw_budget_touch(manager_hw, name, now_usec());
+                *ret_need = need;
+        }
         return r;
+}
+
+/*
+ * GTT for the weights of a model about to load (hw-gtt.h): only where the
+ * Vulkan device the backend runs on is an amdgpu GPU's, and no more than
+ * the model was admitted with (cap). Anything else passes no allocator and
+ * the engine allocates as it always does.
+ */
+static HwGttAllocator *weight_allocator(Manager *m, const char *name, uint64_t cap) {
+        HwGttAllocator *a = NULL;
+        HwDevice *gpu;
+        HwGtt *g = NULL;
+        int r;
+
+        if (!manager_hw || cap == 0 || streq_ptr(m->config.backend, "cpu"))
+                return NULL;
+        gpu = hw_vulkan_weight_gpu(manager_hw->devices);
+        if (!gpu)
+                return NULL;
+        r = hw_gtt_open(gpu->node, &g);
+        if (r < 0) {
+                log_info_errno(r, "Model %s: cannot open %s for GTT weight buffers; the engine allocates them "
+                               "itself: %m", name, gpu->node);
+                return NULL;
+        }
+        r = hw_gtt_allocator_new(g, gpu->vk_uuid, cap, &a);
+        if (r < 0) {
+                log_warning_errno(r, "Model %s: no GTT weight allocator: %m", name);
+                return NULL;
+        }
+        log_debug("Model %s: weights may go to GTT on %s (at most %" PRIu64 " bytes).", name, gpu->node, cap);
+        return a;
 }
 
 static unsigned loaded_count(Manager *m) {
@@ -201,6 +246,8 @@ int manager_load_model(Manager *m, const char *name, sd_bus_message *msg, load_c
                 return 0;
         }
         if (!lm) {
+                uint64_t need;
+
                 r = store_model_exists(m->store_fd, name);
                 if (r < 0 && r != -EINVAL)
                         return r;
@@ -210,7 +257,7 @@ int manager_load_model(Manager *m, const char *name, sd_bus_message *msg, load_c
                         return sd_bus_error_setf(error, UNICORN_ERROR_LIMIT_EXCEEDED,
                                                  "Too many models loaded (at most %u); unload one first.",
                                                  m->config.max_loaded_models);
-                r = admit_model(m, name, error);
+                r = admit_model(m, name, &need, error);
                 if (r < 0)
                         return r;
                 lm = calloc(1, sizeof *lm);
@@ -227,10 +274,12 @@ int manager_load_model(Manager *m, const char *name, sd_bus_message *msg, load_c
                                 hw_budget_uncharge(manager_hw, name);
                         return -ENOMEM;
                 }
+                lm->gtt = weight_allocator(m, name, need);
                 r = -pthread_create(&lm->thread, NULL, load_thread, lm);
                 if (r < 0) {
                         if (manager_hw)
                                 hw_budget_uncharge(manager_hw, name);
+                        hw_gtt_allocator_free(lm->gtt);
                         free(lm->name);
                         free(lm);
                         return r;

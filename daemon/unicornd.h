@@ -70,6 +70,7 @@ struct LoadedModel {
         int load_result;
         char load_error[ERROR_MAX];
         Model *loaded;        /* what the loader thread produced */
+        struct HwGttAllocator *gtt; /* GTT weight allocator the loader thread uses (hw-gtt.h), or NULL */
         LoadWaiter *waiters;
         unsigned n_sessions;
 };

@@ -51,6 +51,31 @@ struct model_info {
         enum chat_template_kind chat_template;
 };
 
+/*
+ * Weight memory from the embedder (unicornd: amdgpu GTT buffers exported as
+ * dma-buf, daemon/hw-gtt.h). On a UMA device with VK_KHR_external_memory_fd
+ * and VK_EXT_external_memory_dma_buf the Vulkan backend asks alloc for one
+ * dma-buf per weight matrix (the bulk of the bytes; norms and biases stay
+ * ordinary), imports it (VkImportMemoryFdInfoKHR) and fills it. Whatever
+ * fails (extension missing, no compatible memory type, the import, alloc's
+ * own error) the rest of the weights are allocated the ordinary way, and
+ * model_backend_name() says why in a "[weights: …]" suffix; with no
+ * allocator nothing changes. Only model_load*() calls it, on its own thread.
+ *
+ * alloc: a dma-buf fd of at least size bytes, or a negative errno. The fd
+ * passes to the engine, which closes it on every path. device_uuid is the
+ * deviceUUID of the Vulkan device the model runs on, so the embedder can
+ * check that it allocates on that GPU.
+ */
+struct engine_weight_allocator {
+        int (*alloc)(void *userdata, const uint8_t device_uuid[16], uint64_t size, int *ret_fd);
+        void *userdata;
+        /* Filled by model_load*(): what the loaded model holds in imported
+         * memory (0 when it fell back at once, or on another backend). */
+        uint32_t n_imported;
+        uint64_t imported_bytes;
+};
+
 struct model_load_options {
         const char *backend; /* "cpu", "vulkan", NULL/"auto": best available */
         uint32_t n_threads;  /* CPU threads; 0: one per core */
@@ -59,6 +84,8 @@ struct model_load_options {
          * activation quantization as the only difference from a float
          * reference run on the dequantized weights (tests). */
         bool exact_activations;
+        /* Vulkan: where weight matrices may live (above); NULL: ordinary allocation. */
+        struct engine_weight_allocator *weight_allocator;
 };
 
 /* Loads and fully validates a GGUF model. -EOPNOTSUPP for an unknown
@@ -198,6 +225,7 @@ struct engine_vk_device {
         uint32_t pci_domain, pci_bus, pci_device, pci_function;
         uint64_t heap_device_local;  /* bytes: sum of heaps with VK_MEMORY_HEAP_DEVICE_LOCAL_BIT */
         uint64_t heap_host_visible;  /* bytes: sum of heaps that have a HOST_VISIBLE memory type */
+        bool selected;               /* the one the Vulkan backend would run on (UNICORN_VK_DEVICE, else the ranking) */
 };
 
 /* Fills *ret (malloc'ed array, free() it; NULL when none) and *ret_n. No

@@ -505,6 +505,12 @@ static int model_finish_load(GgufFile *f, const struct model_load_options *o, Mo
                 return r;
         m->n_threads = o ? o->n_threads : 0;
         m->exact_activations = o && o->exact_activations;
+        m->weight_alloc = o ? o->weight_allocator : NULL;
+        if (m->weight_alloc) {
+                /* Only a backend that keeps imported weights fills these in. */
+                m->weight_alloc->n_imported = 0;
+                m->weight_alloc->imported_bytes = 0;
+        }
         m->backend = backend_pick(o ? o->backend : NULL, &is_auto, why, sizeof why, err, errsz);
         if (!m->backend)
                 return -ENODEV;
@@ -515,6 +521,8 @@ static int model_finish_load(GgufFile *f, const struct model_load_options *o, Mo
                 m->backend = &cpu_backend_ops;
                 r = m->backend->model_init(m, &m->backend_state, err, errsz);
         }
+        /* The allocator is the caller's and lives only as long as this call. */
+        m->weight_alloc = NULL;
         if (r < 0) {
                 m->backend = NULL;
                 return r;

@@ -99,9 +99,11 @@ struct Model {
 
         const struct backend_ops *backend;
         void *backend_state;
-        char backend_desc[256];
+        char backend_desc[384]; /* room for the device and a "[weights: …]" note after it */
         uint32_t n_threads;
         bool exact_activations;
+        /* The caller's weight allocator while model_init runs (then NULL again). */
+        struct engine_weight_allocator *weight_alloc;
 };
 
 /*

@@ -147,6 +147,9 @@ def main():
             kv("tokenizer.ggml.scores", 9, (6, [0.0] * V)), kv("tokenizer.ggml.token_type", 9, (5, types)),
             kv("tokenizer.ggml.bos_token_id", 4, 2), kv("tokenizer.ggml.eos_token_id", 4, 1),
             kv("tokenizer.ggml.unknown_token_id", 4, 3), kv("tokenizer.ggml.add_bos_token", 7, True)]
+    if arch == "llama":
+        # Llama 3's template family (the engine has no default chat format for llama).
+        meta += [kv("tokenizer.chat_template", 8, "{{ '<|start_header_id|>' + role + '<|end_header_id|>' }}")]
     if arch == "gemma3":
         meta += [kv("gemma3.attention.sliding_window", 4, 512 if name != "gemma3-270m" else 512),
                  kv("gemma3.attention.sliding_window_pattern", 4, 6)]

@@ -59,12 +59,10 @@ void vk_buf_destroy(struct vk_device *d, struct vk_buf *b) {
 }
 
 int vk_buf_create(struct vk_device *d, VkDeviceSize size, enum vk_mem kind, struct vk_buf *ret) {
-        /* Padding: kernels may read one 32-bit word past an unaligned tail. */
         VkBufferCreateInfo bci = {
                 .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                .size = ALIGN_TO(MAX(size, (VkDeviceSize) 16), 16) + 16,
-                .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                         VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT,
+                .size = vk_buf_padded(size),
+                .usage = VK_BUF_USAGE,
                 .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
         };
         VkMemoryAllocateFlagsInfo fi = {

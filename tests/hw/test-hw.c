@@ -7,6 +7,7 @@
  * answers with scripted replies, errors included. Also the power-mode
  * mapping, string hygiene and the memory budget arithmetic.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -197,6 +198,73 @@ static void test_gtt(void) {
         CHECK(b.dmabuf_fd == -1 && b.host && b.size == 4096 && b.fallback_reason);
         hw_gtt_buffer_release(&b);
         CHECK_RET(hw_gtt_alloc(NULL, 0, &b), -EINVAL);
+        /* The dma-buf half alone has no fallback. */
+        CHECK_RET(hw_gtt_alloc_dmabuf(NULL, 4096, &b), -ENODEV);
+}
+
+static unsigned count_fds(void) {
+        DIR *d = opendir("/proc/self/fd");
+        unsigned n = 0;
+
+        CHECK(d);
+        while (readdir(d))
+                n++;
+        closedir(d);
+        return n;
+}
+
+/* The engine's weight allocator (HwGttAllocator): device check, cap, errors, and fds. */
+static void test_gtt_allocator(void) {
+        static const uint8_t uuid[16] = { 0xab, [15] = 1 }, other[16] = { 0xab, [15] = 2 };
+        unsigned fds = count_fds();
+        HwGttAllocator *a = NULL;
+        HwGtt *g = NULL;
+        int fd = -1;
+
+        reset();
+        /* /dev/null stands in for the render node: every ioctl goes to the recorder. */
+        CHECK_RET(hw_gtt_from_fd(open("/dev/null", O_RDWR | O_CLOEXEC), "/dev/dri/renderD128", &g), 0);
+        CHECK_RET(hw_gtt_allocator_new(g, "ab000000000000000000000000000001", 3 * 4096, &a), 0);
+        CHECK(a->engine.alloc && a->engine.userdata == a && a->engine.n_imported == 0);
+
+        /* Another GPU's Vulkan device: refused before any ioctl. */
+        CHECK_RET(a->engine.alloc(a->engine.userdata, other, 4096, &fd), -ENODEV);
+        CHECK(rec.n == 0 && fd == -1);
+        /* A dma-buf (the recorder's /dev/null), page-aligned bytes counted against the cap. */
+        CHECK_RET(a->engine.alloc(a->engine.userdata, uuid, 100, &fd), 0);
+        CHECK(fd >= 0);
+        close(fd);
+        fd = -1;
+        CHECK(rec.n == 3 && rec.requests[0] == DRM_IOCTL_AMDGPU_GEM_CREATE && rec.gem_in.in.bo_size == 4096);
+        CHECK(rec.gem_in.in.domains == AMDGPU_GEM_DOMAIN_GTT);
+        CHECK(a->allocated == 4096 && a->n_allocated == 1);
+        /* Past the cap (what the model was admitted with): -ENOSPC, no ioctl. */
+        rec.n = 0;
+        CHECK_RET(a->engine.alloc(a->engine.userdata, uuid, 3 * 4096, &fd), -ENOSPC);
+        CHECK_RET(a->engine.alloc(a->engine.userdata, uuid, UINT64_MAX, &fd), -EINVAL);
+        CHECK(rec.n == 0 && fd == -1);
+        /* The driver refuses the export: its errno, the GEM handle closed, no fd, nothing counted. */
+        rec.fail_on = (int) DRM_IOCTL_PRIME_HANDLE_TO_FD;
+        rec.fail_errno = ENOMEM;
+        CHECK_RET(a->engine.alloc(a->engine.userdata, uuid, 4096, &fd), -ENOMEM);
+        CHECK(fd == -1 && rec.closed_handle == 42 && a->allocated == 4096 && a->n_allocated == 1);
+        rec.fail_on = 0;
+        /* The rest of the cap is still there. */
+        CHECK_RET(a->engine.alloc(a->engine.userdata, uuid, 8192, &fd), 0);
+        CHECK(fd >= 0);
+        close(fd);
+        CHECK(a->allocated == 3 * 4096 && a->n_allocated == 2);
+        a = hw_gtt_allocator_free(a);
+        CHECK(!a);
+        CHECK_MSG(count_fds() == fds, "%u fds before, %u after", fds, count_fds()); /* the node's fd too */
+
+        /* A malformed deviceUUID is refused, and the HwGtt given is closed all the same. */
+        CHECK_RET(hw_gtt_from_fd(open("/dev/null", O_RDWR | O_CLOEXEC), "/dev/dri/renderD128", &g), 0);
+        CHECK_RET(hw_gtt_allocator_new(g, "AB000000000000000000000000000001", 4096, &a), -EINVAL);
+        CHECK_RET(hw_gtt_from_fd(open("/dev/null", O_RDWR | O_CLOEXEC), "/dev/dri/renderD128", &g), 0);
+        CHECK_RET(hw_gtt_allocator_new(g, "ab00", 4096, &a), -EINVAL);
+        CHECK_MSG(count_fds() == fds, "%u fds before, %u after", fds, count_fds());
+        CHECK(hw_gtt_allocator_free(NULL) == NULL);
 }
 
 static void test_modes(void) {
@@ -247,7 +315,15 @@ static void test_budget(void) {
         hw_budget_touch(&hw, "b", 50);
         CHECK_RET(hw_budget_admit(&hw, "big", UINT64_C(8) << 30, err, sizeof err), -ENOSPC);
         CHECK_MSG(streq(err, "model big needs 8192 MiB, 3584 MiB free of 14848 MiB budget"), "%s", err);
+        /* GTT weights are part of a charge, not added to it, and never more than it. */
+        hw_budget_set_gtt(&hw, "a", UINT64_C(3) << 30);
+        hw_budget_set_gtt(&hw, "b", UINT64_C(5) << 30);
+        hw_budget_set_gtt(&hw, "nobody", 1);
+        hw_budget_compute(&hw, &b);
+        CHECK(b.used == UINT64_C(11) << 30 && b.gtt_weights == UINT64_C(4) << 30);
         hw_budget_uncharge(&hw, "a");
+        hw_budget_compute(&hw, &b);
+        CHECK(b.gtt_weights == UINT64_C(1) << 30);
         hw_budget_uncharge(&hw, "b");
         CHECK(hw.charges == NULL);
         hw_device_free(gpu);
@@ -396,17 +472,67 @@ static void test_vulkan_match(void) {
         free_list(list);
 }
 
+/* Which GPU's GTT a model's weights may go to: only the amdgpu GPU behind the backend's Vulkan device. */
+static void test_weight_gpu(void) {
+        HwDevice *list = NULL, *apu, *dgpu;
+        bool m[3];
+        struct engine_vk_device vk[] = {
+                vkdev(0, "AMD Radeon 780M (RADV GFX1103_R1)", "integrated", 0x1002, 0x15bf, true, 0, 0xc4, 0, 0),
+                vkdev(1, "Intel Arc (ANV)", "discrete", 0x8086, 0x56a0, true, 0, 3, 0, 0),
+                vkdev(2, "llvmpipe (LLVM 15.0.6, 256 bits)", "cpu", 0x10005, 0, false, 0, 0, 0, 0),
+        };
+
+        apu = gpu(&list, "renderD128", "0000:c4:00.0", 0x1002, 0x15bf);
+        dgpu = gpu(&list, "renderD129", "0000:03:00.0", 0x8086, 0x56a0);
+        CHECK(hw_set_string(&apu->driver, "amdgpu", 0) >= 0);
+        CHECK(hw_set_string(&apu->node, "/dev/dri/renderD128", 0) >= 0);
+        CHECK(hw_set_string(&dgpu->driver, "i915", 0) >= 0);
+        CHECK(hw_set_string(&dgpu->node, "/dev/dri/renderD129", 0) >= 0);
+
+        /* The backend runs on the 780M: its GTT. */
+        vk[0].selected = true;
+        CHECK_RET(hw_vulkan_match(list, vk, ELEMENTSOF(vk), m), 0);
+        CHECK(apu->vk_selected && !dgpu->vk_selected);
+        CHECK(hw_vulkan_weight_gpu(list) == apu);
+        /* On another vendor's GPU, or on lavapipe: none (no allocator is passed). */
+        vk[0].selected = false;
+        vk[1].selected = true;
+        CHECK_RET(hw_vulkan_match(list, vk, ELEMENTSOF(vk), m), 0);
+        CHECK(!apu->vk_selected && dgpu->vk_selected && !hw_vulkan_weight_gpu(list));
+        vk[1].selected = false;
+        vk[2].selected = true;
+        CHECK_RET(hw_vulkan_match(list, vk, ELEMENTSOF(vk), m), 0);
+        CHECK(!hw_vulkan_weight_gpu(list));
+        /* The 780M chosen but its Vulkan device unmatched (no bus info, id elsewhere), or without a
+         * render node: none. */
+        vk[2].selected = false;
+        vk[0].selected = true;
+        vk[0].have_pci = false;
+        vk[0].device_id = 0x1234;
+        CHECK_RET(hw_vulkan_match(list, vk, ELEMENTSOF(vk), m), 0);
+        CHECK(apu->vk_index == -1 && !hw_vulkan_weight_gpu(list));
+        vk[0].have_pci = true;
+        CHECK_RET(hw_vulkan_match(list, vk, ELEMENTSOF(vk), m), 0);
+        CHECK(hw_vulkan_weight_gpu(list) == apu);
+        free(apu->node);
+        apu->node = NULL;
+        CHECK(!hw_vulkan_weight_gpu(list));
+        free_list(list);
+}
+
 int main(void) {
         hw_ioctl = fake_ioctl;
         test_request_numbers();
         test_npu_power();
         test_npu_query();
         test_gtt();
+        test_gtt_allocator();
         test_modes();
         test_strings();
         test_budget();
         test_lru();
         test_vulkan_match();
+        test_weight_gpu();
         printf("hw: all checks passed\n");
         return 0;
 }

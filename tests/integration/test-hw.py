@@ -219,6 +219,7 @@ class HardwareTest(UnicornTestCase):
         self.assertEqual(b['budget'], VRAM + GTT - RESERVE)
         self.assertEqual(b['used'], 0)
         self.assertEqual(b['free'], b['budget'])
+        self.assertEqual(b['gtt_weights'], 0)
 
     def test_03_admission_refused_with_sizes(self):
         huge = os.path.join(self.state, 'huge.gguf')
@@ -243,6 +244,13 @@ class HardwareTest(UnicornTestCase):
         self.assertEqual(rc, 0, err)
         b = {str(k): int(v) for k, v in self.manager_prop('MemoryBudget').items()}
         self.assertEqual(b['used'], os.path.getsize(fixture) + KV)
+        # The engine's Vulkan device here is lavapipe, not the (fake) amdgpu GPU: no GTT weight
+        # allocator is passed, so the backend description has no "[weights: …]" note.
+        self.assertEqual(b['gtt_weights'], 0)
+        log = open(self.daemon_log.name).read()
+        self.assertIn('Loaded model tiny (', log)
+        self.assertNotIn('[weights:', log)
+        self.assertNotIn('weights may go to GTT', log)
         # Fits only if tiny goes: it is idle (no sessions), so it is evicted.
         big = os.path.join(self.state, 'big.gguf')
         with open(big, 'wb') as f:
