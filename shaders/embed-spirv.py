@@ -19,11 +19,17 @@ VARIANTS = []
 for t in TYPES:
     for s in ("matvec", "matmul", "get_rows"):
         VARIANTS.append((f"{s}_{t.lower()}", f"{s}.comp", [f"TYPE_{t}"], None))
+for t in TYPES:
+    # prefill on cooperative matrices (f16 operands, f32 sums)
+    VARIANTS.append((f"matmul_cm_{t.lower()}", "matmul_cm.comp", [f"TYPE_{t}"], "coopmat"))
 for t in ("Q4_0", "Q8_0", "Q4_K"):
     # decode (one token) wide-load mat-vec, and its gate/up/activation (GLU) form
     VARIANTS.append((f"matvec1_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1"], None))
     VARIANTS.append((f"matvecglu_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1", "GLU"], None))
-for s in ("norm", "qkv", "attn", "act"):
+    # the same with 8-bit activations and integer dot products
+    VARIANTS.append((f"matvecq8_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1", "Q8X"], "int_dot"))
+    VARIANTS.append((f"matvecq8glu_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1", "GLU", "Q8X"], "int_dot"))
+for s in ("norm", "qkv", "attn", "act", "quantx"):
     VARIANTS.append((s, f"{s}.comp", [], None))
 VARIANTS.append(("attn_merge", "attn.comp", ["MERGE"], None))
 

@@ -7,8 +7,13 @@
  * is far below the tolerance of the tests).
  */
 #version 450
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_KHR_shader_subgroup_clustered : require
+#extension GL_KHR_shader_subgroup_basic : require
 #include "include/common.glsl"
 #include "include/push.glsl"
+#define Q8_LANES
+#include "include/q8.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 256;
@@ -17,19 +22,37 @@ layout(push_constant) uniform PC { pc_norm p; };
 
 shared float red[WG];
 
+/* Loads of a row are issued U at a time per invocation: a decode step's norm is one workgroup on one
+ * compute unit, so its time is the number of memory round trips, not bandwidth. */
+#define U 16u
+
 float block_sum(float v)
 {
-        uint lid = gl_LocalInvocationID.x;
-        red[lid] = v;
+        /* Subgroup sums, then one pass over the subgroups' partials: two barriers, any subgroup size. */
+        float s = subgroupAdd(v);
+        if (subgroupElect())
+                red[gl_SubgroupID] = s;
         barrier();
-        for (uint s = WG / 2u; s > 0u; s >>= 1) {
-                if (lid < s)
-                        red[lid] += red[lid + s];
-                barrier();
-        }
-        float r = red[0];
+        float r = 0.0;
+        for (uint i = 0; i < gl_NumSubgroups; i++)
+                r += red[i];
         barrier();
         return r;
+}
+
+float sum_sq(F32Buf b)
+{
+        float ss = 0.0;
+        for (uint i0 = gl_LocalInvocationID.x; i0 < p.n; i0 += WG * U) {
+                float v[U];
+                [[unroll]] for (uint j = 0; j < U; j++) {
+                        uint i = i0 + j * WG;
+                        v[j] = i < p.n ? b.v[i] : 0.0;
+                }
+                [[unroll]] for (uint j = 0; j < U; j++)
+                        ss += v[j] * v[j];
+        }
+        return block_sum(ss);
 }
 
 void main()
@@ -41,33 +64,69 @@ void main()
         if ((p.flags & (NORM_T | ADD_T)) != 0u) {
                 F32Buf t = F32Buf(p.t + uint64_t(r * p.n) * 4ul);
                 float sc = 1.0;
-                if ((p.flags & NORM_T) != 0u) {
-                        float ss = 0.0;
-                        for (uint i = lid; i < p.n; i += WG)
-                                ss += t.v[i] * t.v[i];
-                        sc = inversesqrt(block_sum(ss) / float(p.n) + p.eps);
-                }
+                if ((p.flags & NORM_T) != 0u)
+                        sc = inversesqrt(sum_sq(t) / float(p.n) + p.eps);
                 F32Buf wt = F32Buf(p.wt);
-                for (uint i = lid; i < p.n; i += WG) {
-                        float v = t.v[i];
-                        if ((p.flags & NORM_T) != 0u)
-                                v = v * sc * wt.v[i];
-                        if ((p.flags & ADD_T) != 0u)
-                                x.v[i] += v;
-                        else
-                                t.v[i] = v;
+                for (uint i0 = lid; i0 < p.n; i0 += WG * U) {
+                        float v[U], a[U];
+                        [[unroll]] for (uint j = 0; j < U; j++) {
+                                uint i = i0 + j * WG;
+                                if (i < p.n) {
+                                        v[j] = t.v[i];
+                                        a[j] = (p.flags & NORM_T) != 0u ? wt.v[i] : 1.0;
+                                }
+                        }
+                        [[unroll]] for (uint j = 0; j < U; j++) {
+                                uint i = i0 + j * WG;
+                                if (i < p.n) {
+                                        float vv = (p.flags & NORM_T) != 0u ? v[j] * sc * a[j] : v[j];
+                                        if ((p.flags & ADD_T) != 0u)
+                                                x.v[i] += vv;
+                                        else
+                                                t.v[i] = vv;
+                                }
+                        }
                 }
                 barrier();
                 memoryBarrierBuffer();
         }
         if ((p.flags & NORM_OUT) != 0u) {
-                float ss = 0.0;
-                for (uint i = lid; i < p.n; i += WG)
-                        ss += x.v[i] * x.v[i];
-                float sc = inversesqrt(block_sum(ss) / float(p.n) + p.eps);
+                float sc = inversesqrt(sum_sq(x) / float(p.n) + p.eps);
                 F32Buf o = F32Buf(p.dst + uint64_t(r * p.n) * 4ul);
                 F32Buf w = F32Buf(p.w);
-                for (uint i = lid; i < p.n; i += WG)
-                        o.v[i] = (p.flags & NORM_W) != 0u ? x.v[i] * sc * w.v[i] : x.v[i] * sc;
+                uint64_t q = p.q8 + uint64_t(r) * uint64_t((p.n + p.n / 4u + 15u) & ~15u);
+                /* 8-bit output by 32-lane clusters (a block's elements are 32 consecutive
+                 * invocations; with n % 32 == 0 a cluster is all in range or all out). */
+                bool q8 = (p.flags & NORM_Q8) != 0u, lanes = gl_SubgroupSize >= 32u && p.n % 32u == 0u;
+                for (uint i0 = lid; i0 < p.n; i0 += WG * U) {
+                        float v[U];
+                        [[unroll]] for (uint j = 0; j < U; j++) {
+                                uint i = i0 + j * WG;
+                                if (i < p.n)
+                                        v[j] = (p.flags & NORM_W) != 0u ? x.v[i] * sc * w.v[i] : x.v[i] * sc;
+                        }
+                        [[unroll]] for (uint j = 0; j < U; j++) {
+                                uint i = i0 + j * WG;
+                                if (i < p.n) {
+                                        o.v[i] = v[j];
+                                        if (q8 && lanes)
+                                                q8_lane(q, p.n, i, v[j]);
+                                }
+                        }
+                }
+                if (q8 && !lanes) {
+                        /* Small subgroups: one block of 32 per invocation, recomputed from x (not read
+                         * back from dst, which other invocations wrote). */
+                        for (uint b = lid; b < p.n / 32u; b += WG) {
+                                vec4 v[8];
+                                [[unroll]] for (uint j = 0; j < 8u; j++) {
+                                        uint i = b * 32u + j * 4u;
+                                        v[j] = vec4(x.v[i], x.v[i + 1u], x.v[i + 2u], x.v[i + 3u]) * sc;
+                                        if ((p.flags & NORM_W) != 0u)
+                                                v[j] *= vec4(w.v[i], w.v[i + 1u], w.v[i + 2u], w.v[i + 3u]);
+                                }
+                                q8_store(q, p.n, b, v);
+                        }
+                }
         }
 }

@@ -19,8 +19,10 @@
 
 /* Decode steps of up to this many tokens split attention over positions. */
 #define ATTN_SPLIT_MAX_TOKENS 8
-/* ... over at least this many positions (UNICORN_VK_ATTN_SPLIT_MIN overrides, for tests and tuning). */
-static uint32_t ATTN_SPLIT_MIN_LEN = 256;
+/* ... over at least this many positions (UNICORN_VK_ATTN_SPLIT_MIN overrides, for tests and tuning).
+ * 16 measured best on the H100 (Qwen2.5 7B Q4_0 tg128: 16 -> 218 t/s, 64 -> 216, 256 -> 210): one
+ * workgroup per head walks its positions serially, so splitting pays even for short spans. */
+static uint32_t ATTN_SPLIT_MIN_LEN = 16;
 
 struct vk_tensor {
         VkDeviceAddress addr; /* 0: absent */
@@ -45,6 +47,12 @@ struct vk_model {
         struct vk_layer *layers;
         uint32_t n_layer;
         pthread_mutex_t lock; /* steps of the model's contexts are serialised */
+        /* Weight matrices in the embedder's memory (vk-import.c) while importing holds. */
+        struct vk_import imp;
+        bool importing;
+        uint32_t n_imported;
+        uint64_t imported_bytes;
+        char import_why[160]; /* why importing stopped (or never started) */
 };
 
 struct vk_context {
@@ -53,6 +61,7 @@ struct vk_context {
         uint32_t *ring;         /* [n_layer] */
         uint32_t ring_global, ring_swa;
         struct vk_buf x, h, qkv, att, tmp, gate, up;
+        struct vk_buf hq, attq, gateq; /* one token's h, att, gate as 8-bit activations (vk_q8_row_bytes) */
         struct vk_buf attp;     /* split-K attention partials of decode steps */
         struct vk_buf in;       /* host-visible: tokens, tok info, out idx, rope tables */
         size_t off_tok, off_info, off_idx, off_rope_g, off_rope_s;
@@ -60,7 +69,23 @@ struct vk_context {
         struct vk_cmd cmd;
 };
 
-static int upload(struct vk_model *vm, const void *data, size_t size, VkDeviceAddress *ret) {
+/* A weight buffer: matrices (the bulk of the bytes) in memory from the embedder's allocator while that
+ * works; the first failure ends importing, and the rest, like every vector, is allocated here. */
+static int weight_buf(struct vk_model *vm, size_t size, bool matrix, struct vk_buf *ret) {
+        if (matrix && vm->importing) {
+                uint64_t bytes;
+                int r = vk_buf_import(vm->d, &vm->imp, size, ret, &bytes, vm->import_why, sizeof vm->import_why);
+                if (r >= 0) {
+                        vm->n_imported++;
+                        vm->imported_bytes += bytes;
+                        return 0;
+                }
+                vm->importing = false;
+        }
+        return vk_buf_create(vm->d, size, VK_MEM_DEVICE, ret);
+}
+
+static int upload(struct vk_model *vm, const void *data, size_t size, bool matrix, VkDeviceAddress *ret) {
         struct vk_buf b;
         int r;
 
@@ -72,7 +97,7 @@ static int upload(struct vk_model *vm, const void *data, size_t size, VkDeviceAd
                 vm->bufs = nb;
                 vm->cap_bufs = cap;
         }
-        r = vk_buf_create(vm->d, size, VK_MEM_DEVICE, &b);
+        r = weight_buf(vm, size, matrix, &b);
         if (r < 0)
                 return r;
         vm->bufs[vm->n_bufs++] = b;
@@ -103,10 +128,10 @@ static int upload_matrix(struct vk_model *vm, const struct tensor *t, struct vk_
                 if (!tmp)
                         return -ENOMEM;
                 vk_repack(wt, t->data, t->row_bytes, (uint32_t) t->ne[0], (uint32_t) t->ne[1], tmp);
-                r = upload(vm, tmp, rb * t->ne[1], &ret->addr);
+                r = upload(vm, tmp, rb * t->ne[1], true, &ret->addr);
                 free(tmp);
         } else
-                r = upload(vm, t->data, t->row_bytes * t->ne[1], &ret->addr);
+                r = upload(vm, t->data, t->row_bytes * t->ne[1], true, &ret->addr);
         if (r < 0) {
                 snprintf(err, errsz, "cannot upload '%s' to the GPU: %s", t->name, strerror(-r));
                 return r;
@@ -125,7 +150,7 @@ static int upload_vec(struct vk_model *vm, const struct tensor *t, VkDeviceAddre
                 *ret = 0;
                 return 0;
         }
-        r = upload(vm, t->data, t->ne[0] * sizeof(float), ret);
+        r = upload(vm, t->data, t->ne[0] * sizeof(float), false, ret);
         if (r < 0)
                 snprintf(err, errsz, "cannot upload '%s' to the GPU: %s", t->name, strerror(-r));
         return r;
@@ -147,6 +172,24 @@ static void vk_model_free(void *state) {
         free(vm->bufs);
         free(vm->layers);
         free(vm);
+}
+
+/* The engine never logs: where the weights went, and why not where asked, is in the description. */
+static void describe_import(struct vk_model *vm, Model *m) {
+        size_t l = strlen(m->backend_desc);
+        char *p = m->backend_desc + l;
+        size_t n = sizeof m->backend_desc - l;
+
+        m->weight_alloc->n_imported = vm->n_imported;
+        m->weight_alloc->imported_bytes = vm->imported_bytes;
+        if (vm->n_imported == 0)
+                snprintf(p, n, " [weights: allocated here, not imported: %s]", vm->import_why);
+        else if (!vm->importing)
+                snprintf(p, n, " [weights: %u matrices imported (%s, %.1f MiB), the rest allocated here: %s]",
+                         vm->n_imported, vm->imp.what, (double) vm->imported_bytes / (1 << 20), vm->import_why);
+        else
+                snprintf(p, n, " [weights: %u matrices imported (%s, %.1f MiB)]", vm->n_imported, vm->imp.what,
+                         (double) vm->imported_bytes / (1 << 20));
 }
 
 static int check_shapes(const struct hparams *hp, char *err, size_t errsz) {
@@ -181,6 +224,9 @@ static int vk_model_init(Model *m, void **ret, char *err, size_t errsz) {
         r = vk_pipelines_create(vm->d, &vm->pl, err, errsz);
         if (r < 0)
                 goto fail;
+        if (m->weight_alloc)
+                vm->importing = vk_import_init(vm->d, m->weight_alloc, &vm->imp, vm->import_why,
+                                               sizeof vm->import_why) >= 0;
         vm->n_layer = hp->n_layer;
         vm->layers = new0(struct vk_layer, hp->n_layer);
         if (!vm->layers) {
@@ -221,7 +267,7 @@ static int vk_model_init(Model *m, void **ret, char *err, size_t errsz) {
                         memcpy(b, L->bq.data, qd * sizeof(float));
                         memcpy(b + qd, L->bk.data, kd * sizeof(float));
                         memcpy(b + qd + kd, L->bv.data, vd * sizeof(float));
-                        if ((r = upload(vm, b, (qd + kd + vd) * sizeof(float), &V->bqkv)) < 0)
+                        if ((r = upload(vm, b, (qd + kd + vd) * sizeof(float), false, &V->bqkv)) < 0)
                                 goto fail;
                 }
                 if (hp->qk_norm) {
@@ -232,11 +278,13 @@ static int vk_model_init(Model *m, void **ret, char *err, size_t errsz) {
                         }
                         memcpy(b, L->q_norm.data, hp->head_dim * sizeof(float));
                         memcpy(b + hp->head_dim, L->k_norm.data, hp->head_dim * sizeof(float));
-                        if ((r = upload(vm, b, 2 * (size_t) hp->head_dim * sizeof(float), &V->qk_norm)) < 0)
+                        if ((r = upload(vm, b, 2 * (size_t) hp->head_dim * sizeof(float), false, &V->qk_norm)) < 0)
                                 goto fail;
                 }
         }
         snprintf(m->backend_desc, sizeof m->backend_desc, "%s", vm->d->desc);
+        if (m->weight_alloc)
+                describe_import(vm, m);
         *ret = vm;
         return 0;
 fail:
@@ -265,6 +313,9 @@ static void vk_context_free(void *state) {
                 vk_buf_destroy(d, &vc->tmp);
                 vk_buf_destroy(d, &vc->gate);
                 vk_buf_destroy(d, &vc->up);
+                vk_buf_destroy(d, &vc->hq);
+                vk_buf_destroy(d, &vc->attq);
+                vk_buf_destroy(d, &vc->gateq);
                 vk_buf_destroy(d, &vc->attp);
                 vk_buf_destroy(d, &vc->in);
                 vk_buf_destroy(d, &vc->logits);
@@ -330,6 +381,9 @@ static int vk_context_init(Context *c, void **ret) {
             (r = vk_buf_create(d, nb * E * 4, VK_MEM_DEVICE, &vc->tmp)) < 0 ||
             (r = vk_buf_create(d, nb * F * 4, VK_MEM_DEVICE, &vc->gate)) < 0 ||
             (r = vk_buf_create(d, nb * F * 4, VK_MEM_DEVICE, &vc->up)) < 0 ||
+            (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) MAX(E, o_dim)), VK_MEM_DEVICE, &vc->hq)) < 0 ||
+            (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) o_dim), VK_MEM_DEVICE, &vc->attq)) < 0 ||
+            (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) F), VK_MEM_DEVICE, &vc->gateq)) < 0 ||
             (r = vk_buf_create(d, (size_t) MIN(nb, (size_t) ATTN_SPLIT_MAX_TOKENS) * hp->n_head * VK_ATTN_MAX_SPLIT *
                                           (hp->head_dim_v + 2) * 4,
                                VK_MEM_DEVICE, &vc->attp)) < 0 ||
@@ -392,8 +446,11 @@ static uint32_t attn_split(const struct batch *b, uint32_t window, uint32_t *chu
         return DIV_ROUND_UP(len, c);
 }
 
-static void mm(struct vk_cmd *cmd, const struct vk_tensor *w, VkDeviceAddress x, uint32_t ldx, uint32_t nt,
-               VkDeviceAddress y, uint32_t ldy, bool acc) {
+/* xq: the same single token as 8-bit activations, or 0. */
+static void mm(struct vk_cmd *cmd, const struct vk_tensor *w, VkDeviceAddress x, VkDeviceAddress xq, uint32_t ldx,
+               uint32_t nt, VkDeviceAddress y, uint32_t ldy, bool acc) {
+        if (xq && nt == 1 && vk_op_matvec_q8(cmd, w->wt, w->addr, w->row_bytes, w->k, w->n, xq, y, acc))
+                return;
         vk_op_matmul(cmd, w->wt, w->addr, w->row_bytes, w->k, w->n, x, ldx, nt, y, ldy, 0, acc);
 }
 
@@ -412,6 +469,11 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
         int32_t *idx = (int32_t *) (in + vc->off_idx);
         float *rope_g = (float *) (in + vc->off_rope_g), *rope_s = (float *) (in + vc->off_rope_s);
         VkDeviceAddress ina = vc->in.addr;
+        /* One-token steps (decode) run the mat-vecs on 8-bit activations where the device has integer
+         * dot products, as the CPU backend does unless exact activations were asked for. */
+        bool q8 = nt == 1 && vm->pl.q8 && !m->exact_activations;
+        VkDeviceAddress hq = q8 ? vc->hq.addr : 0, attq = q8 ? vc->attq.addr : 0, gateq = q8 ? vc->gateq.addr : 0;
+        uint32_t fq8 = q8 ? NORM_Q8 : 0;
         int r;
 
         /* Inputs, and the RoPE tables computed exactly as the CPU backend does. */
@@ -435,12 +497,14 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
         r = vk_cmd_begin(cmd);
         if (r < 0)
                 goto out;
+        cmd->exact = m->exact_activations;
 
         vk_op_get_rows(cmd, vm->tok_embd.wt, vm->tok_embd.addr, vm->tok_embd.row_bytes, E, ina + vc->off_tok, nt,
                        vc->x.addr, E, hp->emb_scale);
         vk_cmd_barrier(cmd);
         vk_op_norm(cmd, &(struct pc_norm) { .x = vc->x.addr, .w = vm->layers[0].attn_norm, .dst = vc->h.addr,
-                                            .n = E, .rows = nt, .flags = NORM_OUT | NORM_W, .eps = hp->norm_eps });
+                                            .q8 = hq, .n = E, .rows = nt, .flags = NORM_OUT | NORM_W | fq8,
+                                            .eps = hp->norm_eps });
         vk_cmd_barrier(cmd);
 
         for (uint32_t il = 0; il < hp->n_layer; il++) {
@@ -449,9 +513,9 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 VkDeviceAddress qkv = vc->qkv.addr;
 
                 /* Attention block: q, k, v in one row per token. */
-                mm(cmd, &L->wq, vc->h.addr, E, nt, qkv, ld, false);
-                mm(cmd, &L->wk, vc->h.addr, E, nt, qkv + (VkDeviceAddress) q_dim * 4, ld, false);
-                mm(cmd, &L->wv, vc->h.addr, E, nt, qkv + (VkDeviceAddress) (q_dim + k_dim) * 4, ld, false);
+                mm(cmd, &L->wq, vc->h.addr, hq, E, nt, qkv, ld, false);
+                mm(cmd, &L->wk, vc->h.addr, hq, E, nt, qkv + (VkDeviceAddress) q_dim * 4, ld, false);
+                mm(cmd, &L->wv, vc->h.addr, hq, E, nt, qkv + (VkDeviceAddress) (q_dim + k_dim) * 4, ld, false);
                 vk_cmd_barrier(cmd);
                 vk_op_qkv(cmd, &(struct pc_qkv) {
                         .qkv = qkv, .bias = L->bqkv, .norm = L->qk_norm,
@@ -473,43 +537,53 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                         .chunk = chunk,
                 }, n_split, vc->attp.addr);
                 vk_cmd_barrier(cmd);
+                if (q8 && o_dim % 32 == 0) {
+                        vk_op_quantx(cmd, vc->att.addr, o_dim, o_dim, 1, attq);
+                        vk_cmd_barrier(cmd);
+                }
                 /* Without post-norms the residual add is fused into the output projection. */
                 if (hp->post_norms)
-                        mm(cmd, &L->wo, vc->att.addr, o_dim, nt, vc->tmp.addr, E, false);
+                        mm(cmd, &L->wo, vc->att.addr, attq, o_dim, nt, vc->tmp.addr, E, false);
                 else
-                        mm(cmd, &L->wo, vc->att.addr, o_dim, nt, vc->x.addr, E, true);
+                        mm(cmd, &L->wo, vc->att.addr, attq, o_dim, nt, vc->x.addr, E, true);
                 vk_cmd_barrier(cmd);
                 vk_op_norm(cmd, &(struct pc_norm) {
                         .x = vc->x.addr, .t = vc->tmp.addr, .wt = L->post_attn_norm, .w = L->ffn_norm,
-                        .dst = vc->h.addr, .n = E, .rows = nt, .eps = hp->norm_eps,
-                        .flags = (hp->post_norms ? NORM_T | ADD_T : 0) | NORM_OUT | NORM_W,
+                        .dst = vc->h.addr, .q8 = hq, .n = E, .rows = nt, .eps = hp->norm_eps,
+                        .flags = (hp->post_norms ? NORM_T | ADD_T : 0) | NORM_OUT | NORM_W | fq8,
                 });
                 vk_cmd_barrier(cmd);
 
                 /* Feed-forward block. */
                 uint32_t act = hp->act == FFN_GELU_TANH ? ACT_GELU_TANH : ACT_SILU;
-                if (L->gate.wt != L->up.wt || L->gate.row_bytes != L->up.row_bytes ||
-                    !vk_op_matvec_glu(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E, F,
-                                      vc->h.addr, nt, vc->gate.addr, act)) {
-                        mm(cmd, &L->gate, vc->h.addr, E, nt, vc->gate.addr, F, false);
-                        mm(cmd, &L->up, vc->h.addr, E, nt, vc->up.addr, F, false);
+                bool same = L->gate.wt == L->up.wt && L->gate.row_bytes == L->up.row_bytes;
+                if (!(same && q8 && vk_op_matvec_glu_q8(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes,
+                                                        E, F, hq, vc->gate.addr, act)) &&
+                    !(same && vk_op_matvec_glu(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E, F,
+                                               vc->h.addr, nt, vc->gate.addr, act))) {
+                        mm(cmd, &L->gate, vc->h.addr, hq, E, nt, vc->gate.addr, F, false);
+                        mm(cmd, &L->up, vc->h.addr, hq, E, nt, vc->up.addr, F, false);
                         vk_cmd_barrier(cmd);
                         vk_op_act(cmd, vc->gate.addr, vc->up.addr, nt * F, act);
                 }
                 vk_cmd_barrier(cmd);
+                if (q8 && F % 32 == 0) {
+                        vk_op_quantx(cmd, vc->gate.addr, F, F, 1, gateq);
+                        vk_cmd_barrier(cmd);
+                }
                 if (hp->post_norms)
-                        mm(cmd, &L->down, vc->gate.addr, F, nt, vc->tmp.addr, E, false);
+                        mm(cmd, &L->down, vc->gate.addr, gateq, F, nt, vc->tmp.addr, E, false);
                 else
-                        mm(cmd, &L->down, vc->gate.addr, F, nt, vc->x.addr, E, true);
+                        mm(cmd, &L->down, vc->gate.addr, gateq, F, nt, vc->x.addr, E, true);
                 vk_cmd_barrier(cmd);
                 /* Glue to the next block: post-norm + residual, then the next layer's input norm. */
                 if (hp->post_norms || !last) {
                         uint32_t fl = hp->post_norms ? NORM_T | ADD_T : 0;
                         if (!last)
-                                fl |= NORM_OUT | NORM_W;
+                                fl |= NORM_OUT | NORM_W | fq8;
                         vk_op_norm(cmd, &(struct pc_norm) {
                                 .x = vc->x.addr, .t = vc->tmp.addr, .wt = L->post_ffn_norm,
-                                .w = last ? 0 : vm->layers[il + 1].attn_norm, .dst = vc->h.addr, .n = E,
+                                .w = last ? 0 : vm->layers[il + 1].attn_norm, .dst = vc->h.addr, .q8 = hq, .n = E,
                                 .rows = nt, .flags = fl, .eps = hp->norm_eps,
                         });
                         vk_cmd_barrier(cmd);
@@ -519,10 +593,10 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
         if (n_out > 0) {
                 vk_op_norm(cmd, &(struct pc_norm) {
                         .x = vc->x.addr, .w = vm->output_norm, .dst = vc->h.addr, .idx = ina + vc->off_idx, .n = E,
-                        .rows = n_out, .flags = NORM_OUT | NORM_W | NORM_IDX, .eps = hp->norm_eps,
+                        .q8 = hq, .rows = n_out, .flags = NORM_OUT | NORM_W | NORM_IDX | fq8, .eps = hp->norm_eps,
                 });
                 vk_cmd_barrier(cmd);
-                mm(cmd, &vm->output, vc->h.addr, E, n_out, vc->logits.addr, hp->n_vocab, false);
+                mm(cmd, &vm->output, vc->h.addr, hq, E, n_out, vc->logits.addr, hp->n_vocab, false);
                 vk_cmd_barrier(cmd);
         }
         r = vk_cmd_submit_wait(cmd);

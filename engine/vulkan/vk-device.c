@@ -19,6 +19,33 @@
 #include "macros.h"
 #include "vk.h"
 
+/* VK_KHR_cooperative_matrix, for headers older than 1.3.255 (Debian 12 has 1.3.239). */
+#ifndef VK_KHR_cooperative_matrix
+#define VK_KHR_cooperative_matrix 1
+#define VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME "VK_KHR_cooperative_matrix"
+#define VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR ((VkStructureType) 1000506000)
+#define VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_KHR ((VkStructureType) 1000506001)
+#define VK_COMPONENT_TYPE_FLOAT16_KHR 0
+#define VK_COMPONENT_TYPE_FLOAT32_KHR 1
+#define VK_SCOPE_SUBGROUP_KHR 3
+typedef struct VkPhysicalDeviceCooperativeMatrixFeaturesKHR {
+        VkStructureType sType;
+        void *pNext;
+        VkBool32 cooperativeMatrix;
+        VkBool32 cooperativeMatrixRobustBufferAccess;
+} VkPhysicalDeviceCooperativeMatrixFeaturesKHR;
+typedef struct VkCooperativeMatrixPropertiesKHR {
+        VkStructureType sType;
+        void *pNext;
+        uint32_t MSize, NSize, KSize;
+        uint32_t AType, BType, CType, ResultType; /* VkComponentTypeKHR */
+        VkBool32 saturatingAccumulation;
+        uint32_t scope; /* VkScopeKHR */
+} VkCooperativeMatrixPropertiesKHR;
+typedef VkResult(VKAPI_PTR *PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR)(
+        VkPhysicalDevice, uint32_t *, VkCooperativeMatrixPropertiesKHR *);
+#endif
+
 static pthread_mutex_t device_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vk_device *device_shared;
 
@@ -47,6 +74,43 @@ static bool env_disabled(const char *feature) {
         snprintf(name, sizeof name, "UNICORN_VK_DISABLE_%s", feature);
         v = getenv(name);
         return v && *v && !streq(v, "0");
+}
+
+/*
+ * Whether the cooperative-matrix prefill kernel (shaders/matmul_cm.comp) can run: the extension and
+ * its feature, the Vulkan memory model its SPIR-V declares, f16 arithmetic, subgroups of 32 (its tile
+ * split), and a 16x16x16 f16 x f16 -> f32 subgroup product among the device's configurations.
+ * Otherwise prefill uses the float tiled kernel; why is in *why.
+ */
+static bool coopmat_usable(VkInstance inst, VkPhysicalDevice p, const VkExtensionProperties *e, uint32_t n,
+                           bool feature, bool memory_model, bool fp16, uint32_t subgroup, const char **why) {
+        PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR get;
+        VkCooperativeMatrixPropertiesKHR props[64];
+        uint32_t np = ELEMENTSOF(props);
+
+        if (!has_ext(e, n, VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME))
+                return *why = "no VK_KHR_cooperative_matrix", false;
+        if (env_disabled("COOPMAT"))
+                return *why = "UNICORN_VK_DISABLE_COOPMAT", false;
+        if (!feature || !memory_model || !fp16)
+                return *why = "cooperativeMatrix, vulkanMemoryModel or shaderFloat16 missing", false;
+        if (subgroup != 32)
+                return *why = "subgroup size is not 32", false;
+        get = (PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR) vkGetInstanceProcAddr(
+                inst, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR");
+        if (!get)
+                return *why = "no vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR", false;
+        for (uint32_t i = 0; i < np; i++)
+                props[i] = (VkCooperativeMatrixPropertiesKHR) { .sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_KHR };
+        if (get(p, &np, props) < 0) /* VK_INCOMPLETE (more than 64) is fine: the list is partial */
+                return *why = "cannot list cooperative matrix types", false;
+        for (uint32_t i = 0; i < np; i++)
+                if (props[i].MSize == 16 && props[i].NSize == 16 && props[i].KSize == 16 &&
+                    props[i].AType == VK_COMPONENT_TYPE_FLOAT16_KHR && props[i].BType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
+                    props[i].CType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
+                    props[i].ResultType == VK_COMPONENT_TYPE_FLOAT32_KHR && props[i].scope == VK_SCOPE_SUBGROUP_KHR)
+                        return true;
+        return *why = "no 16x16x16 f16/f32 subgroup matrix type", false;
 }
 
 /* Whether a physical device can run the kernels at all. */
@@ -95,8 +159,9 @@ static int create_instance(VkInstance *ret, char *err, size_t errsz) {
         return 0;
 }
 
-/* Chooses the physical device; -ENODEV with a reason if none is usable. */
-static int pick_phys(VkInstance inst, VkPhysicalDevice *ret, uint32_t *ret_family, char *err, size_t errsz) {
+/* Chooses the physical device (and its index in enumeration order); -ENODEV with a reason if none is usable. */
+static int pick_phys(VkInstance inst, VkPhysicalDevice *ret, uint32_t *ret_family, uint32_t *ret_index, char *err,
+                     size_t errsz) {
         VkPhysicalDevice devs[16];
         uint32_t n = ELEMENTSOF(devs), fam = 0;
         const char *want = getenv("UNICORN_VK_DEVICE");
@@ -125,6 +190,7 @@ static int pick_phys(VkInstance inst, VkPhysicalDevice *ret, uint32_t *ret_famil
                         }
                         *ret = devs[i];
                         *ret_family = f;
+                        *ret_index = i;
                         return 0;
                 }
                 if (!phys_usable(devs[i], &f))
@@ -147,6 +213,7 @@ static int pick_phys(VkInstance inst, VkPhysicalDevice *ret, uint32_t *ret_famil
         }
         *ret = devs[best];
         *ret_family = fam;
+        *ret_index = (uint32_t) best;
         return 0;
 }
 
@@ -162,14 +229,22 @@ static void device_destroy(struct vk_device *d) {
 }
 
 static int device_create(struct vk_device **ret, char *err, size_t errsz) {
+        VkPhysicalDeviceCooperativeMatrixFeaturesKHR fcm = {
+                .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR };
         VkPhysicalDeviceVulkan11Features f11 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES };
+        VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR fdot = {
+                .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR, .pNext = &f11 };
         VkPhysicalDeviceVulkan12Features f12 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
-                                                 .pNext = &f11 };
+                                                 .pNext = &fdot };
         VkPhysicalDeviceFeatures2 f2 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f12 };
-        VkPhysicalDeviceSubgroupProperties sg = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES };
+        const char *dev_exts[8];
+        uint32_t n_dev_ext = 0;
+        VkPhysicalDeviceIDProperties idp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES };
+        VkPhysicalDeviceSubgroupProperties sg = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
+                                                  .pNext = &idp };
         VkPhysicalDeviceProperties2 p2 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sg };
         VkExtensionProperties *exts = NULL;
-        uint32_t n_ext = 0;
+        uint32_t n_ext = 0, phys_index;
         struct vk_device *d;
         float prio = 1.0f;
         int r;
@@ -182,15 +257,15 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
         r = create_instance(&d->instance, err, errsz);
         if (r < 0)
                 goto fail;
-        r = pick_phys(d->instance, &d->phys, &d->queue_family, err, errsz);
+        r = pick_phys(d->instance, &d->phys, &d->queue_family, &phys_index, err, errsz);
         if (r < 0)
                 goto fail;
 
         vkGetPhysicalDeviceProperties2(d->phys, &p2);
         d->props = p2.properties;
         d->subgroup_size = sg.subgroupSize;
+        memcpy(d->uuid, idp.deviceUUID, sizeof d->uuid);
         vkGetPhysicalDeviceMemoryProperties(d->phys, &d->mem);
-        vkGetPhysicalDeviceFeatures2(d->phys, &f2);
         vkEnumerateDeviceExtensionProperties(d->phys, NULL, &n_ext, NULL);
         exts = newa(VkExtensionProperties, MAX(n_ext, 1u));
         if (!exts) {
@@ -198,12 +273,29 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                 goto fail;
         }
         vkEnumerateDeviceExtensionProperties(d->phys, NULL, &n_ext, exts);
+        /* A feature struct the driver does not know must not be chained. */
+        if (has_ext(exts, n_ext, VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME))
+                f11.pNext = &fcm;
+        vkGetPhysicalDeviceFeatures2(d->phys, &f2);
         d->fp16 = f12.shaderFloat16 && f11.storageBuffer16BitAccess && !env_disabled("F16");
         d->int8_storage = f12.storageBuffer8BitAccess && f12.shaderInt8;
+        /* The extension is core in 1.3 but the instance asks for 1.2, so it is enabled by name. */
         d->int_dot = has_ext(exts, n_ext, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME) &&
-                     !env_disabled("INTDOT");
-        d->coopmat = has_ext(exts, n_ext, "VK_KHR_cooperative_matrix") && !env_disabled("COOPMAT");
+                     fdot.shaderIntegerDotProduct && !env_disabled("INTDOT");
+        if (d->int_dot)
+                dev_exts[n_dev_ext++] = VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME;
+        d->coopmat = coopmat_usable(d->instance, d->phys, exts, n_ext, fcm.cooperativeMatrix, f12.vulkanMemoryModel,
+                                    f12.shaderFloat16, d->subgroup_size, &d->coopmat_why);
+        if (d->coopmat)
+                dev_exts[n_dev_ext++] = VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME;
         d->subgroup_size_control = has_ext(exts, n_ext, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+        /* Weight import from the embedder's dma-bufs (vk-import.c): only what the device has. */
+        d->ext_memory_fd = has_ext(exts, n_ext, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
+        d->ext_dma_buf = d->ext_memory_fd && has_ext(exts, n_ext, VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME);
+        if (d->ext_memory_fd)
+                dev_exts[n_dev_ext++] = VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME;
+        if (d->ext_dma_buf)
+                dev_exts[n_dev_ext++] = VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME;
         free(exts);
 
         /* Heaps, reported as they are: on UMA the device-local heap is the
@@ -222,9 +314,21 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
 
         {
                 /* Only what the kernels use is enabled. */
+                VkPhysicalDeviceCooperativeMatrixFeaturesKHR ecm = {
+                        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR,
+                        .cooperativeMatrix = VK_TRUE,
+                };
+                VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR edot = {
+                        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR,
+                        .pNext = d->coopmat ? &ecm : NULL,
+                        .shaderIntegerDotProduct = d->int_dot,
+                };
                 VkPhysicalDeviceVulkan12Features e12 = {
                         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+                        .pNext = d->int_dot ? (void *) &edot : d->coopmat ? (void *) &ecm : NULL,
                         .bufferDeviceAddress = VK_TRUE,
+                        /* matmul_cm's SPIR-V declares the Vulkan memory model (GL_KHR_memory_scope_semantics). */
+                        .vulkanMemoryModel = d->coopmat,
                         .shaderFloat16 = f12.shaderFloat16,
                         .shaderInt8 = f12.shaderInt8,
                         .storageBuffer8BitAccess = f12.storageBuffer8BitAccess,
@@ -250,6 +354,8 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                         .pNext = &e2,
                         .queueCreateInfoCount = 1,
                         .pQueueCreateInfos = &qci,
+                        .enabledExtensionCount = n_dev_ext,
+                        .ppEnabledExtensionNames = dev_exts,
                 };
                 VkResult vr = vkCreateDevice(d->phys, &dci, NULL, &d->dev);
                 if (vr != VK_SUCCESS) {
@@ -472,6 +578,13 @@ int engine_vulkan_devices(struct engine_vk_device **ret, size_t *ret_n) {
                 r = describe_phys(devs[i], i, &list[i]);
                 if (r < 0)
                         goto out;
+        }
+        {
+                /* The same choice vk_device_acquire() makes, so the daemon knows which GPU a model runs on. */
+                VkPhysicalDevice p;
+                uint32_t fam, sel;
+                if (pick_phys(inst, &p, &fam, &sel, err, sizeof err) >= 0 && sel < n)
+                        list[sel].selected = true;
         }
         *ret = TAKE_PTR(list);
         *ret_n = n;

@@ -11,6 +11,8 @@
 /* Up to this many tokens the mat-vec kernel (weights read once per 8
  * tokens) beats the tiled one; above it the tiles reuse weights 64 times. */
 #define MATVEC_MAX_TOKENS 8
+/* Cooperative-matrix tiles: 128 tokens wide once that still gives this many workgroups. */
+#define CM_WIDE_MIN_TILES 256
 
 /* Grids larger than the guaranteed 65535 in x spill into y. */
 static void grid_1d(uint32_t groups, uint32_t *gx, uint32_t *gy) {
@@ -37,6 +39,14 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                 grid_1d(DIV_ROUND_UP(n, vk_matvec_wide(wt) ? c->pl->matvec_wide_rows : c->pl->matvec_rows), &gx,
                         &gy);
                 vk_cmd_dispatch(c, VK_P_MATVEC + wt, &pc, sizeof pc, gx, gy, 1);
+        } else if (c->pl->coopmat && !c->exact && c->pl->p[VK_P_MATMUL_CM + wt]) {
+                /* 128-token tiles read each weight tile half as often, but where they would leave
+                 * too few workgroups to fill a big GPU the 64-token ones win. */
+                uint32_t bn = c->pl->cm_bn;
+                if (!bn)
+                        bn = DIV_ROUND_UP(n, 128) * DIV_ROUND_UP(nt, 128) >= CM_WIDE_MIN_TILES ? 128 : 64;
+                vk_cmd_dispatch(c, (bn == 128 ? VK_P_MATMUL_CM : VK_P_MATMUL_CM64) + wt, &pc, sizeof pc,
+                                DIV_ROUND_UP(n, 128), DIV_ROUND_UP(nt, bn), 1);
         } else
                 vk_cmd_dispatch(c, VK_P_MATMUL + wt, &pc, sizeof pc, DIV_ROUND_UP(n, 64), DIV_ROUND_UP(nt, 64), 1);
 }
@@ -100,4 +110,47 @@ bool vk_op_matvec_glu(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, 
         grid_1d(DIV_ROUND_UP(n, c->pl->matvec_glu_rows), &gx, &gy);
         vk_cmd_dispatch(c, VK_P_MATVEC_GLU + wt, &pc, sizeof pc, gx, gy, 1);
         return true;
+}
+
+bool vk_op_matvec_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k,
+                     uint32_t n, VkDeviceAddress xq, VkDeviceAddress y, bool acc) {
+        struct pc_mm pc = {
+                .w = w, .x = xq, .y = y,
+                .k = k, .n = n, .nt = 1, .row_bytes = row_bytes,
+                .ldx = vk_q8_row_bytes(k), .ldy = n,
+                .flags = acc ? MM_ACC : 0,
+                .scale = 1.0f,
+        };
+        uint32_t gx, gy;
+
+        if (!c->pl->q8 || !c->pl->p[VK_P_MATVEC_Q8 + wt] || k % 32)
+                return false;
+        grid_1d(DIV_ROUND_UP(n, c->pl->matvec_q8_rows), &gx, &gy);
+        vk_cmd_dispatch(c, VK_P_MATVEC_Q8 + wt, &pc, sizeof pc, gx, gy, 1);
+        return true;
+}
+
+bool vk_op_matvec_glu_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
+                         uint32_t row_bytes, uint32_t k, uint32_t n, VkDeviceAddress xq, VkDeviceAddress y,
+                         uint32_t op) {
+        struct pc_mm pc = {
+                .w = gate, .x = xq, .y = y, .bias = up,
+                .k = k, .n = n, .nt = 1, .row_bytes = row_bytes,
+                .ldx = vk_q8_row_bytes(k), .ldy = n,
+                .flags = op == ACT_GELU_TANH ? MM_GLU_GELU : 0,
+                .scale = 1.0f,
+        };
+        uint32_t gx, gy;
+
+        if (!c->pl->q8 || !c->pl->glu || !c->pl->p[VK_P_MATVEC_Q8_GLU + wt] || k % 32)
+                return false;
+        grid_1d(DIV_ROUND_UP(n, c->pl->matvec_q8_glu_rows), &gx, &gy);
+        vk_cmd_dispatch(c, VK_P_MATVEC_Q8_GLU + wt, &pc, sizeof pc, gx, gy, 1);
+        return true;
+}
+
+void vk_op_quantx(struct vk_cmd *c, VkDeviceAddress x, uint32_t ldx, uint32_t k, uint32_t nt, VkDeviceAddress q) {
+        struct pc_mm pc = { .x = x, .y = q, .k = k, .nt = nt, .ldx = ldx, .ldy = vk_q8_row_bytes(k) };
+
+        vk_cmd_dispatch(c, VK_P_QUANTX, &pc, sizeof pc, DIV_ROUND_UP(k / 32, 64), nt, 1);
 }

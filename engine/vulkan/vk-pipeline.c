@@ -201,6 +201,21 @@ void vk_pipelines_destroy(struct vk_device *d, struct vk_pipelines *p) {
         *p = (struct vk_pipelines) {};
 }
 
+/* A one-token mat-vec variant of type t and its GLU form (4 specialization constants each). */
+static int make_pair(const struct vk_device *d, VkPipelineCache cache, struct vk_pipelines *p, const char *mv,
+                     const char *glu, int t, const uint32_t *spec_mv, const uint32_t *spec_glu, enum vk_pipe base_mv,
+                     enum vk_pipe base_glu, char *err, size_t errsz) {
+        char name[32];
+        int r;
+
+        snprintf(name, sizeof name, "%s_%s", mv, wtype_names[t]);
+        r = make_pipe(d, cache, p->layout, name, spec_mv, 4, &p->p[base_mv + t], err, errsz);
+        if (r < 0)
+                return r;
+        snprintf(name, sizeof name, "%s_%s", glu, wtype_names[t]);
+        return make_pipe(d, cache, p->layout, name, spec_glu, 4, &p->p[base_glu + t], err, errsz);
+}
+
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err, size_t errsz) {
         VkPushConstantRange pr = { .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .size = VK_PUSH_MAX };
         VkPipelineLayoutCreateInfo lci = {
@@ -256,6 +271,27 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                 e = getenv("UNICORN_VK_MV1_ALL");
                 mv1_all = e && streq(e, "1");
         }
+        /* 8-bit activation variants (UNICORN_VK_MVQ=RPS,UNR; 2,4 measured best on the H100, Qwen2.5 7B
+         * Q4_0 decode: 2,4 202 t/s, 1,4 198, 2,2 196, 4,4 191, 4,2 183, 4,1 172, 8,1 165). */
+        uint32_t rpsq = 2, unrq = 4;
+        {
+                const char *e = getenv("UNICORN_VK_MVQ");
+                unsigned a, b;
+                if (e && sscanf(e, "%u,%u", &a, &b) == 2 && a >= 1 && a <= 8 && b >= 1 && b <= 8) {
+                        rpsq = a;
+                        unrq = b;
+                }
+        }
+        uint32_t rpsqg = MIN(rpsq, 4u);
+        p.q8 = d->int_dot && VK_SPIRV_HAVE_INT_DOT;
+        p.matvec_q8_rows = 4 * rpsq;
+        p.matvec_q8_glu_rows = 4 * rpsqg;
+        p.coopmat = d->coopmat && VK_SPIRV_HAVE_COOPMAT;
+        {
+                const char *e = getenv("UNICORN_VK_CM_BN");
+                if (e && (streq(e, "64") || streq(e, "128")))
+                        p.cm_bn = (uint32_t) atoi(e);
+        }
         uint32_t rpsg = MIN(rps1, 4u);
         p.matvec1_rows = 4 * rps1;
         p.matvec_glu_rows = 4 * rpsg;
@@ -273,12 +309,16 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                         break;
                 if (vk_matvec_wide((enum vk_wtype) t) && mv1 && (t == VK_W_Q4_0 || mv1_all)) {
                         uint32_t m1[4] = { 128, p.matvec1_rows, rps1, unr1 }, mg[4] = { 128, p.matvec_glu_rows, rpsg, unr1 };
-                        snprintf(name, sizeof name, "matvec1_%s", wtype_names[t]);
-                        r = make_pipe(d, cache, p.layout, name, m1, 4, &p.p[VK_P_MATVEC1 + t], err, errsz);
+                        r = make_pair(d, cache, &p, "matvec1", "matvecglu", t, m1, mg, VK_P_MATVEC1, VK_P_MATVEC_GLU,
+                                      err, errsz);
                         if (r < 0)
                                 break;
-                        snprintf(name, sizeof name, "matvecglu_%s", wtype_names[t]);
-                        r = make_pipe(d, cache, p.layout, name, mg, 4, &p.p[VK_P_MATVEC_GLU + t], err, errsz);
+                }
+                if (vk_matvec_wide((enum vk_wtype) t) && p.q8) {
+                        uint32_t mq[4] = { 128, p.matvec_q8_rows, rpsq, unrq },
+                                 mqg[4] = { 128, p.matvec_q8_glu_rows, rpsqg, unrq };
+                        r = make_pair(d, cache, &p, "matvecq8", "matvecq8glu", t, mq, mqg, VK_P_MATVEC_Q8,
+                                      VK_P_MATVEC_Q8_GLU, err, errsz);
                         if (r < 0)
                                 break;
                 }
@@ -286,6 +326,16 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                 r = make_pipe(d, cache, p.layout, name, NULL, 0, &p.p[VK_P_MATMUL + t], err, errsz);
                 if (r < 0)
                         break;
+                if (p.coopmat) {
+                        uint32_t bn128[1] = { 128 }, bn64[1] = { 64 };
+                        snprintf(name, sizeof name, "matmul_cm_%s", wtype_names[t]);
+                        r = make_pipe(d, cache, p.layout, name, bn128, 1, &p.p[VK_P_MATMUL_CM + t], err, errsz);
+                        if (r >= 0)
+                                r = make_pipe(d, cache, p.layout, name, bn64, 1, &p.p[VK_P_MATMUL_CM64 + t], err,
+                                              errsz);
+                        if (r < 0)
+                                break;
+                }
                 snprintf(name, sizeof name, "get_rows_%s", wtype_names[t]);
                 r = make_pipe(d, cache, p.layout, name, g, 1, &p.p[VK_P_GET_ROWS + t], err, errsz);
         }
@@ -294,8 +344,10 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                 if ((r = make_pipe(d, cache, p.layout, "norm", g256, 1, &p.p[VK_P_NORM], err, errsz)) >= 0 &&
                     (r = make_pipe(d, cache, p.layout, "qkv", g128, 1, &p.p[VK_P_QKV], err, errsz)) >= 0 &&
                     (r = make_pipe(d, cache, p.layout, "attn", g128, 1, &p.p[VK_P_ATTN], err, errsz)) >= 0 &&
-                    (r = make_pipe(d, cache, p.layout, "attn_merge", g128, 1, &p.p[VK_P_ATTN_MERGE], err, errsz)) >= 0)
-                        r = make_pipe(d, cache, p.layout, "act", g256, 1, &p.p[VK_P_ACT], err, errsz);
+                    (r = make_pipe(d, cache, p.layout, "attn_merge", g128, 1, &p.p[VK_P_ATTN_MERGE], err, errsz)) >= 0 &&
+                    (r = make_pipe(d, cache, p.layout, "act", g256, 1, &p.p[VK_P_ACT], err, errsz)) >= 0)
+                        r = make_pipe(d, cache, p.layout, "quantx", (uint32_t[]) { 64 }, 1, &p.p[VK_P_QUANTX], err,
+                                      errsz);
         }
         if (cache) {
                 if (r >= 0)

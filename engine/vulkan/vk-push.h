@@ -24,8 +24,9 @@ struct pc_mm {
 #define NORM_OUT 4u
 #define NORM_W 8u
 #define NORM_IDX 16u
+#define NORM_Q8 32u
 struct pc_norm {
-        uint64_t x, t, wt, w, dst, idx;
+        uint64_t x, t, wt, w, dst, idx, q8;
         uint32_t n, rows, flags;
         float eps;
 };
@@ -59,7 +60,7 @@ struct pc_act {
 /* std430 push-constant layout equals the C layout for these (8-byte
  * members first, then 4-byte ones). */
 _Static_assert(sizeof(struct pc_mm) == 64, "pc_mm");
-_Static_assert(sizeof(struct pc_norm) == 64, "pc_norm");
+_Static_assert(sizeof(struct pc_norm) == 72, "pc_norm");
 _Static_assert(sizeof(struct pc_qkv) == 96, "pc_qkv");
 _Static_assert(sizeof(struct pc_attn) == 80, "pc_attn");
 _Static_assert(sizeof(struct pc_act) == 24, "pc_act");

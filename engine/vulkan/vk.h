@@ -30,9 +30,14 @@ struct vk_device {
         VkPhysicalDeviceMemoryProperties mem;
         bool uma;            /* integrated/CPU: device-local memory is also host-visible */
         bool fp16, int8_storage, int_dot, coopmat, subgroup_size_control;
+        const char *coopmat_why; /* why coopmat is false */
         uint32_t subgroup_size;
         uint64_t heap_device, heap_host_visible_device; /* bytes */
         char desc[224];
+        /* Weight import from the embedder's fds (vk-import.c): VK_KHR_external_memory_fd and
+         * VK_EXT_external_memory_dma_buf, each enabled only where the device has it. */
+        bool ext_memory_fd, ext_dma_buf;
+        uint8_t uuid[16];    /* deviceUUID, handed to the embedder's allocator */
 };
 
 /* The process-wide device (refcounted): UNICORN_VK_DEVICE picks one by index
@@ -55,12 +60,40 @@ struct vk_buf {
         void *map; /* non-NULL when host-visible */
 };
 
+/* Every buffer's usage: kernels reach buffers by device address; staging copies go both ways. */
+#define VK_BUF_USAGE                                                                                         \
+        (VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT | \
+         VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT)
+/* What a buffer of size bytes is created with: kernels may read one 32-bit word past an unaligned tail. */
+static inline VkDeviceSize vk_buf_padded(VkDeviceSize size) {
+        return (((size < 16 ? 16 : size) + 15) & ~(VkDeviceSize) 15) + 16;
+}
 int vk_buf_create(struct vk_device *d, VkDeviceSize size, enum vk_mem kind, struct vk_buf *ret);
 void vk_buf_destroy(struct vk_device *d, struct vk_buf *b);
 /* Copies into a buffer: directly when mapped, else through a staging buffer. */
 int vk_buf_write(struct vk_device *d, struct vk_buf *b, VkDeviceSize off, const void *src, size_t n);
 int vk_buf_read(struct vk_device *d, struct vk_buf *b, VkDeviceSize off, void *dst, size_t n);
 int vk_buf_fill0(struct vk_device *d, struct vk_buf *b);
+
+/* Weight buffers in memory from the embedder's allocator (struct engine_weight_allocator, engine.h). */
+struct engine_weight_allocator;
+struct vk_import {
+        struct engine_weight_allocator *alloc;
+        VkExternalMemoryHandleTypeFlagBits type; /* DMA_BUF_BIT_EXT; OPAQUE_FD_BIT only for tests */
+        const char *what;                        /* the fds' kind, for descriptions */
+        bool dedicated_only;                     /* the driver imports this type as dedicated allocations only */
+        PFN_vkGetMemoryFdPropertiesKHR fd_properties;
+};
+/* Whether d can import alloc's fds as weight buffers: 0 and *ret, else -EOPNOTSUPP and why.
+ * UNICORN_VK_DISABLE_DMABUF=1 turns it off; UNICORN_VK_TEST_OPAQUE_FD=1 (tests only) takes the
+ * fds as VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT, which lavapipe can import. */
+int vk_import_init(struct vk_device *d, struct engine_weight_allocator *alloc, struct vk_import *ret, char *why,
+                   size_t whysz);
+/* A buffer like vk_buf_create(VK_MEM_DEVICE) in memory from one alloc() call (of *ret_bytes); mapped
+ * when host-visible and coherent. On any failure -errno and why, nothing left behind: the fd is closed
+ * (or was taken by Vulkan). */
+int vk_buf_import(struct vk_device *d, const struct vk_import *imp, VkDeviceSize size, struct vk_buf *ret,
+                  uint64_t *ret_bytes, char *why, size_t whysz);
 
 /* Weight types the kernels handle (one pipeline variant each). */
 enum vk_wtype {
@@ -90,8 +123,19 @@ enum vk_pipe {
         VK_P_ACT,
         VK_P_MATVEC1,                    /* + wtype: one-token wide-load mat-vec (wide types only) */
         VK_P_MATVEC_GLU = VK_P_MATVEC1 + VK_W_COUNT, /* + wtype: gate/up/activation in one (wide types) */
-        VK_P_COUNT = VK_P_MATVEC_GLU + VK_W_COUNT,
+        VK_P_MATVEC_Q8 = VK_P_MATVEC_GLU + VK_W_COUNT, /* + wtype: one-token mat-vec on 8-bit activations */
+        VK_P_MATVEC_Q8_GLU = VK_P_MATVEC_Q8 + VK_W_COUNT, /* + wtype: its GLU form */
+        VK_P_QUANTX = VK_P_MATVEC_Q8_GLU + VK_W_COUNT,   /* float rows -> 8-bit activations */
+        VK_P_MATMUL_CM,                  /* + wtype: tiled on cooperative matrices (f16), 128 tokens a tile */
+        VK_P_MATMUL_CM64 = VK_P_MATMUL_CM + VK_W_COUNT, /* + wtype: the same, 64 tokens a tile */
+        VK_P_COUNT,
 };
+
+/* 8-bit activation rows (shaders/include/q8.glsl): k quants, then a (d, d * sum) pair per block of 32,
+ * 16-byte aligned. k % 32 == 0. */
+static inline uint32_t vk_q8_row_bytes(uint32_t k) {
+        return (k + k / 4 + 15) & ~15u;
+}
 
 struct vk_pipelines {
         VkPipelineLayout layout;
@@ -100,6 +144,14 @@ struct vk_pipelines {
         uint32_t matvec_wide_rows; /* the same for the wide-load kernels */
         uint32_t matvec1_rows, matvec_glu_rows; /* the same for the one-token and GLU variants */
         bool glu;                  /* GLU variants enabled (UNICORN_VK_GLU=0 turns them off) */
+        /* One-token mat-vecs on 8-bit activations with integer dot products (device and compiler
+         * have them; UNICORN_VK_DISABLE_INTDOT=1 or exact activations turn them off). */
+        bool q8;
+        uint32_t matvec_q8_rows, matvec_q8_glu_rows;
+        /* Prefill on cooperative matrices (device and compiler have them; UNICORN_VK_DISABLE_COOPMAT=1
+         * turns them off); UNICORN_VK_CM_BN=64 or 128 forces one tile width (tuning). */
+        bool coopmat;
+        uint32_t cm_bn;
 };
 
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err, size_t errsz);
@@ -112,6 +164,8 @@ struct vk_cmd {
         VkCommandBuffer cb;
         VkFence fence;
         VkPipeline bound;
+        /* Float32 products only (exact activations): no f16 cooperative-matrix kernels. */
+        bool exact;
         /* UNICORN_VK_PROFILE=1: a timestamp after every dispatch, per-kernel totals printed at exit. */
         VkQueryPool prof;
         uint32_t n_prof;
@@ -130,7 +184,8 @@ void vk_cmd_barrier(struct vk_cmd *c);
 
 /* ---- kernels (vk-ops.c): each records one dispatch ---- */
 
-/* y[t*ldy + r] (+)= W[r] . x[t*ldx] (+ bias[r]) for r < n, t < nt; W: n rows of k of type wt. */
+/* y[t*ldy + r] (+)= W[r] . x[t*ldx] (+ bias[r]) for r < n, t < nt; W: n rows of k of type wt. More
+ * than 8 tokens run on cooperative matrices (f16 operands) where the device has them, unless c->exact. */
 void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k, uint32_t n,
                   VkDeviceAddress x, uint32_t ldx, uint32_t nt, VkDeviceAddress y, uint32_t ldy,
                   VkDeviceAddress bias, bool acc);
@@ -148,3 +203,12 @@ void vk_op_act(struct vk_cmd *c, VkDeviceAddress gate, VkDeviceAddress up, uint3
 bool vk_op_matvec_glu(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
                       uint32_t row_bytes, uint32_t k, uint32_t n, VkDeviceAddress x, uint32_t nt, VkDeviceAddress y,
                       uint32_t op);
+/* The same two on one token's 8-bit activations xq (vk_q8_row_bytes(k) per row); false (nothing
+ * recorded) where the type or device has no such kernel. */
+bool vk_op_matvec_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k,
+                     uint32_t n, VkDeviceAddress xq, VkDeviceAddress y, bool acc);
+bool vk_op_matvec_glu_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
+                         uint32_t row_bytes, uint32_t k, uint32_t n, VkDeviceAddress xq, VkDeviceAddress y,
+                         uint32_t op);
+/* nt rows of k floats (ldx apart) to 8-bit activation rows at q (vk_q8_row_bytes(k) apart). */
+void vk_op_quantx(struct vk_cmd *c, VkDeviceAddress x, uint32_t ldx, uint32_t k, uint32_t nt, VkDeviceAddress q);

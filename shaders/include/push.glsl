@@ -21,14 +21,16 @@ struct pc_mm {
 /* Fused block glue, one row per workgroup:
  *   if NORM_T:   t = rmsnorm(t) * wt        (Gemma's post-norms)
  *   if ADD_T:    x += t
- *   if OUT:      dst = rmsnorm(x[idx ? idx[r] : r]) * w   (w optional) */
+ *   if OUT:      dst = rmsnorm(x[idx ? idx[r] : r]) * w   (w optional)
+ *   if Q8:       the same rows quantized, q8 + r * q8_row_bytes(n) */
 #define NORM_T 1u
 #define ADD_T 2u
 #define NORM_OUT 4u
 #define NORM_W 8u
 #define NORM_IDX 16u
+#define NORM_Q8 32u /* also write dst's rows as 8-bit activations (include/q8.glsl) at q8 */
 struct pc_norm {
-        uint64_t x, t, wt, w, dst, idx;
+        uint64_t x, t, wt, w, dst, idx, q8;
         uint n, rows, flags;
         float eps;
 };

@@ -45,6 +45,106 @@ static double nmse(const float *a, const double *ref, size_t n) {
 static struct vk_device *d;
 static struct vk_pipelines pl;
 static struct vk_cmd cmd;
+static int n_cm; /* cooperative-matrix cases run */
+
+/* The 8-bit activation row of shaders/include/q8.glsl, computed here as the kernels do; xd gets the
+ * dequantized values (what the integer-dot mat-vec multiplies by). */
+static void q8_row(const float *x, uint32_t k, uint8_t *q, float *xd) {
+        for (uint32_t b = 0; b < k / 32; b++) {
+                float amax = 0, d, id;
+                int sum = 0;
+                for (int i = 0; i < 32; i++)
+                        amax = fmaxf(amax, fabsf(x[b * 32 + i]));
+                d = amax / 127.0f;
+                id = d > 0 ? 1.0f / d : 0;
+                for (int i = 0; i < 32; i++) {
+                        int v = (int) roundf(x[b * 32 + i] * id);
+                        q[b * 32 + i] = (uint8_t) (int8_t) v;
+                        sum += v;
+                        xd[b * 32 + i] = (float) v * d;
+                }
+                float s[2] = { d, d * (float) sum };
+                memcpy(q + k + b * 8, s, sizeof s);
+        }
+}
+
+/* Device 8-bit row qd against q (q8_row's): a quant may be one off where x / d lands on a rounding
+ * edge (the device's division is not correctly rounded), at most max_off of them; scales to 1e-5. */
+static void check_q8_row(const uint8_t *q, const uint8_t *qd, uint32_t k, uint32_t max_off, const char *what) {
+        uint32_t nq = 0;
+
+        for (uint32_t i = 0; i < k; i++) {
+                int a = (int8_t) q[i], b = (int8_t) qd[i];
+                CHECK_MSG(abs(a - b) <= 1, "%s k=%u: quant %u is %d, expected %d", what, k, i, b, a);
+                nq += a != b;
+        }
+        CHECK_MSG(nq <= max_off, "%s k=%u: %u quants off by one", what, k, nq);
+        for (uint32_t b = 0; b < k / 32; b++) {
+                float sd[2], sr[2];
+                memcpy(sd, qd + k + b * 8, sizeof sd);
+                memcpy(sr, q + k + b * 8, sizeof sr);
+                CHECK_MSG(fabsf(sd[0] - sr[0]) <= 1e-5f * sr[0] && fabsf(sd[1] - sr[1]) <= 1e-4f * sr[0] * 32 * 127,
+                          "%s k=%u block %u: scales (%g, %g), expected (%g, %g)", what, k, b, sd[0], sd[1], sr[0], sr[1]);
+        }
+}
+
+/*
+ * The one-token mat-vec on 8-bit activations (integer dot products): x quantized on the device by
+ * the quantx kernel, checked against the quants computed here (a quant may differ by one where
+ * x / d lands on a rounding edge: the device's division is not correctly rounded), then the product
+ * against deq . xd in double. Bound: NMSE 1e-8 (float32 scale products; a rare off-by-one quant).
+ */
+static void test_matvec_q8(enum ggml_type type, const float *deq, struct vk_buf *bw, uint32_t drb, uint32_t k,
+                           uint32_t n, bool glu, uint32_t op) {
+        uint32_t qrb = vk_q8_row_bytes(k);
+        _cleanup_free_ float *x = new0(float, k), *xd = newa(float, k), *y = newa(float, n);
+        _cleanup_free_ uint8_t *q = new0(uint8_t, qrb), *qd = newa(uint8_t, qrb);
+        _cleanup_free_ double *ref = newa(double, n);
+        struct vk_buf bx, bq, by;
+
+        CHECK(x && xd && y && q && qd && ref);
+        for (uint32_t i = 0; i < k; i++)
+                x[i] = frand() * (i % 7 == 0 ? 2.0f : 0.1f);
+        q8_row(x, k, q, xd);
+        for (uint32_t r = 0; r < n; r++) {
+                double g = 0, u = 0;
+                for (uint32_t i = 0; i < k; i++) {
+                        g += (double) deq[(size_t) r * k + i] * xd[i];
+                        if (glu)
+                                u += (double) deq[(size_t) (n + r) * k + i] * xd[i];
+                }
+                if (glu) {
+                        if (op == ACT_SILU)
+                                g = g / (1 + exp(-g));
+                        else
+                                g = 0.5 * g * (1 + tanh(0.79788456080286535588 * (g + 0.044715 * g * g * g)));
+                        g *= u;
+                }
+                ref[r] = g;
+        }
+        CHECK(vk_buf_create(d, (size_t) k * 4, VK_MEM_DEVICE, &bx) == 0);
+        CHECK(vk_buf_create(d, qrb, VK_MEM_DEVICE, &bq) == 0);
+        CHECK(vk_buf_create(d, (size_t) n * 4, VK_MEM_DEVICE, &by) == 0);
+        CHECK(vk_buf_write(d, &bx, 0, x, (size_t) k * 4) == 0);
+        CHECK(vk_cmd_begin(&cmd) == 0);
+        vk_op_quantx(&cmd, bx.addr, k, k, 1, bq.addr);
+        vk_cmd_barrier(&cmd);
+        if (glu)
+                CHECK(vk_op_matvec_glu_q8(&cmd, vk_wtype(type), bw->addr, bw->addr + (VkDeviceAddress) drb * n, drb,
+                                          k, n, bq.addr, by.addr, op));
+        else
+                CHECK(vk_op_matvec_q8(&cmd, vk_wtype(type), bw->addr, drb, k, n, bq.addr, by.addr, false));
+        vk_cmd_barrier(&cmd);
+        CHECK(vk_cmd_submit_wait(&cmd) == 0);
+        CHECK(vk_buf_read(d, &bq, 0, qd, qrb) == 0);
+        CHECK(vk_buf_read(d, &by, 0, y, (size_t) n * 4) == 0);
+        check_q8_row(q, qd, k, k / 256 + 1, "quantx");
+        double e = nmse(y, ref, n);
+        CHECK_MSG(e <= 1e-8, "%s q8 %s k=%u n=%u: NMSE %.3g", glu ? "glu" : "matvec", quant_type_name(type), k, n, e);
+        vk_buf_destroy(d, &bx);
+        vk_buf_destroy(d, &bq);
+        vk_buf_destroy(d, &by);
+}
 
 static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt, bool acc) {
         size_t row_bytes;
@@ -91,12 +191,46 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
         CHECK(vk_buf_write(d, &bx, 0, x, (size_t) nt * k * 4) == 0);
         CHECK(vk_buf_write(d, &by, 0, y0, (size_t) nt * n * 4) == 0);
         CHECK(vk_cmd_begin(&cmd) == 0);
+        cmd.exact = true;
         vk_op_matmul(&cmd, vk_wtype(type), bw.addr, (uint32_t) drb, k, n, bx.addr, k, nt, by.addr, n, 0, acc);
         vk_cmd_barrier(&cmd);
         CHECK(vk_cmd_submit_wait(&cmd) == 0);
         CHECK(vk_buf_read(d, &by, 0, y, (size_t) nt * n * 4) == 0);
         double e = nmse(y, ref, (size_t) nt * n);
         CHECK_MSG(e <= 1e-10, "matmul %s k=%u n=%u nt=%u acc=%d: NMSE %.3g", quant_type_name(type), k, n, nt, acc, e);
+        if (nt > 8 && pl.coopmat) {
+                /* Cooperative matrices, both tile widths: against the products of the f16-rounded operands
+                 * (what the kernel multiplies), in double; f32 sums in another order. Against the
+                 * unrounded reference the NMSE is ~1e-7, so 1e-8 tells a rounding slip from the design. */
+                for (uint32_t t = 0; t < nt; t++)
+                        for (uint32_t r = 0; r < n; r++) {
+                                double s = y0[(size_t) t * n + r];
+                                for (uint32_t i = 0; i < k; i++)
+                                        s += (double) fp16_to_fp32(fp32_to_fp16(deq[(size_t) r * k + i])) *
+                                             fp16_to_fp32(fp32_to_fp16(x[(size_t) t * k + i]));
+                                ref[(size_t) t * n + r] = s;
+                        }
+                for (int w = 0; w < 2; w++) {
+                        struct vk_pipelines p2 = pl;
+                        p2.cm_bn = w ? 128 : 64;
+                        cmd.pl = &p2;
+                        CHECK(vk_buf_write(d, &by, 0, y0, (size_t) nt * n * 4) == 0);
+                        CHECK(vk_cmd_begin(&cmd) == 0);
+                        cmd.exact = false;
+                        vk_op_matmul(&cmd, vk_wtype(type), bw.addr, (uint32_t) drb, k, n, bx.addr, k, nt, by.addr, n,
+                                     0, acc);
+                        vk_cmd_barrier(&cmd);
+                        CHECK(vk_cmd_submit_wait(&cmd) == 0);
+                        cmd.pl = &pl;
+                        CHECK(vk_buf_read(d, &by, 0, y, (size_t) nt * n * 4) == 0);
+                        e = nmse(y, ref, (size_t) nt * n);
+                        CHECK_MSG(e <= 1e-8, "matmul_cm%u %s k=%u n=%u nt=%u acc=%d: NMSE %.3g", p2.cm_bn,
+                                  quant_type_name(type), k, n, nt, acc, e);
+                        n_cm++;
+                }
+        }
+        if (nt == 1 && !acc && pl.p[VK_P_MATVEC_Q8 + vk_wtype(type)])
+                test_matvec_q8(type, deq, &bw, (uint32_t) drb, k, n, false, 0);
 
         /* Embedding lookup of a few rows of the same weight. */
         if (k <= 1024) {
@@ -123,6 +257,44 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
         vk_buf_destroy(d, &bw);
         vk_buf_destroy(d, &bx);
         vk_buf_destroy(d, &by);
+}
+
+/* The norm kernel's 8-bit output (NORM_Q8: by 32-lane clusters where subgroups have 32 lanes, else
+ * a block per invocation) against q8_row of the normalized row computed here. */
+static void test_norm_q8(uint32_t n) {
+        uint32_t qrb = vk_q8_row_bytes(n);
+        _cleanup_free_ float *x = newa(float, n), *w = newa(float, n), *h = newa(float, n), *xd = newa(float, n);
+        _cleanup_free_ uint8_t *q = new0(uint8_t, qrb), *qd = newa(uint8_t, qrb);
+        struct vk_buf bx, bw, bh, bq;
+        double ss = 0;
+
+        CHECK(x && w && h && xd && q && qd);
+        for (uint32_t i = 0; i < n; i++) {
+                x[i] = frand() * (i % 5 == 0 ? 3.0f : 1.0f);
+                w[i] = 1.0f + frand() * 0.5f;
+                ss += (double) x[i] * x[i];
+        }
+        float sc = (float) (1.0 / sqrt(ss / n + 1e-6));
+        for (uint32_t i = 0; i < n; i++)
+                h[i] = x[i] * sc * w[i];
+        q8_row(h, n, q, xd);
+        CHECK(vk_buf_create(d, (size_t) n * 4, VK_MEM_DEVICE, &bx) == 0);
+        CHECK(vk_buf_create(d, (size_t) n * 4, VK_MEM_DEVICE, &bw) == 0);
+        CHECK(vk_buf_create(d, (size_t) n * 4, VK_MEM_DEVICE, &bh) == 0);
+        CHECK(vk_buf_create(d, qrb, VK_MEM_DEVICE, &bq) == 0);
+        CHECK(vk_buf_write(d, &bx, 0, x, (size_t) n * 4) == 0);
+        CHECK(vk_buf_write(d, &bw, 0, w, (size_t) n * 4) == 0);
+        CHECK(vk_cmd_begin(&cmd) == 0);
+        vk_op_norm(&cmd, &(struct pc_norm) { .x = bx.addr, .w = bw.addr, .dst = bh.addr, .q8 = bq.addr, .n = n,
+                                             .rows = 1, .flags = NORM_OUT | NORM_W | NORM_Q8, .eps = 1e-6f });
+        vk_cmd_barrier(&cmd);
+        CHECK(vk_cmd_submit_wait(&cmd) == 0);
+        CHECK(vk_buf_read(d, &bq, 0, qd, qrb) == 0);
+        check_q8_row(q, qd, n, n / 64 + 1, "norm q8");
+        vk_buf_destroy(d, &bx);
+        vk_buf_destroy(d, &bw);
+        vk_buf_destroy(d, &bh);
+        vk_buf_destroy(d, &bq);
 }
 
 /* One-token gate/up/activation mat-vec (wide types): y = act(G x) * (U x). */
@@ -177,6 +349,8 @@ static void test_glu(enum ggml_type type, uint32_t k, uint32_t n, uint32_t op) {
         CHECK(vk_buf_read(d, &by, 0, y, (size_t) n * 4) == 0);
         double e = nmse(y, ref, n);
         CHECK_MSG(e <= 1e-10, "glu %s k=%u n=%u op=%u: NMSE %.3g", quant_type_name(type), k, n, op, e);
+        if (pl.p[VK_P_MATVEC_Q8_GLU + vk_wtype(type)])
+                test_matvec_q8(type, deq, &bw, (uint32_t) drb, k, n, true, op);
         vk_buf_destroy(d, &bw);
         vk_buf_destroy(d, &bx);
         vk_buf_destroy(d, &by);
@@ -193,6 +367,10 @@ int main(void) {
         CHECK_MSG(vk_pipelines_create(d, &pl, err, sizeof err) == 0, "%s", err);
         CHECK(vk_cmd_init(d, &pl, &cmd) == 0);
         printf("device: %s\n", d->desc);
+        printf("cooperative-matrix prefill: %s\n",
+               pl.coopmat ? "tested" : d->coopmat ? "not built (glslc lacks GL_KHR_cooperative_matrix)" : d->coopmat_why);
+        printf("8-bit activation mat-vecs (integer dot): %s\n",
+               pl.q8 ? "tested" : d->int_dot ? "not built (glslc lacks GL_EXT_integer_dot_product)" : "device lacks int-dot");
         for (size_t i = 0; i < ELEMENTSOF(types); i++) {
                 uint32_t bs = quant_type_info(types[i])->block_size;
                 /* k: one superblock, and (for 32-blocks) 9 blocks = not a multiple of 256 or of the 16-wide k tile. */
@@ -207,15 +385,25 @@ int main(void) {
                 test_matmul(types[i], bs == 256 ? 2816 : 2336, 37, 1, false);
                 test_matmul(types[i], bs == 256 ? 2816 : 2336, 37, 2, true);
                 test_matmul(types[i], ks[1], 65, 20, true);
-                n += 2;
+                /* Several cooperative-matrix tiles in both directions, with partial edges. */
+                test_matmul(types[i], 512, 300, 200, false);
+                n += 3;
                 if (pl.p[VK_P_MATVEC_GLU + vk_wtype(types[i])]) {
                         test_glu(types[i], bs == 256 ? 2816 : 2336, 67, ACT_SILU);
                         test_glu(types[i], 256, 37, ACT_GELU_TANH);
-                        printf("%-5s gate/up/activation mat-vec: ok\n", quant_type_name(types[i]));
+                        printf("%-5s gate/up/activation mat-vec: ok%s\n", quant_type_name(types[i]),
+                               pl.p[VK_P_MATVEC_Q8_GLU + vk_wtype(types[i])] ? " (also on 8-bit activations)" : "");
                 }
                 printf("%-5s matmul (mat-vec and tiled) and get_rows: ok\n", quant_type_name(types[i]));
         }
-        printf("%d matmul cases passed (NMSE <= 1e-10)\n", n);
+        if (pl.q8) {
+                /* 1 and 3 rows per lane-loop trip of the 256-wide norm kernel, and a partial trip. */
+                test_norm_q8(256);
+                test_norm_q8(768);
+                test_norm_q8(3584);
+                printf("norm with 8-bit output (subgroup %u): ok\n", d->subgroup_size);
+        }
+        printf("%d matmul cases passed (NMSE <= 1e-10), %d on cooperative matrices (NMSE <= 1e-8)\n", n, n_cm);
         vk_cmd_free(&cmd);
         vk_pipelines_destroy(d, &pl);
         vk_device_release(d);
