@@ -12,10 +12,20 @@
  * head, split): head_dim_v + 2 floats); -DMERGE builds the kernel that
  * combines them (one workgroup per (head, token), gl_NumWorkGroups.z = 1,
  * p.window = number of splits).
+ *
+ * With p.q8 (one token, head_dim_v % 32 == 0, subgroups of at least 32:
+ * the host checks) the final output is also written as 8-bit activations,
+ * each block of 32 being 32 lanes of one subgroup, so the output
+ * projection needs no quantx dispatch and barrier.
  */
 #version 450
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_KHR_shader_subgroup_clustered : require
+#extension GL_KHR_shader_subgroup_basic : require
 #include "include/common.glsl"
 #include "include/push.glsl"
+#define Q8_LANES
+#include "include/q8.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 128;
@@ -81,6 +91,8 @@ void main()
                                 o += part.v[s * st + d] * exp(ms - mx);
                 }
                 ob.v[d] = o / l;
+                if (p.q8 != 0ul)
+                        q8_lane(p.q8, p.n_head * dv, h * dv + d, o / l);
         }
 }
 #else
@@ -182,8 +194,11 @@ void main()
         F32Buf ob = F32Buf(p.dst + uint64_t(t * p.n_head * p.head_dim_v + h * p.head_dim_v) * 4ul);
         [[unroll]] for (uint d = 0; d < MAX_OUT; d++) {
                 uint dd = lid + d * WG;
-                if (dd < p.head_dim_v)
+                if (dd < p.head_dim_v) {
                         ob.v[dd] = o[d] / l;
+                        if (p.q8 != 0ul)
+                                q8_lane(p.q8, p.n_head * p.head_dim_v, h * p.head_dim_v + dd, o[d] / l);
+                }
         }
 }
 #endif

@@ -29,7 +29,7 @@ for t in ("Q4_0", "Q8_0", "Q4_K"):
     # the same with 8-bit activations and integer dot products
     VARIANTS.append((f"matvecq8_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1", "Q8X"], "int_dot"))
     VARIANTS.append((f"matvecq8glu_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1", "GLU", "Q8X"], "int_dot"))
-for s in ("norm", "qkv", "attn", "act", "quantx"):
+for s in ("norm", "qkv", "attn", "attn_pf", "act", "quantx"):
     VARIANTS.append((s, f"{s}.comp", [], None))
 VARIANTS.append(("attn_merge", "attn.comp", ["MERGE"], None))
 

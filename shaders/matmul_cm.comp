@@ -3,13 +3,14 @@
  * Tiled matrix product on cooperative matrices (GL_KHR_cooperative_matrix),
  * for prefill; same contract as matmul.comp (pc_mm). A workgroup of 256
  * invocations in 8 subgroups of 32 (the host requires that size) computes
- * BM = 128 weight rows x BN tokens. For every BK = 32 columns the weight
+ * BM = 128 weight rows x BN tokens. For every BK = 64 columns the weight
  * tile is dequantized once into shared memory as f16 and the activation
  * tile converted to f16; each subgroup multiplies its 32 rows x BN / 2
  * tokens with 16x16x16 products accumulated in f32. f16 operands are what
  * llama.cpp's coopmat path uses too: each operand rounded to 11 bits.
- * The weight tile of the next BK columns is loaded into registers while
- * the current one is multiplied, so global latency overlaps the products.
+ * The weight and activation tiles of the next BK columns are loaded into
+ * registers while the current ones are multiplied, so global latency
+ * overlaps the products.
  */
 #version 450
 #extension GL_KHR_cooperative_matrix : require
@@ -24,14 +25,15 @@ layout(local_size_x = 256) in;
 layout(constant_id = 0) const uint BN = 128; /* tokens per workgroup: 64 or 128 */
 
 #define BM 128u
-#define BK 32u
+#define BK 64u
 /* Shared rows in f16vec4 units: BK / 4 + 2 keeps every row 16-byte aligned (coopMatLoad) and
  * shifts consecutive rows by 4 banks. */
-#define LDS 10u
+#define LDS 18u
 const uint WN = BN / 2u;      /* tokens per subgroup: 4 subgroups down the rows, 2 across the tokens */
 const uint FN = WN / 16u;     /* 16-wide accumulator tiles across */
 const uint TPT = 256u / BN;   /* loader invocations per token: 2 or 4 */
-const uint XV = BK / 4u / TPT; /* vec4 of one token's BK columns per invocation: 4 or 2 */
+const uint XV = BK / 4u / TPT; /* vec4 of one token's BK columns per invocation: 8 or 4 */
+#define XV_MAX 8u
 
 layout(push_constant) uniform PC { pc_mm p; };
 
@@ -43,9 +45,9 @@ void main()
 {
         uint lid = gl_LocalInvocationID.x, sg = gl_SubgroupID, lane = gl_SubgroupInvocationID;
         uint r0 = gl_WorkGroupID.x * BM, t0 = gl_WorkGroupID.y * BN;
-        /* Loaders: the weight tile is 128 rows x 32 columns, 16 columns (4 x dequant4) per invocation;
-         * the activation tile BN tokens x 32 columns, XV vec4 per invocation. */
-        uint ar = lid >> 1, ac = (lid & 1u) * 16u;
+        /* Loaders: the weight tile is 128 rows x BK columns, half a row (8 x dequant4) per invocation;
+         * the activation tile BN tokens x BK columns, XV vec4 per invocation. */
+        uint ar = lid >> 1, ac = (lid & 1u) * (BK / 2u);
         uint b0;
         U32Buf w = weight_row(p.w, min(r0 + ar, p.n - 1u), p.row_bytes, b0);
         uint xt = lid / TPT, xc = (lid % TPT) * XV * 4u;
@@ -58,26 +60,32 @@ void main()
                 [[unroll]] for (uint j = 0; j < FN; j++)
                         acc[i][j] = coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>(0.0);
 
-        vec4 wv[4];
-        [[unroll]] for (uint j = 0; j < 4u; j++) {
+        /* Registers hold the next tile while the current one is multiplied. */
+        vec4 wv[BK / 8u], xv[XV_MAX];
+        [[unroll]] for (uint j = 0; j < BK / 8u; j++) {
                 uint e = ac + j * 4u;
                 wv[j] = e < p.k ? dequant4(w, b0, e) : vec4(0.0);
         }
+        [[unroll]] for (uint j = 0; j < XV; j++) {
+                uint e = xc + j * 4u;
+                xv[j] = xin && e < p.k ? x.v[e >> 2] : vec4(0.0);
+        }
         for (uint kb = 0; kb < p.k; kb += BK) {
-                [[unroll]] for (uint j = 0; j < 4u; j++)
+                [[unroll]] for (uint j = 0; j < BK / 8u; j++)
                         As[ar * LDS + (ac >> 2) + j] = f16vec4(wv[j]);
-                [[unroll]] for (uint j = 0; j < XV; j++) {
-                        uint e = kb + xc + j * 4u;
-                        vec4 v = xin && e < p.k ? x.v[e >> 2] : vec4(0.0);
-                        Bs[xt * LDS + (xc >> 2) + j] = f16vec4(v);
-                }
+                [[unroll]] for (uint j = 0; j < XV; j++)
+                        Bs[xt * LDS + (xc >> 2) + j] = f16vec4(xv[j]);
                 barrier();
-                /* The next weight tile, in flight during the products. */
-                if (kb + BK < p.k)
-                        [[unroll]] for (uint j = 0; j < 4u; j++) {
+                if (kb + BK < p.k) {
+                        [[unroll]] for (uint j = 0; j < BK / 8u; j++) {
                                 uint e = kb + BK + ac + j * 4u;
                                 wv[j] = e < p.k ? dequant4(w, b0, e) : vec4(0.0);
                         }
+                        [[unroll]] for (uint j = 0; j < XV; j++) {
+                                uint e = kb + BK + xc + j * 4u;
+                                xv[j] = xin && e < p.k ? x.v[e >> 2] : vec4(0.0);
+                        }
+                }
                 [[unroll]] for (uint kk = 0; kk < BK / 4u; kk += 4u) {
                         coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> a[2];
                         [[unroll]] for (uint i = 0; i < 2u; i++)

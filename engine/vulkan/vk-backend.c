@@ -63,6 +63,7 @@ struct vk_context {
         struct vk_buf x, h, qkv, att, tmp, gate, up;
         struct vk_buf hq, attq, gateq; /* one token's h, att, gate as 8-bit activations (vk_q8_row_bytes) */
         struct vk_buf attp;     /* split-K attention partials of decode steps */
+        bool no_pf;             /* UNICORN_VK_ATTN_PF=0: prefill attention one query per workgroup */
         struct vk_buf in;       /* host-visible: tokens, tok info, out idx, rope tables */
         size_t off_tok, off_info, off_idx, off_rope_g, off_rope_s;
         struct vk_buf logits;   /* host-visible [n_batch][n_vocab] */
@@ -364,6 +365,10 @@ static int vk_context_init(Context *c, void **ret) {
                 if (e && *e)
                         ATTN_SPLIT_MIN_LEN = (uint32_t) strtoul(e, NULL, 10);
         }
+        {
+                const char *e = getenv("UNICORN_VK_ATTN_PF");
+                vc->no_pf = e && streq(e, "0");
+        }
         vc->ring_global = vc->ring_swa = c->n_ctx;
         if (hp->sliding_window > 0 && hp->sliding_window + c->n_batch < c->n_ctx)
                 vc->ring_swa = hp->sliding_window + c->n_batch;
@@ -474,6 +479,10 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
         bool q8 = nt == 1 && vm->pl.q8 && !m->exact_activations;
         VkDeviceAddress hq = q8 ? vc->hq.addr : 0, attq = q8 ? vc->attq.addr : 0, gateq = q8 ? vc->gateq.addr : 0;
         uint32_t fq8 = q8 ? NORM_Q8 : 0;
+        /* Prefill attention shares k/v reads among queries of one sequence (UNICORN_VK_ATTN_PF=0: off). */
+        bool one_seq = true;
+        for (uint32_t t = 1; t < nt; t++)
+                one_seq = one_seq && b->seq_id[t] == b->seq_id[0];
         int r;
 
         /* Inputs, and the RoPE tables computed exactly as the CPU backend does. */
@@ -529,15 +538,20 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 });
                 vk_cmd_barrier(cmd);
                 uint32_t chunk = 0, n_split = attn_split(b, swa ? hp->sliding_window : 0, &chunk);
-                vk_op_attn(cmd, &(struct pc_attn) {
+                struct pc_attn pa = {
                         .q = qkv, .kc = vc->kc[il].addr, .vc = vc->vc[il].addr, .dst = vc->att.addr,
-                        .tok = ina + vc->off_info, .n_head = hp->n_head, .n_head_kv = hp->n_head_kv,
-                        .head_dim = hp->head_dim, .head_dim_v = hp->head_dim_v, .ldq = ld, .ring = vc->ring[il],
-                        .window = swa ? hp->sliding_window : 0, .nt = nt, .scale = hp->attn_scale,
-                        .chunk = chunk,
-                }, n_split, vc->attp.addr);
+                        .tok = ina + vc->off_info, .q8 = q8 && o_dim % 32 == 0 ? attq : 0, .n_head = hp->n_head,
+                        .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim, .head_dim_v = hp->head_dim_v,
+                        .ldq = ld, .ring = vc->ring[il], .window = swa ? hp->sliding_window : 0, .nt = nt,
+                        .scale = hp->attn_scale, .chunk = chunk,
+                };
+                if (one_seq && nt > ATTN_SPLIT_MAX_TOKENS && !vc->no_pf)
+                        vk_op_attn_prefill(cmd, &pa);
+                else
+                        vk_op_attn(cmd, &pa, n_split, vc->attp.addr);
                 vk_cmd_barrier(cmd);
-                if (q8 && o_dim % 32 == 0) {
+                /* The attention kernel writes the 8-bit row itself where it can. */
+                if (pa.q8 && !vk_attn_q8_ok(cmd, &pa)) {
                         vk_op_quantx(cmd, vc->att.addr, o_dim, o_dim, 1, attq);
                         vk_cmd_barrier(cmd);
                 }

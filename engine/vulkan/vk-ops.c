@@ -11,8 +11,9 @@
 /* Up to this many tokens the mat-vec kernel (weights read once per 8
  * tokens) beats the tiled one; above it the tiles reuse weights 64 times. */
 #define MATVEC_MAX_TOKENS 8
-/* Cooperative-matrix tiles: 128 tokens wide once that still gives this many workgroups. */
-#define CM_WIDE_MIN_TILES 256
+/* Cooperative-matrix tiles are 128 tokens wide from this many tokens on, else 64 (H200, Qwen2.5 7B
+ * Q4_0 pp512 with BK = 64: all 128-wide 4978 t/s, all 64-wide 4060). */
+#define CM_WIDE_MIN_TOKENS 65
 
 /* Grids larger than the guaranteed 65535 in x spill into y. */
 static void grid_1d(uint32_t groups, uint32_t *gx, uint32_t *gy) {
@@ -40,11 +41,11 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                         &gy);
                 vk_cmd_dispatch(c, VK_P_MATVEC + wt, &pc, sizeof pc, gx, gy, 1);
         } else if (c->pl->coopmat && !c->exact && c->pl->p[VK_P_MATMUL_CM + wt]) {
-                /* 128-token tiles read each weight tile half as often, but where they would leave
-                 * too few workgroups to fill a big GPU the 64-token ones win. */
+                /* 128-token tiles dequantize each weight tile half as often; 64-token ones waste
+                 * less on short batches. */
                 uint32_t bn = c->pl->cm_bn;
                 if (!bn)
-                        bn = DIV_ROUND_UP(n, 128) * DIV_ROUND_UP(nt, 128) >= CM_WIDE_MIN_TILES ? 128 : 64;
+                        bn = nt >= CM_WIDE_MIN_TOKENS ? 128 : 64;
                 vk_cmd_dispatch(c, (bn == 128 ? VK_P_MATMUL_CM : VK_P_MATMUL_CM64) + wt, &pc, sizeof pc,
                                 DIV_ROUND_UP(n, 128), DIV_ROUND_UP(nt, bn), 1);
         } else
@@ -68,15 +69,30 @@ void vk_op_qkv(struct vk_cmd *c, const struct pc_qkv *pc) {
         vk_cmd_dispatch(c, VK_P_QKV, pc, sizeof *pc, pc->n_head + 2 * pc->n_head_kv, pc->nt, 1);
 }
 
+void vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc) {
+        struct pc_attn a = *pc;
+
+        a.chunk = 0;
+        a.q8 = 0;
+        vk_cmd_dispatch(c, VK_P_ATTN_PF, &a, sizeof a, pc->n_head, DIV_ROUND_UP(pc->nt, 8), 1);
+}
+
+bool vk_attn_q8_ok(const struct vk_cmd *c, const struct pc_attn *pc) {
+        return pc->q8 && pc->nt == 1 && pc->head_dim_v % 32 == 0 && c->d->subgroup_size >= 32;
+}
+
 void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, VkDeviceAddress part) {
         if (n_split <= 1 || !part) {
                 struct pc_attn a = *pc;
                 a.chunk = 0;
+                a.q8 = vk_attn_q8_ok(c, pc) ? pc->q8 : 0;
                 vk_cmd_dispatch(c, VK_P_ATTN, &a, sizeof a, pc->n_head, pc->nt, 1);
                 return;
         }
         struct pc_attn a = *pc, mg = *pc;
         a.dst = part;
+        a.q8 = 0;
+        mg.q8 = vk_attn_q8_ok(c, pc) ? pc->q8 : 0;
         vk_cmd_dispatch(c, VK_P_ATTN, &a, sizeof a, pc->n_head, pc->nt, n_split);
         vk_cmd_barrier(c);
         mg.q = part;

@@ -345,6 +345,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                     (r = make_pipe(d, cache, p.layout, "qkv", g128, 1, &p.p[VK_P_QKV], err, errsz)) >= 0 &&
                     (r = make_pipe(d, cache, p.layout, "attn", g128, 1, &p.p[VK_P_ATTN], err, errsz)) >= 0 &&
                     (r = make_pipe(d, cache, p.layout, "attn_merge", g128, 1, &p.p[VK_P_ATTN_MERGE], err, errsz)) >= 0 &&
+                    (r = make_pipe(d, cache, p.layout, "attn_pf", g128, 1, &p.p[VK_P_ATTN_PF], err, errsz)) >= 0 &&
                     (r = make_pipe(d, cache, p.layout, "act", g256, 1, &p.p[VK_P_ACT], err, errsz)) >= 0)
                         r = make_pipe(d, cache, p.layout, "quantx", (uint32_t[]) { 64 }, 1, &p.p[VK_P_QUANTX], err,
                                       errsz);
@@ -386,6 +387,9 @@ int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cm
         };
         VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
         struct vk_cmd c = { .d = d, .pl = pl };
+        const char *fb = getenv("UNICORN_VK_FULL_BARRIER");
+
+        c.full_barrier = fb && streq(fb, "1");
 
         if (vkCreateCommandPool(d->dev, &pci, NULL, &c.pool) != VK_SUCCESS)
                 return -ENOMEM;
@@ -444,11 +448,14 @@ int vk_cmd_begin(struct vk_cmd *c) {
         return 0;
 }
 
+static void barrier(struct vk_cmd *c, bool host);
+
 int vk_cmd_submit_wait(struct vk_cmd *c) {
         VkSubmitInfo si = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
                             .pCommandBuffers = &c->cb };
         VkResult vr;
 
+        barrier(c, true); /* results visible to the host */
         if (vkEndCommandBuffer(c->cb) != VK_SUCCESS)
                 return -EIO;
         pthread_mutex_lock(&c->d->queue_lock);
@@ -488,16 +495,27 @@ void vk_cmd_dispatch(struct vk_cmd *c, enum vk_pipe p, const void *pc, size_t pc
         }
 }
 
-void vk_cmd_barrier(struct vk_cmd *c) {
+/* Between the kernels of a step: compute writes before, compute reads and writes after. Host and
+ * transfer stages wait only once, at the end of the step (vk_cmd_submit_wait), since a barrier that
+ * names them may make the driver flush caches for the host every time.
+ * UNICORN_VK_FULL_BARRIER=1 names them in every barrier (the earlier behaviour, for comparisons). */
+static void barrier(struct vk_cmd *c, bool host) {
         VkMemoryBarrier mb = {
                 .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
-                .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
-                                 VK_ACCESS_HOST_READ_BIT,
+                .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
         };
+        VkPipelineStageFlags src = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, dst = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
 
-        vkCmdPipelineBarrier(c->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
-                             VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT |
-                                     VK_PIPELINE_STAGE_HOST_BIT,
-                             0, 1, &mb, 0, NULL, 0, NULL);
+        if (host) {
+                mb.srcAccessMask |= VK_ACCESS_TRANSFER_WRITE_BIT;
+                mb.dstAccessMask |= VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_HOST_READ_BIT;
+                src |= VK_PIPELINE_STAGE_TRANSFER_BIT;
+                dst |= VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_HOST_BIT;
+        }
+        vkCmdPipelineBarrier(c->cb, src, dst, 0, 1, &mb, 0, NULL, 0, NULL);
+}
+
+void vk_cmd_barrier(struct vk_cmd *c) {
+        barrier(c, c->full_barrier);
 }

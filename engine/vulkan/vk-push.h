@@ -44,6 +44,7 @@ struct pc_qkv {
 
 struct pc_attn {
         uint64_t q, kc, vc, dst, tok;
+        uint64_t q8; /* also the output row as 8-bit activations (include/q8.glsl), or 0 */
         uint32_t n_head, n_head_kv, head_dim, head_dim_v;
         uint32_t ldq, ring, window, nt;
         float scale;
@@ -62,6 +63,6 @@ struct pc_act {
 _Static_assert(sizeof(struct pc_mm) == 64, "pc_mm");
 _Static_assert(sizeof(struct pc_norm) == 72, "pc_norm");
 _Static_assert(sizeof(struct pc_qkv) == 96, "pc_qkv");
-_Static_assert(sizeof(struct pc_attn) == 80, "pc_attn");
+_Static_assert(sizeof(struct pc_attn) == 88, "pc_attn");
 _Static_assert(sizeof(struct pc_act) == 24, "pc_act");
 #define VK_PUSH_MAX 96

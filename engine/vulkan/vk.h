@@ -128,6 +128,7 @@ enum vk_pipe {
         VK_P_QUANTX = VK_P_MATVEC_Q8_GLU + VK_W_COUNT,   /* float rows -> 8-bit activations */
         VK_P_MATMUL_CM,                  /* + wtype: tiled on cooperative matrices (f16), 128 tokens a tile */
         VK_P_MATMUL_CM64 = VK_P_MATMUL_CM + VK_W_COUNT, /* + wtype: the same, 64 tokens a tile */
+        VK_P_ATTN_PF = VK_P_MATMUL_CM64 + VK_W_COUNT, /* attention of 8 query tokens of one sequence at once */
         VK_P_COUNT,
 };
 
@@ -166,6 +167,7 @@ struct vk_cmd {
         VkPipeline bound;
         /* Float32 products only (exact activations): no f16 cooperative-matrix kernels. */
         bool exact;
+        bool full_barrier; /* UNICORN_VK_FULL_BARRIER=1: host and transfer stages in every barrier */
         /* UNICORN_VK_PROFILE=1: a timestamp after every dispatch, per-kernel totals printed at exit. */
         VkQueryPool prof;
         uint32_t n_prof;
@@ -197,6 +199,10 @@ void vk_op_qkv(struct vk_cmd *c, const struct pc_qkv *pc);
  * ([nt][n_head][n_split][head_dim_v + 2] floats), then a merge; records its own barrier. */
 #define VK_ATTN_MAX_SPLIT 64
 void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, VkDeviceAddress part);
+/* Prefill attention (pc->chunk and pc->q8 unused): every token of the step must be of one sequence. */
+void vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc);
+/* Whether vk_op_attn writes pc->q8 too (else the caller converts the output with vk_op_quantx). */
+bool vk_attn_q8_ok(const struct vk_cmd *c, const struct pc_attn *pc);
 void vk_op_act(struct vk_cmd *c, VkDeviceAddress gate, VkDeviceAddress up, uint32_t n, uint32_t op);
 /* One token: y[r] = act(gate[r] . x) * (up[r] . x) in one dispatch; false (nothing recorded) where
  * no GLU kernel fits (more tokens, a type without one, gate and up of different types). */

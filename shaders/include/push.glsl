@@ -52,6 +52,7 @@ struct pc_qkv {
 /* Attention of token t, head h over the cached positions of its sequence. */
 struct pc_attn {
         uint64_t q, kc, vc, dst, tok;
+        uint64_t q8; /* non-zero: also the output rows as 8-bit activations (one token; needs subgroups of >= 32) */
         uint n_head, n_head_kv, head_dim, head_dim_v;
         uint ldq, ring, window, nt;
         float scale;

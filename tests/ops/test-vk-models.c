@@ -5,7 +5,8 @@
  *    (backend "cpu" and backend "vulkan", both with exact activations): logits of a
  *    24-token prefill within NMSE 1e-6 (float32 everywhere on both sides;
  *    what differs is summation order), then 16 greedy steps that must pick
- *    the same tokens with logits within the same bound;
+ *    the same tokens with logits within the same bound, then a prefill in
+ *    chunks of 12 from positions > 0 to 56 (sliding-window rings wrap);
  *  - the same models with default activations on both sides (8-bit decode
  *    mat-vecs), teacher-forced (test_fixture_q8);
  *  - if $UNICORN_MODELS has gemma-3-270m-q4_k_m.gguf: the greedy reply to a
@@ -117,8 +118,28 @@ static void test_fixture(const char *file) {
                 next_c = argmax(lc, nv);
                 next_v = argmax(lv, nv);
         }
-        printf("%-20s %-40s worst NMSE %.3g (bound %.0e), 16 greedy tokens equal\n", file, model_backend_name(mv),
-               worst, NMSE_BOUND);
+
+        /* Chunked prefill on fresh contexts: chunks of 12 tokens (the prefill attention kernel, 8 queries a
+         * workgroup, partial last group) from positions > 0, so sliding-window layers start mid-sequence
+         * and their ring (window + n_batch = 40 rows for the gemma3 fixture) wraps before position 56. */
+        context_free(cc);
+        context_free(cv);
+        cc = cv = NULL;
+        CHECK(context_new(mc, &(struct context_options) { .n_ctx = 64, .n_batch = 32 }, &cc, err, sizeof err) == 0);
+        CHECK(context_new(mv, &(struct context_options) { .n_ctx = 64, .n_batch = 32 }, &cv, err, sizeof err) == 0);
+        int32_t longer[56];
+        for (size_t i = 0; i < ELEMENTSOF(longer); i++)
+                longer[i] = (int32_t) ((i * 104729 + 3) % nv);
+        for (size_t p0 = 0; p0 < ELEMENTSOF(longer); p0 += 12) {
+                size_t n = MIN((size_t) 12, ELEMENTSOF(longer) - p0);
+                lc = step(cc, longer + p0, n, (int32_t) p0, true);
+                lv = step(cv, longer + p0, n, (int32_t) p0, true);
+                e = nmse(lv, lc, n * nv);
+                CHECK_MSG(e <= NMSE_BOUND, "%s chunk at %zu: NMSE %.3g > %.1g", file, p0, e, NMSE_BOUND);
+                worst = MAX(worst, e);
+        }
+        printf("%-20s %-40s worst NMSE %.3g (bound %.0e), 16 greedy tokens equal, chunked prefill to 56\n", file,
+               model_backend_name(mv), worst, NMSE_BOUND);
 }
 
 /*
@@ -172,7 +193,12 @@ static void compare_q8(const char *path, const int32_t *tok, size_t n, int steps
                 if (fork < 0 && argmax(lv, nv) != next)
                         fork = s;
         }
-        CHECK_MSG(sum_v <= 2 * sum_c + 1e-9, "%s: Vulkan 8-bit NMSE sum %.3g > 2 x CPU 8-bit %.3g", label, sum_v, sum_c);
+        /* Where the device has cooperative matrices the prompt's products ran on f16 operands (the CPU's
+         * float-weight models have no rounding at all): 1e-6 a step on top (measured on an H200: 3.8e-8
+         * a step on llama-f32). */
+        double slack = strstr(model_backend_name(mv), "coopmat") ? 1e-6 * steps : 1e-9;
+        CHECK_MSG(sum_v <= 2 * sum_c + slack, "%s: Vulkan 8-bit NMSE sum %.3g > 2 x CPU 8-bit %.3g + %.3g", label,
+                  sum_v, sum_c, slack);
         printf("%-20s default activations, %d decode steps vs exact CPU: Vulkan mean NMSE %.3g, CPU %.3g, worst %.3g",
                label, steps, sum_v / steps, sum_c / steps, worst);
         if (fork >= 0)

@@ -367,6 +367,11 @@ int main(void) {
         CHECK_MSG(vk_pipelines_create(d, &pl, err, sizeof err) == 0, "%s", err);
         CHECK(vk_cmd_init(d, &pl, &cmd) == 0);
         printf("device: %s\n", d->desc);
+        /* The memory the buffers were placed in (vk-buffer.c pick_type), for reading a failure. */
+        for (uint32_t i = 0; i < d->mem.memoryTypeCount; i++)
+                printf("memory type %u: heap %u (%.1f GiB), flags 0x%x\n", i, d->mem.memoryTypes[i].heapIndex,
+                       (double) d->mem.memoryHeaps[d->mem.memoryTypes[i].heapIndex].size / (1 << 30),
+                       d->mem.memoryTypes[i].propertyFlags);
         printf("cooperative-matrix prefill: %s\n",
                pl.coopmat ? "tested" : d->coopmat ? "not built (glslc lacks GL_KHR_cooperative_matrix)" : d->coopmat_why);
         printf("8-bit activation mat-vecs (integer dot): %s\n",
