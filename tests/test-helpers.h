@@ -4,7 +4,10 @@
 /* Minimal assertion helpers for the C tests: a failed check prints where and
  * why and exits 1; exit 77 means skipped (meson, automake convention). */
 
+#include <dirent.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,4 +67,37 @@ static inline const char *test_fixtures_dir(void) {
 
 static inline const char *test_models_dir(void) {
         return getenv("UNICORN_MODELS");
+}
+
+/* Normalised mean squared error of a against ref. */
+static inline double test_nmse(const float *a, const float *ref, size_t n) {
+        double num = 0, den = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                double d = (double) a[i] - ref[i];
+                num += d * d;
+                den += (double) ref[i] * ref[i];
+        }
+        return den > 0 ? num / den : num;
+}
+
+static inline int32_t test_argmax(const float *x, size_t n) {
+        size_t best = 0;
+
+        for (size_t i = 1; i < n; i++)
+                if (x[i] > x[best])
+                        best = i;
+        return (int32_t) best;
+}
+
+/* Open file descriptors of this process (with the one reading the list), for leak checks. */
+static inline unsigned test_count_fds(void) {
+        DIR *d = opendir("/proc/self/fd");
+        unsigned n = 0;
+
+        CHECK(d);
+        while (readdir(d))
+                n++;
+        closedir(d);
+        return n;
 }

@@ -202,21 +202,10 @@ static void test_gtt(void) {
         CHECK_RET(hw_gtt_alloc_dmabuf(NULL, 4096, &b), -ENODEV);
 }
 
-static unsigned count_fds(void) {
-        DIR *d = opendir("/proc/self/fd");
-        unsigned n = 0;
-
-        CHECK(d);
-        while (readdir(d))
-                n++;
-        closedir(d);
-        return n;
-}
-
 /* The engine's weight allocator (HwGttAllocator): device check, cap, errors, and fds. */
 static void test_gtt_allocator(void) {
         static const uint8_t uuid[16] = { 0xab, [15] = 1 }, other[16] = { 0xab, [15] = 2 };
-        unsigned fds = count_fds();
+        unsigned fds = test_count_fds();
         HwGttAllocator *a = NULL;
         HwGtt *g = NULL;
         int fd = -1;
@@ -256,14 +245,14 @@ static void test_gtt_allocator(void) {
         CHECK(a->allocated == 3 * 4096 && a->n_allocated == 2);
         a = hw_gtt_allocator_free(a);
         CHECK(!a);
-        CHECK_MSG(count_fds() == fds, "%u fds before, %u after", fds, count_fds()); /* the node's fd too */
+        CHECK_MSG(test_count_fds() == fds, "%u fds before, %u after", fds, test_count_fds()); /* the node's fd too */
 
         /* A malformed deviceUUID is refused, and the HwGtt given is closed all the same. */
         CHECK_RET(hw_gtt_from_fd(open("/dev/null", O_RDWR | O_CLOEXEC), "/dev/dri/renderD128", &g), 0);
         CHECK_RET(hw_gtt_allocator_new(g, "AB000000000000000000000000000001", 4096, &a), -EINVAL);
         CHECK_RET(hw_gtt_from_fd(open("/dev/null", O_RDWR | O_CLOEXEC), "/dev/dri/renderD128", &g), 0);
         CHECK_RET(hw_gtt_allocator_new(g, "ab00", 4096, &a), -EINVAL);
-        CHECK_MSG(count_fds() == fds, "%u fds before, %u after", fds, count_fds());
+        CHECK_MSG(test_count_fds() == fds, "%u fds before, %u after", fds, test_count_fds());
         CHECK(hw_gtt_allocator_free(NULL) == NULL);
 }
 

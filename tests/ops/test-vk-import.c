@@ -69,17 +69,6 @@ static struct {
         size_t n_kept;
 } cb;
 
-static unsigned count_fds(void) {
-        DIR *d = opendir("/proc/self/fd");
-        unsigned n = 0;
-
-        CHECK(d);
-        while (readdir(d))
-                n++;
-        closedir(d);
-        return n;
-}
-
 static int export_fd(uint64_t size, int *ret) {
         VkExportMemoryAllocateInfo exi = {
                 .sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
@@ -206,26 +195,6 @@ static bool exporter_init(void) {
         return true;
 }
 
-static double nmse(const float *a, const float *ref, size_t n) {
-        double num = 0, den = 0;
-
-        for (size_t i = 0; i < n; i++) {
-                double d = (double) a[i] - ref[i];
-                num += d * d;
-                den += (double) ref[i] * ref[i];
-        }
-        return den > 0 ? num / den : num;
-}
-
-static int32_t argmax(const float *x, size_t n) {
-        size_t best = 0;
-
-        for (size_t i = 1; i < n; i++)
-                if (x[i] > x[best])
-                        best = i;
-        return (int32_t) best;
-}
-
 static const float *step(Context *c, const int32_t *tok, size_t n, int32_t p0, bool all) {
         int32_t pos[32], seq[32] = {};
         bool lg[32];
@@ -255,15 +224,15 @@ static void compare(Model *mc, Model *mv, Context **ret_cv) {
                   "%s", err);
         const float *lc = step(cc, tok, ELEMENTSOF(tok), 0, true);
         const float *lv = step(cv, tok, ELEMENTSOF(tok), 0, true);
-        double e = nmse(lv, lc, ELEMENTSOF(tok) * nv);
+        double e = test_nmse(lv, lc, ELEMENTSOF(tok) * nv);
         CHECK_MSG(e <= NMSE_BOUND, "prefill: NMSE %.3g > %.1g", e, NMSE_BOUND);
         for (int32_t s = 0; s < 4; s++) {
-                int32_t a = argmax(lc + (s == 0 ? (ELEMENTSOF(tok) - 1) * nv : 0), nv);
-                int32_t b = argmax(lv + (s == 0 ? (ELEMENTSOF(tok) - 1) * nv : 0), nv);
+                int32_t a = test_argmax(lc + (s == 0 ? (ELEMENTSOF(tok) - 1) * nv : 0), nv);
+                int32_t b = test_argmax(lv + (s == 0 ? (ELEMENTSOF(tok) - 1) * nv : 0), nv);
                 CHECK_MSG(a == b, "step %d: cpu picks %d, vulkan %d", s, a, b);
                 lc = step(cc, &a, 1, (int32_t) ELEMENTSOF(tok) + s, false);
                 lv = step(cv, &b, 1, (int32_t) ELEMENTSOF(tok) + s, false);
-                e = nmse(lv, lc, nv);
+                e = test_nmse(lv, lc, nv);
                 CHECK_MSG(e <= NMSE_BOUND, "step %d: NMSE %.3g > %.1g", s, e, NMSE_BOUND);
         }
         if (ret_cv)
@@ -294,7 +263,7 @@ static unsigned n_matrices(const Model *m) {
 static void run(const char *path, Model *mc, enum mode mode, const char *want, const char *want2) {
         struct engine_weight_allocator a = { .alloc = test_alloc, .userdata = &cb };
         _cleanup_(model_unrefp) Model *mv = NULL;
-        unsigned fds = count_fds();
+        unsigned fds = test_count_fds();
 
         cb.mode = mode;
         cb.calls = 0;
@@ -306,7 +275,7 @@ static void run(const char *path, Model *mc, enum mode mode, const char *want, c
         compare(mc, mv, NULL);
         mv = model_unref(mv);
         release_kept();
-        CHECK_MSG(count_fds() == fds, "%u fds before, %u after", fds, count_fds());
+        CHECK_MSG(test_count_fds() == fds, "%u fds before, %u after", fds, test_count_fds());
 }
 
 int main(void) {
@@ -327,7 +296,7 @@ int main(void) {
         }
         if (!exporter_init())
                 printf("no exporter device with VK_KHR_external_memory_fd: parts 2 and 3 will be skipped\n");
-        fds = count_fds();
+        fds = test_count_fds();
 
         /* 1. dma-buf. */
         {
@@ -345,7 +314,7 @@ int main(void) {
                         printf("1. the device has dma-buf import (or is not UMA); the dma-buf path needs a real "
                                "allocator, not checked here\n");
         }
-        CHECK_MSG(count_fds() == fds, "%u fds before, %u after", fds, count_fds());
+        CHECK_MSG(test_count_fds() == fds, "%u fds before, %u after", fds, test_count_fds());
         if (!ex.dev) {
                 printf("2, 3: skipped\n");
                 return 0;
@@ -390,7 +359,7 @@ int main(void) {
                 mv = model_unref(mv);
                 release_kept();
         }
-        CHECK_MSG(count_fds() == fds, "%u fds before, %u after", fds, count_fds());
+        CHECK_MSG(test_count_fds() == fds, "%u fds before, %u after", fds, test_count_fds());
 
         /* 3. The allocator's failures. */
         printf("3. failures:\n");
@@ -401,7 +370,7 @@ int main(void) {
         run(path, mc, REGULAR_FILE, "not imported: vkAllocateMemory did not import the fd (VkResult", NULL);
         run(path, mc, DEV_NULL, "not imported: the allocator's fd holds 0 bytes, the buffer needs", NULL);
         run(path, mc, PIPE, "not imported: the allocator's fd has no size (lseek: Illegal seek)", NULL);
-        CHECK_MSG(count_fds() == fds, "%u fds before, %u after", fds, count_fds());
+        CHECK_MSG(test_count_fds() == fds, "%u fds before, %u after", fds, test_count_fds());
 
         unsetenv("UNICORN_VK_TEST_OPAQUE_FD");
         vkDestroyDevice(ex.dev, NULL);

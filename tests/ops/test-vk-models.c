@@ -26,26 +26,6 @@
 
 #define NMSE_BOUND 1e-6
 
-static double nmse(const float *a, const float *ref, size_t n) {
-        double num = 0, den = 0;
-
-        for (size_t i = 0; i < n; i++) {
-                double d = (double) a[i] - ref[i];
-                num += d * d;
-                den += (double) ref[i] * ref[i];
-        }
-        return den > 0 ? num / den : num;
-}
-
-static int32_t argmax(const float *x, size_t n) {
-        size_t best = 0;
-
-        for (size_t i = 1; i < n; i++)
-                if (x[i] > x[best])
-                        best = i;
-        return (int32_t) best;
-}
-
 static Model *load_opt(const char *path, const char *backend, bool exact) {
         char err[256] = "";
         Model *m = NULL;
@@ -102,21 +82,21 @@ static void test_fixture(const char *file) {
         /* Prefill (tiled kernels), all logits. */
         const float *lc = step(cc, tok, ELEMENTSOF(tok), 0, true);
         const float *lv = step(cv, tok, ELEMENTSOF(tok), 0, true);
-        double e = nmse(lv, lc, ELEMENTSOF(tok) * nv);
+        double e = test_nmse(lv, lc, ELEMENTSOF(tok) * nv);
         CHECK_MSG(e <= NMSE_BOUND, "%s prefill: NMSE %.3g > %.1g", file, e, NMSE_BOUND);
         worst = e;
 
         /* Greedy decode (mat-vec kernels). */
-        int32_t next_c = argmax(lc + (ELEMENTSOF(tok) - 1) * nv, nv), next_v = argmax(lv + (ELEMENTSOF(tok) - 1) * nv, nv);
+        int32_t next_c = test_argmax(lc + (ELEMENTSOF(tok) - 1) * nv, nv), next_v = test_argmax(lv + (ELEMENTSOF(tok) - 1) * nv, nv);
         for (int32_t s = 0; s < 16; s++) {
                 CHECK_MSG(next_c == next_v, "%s step %d: cpu picks %d, vulkan %d", file, s, next_c, next_v);
                 lc = step(cc, &next_c, 1, (int32_t) ELEMENTSOF(tok) + s, false);
                 lv = step(cv, &next_v, 1, (int32_t) ELEMENTSOF(tok) + s, false);
-                e = nmse(lv, lc, nv);
+                e = test_nmse(lv, lc, nv);
                 CHECK_MSG(e <= NMSE_BOUND, "%s step %d: NMSE %.3g > %.1g", file, s, e, NMSE_BOUND);
                 worst = MAX(worst, e);
-                next_c = argmax(lc, nv);
-                next_v = argmax(lv, nv);
+                next_c = test_argmax(lc, nv);
+                next_v = test_argmax(lv, nv);
         }
 
         /* Chunked prefill on fresh contexts: chunks of 12 tokens (the prefill attention kernel, 8 queries a
@@ -134,7 +114,7 @@ static void test_fixture(const char *file) {
                 size_t n = MIN((size_t) 12, ELEMENTSOF(longer) - p0);
                 lc = step(cc, longer + p0, n, (int32_t) p0, true);
                 lv = step(cv, longer + p0, n, (int32_t) p0, true);
-                e = nmse(lv, lc, n * nv);
+                e = test_nmse(lv, lc, n * nv);
                 CHECK_MSG(e <= NMSE_BOUND, "%s chunk at %zu: NMSE %.3g > %.1g", file, p0, e, NMSE_BOUND);
                 worst = MAX(worst, e);
         }
@@ -179,18 +159,18 @@ static void compare_q8(const char *path, const int32_t *tok, size_t n, int steps
         const float *le = step(ce, tok, n, 0, false);
         (void) step(cc, tok, n, 0, false);
         (void) step(cv, tok, n, 0, false);
-        int32_t next = argmax(le, nv);
+        int32_t next = test_argmax(le, nv);
         for (int32_t s = 0; s < steps; s++) {
                 le = step(ce, &next, 1, (int32_t) n + s, false);
                 const float *lc = step(cc, &next, 1, (int32_t) n + s, false);
                 const float *lv = step(cv, &next, 1, (int32_t) n + s, false);
-                double ec = nmse(lc, le, nv), ev = nmse(lv, le, nv);
+                double ec = test_nmse(lc, le, nv), ev = test_nmse(lv, le, nv);
                 CHECK_MSG(ev <= NMSE_Q8_BOUND, "%s 8-bit step %d: NMSE %.3g > %.1g", label, s, ev, NMSE_Q8_BOUND);
                 sum_c += ec;
                 sum_v += ev;
                 worst = MAX(worst, ev);
-                next = argmax(le, nv);
-                if (fork < 0 && argmax(lv, nv) != next)
+                next = test_argmax(le, nv);
+                if (fork < 0 && test_argmax(lv, nv) != next)
                         fork = s;
         }
         /* Where the device has cooperative matrices the prompt's products ran on f16 operands (the CPU's
@@ -246,7 +226,7 @@ static void test_gemma_chat(const Model *mv_probe) {
         CHECK(context_new(mv, &(struct context_options) { .n_ctx = 256, .n_batch = 64 }, &cv, err, sizeof err) == 0);
         const float *lc = step(cc, ids, n_ids, 0, false), *lv = step(cv, ids, n_ids, 0, false);
         for (int32_t s = 0; s < 48; s++) {
-                int32_t a = argmax(lc, nv), b = argmax(lv, nv);
+                int32_t a = test_argmax(lc, nv), b = test_argmax(lv, nv);
                 if (a != b) {
                         /* Accept only a near-tie on the CPU side. */
                         float top = lc[a], second = lc[b];
