@@ -38,6 +38,7 @@
 #include "engine.h"
 #include "macros.h"
 #include "model.h"
+#include "ops-helpers.h"
 #include "test-helpers.h"
 
 #define NMSE_BOUND 1e-6
@@ -195,21 +196,6 @@ static bool exporter_init(void) {
         return true;
 }
 
-static const float *step(Context *c, const int32_t *tok, size_t n, int32_t p0, bool all) {
-        int32_t pos[32], seq[32] = {};
-        bool lg[32];
-
-        CHECK(n <= 32);
-        for (size_t i = 0; i < n; i++) {
-                pos[i] = p0 + (int32_t) i;
-                lg[i] = all || i + 1 == n;
-        }
-        CHECK_RET(context_decode(c, &(struct batch) { .n_tokens = n, .token = tok, .pos = pos, .seq_id = seq,
-                                                      .logits = lg }),
-                  0);
-        return context_logits(c, 0);
-}
-
 /* Prefill and 4 greedy steps on both; the Vulkan model's context stays for the caller when asked. */
 static void compare(Model *mc, Model *mv, Context **ret_cv) {
         _cleanup_(context_freep) Context *cc = NULL, *cv = NULL;
@@ -222,16 +208,16 @@ static void compare(Model *mc, Model *mv, Context **ret_cv) {
         CHECK(context_new(mc, &(struct context_options) { .n_ctx = 64, .n_batch = 32 }, &cc, err, sizeof err) == 0);
         CHECK_MSG(context_new(mv, &(struct context_options) { .n_ctx = 64, .n_batch = 32 }, &cv, err, sizeof err) == 0,
                   "%s", err);
-        const float *lc = step(cc, tok, ELEMENTSOF(tok), 0, true);
-        const float *lv = step(cv, tok, ELEMENTSOF(tok), 0, true);
+        const float *lc = test_step(cc, tok, ELEMENTSOF(tok), 0, true);
+        const float *lv = test_step(cv, tok, ELEMENTSOF(tok), 0, true);
         double e = test_nmse(lv, lc, ELEMENTSOF(tok) * nv);
         CHECK_MSG(e <= NMSE_BOUND, "prefill: NMSE %.3g > %.1g", e, NMSE_BOUND);
         for (int32_t s = 0; s < 4; s++) {
                 int32_t a = test_argmax(lc + (s == 0 ? (ELEMENTSOF(tok) - 1) * nv : 0), nv);
                 int32_t b = test_argmax(lv + (s == 0 ? (ELEMENTSOF(tok) - 1) * nv : 0), nv);
                 CHECK_MSG(a == b, "step %d: cpu picks %d, vulkan %d", s, a, b);
-                lc = step(cc, &a, 1, (int32_t) ELEMENTSOF(tok) + s, false);
-                lv = step(cv, &b, 1, (int32_t) ELEMENTSOF(tok) + s, false);
+                lc = test_step(cc, &a, 1, (int32_t) ELEMENTSOF(tok) + s, false);
+                lv = test_step(cv, &b, 1, (int32_t) ELEMENTSOF(tok) + s, false);
                 e = test_nmse(lv, lc, nv);
                 CHECK_MSG(e <= NMSE_BOUND, "step %d: NMSE %.3g > %.1g", s, e, NMSE_BOUND);
         }
@@ -348,7 +334,7 @@ int main(void) {
                 context_seq_truncate(cv, 0, 0);
                 {
                         int32_t t = 1;
-                        const float *l = step(cv, &t, 1, 0, false);
+                        const float *l = test_step(cv, &t, 1, 0, false);
                         for (size_t i = 0; i < nv; i++)
                                 CHECK_MSG(l[i] == 0.0f, "logit %zu is %g after the imported memory was zeroed", i,
                                           l[i]);

@@ -22,6 +22,7 @@
 
 #include "engine.h"
 #include "macros.h"
+#include "ops-helpers.h"
 #include "test-helpers.h"
 
 #define NMSE_BOUND 1e-6
@@ -45,22 +46,6 @@ static Model *load(const char *path, const char *backend) {
         return load_opt(path, backend, true);
 }
 
-/* Runs tokens [0, n) at positions p0.. with logits for all; returns them (n x n_vocab). */
-static const float *step(Context *c, const int32_t *tok, size_t n, int32_t p0, bool all) {
-        int32_t pos[64], seq[64] = {};
-        bool lg[64];
-
-        CHECK(n <= 64);
-        for (size_t i = 0; i < n; i++) {
-                pos[i] = p0 + (int32_t) i;
-                lg[i] = all || i + 1 == n;
-        }
-        CHECK_RET(context_decode(c, &(struct batch) { .n_tokens = n, .token = tok, .pos = pos, .seq_id = seq,
-                                                      .logits = lg }),
-                  0);
-        return context_logits(c, 0);
-}
-
 static void test_fixture(const char *file) {
         char path[1024], err[256];
         _cleanup_(model_unrefp) Model *mc = NULL, *mv = NULL;
@@ -80,8 +65,8 @@ static void test_fixture(const char *file) {
                   "%s", err);
 
         /* Prefill (tiled kernels), all logits. */
-        const float *lc = step(cc, tok, ELEMENTSOF(tok), 0, true);
-        const float *lv = step(cv, tok, ELEMENTSOF(tok), 0, true);
+        const float *lc = test_step(cc, tok, ELEMENTSOF(tok), 0, true);
+        const float *lv = test_step(cv, tok, ELEMENTSOF(tok), 0, true);
         double e = test_nmse(lv, lc, ELEMENTSOF(tok) * nv);
         CHECK_MSG(e <= NMSE_BOUND, "%s prefill: NMSE %.3g > %.1g", file, e, NMSE_BOUND);
         worst = e;
@@ -90,8 +75,8 @@ static void test_fixture(const char *file) {
         int32_t next_c = test_argmax(lc + (ELEMENTSOF(tok) - 1) * nv, nv), next_v = test_argmax(lv + (ELEMENTSOF(tok) - 1) * nv, nv);
         for (int32_t s = 0; s < 16; s++) {
                 CHECK_MSG(next_c == next_v, "%s step %d: cpu picks %d, vulkan %d", file, s, next_c, next_v);
-                lc = step(cc, &next_c, 1, (int32_t) ELEMENTSOF(tok) + s, false);
-                lv = step(cv, &next_v, 1, (int32_t) ELEMENTSOF(tok) + s, false);
+                lc = test_step(cc, &next_c, 1, (int32_t) ELEMENTSOF(tok) + s, false);
+                lv = test_step(cv, &next_v, 1, (int32_t) ELEMENTSOF(tok) + s, false);
                 e = test_nmse(lv, lc, nv);
                 CHECK_MSG(e <= NMSE_BOUND, "%s step %d: NMSE %.3g > %.1g", file, s, e, NMSE_BOUND);
                 worst = MAX(worst, e);
@@ -112,8 +97,8 @@ static void test_fixture(const char *file) {
                 longer[i] = (int32_t) ((i * 104729 + 3) % nv);
         for (size_t p0 = 0; p0 < ELEMENTSOF(longer); p0 += 12) {
                 size_t n = MIN((size_t) 12, ELEMENTSOF(longer) - p0);
-                lc = step(cc, longer + p0, n, (int32_t) p0, true);
-                lv = step(cv, longer + p0, n, (int32_t) p0, true);
+                lc = test_step(cc, longer + p0, n, (int32_t) p0, true);
+                lv = test_step(cv, longer + p0, n, (int32_t) p0, true);
                 e = test_nmse(lv, lc, n * nv);
                 CHECK_MSG(e <= NMSE_BOUND, "%s chunk at %zu: NMSE %.3g > %.1g", file, p0, e, NMSE_BOUND);
                 worst = MAX(worst, e);
@@ -156,14 +141,14 @@ static void compare_q8(const char *path, const int32_t *tok, size_t n, int steps
         CHECK(context_new(me, &co, &ce, err, sizeof err) == 0);
         CHECK(context_new(mc, &co, &cc, err, sizeof err) == 0);
         CHECK_MSG(context_new(mv, &co, &cv, err, sizeof err) == 0, "%s", err);
-        const float *le = step(ce, tok, n, 0, false);
-        (void) step(cc, tok, n, 0, false);
-        (void) step(cv, tok, n, 0, false);
+        const float *le = test_step(ce, tok, n, 0, false);
+        (void) test_step(cc, tok, n, 0, false);
+        (void) test_step(cv, tok, n, 0, false);
         int32_t next = test_argmax(le, nv);
         for (int32_t s = 0; s < steps; s++) {
-                le = step(ce, &next, 1, (int32_t) n + s, false);
-                const float *lc = step(cc, &next, 1, (int32_t) n + s, false);
-                const float *lv = step(cv, &next, 1, (int32_t) n + s, false);
+                le = test_step(ce, &next, 1, (int32_t) n + s, false);
+                const float *lc = test_step(cc, &next, 1, (int32_t) n + s, false);
+                const float *lv = test_step(cv, &next, 1, (int32_t) n + s, false);
                 double ec = test_nmse(lc, le, nv), ev = test_nmse(lv, le, nv);
                 CHECK_MSG(ev <= NMSE_Q8_BOUND, "%s 8-bit step %d: NMSE %.3g > %.1g", label, s, ev, NMSE_Q8_BOUND);
                 sum_c += ec;
@@ -224,7 +209,7 @@ static void test_gemma_chat(const Model *mv_probe) {
         CHECK(n_ids <= 64);
         CHECK(context_new(mc, &(struct context_options) { .n_ctx = 256, .n_batch = 64 }, &cc, err, sizeof err) == 0);
         CHECK(context_new(mv, &(struct context_options) { .n_ctx = 256, .n_batch = 64 }, &cv, err, sizeof err) == 0);
-        const float *lc = step(cc, ids, n_ids, 0, false), *lv = step(cv, ids, n_ids, 0, false);
+        const float *lc = test_step(cc, ids, n_ids, 0, false), *lv = test_step(cv, ids, n_ids, 0, false);
         for (int32_t s = 0; s < 48; s++) {
                 int32_t a = test_argmax(lc, nv), b = test_argmax(lv, nv);
                 if (a != b) {
@@ -238,8 +223,8 @@ static void test_gemma_chat(const Model *mv_probe) {
                 }
                 if (a == 1 || a == 106) /* <eos>, <end_of_turn> */
                         break;
-                lc = step(cc, &a, 1, (int32_t) n_ids + s, false);
-                lv = step(cv, &b, 1, (int32_t) n_ids + s, false);
+                lc = test_step(cc, &a, 1, (int32_t) n_ids + s, false);
+                lv = test_step(cv, &b, 1, (int32_t) n_ids + s, false);
         }
         printf("gemma-3-270m-q4_k_m (exact activations): greedy chat reply identical on cpu and vulkan\n");
         /* Default activations: both backends round to 8 bits differently, and a base model's flat

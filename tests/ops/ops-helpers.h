@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* What the whole-model Vulkan tests share (test-vk-models.c, test-vk-import.c). */
+
+#include "engine.h"
+#include "test-helpers.h"
+
+/* Runs tokens [0, n) of sequence 0 at positions p0.. (logits for all, or the last); returns them
+ * (n x n_vocab, or one row). */
+static inline const float *test_step(Context *c, const int32_t *tok, size_t n, int32_t p0, bool all) {
+        int32_t pos[64], seq[64] = {};
+        bool lg[64];
+
+        CHECK(n <= 64);
+        for (size_t i = 0; i < n; i++) {
+                pos[i] = p0 + (int32_t) i;
+                lg[i] = all || i + 1 == n;
+        }
+        CHECK_RET(context_decode(c, &(struct batch) { .n_tokens = n, .token = tok, .pos = pos, .seq_id = seq,
+                                                      .logits = lg }),
+                  0);
+        return context_logits(c, 0);
+}
