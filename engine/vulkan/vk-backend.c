@@ -611,8 +611,8 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 });
                 vk_cmd_barrier(cmd);
                 mm(cmd, &vm->output, vc->h.addr, hq, E, n_out, vc->logits.addr, hp->n_vocab, false);
-                vk_cmd_barrier(cmd);
         }
+        /* vk_cmd_submit_wait's own barrier makes the logits visible to the host. */
         r = vk_cmd_submit_wait(cmd);
         if (r >= 0 && n_out > 0)
                 memcpy(out, vc->logits.map, (size_t) n_out * hp->n_vocab * sizeof(float));

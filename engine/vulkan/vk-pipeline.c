@@ -201,6 +201,18 @@ void vk_pipelines_destroy(struct vk_device *d, struct vk_pipelines *p) {
         *p = (struct vk_pipelines) {};
 }
 
+/* A tuning pair "RPS,UNR" from the environment (rows per 32-lane group 1..8, units in flight 1..unr_max);
+ * the defaults stay when it is unset or out of range. */
+static void env_pair(const char *name, unsigned unr_max, uint32_t *rps, uint32_t *unr) {
+        const char *e = getenv(name);
+        unsigned a, b;
+
+        if (e && sscanf(e, "%u,%u", &a, &b) == 2 && a >= 1 && a <= 8 && b >= 1 && b <= unr_max) {
+                *rps = a;
+                *unr = b;
+        }
+}
+
 /* A one-token mat-vec variant of type t and its GLU form (4 specialization constants each). */
 static int make_pair(const struct vk_device *d, VkPipelineCache cache, struct vk_pipelines *p, const char *mv,
                      const char *glu, int t, const uint32_t *spec_mv, const uint32_t *spec_glu, enum vk_pipe base_mv,
@@ -242,14 +254,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
         /* Wide-load mat-vec: 4 groups of 32 lanes, each RPS rows, UNR units in flight (tunable by
          * UNICORN_VK_MV=RPS,UNR). */
         uint32_t rps = 4, unr = 2;
-        {
-                const char *e = getenv("UNICORN_VK_MV");
-                unsigned a, b;
-                if (e && sscanf(e, "%u,%u", &a, &b) == 2 && a >= 1 && a <= 8 && b >= 1 && b <= 4) {
-                        rps = a;
-                        unr = b;
-                }
-        }
+        env_pair("UNICORN_VK_MV", 4, &rps, &unr);
         p.matvec_wide_rows = 4 * rps;
         /* One-token variants (UNICORN_VK_MV1=RPS,UNR; 0 turns them off): 8x fewer accumulators, so
          * more units in flight fit; the GLU form loads 2 x RPS rows, so RPS <= 4 there. */
@@ -257,13 +262,10 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
         bool mv1 = true, mv1_all = false;
         {
                 const char *e = getenv("UNICORN_VK_MV1");
-                unsigned a, b;
                 if (e && streq(e, "0"))
                         mv1 = false;
-                else if (e && sscanf(e, "%u,%u", &a, &b) == 2 && a >= 1 && a <= 8 && b >= 1 && b <= 8) {
-                        rps1 = a;
-                        unr1 = b;
-                }
+                else
+                        env_pair("UNICORN_VK_MV1", 8, &rps1, &unr1);
                 e = getenv("UNICORN_VK_GLU");
                 p.glu = mv1 && !(e && streq(e, "0"));
                 /* Measured faster on the H100 for Q4_0 only so far (Q4_K decode was slower with them);
@@ -274,14 +276,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
         /* 8-bit activation variants (UNICORN_VK_MVQ=RPS,UNR; 2,4 measured best on the H100, Qwen2.5 7B
          * Q4_0 decode: 2,4 202 t/s, 1,4 198, 2,2 196, 4,4 191, 4,2 183, 4,1 172, 8,1 165). */
         uint32_t rpsq = 2, unrq = 4;
-        {
-                const char *e = getenv("UNICORN_VK_MVQ");
-                unsigned a, b;
-                if (e && sscanf(e, "%u,%u", &a, &b) == 2 && a >= 1 && a <= 8 && b >= 1 && b <= 8) {
-                        rpsq = a;
-                        unrq = b;
-                }
-        }
+        env_pair("UNICORN_VK_MVQ", 8, &rpsq, &unrq);
         uint32_t rpsqg = MIN(rpsq, 4u);
         p.q8 = d->int_dot && VK_SPIRV_HAVE_INT_DOT;
         p.matvec_q8_rows = 4 * rpsq;
@@ -448,7 +443,26 @@ int vk_cmd_begin(struct vk_cmd *c) {
         return 0;
 }
 
-static void barrier(struct vk_cmd *c, bool host);
+/* Between the kernels of a step: compute writes before, compute reads and writes after. Host and
+ * transfer stages wait only once, at the end of the step (vk_cmd_submit_wait), since a barrier that
+ * names them may make the driver flush caches for the host every time.
+ * UNICORN_VK_FULL_BARRIER=1 names them in every barrier (the earlier behaviour, for comparisons). */
+static void barrier(struct vk_cmd *c, bool host) {
+        VkMemoryBarrier mb = {
+                .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
+        };
+        VkPipelineStageFlags src = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, dst = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
+
+        if (host) {
+                mb.srcAccessMask |= VK_ACCESS_TRANSFER_WRITE_BIT;
+                mb.dstAccessMask |= VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_HOST_READ_BIT;
+                src |= VK_PIPELINE_STAGE_TRANSFER_BIT;
+                dst |= VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_HOST_BIT;
+        }
+        vkCmdPipelineBarrier(c->cb, src, dst, 0, 1, &mb, 0, NULL, 0, NULL);
+}
 
 int vk_cmd_submit_wait(struct vk_cmd *c) {
         VkSubmitInfo si = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
@@ -493,27 +507,6 @@ void vk_cmd_dispatch(struct vk_cmd *c, enum vk_pipe p, const void *pc, size_t pc
                 c->prof_pipe[c->n_prof++] = (uint8_t) p;
                 vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->prof, c->n_prof);
         }
-}
-
-/* Between the kernels of a step: compute writes before, compute reads and writes after. Host and
- * transfer stages wait only once, at the end of the step (vk_cmd_submit_wait), since a barrier that
- * names them may make the driver flush caches for the host every time.
- * UNICORN_VK_FULL_BARRIER=1 names them in every barrier (the earlier behaviour, for comparisons). */
-static void barrier(struct vk_cmd *c, bool host) {
-        VkMemoryBarrier mb = {
-                .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-                .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
-        };
-        VkPipelineStageFlags src = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, dst = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
-
-        if (host) {
-                mb.srcAccessMask |= VK_ACCESS_TRANSFER_WRITE_BIT;
-                mb.dstAccessMask |= VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_HOST_READ_BIT;
-                src |= VK_PIPELINE_STAGE_TRANSFER_BIT;
-                dst |= VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_HOST_BIT;
-        }
-        vkCmdPipelineBarrier(c->cb, src, dst, 0, 1, &mb, 0, NULL, 0, NULL);
 }
 
 void vk_cmd_barrier(struct vk_cmd *c) {

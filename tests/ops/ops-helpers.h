@@ -6,6 +6,17 @@
 #include "engine.h"
 #include "test-helpers.h"
 
+/* A context on m; fails the test with the engine's message if there is none. */
+static inline Context *test_context(Model *m, uint32_t n_ctx, uint32_t n_batch) {
+        char err[256] = "";
+        Context *c = NULL;
+
+        CHECK_MSG(context_new(m, &(struct context_options) { .n_ctx = n_ctx, .n_batch = n_batch }, &c, err,
+                              sizeof err) == 0,
+                  "%s", err);
+        return c;
+}
+
 /* Runs tokens [0, n) of sequence 0 at positions p0.. (logits for all, or the last); returns them
  * (n x n_vocab, or one row). */
 static inline const float *test_step(Context *c, const int32_t *tok, size_t n, int32_t p0, bool all) {

@@ -200,14 +200,12 @@ static bool exporter_init(void) {
 static void compare(Model *mc, Model *mv, Context **ret_cv) {
         _cleanup_(context_freep) Context *cc = NULL, *cv = NULL;
         size_t nv = model_get_info(mc)->n_vocab;
-        char err[256];
         int32_t tok[24];
 
         for (size_t i = 0; i < ELEMENTSOF(tok); i++)
                 tok[i] = (int32_t) ((i * 7919 + 11) % nv);
-        CHECK(context_new(mc, &(struct context_options) { .n_ctx = 64, .n_batch = 32 }, &cc, err, sizeof err) == 0);
-        CHECK_MSG(context_new(mv, &(struct context_options) { .n_ctx = 64, .n_batch = 32 }, &cv, err, sizeof err) == 0,
-                  "%s", err);
+        cc = test_context(mc, 64, 32);
+        cv = test_context(mv, 64, 32);
         const float *lc = test_step(cc, tok, ELEMENTSOF(tok), 0, true);
         const float *lv = test_step(cv, tok, ELEMENTSOF(tok), 0, true);
         double e = test_nmse(lv, lc, ELEMENTSOF(tok) * nv);

@@ -47,7 +47,7 @@ static Model *load(const char *path, const char *backend) {
 }
 
 static void test_fixture(const char *file) {
-        char path[1024], err[256];
+        char path[1024];
         _cleanup_(model_unrefp) Model *mc = NULL, *mv = NULL;
         _cleanup_(context_freep) Context *cc = NULL, *cv = NULL;
         int32_t tok[24];
@@ -60,9 +60,8 @@ static void test_fixture(const char *file) {
         nv = model_get_info(mc)->n_vocab;
         for (size_t i = 0; i < ELEMENTSOF(tok); i++)
                 tok[i] = (int32_t) ((i * 7919 + 11) % nv);
-        CHECK(context_new(mc, &(struct context_options) { .n_ctx = 64, .n_batch = 32 }, &cc, err, sizeof err) == 0);
-        CHECK_MSG(context_new(mv, &(struct context_options) { .n_ctx = 64, .n_batch = 32 }, &cv, err, sizeof err) == 0,
-                  "%s", err);
+        cc = test_context(mc, 64, 32);
+        cv = test_context(mv, 64, 32);
 
         /* Prefill (tiled kernels), all logits. */
         const float *lc = test_step(cc, tok, ELEMENTSOF(tok), 0, true);
@@ -90,8 +89,8 @@ static void test_fixture(const char *file) {
         context_free(cc);
         context_free(cv);
         cc = cv = NULL;
-        CHECK(context_new(mc, &(struct context_options) { .n_ctx = 64, .n_batch = 32 }, &cc, err, sizeof err) == 0);
-        CHECK(context_new(mv, &(struct context_options) { .n_ctx = 64, .n_batch = 32 }, &cv, err, sizeof err) == 0);
+        cc = test_context(mc, 64, 32);
+        cv = test_context(mv, 64, 32);
         int32_t longer[56];
         for (size_t i = 0; i < ELEMENTSOF(longer); i++)
                 longer[i] = (int32_t) ((i * 104729 + 3) % nv);
@@ -119,7 +118,6 @@ static void test_fixture(const char *file) {
 /* path's model, prompt tok[0..n) (NULL: n tokens spread over the vocabulary), then `steps` decode steps
  * along the exact CPU's greedy tokens. */
 static void compare_q8(const char *path, const int32_t *tok, size_t n, int steps, const char *label) {
-        char err[256];
         int32_t spread[64];
         _cleanup_(model_unrefp) Model *me = NULL, *mc = NULL, *mv = NULL;
         _cleanup_(context_freep) Context *ce = NULL, *cc = NULL, *cv = NULL;
@@ -137,10 +135,9 @@ static void compare_q8(const char *path, const int32_t *tok, size_t n, int steps
                         spread[i] = (int32_t) ((i * 7919 + 11) % nv);
                 tok = spread;
         }
-        struct context_options co = { .n_ctx = 256, .n_batch = 64 };
-        CHECK(context_new(me, &co, &ce, err, sizeof err) == 0);
-        CHECK(context_new(mc, &co, &cc, err, sizeof err) == 0);
-        CHECK_MSG(context_new(mv, &co, &cv, err, sizeof err) == 0, "%s", err);
+        ce = test_context(me, 256, 64);
+        cc = test_context(mc, 256, 64);
+        cv = test_context(mv, 256, 64);
         const float *le = test_step(ce, tok, n, 0, false);
         (void) test_step(cc, tok, n, 0, false);
         (void) test_step(cv, tok, n, 0, false);
@@ -207,8 +204,8 @@ static void test_gemma_chat(const Model *mv_probe) {
         nv = model_get_info(mc)->n_vocab;
         CHECK(model_tokenize_chat(mc, &msg, 1, &ids, &n_ids, err, sizeof err) == 0);
         CHECK(n_ids <= 64);
-        CHECK(context_new(mc, &(struct context_options) { .n_ctx = 256, .n_batch = 64 }, &cc, err, sizeof err) == 0);
-        CHECK(context_new(mv, &(struct context_options) { .n_ctx = 256, .n_batch = 64 }, &cv, err, sizeof err) == 0);
+        cc = test_context(mc, 256, 64);
+        cv = test_context(mv, 256, 64);
         const float *lc = test_step(cc, ids, n_ids, 0, false), *lv = test_step(cv, ids, n_ids, 0, false);
         for (int32_t s = 0; s < 48; s++) {
                 int32_t a = test_argmax(lc, nv), b = test_argmax(lv, nv);
