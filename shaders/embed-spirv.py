@@ -26,9 +26,14 @@ for t in ("Q4_0", "Q8_0", "Q4_K"):
     # decode (one token) wide-load mat-vec, and its gate/up/activation (GLU) form
     VARIANTS.append((f"matvec1_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1"], None))
     VARIANTS.append((f"matvecglu_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1", "GLU"], None))
-    # the same with 8-bit activations and integer dot products
-    VARIANTS.append((f"matvecq8_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1", "Q8X"], "int_dot"))
-    VARIANTS.append((f"matvecq8glu_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1", "GLU", "Q8X"], "int_dot"))
+# one-token mat-vec on 8-bit activations (integer dot products): r rows a 32-lane group, u units in
+# flight a lane and row (UNICORN_VK_MV8=R,U[,WG] picks one); g: the GLU form
+for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K"):
+    for r, u in ((1, 1), (1, 2), (2, 2)):
+        for glu in (False, True):
+            name = f"mv8{'g' if glu else ''}_{t.lower()}_r{r}u{u}"
+            defs = [f"TYPE_{t}", f"R={r}", f"U={u}"] + (["GLU"] if glu else [])
+            VARIANTS.append((name, "mv8.comp", defs, "int_dot"))
 for s in ("norm", "qkv", "attn", "attn_pf", "act", "quantx"):
     VARIANTS.append((s, f"{s}.comp", [], None))
 VARIANTS.append(("attn_merge", "attn.comp", ["MERGE"], None))

@@ -9,23 +9,11 @@
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_KHR_shader_subgroup_clustered : require
 #extension GL_KHR_shader_subgroup_basic : require
-#ifdef Q8X
-#extension GL_EXT_integer_dot_product : require
-#endif
 #include "include/common.glsl"
 #include "include/dequant.glsl"
 #include "include/push.glsl"
 
 #if defined(TYPE_Q4_0) || defined(TYPE_Q8_0) || defined(TYPE_Q4_K)
-#ifdef Q8X
-/* x as 8-bit activations (include/q8.glsl; p.ldx in bytes): 4-byte integer dot products instead of
- * float FMAs, and a quarter of the activation bytes per unit. */
-#include "include/q8.glsl"
-int idot(uint a, uint b)
-{
-        return dotPacked4x8EXT(int(a), int(b));
-}
-#endif
 /*
  * Wide-load path (types whose blocks are 16-byte aligned on the device:
  * Q4_0 and Q8_0 repacked at upload, Q4_K as is). A group of 32 lanes owns
@@ -102,20 +90,6 @@ unit_t unit_load(uint64_t rb, uint u)
         r.d = unpackHalf2x16(U32Buf(so).v[bl >> 1] >> ((bl & 1u) * 16u)).x;
         return r;
 }
-#ifdef Q8X
-float unit_dot(unit_t w, uint u, uint64_t xa)
-{
-        U32x4Buf xq = U32x4Buf(xa + uint64_t(u) * 32ul);
-        uvec4 a = xq.v[0], b = xq.v[1];
-        vec2 xs = V2Buf(xa + uint64_t(p.k) + uint64_t(u) * 8ul).v[0];
-        const uint M = 0x0f0f0f0fu;
-        int s = (idot(w.q.x & M, a.x) + idot(w.q.y & M, a.y)) + (idot(w.q.z & M, a.z) + idot(w.q.w & M, a.w));
-        s += (idot((w.q.x >> 4) & M, b.x) + idot((w.q.y >> 4) & M, b.y)) +
-             (idot((w.q.z >> 4) & M, b.z) + idot((w.q.w >> 4) & M, b.w));
-        /* sum (q - 8) qx dx = dx sum q qx - 8 (dx sum qx) */
-        return w.d * (xs.x * float(s) - 8.0 * xs.y);
-}
-#else
 float unit_dot(unit_t w, uint u, uint64_t xa)
 {
         F32x4Buf x = F32x4Buf(xa + uint64_t(u) * 128ul);
@@ -128,7 +102,6 @@ float unit_dot(unit_t w, uint u, uint64_t xa)
         s += (dot(h0, x.v[4]) + dot(h1, x.v[5])) + (dot(h2, x.v[6]) + dot(h3, x.v[7]));
         return s * w.d;
 }
-#endif
 #elif defined(TYPE_Q8_0)
 uint units_per_row(uint k) { return k / 32u; }
 unit_t unit_load(uint64_t rb, uint u)
@@ -147,17 +120,6 @@ vec4 sb4(uint q)
         return uintBitsToFloat(((uvec4(q) >> uvec4(0u, 8u, 16u, 24u)) & 0xffu ^ 0x80u) | 0x4b000000u) -
                (MAGIC + 128.0);
 }
-#ifdef Q8X
-float unit_dot(unit_t w, uint u, uint64_t xa)
-{
-        U32x4Buf xq = U32x4Buf(xa + uint64_t(u) * 32ul);
-        uvec4 a = xq.v[0], b = xq.v[1];
-        float xd = V2Buf(xa + uint64_t(p.k) + uint64_t(u) * 8ul).v[0].x;
-        int s = (idot(w.q.x, a.x) + idot(w.q.y, a.y)) + (idot(w.q.z, a.z) + idot(w.q.w, a.w));
-        s += (idot(w.q2.x, b.x) + idot(w.q2.y, b.y)) + (idot(w.q2.z, b.z) + idot(w.q2.w, b.w));
-        return w.d * xd * float(s);
-}
-#else
 float unit_dot(unit_t w, uint u, uint64_t xa)
 {
         F32x4Buf x = F32x4Buf(xa + uint64_t(u) * 128ul);
@@ -167,7 +129,6 @@ float unit_dot(unit_t w, uint u, uint64_t xa)
              dot(sb4(w.q2.w), x.v[7]);
         return s * w.d;
 }
-#endif
 #else /* Q4_K: unit u = half h of the 32 quant bytes of sub-block pair c of block u / 8 */
 uint units_per_row(uint k) { return k / 32u; }
 uint sbyte(uvec4 hd, uint i) /* scales byte i (0..11): bytes 4.. of the block header */
@@ -194,24 +155,6 @@ unit_t unit_load(uint64_t rb, uint u)
         r.c = vec4(dm.x * lo.x, dm.y * lo.y, dm.x * hi.x, dm.y * hi.y);
         return r;
 }
-#ifdef Q8X
-float unit_dot(unit_t w, uint u, uint64_t xa)
-{
-        /* Low nibbles: elements e0 .. e0 + 15 (half h of x block e0 / 32); high: the same half of the next block. */
-        uint c = (u >> 1) & 3u, h = u & 1u, e0 = (u >> 3) * 256u + c * 64u + h * 16u;
-        uvec4 a = U32x4Buf(xa + uint64_t(e0)).v[0], b = U32x4Buf(xa + uint64_t(e0 + 32u)).v[0];
-        V2Buf xs = V2Buf(xa + uint64_t(p.k) + uint64_t(e0 / 32u) * 8ul);
-        float dl = xs.v[0].x, dh = xs.v[1].x;
-        const uint M = 0x0f0f0f0fu, ONE = 0x01010101u;
-        int sl = (idot(w.q.x & M, a.x) + idot(w.q.y & M, a.y)) + (idot(w.q.z & M, a.z) + idot(w.q.w & M, a.w));
-        int sh = (idot((w.q.x >> 4) & M, b.x) + idot((w.q.y >> 4) & M, b.y)) +
-                 (idot((w.q.z >> 4) & M, b.z) + idot((w.q.w >> 4) & M, b.w));
-        /* The mins need the sums of the halves' quants (the block sums cover 32). */
-        int nl = (idot(ONE, a.x) + idot(ONE, a.y)) + (idot(ONE, a.z) + idot(ONE, a.w));
-        int nh = (idot(ONE, b.x) + idot(ONE, b.y)) + (idot(ONE, b.z) + idot(ONE, b.w));
-        return dl * (w.c.x * float(sl) - w.c.y * float(nl)) + dh * (w.c.z * float(sh) - w.c.w * float(nh));
-}
-#else
 float unit_dot(unit_t w, uint u, uint64_t xa)
 {
         uint c = (u >> 1) & 3u, h = u & 1u;
@@ -229,7 +172,6 @@ float unit_dot(unit_t w, uint u, uint64_t xa)
         float xsl = dot(x0 + x1 + x2 + x3, one), xsh = dot(x4 + x5 + x6 + x7, one);
         return w.c.x * sl - w.c.y * xsl + w.c.z * sh - w.c.w * xsh;
 }
-#endif
 #endif
 
 /* Sum over the 32-lane group of this invocation (uniform control flow). */
@@ -306,11 +248,7 @@ void main()
                                                         w[j][i] = unit_load(rb[i], min(u0 + j * 32u, nu - 1u));
                         [[unroll]] for (uint t = 0; t < NT_MAX; t++) {
                                 if (t < nt) {
-#ifdef Q8X
-                                        uint64_t xa = p.x + uint64_t(t0 + t) * uint64_t(p.ldx);
-#else
                                         uint64_t xa = p.x + uint64_t((t0 + t) * p.ldx) * 4ul;
-#endif
                                         [[unroll]] for (uint j = 0; j < UNR_MAX; j++)
                                                 if (j < UNR && u0 + j * 32u < nu)
                                                         [[unroll]] for (uint i = 0; i < RPS_MAX; i++)

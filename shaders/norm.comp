@@ -55,8 +55,88 @@ float sum_sq(F32Buf b)
         return block_sum(ss);
 }
 
+/* Rows of at most WG * NREG elements stay in registers: every load of the row (x, t, both weights) is
+ * issued at once, so a decode step's norm costs one memory round trip plus its reductions instead of
+ * one round trip per pass. */
+#define NREG 24u
+shared float hs[WG * NREG];
+
+bool fast_path()
+{
+        uint r = gl_WorkGroupID.x, lid = gl_LocalInvocationID.x;
+        if (p.n > WG * NREG)
+                return false;
+        uint xr = (p.flags & NORM_IDX) != 0u ? uint(I32Buf(p.idx).v[r]) : r;
+        F32Buf x = F32Buf(p.x + uint64_t(xr * p.n) * 4ul);
+        F32Buf t = F32Buf(p.t + uint64_t(r * p.n) * 4ul);
+        F32Buf wt = F32Buf(p.wt), w = F32Buf(p.w);
+        bool has_t = (p.flags & (NORM_T | ADD_T)) != 0u, norm_t = (p.flags & NORM_T) != 0u;
+        bool do_out = (p.flags & NORM_OUT) != 0u, has_w = (p.flags & NORM_W) != 0u;
+        float xv[NREG], tv[NREG], wtv[NREG], wv[NREG];
+        [[unroll]] for (uint j = 0; j < NREG; j++) {
+                uint i = lid + j * WG;
+                bool ok = i < p.n;
+                xv[j] = ok ? x.v[i] : 0.0;
+                tv[j] = ok && has_t ? t.v[i] : 0.0;
+                wtv[j] = ok && norm_t ? wt.v[i] : 1.0;
+                wv[j] = ok && has_w ? w.v[i] : 1.0;
+        }
+        if (has_t) {
+                float sc = 1.0;
+                if (norm_t) {
+                        float ss = 0.0;
+                        [[unroll]] for (uint j = 0; j < NREG; j++)
+                                ss += tv[j] * tv[j];
+                        sc = inversesqrt(block_sum(ss) / float(p.n) + p.eps);
+                }
+                [[unroll]] for (uint j = 0; j < NREG; j++) {
+                        uint i = lid + j * WG;
+                        float vv = norm_t ? tv[j] * sc * wtv[j] : tv[j];
+                        if ((p.flags & ADD_T) != 0u) {
+                                xv[j] += vv;
+                                if (i < p.n)
+                                        x.v[i] = xv[j];
+                        } else if (i < p.n)
+                                t.v[i] = vv;
+                }
+        }
+        if (!do_out)
+                return true;
+        float ss = 0.0;
+        [[unroll]] for (uint j = 0; j < NREG; j++)
+                ss += xv[j] * xv[j];
+        float sc = inversesqrt(block_sum(ss) / float(p.n) + p.eps);
+        F32Buf o = F32Buf(p.dst + uint64_t(r * p.n) * 4ul);
+        bool q8 = (p.flags & NORM_Q8) != 0u;
+        [[unroll]] for (uint j = 0; j < NREG; j++) {
+                uint i = lid + j * WG;
+                if (i < p.n) {
+                        float v = xv[j] * sc * wv[j];
+                        o.v[i] = v;
+                        hs[i] = v;
+                }
+        }
+        if (q8) {
+                /* 8-bit rows a block of 32 per invocation from shared memory: a few loads and in-register
+                 * max/sum instead of three cross-lane reductions per element. */
+                barrier();
+                uint64_t q = p.q8 + uint64_t(r) * uint64_t((p.n + p.n / 4u + 15u) & ~15u);
+                for (uint b = lid; b < p.n / 32u; b += WG) {
+                        vec4 v[8];
+                        [[unroll]] for (uint j = 0; j < 8u; j++) {
+                                uint i = b * 32u + j * 4u;
+                                v[j] = vec4(hs[i], hs[i + 1u], hs[i + 2u], hs[i + 3u]);
+                        }
+                        q8_store(q, p.n, b, v);
+                }
+        }
+        return true;
+}
+
 void main()
 {
+        if (fast_path())
+                return;
         uint r = gl_WorkGroupID.x, lid = gl_LocalInvocationID.x;
         uint xr = (p.flags & NORM_IDX) != 0u ? uint(I32Buf(p.idx).v[r]) : r;
         F32Buf x = F32Buf(p.x + uint64_t(xr * p.n) * 4ul);

@@ -17,6 +17,11 @@
 #include "model.h"
 #include "vk.h"
 
+/* A step is submitted after its first layer and then every FLUSH_LAYERS layers, so the GPU starts
+ * while the host still records the rest: recording costs ~10 us a layer on the NVIDIA driver, a
+ * decode layer runs 60-150 us, so after the first part the GPU no longer waits for the host. */
+#define FLUSH_LAYERS 4
+
 /* Decode steps of up to this many tokens split attention over positions. */
 #define ATTN_SPLIT_MAX_TOKENS 8
 /* ... over at least this many positions (UNICORN_VK_ATTN_SPLIT_MIN overrides, for tests and tuning).
@@ -53,7 +58,19 @@ struct vk_model {
         uint32_t n_imported;
         uint64_t imported_bytes;
         char import_why[160]; /* why importing stopped (or never started) */
+        /* Weights allocated here are placed in a few large buffers (chunks of at most WEIGHT_CHUNK)
+         * rather than one allocation each; arena_left: bytes of such tensors not yet placed, so the
+         * last chunk is no larger than what it holds. UNICORN_VK_SUBALLOC=0: one allocation each. */
+        bool suballoc;
+        struct vk_buf *chunk; /* the chunk being filled (in bufs; refreshed after bufs grows), or NULL */
+        VkDeviceSize chunk_used;
+        uint64_t arena_left;
 };
+
+/* Weights are placed in chunks of this size; larger tensors get their own allocation. Few large
+ * allocations instead of hundreds keep the GPU's address translation on large pages. */
+#define WEIGHT_CHUNK ((VkDeviceSize) 256 << 20)
+#define WEIGHT_ALIGN ((VkDeviceSize) 256)
 
 struct vk_context {
         uint32_t n_layer;
@@ -64,6 +81,7 @@ struct vk_context {
         struct vk_buf hq, attq, gateq; /* one token's h, att, gate as 8-bit activations (vk_q8_row_bytes) */
         struct vk_buf attp;     /* split-K attention partials of decode steps */
         bool no_pf;             /* UNICORN_VK_ATTN_PF=0: prefill attention one query per workgroup */
+        uint32_t flush_layers;  /* submit the step's work every this many layers (0: once at the end) */
         struct vk_buf in;       /* host-visible: tokens, tok info, out idx, rope tables */
         size_t off_tok, off_info, off_idx, off_rope_g, off_rope_s;
         struct vk_buf logits;   /* host-visible [n_batch][n_vocab] */
@@ -86,17 +104,52 @@ static int weight_buf(struct vk_model *vm, size_t size, bool matrix, struct vk_b
         return vk_buf_create(vm->d, size, VK_MEM_DEVICE, ret);
 }
 
+/* The bytes a tensor takes in a chunk (vk_buf_padded: kernels may read a word past the end). */
+static VkDeviceSize chunk_bytes(size_t size) {
+        return ALIGN_TO(vk_buf_padded(size), WEIGHT_ALIGN);
+}
+
 static int upload(struct vk_model *vm, const void *data, size_t size, bool matrix, VkDeviceAddress *ret) {
         struct vk_buf b;
         int r;
 
+        if (vm->suballoc && !(matrix && vm->importing) && chunk_bytes(size) <= WEIGHT_CHUNK) {
+                VkDeviceSize need = chunk_bytes(size);
+                if (!vm->chunk || vm->chunk->size - vm->chunk_used < need) {
+                        VkDeviceSize cs = MIN(WEIGHT_CHUNK, MAX((VkDeviceSize) vm->arena_left, need));
+                        vm->chunk = NULL;
+                        if (vm->n_bufs == vm->cap_bufs) {
+                                size_t cap = MAX(vm->cap_bufs * 2, (size_t) 64);
+                                struct vk_buf *nb = realloc(vm->bufs, cap * sizeof *nb);
+                                if (!nb)
+                                        return -ENOMEM;
+                                vm->bufs = nb;
+                                vm->cap_bufs = cap;
+                        }
+                        r = vk_buf_create(vm->d, cs, VK_MEM_DEVICE, &b);
+                        if (r < 0)
+                                return r;
+                        vm->bufs[vm->n_bufs++] = b;
+                        vm->chunk = &vm->bufs[vm->n_bufs - 1];
+                        vm->chunk_used = 0;
+                }
+                r = vk_buf_write(vm->d, vm->chunk, vm->chunk_used, data, size);
+                if (r < 0)
+                        return r;
+                *ret = vm->chunk->addr + vm->chunk_used;
+                vm->chunk_used += need;
+                vm->arena_left -= MIN(vm->arena_left, (uint64_t) need);
+                return 0;
+        }
         if (vm->n_bufs == vm->cap_bufs) {
-                size_t cap = MAX(vm->cap_bufs * 2, (size_t) 64);
+                size_t cap = MAX(vm->cap_bufs * 2, (size_t) 64), ci = vm->chunk ? (size_t) (vm->chunk - vm->bufs) : 0;
                 struct vk_buf *nb = realloc(vm->bufs, cap * sizeof *nb);
                 if (!nb)
                         return -ENOMEM;
                 vm->bufs = nb;
                 vm->cap_bufs = cap;
+                if (vm->chunk)
+                        vm->chunk = &vm->bufs[ci];
         }
         r = weight_buf(vm, size, matrix, &b);
         if (r < 0)
@@ -193,6 +246,43 @@ static void describe_import(struct vk_model *vm, Model *m) {
                          (double) vm->imported_bytes / (1 << 20));
 }
 
+/* The bytes of the tensors upload() will place in chunks (vectors, and matrices unless imported). */
+static uint64_t arena_add(const struct vk_model *vm, const struct tensor *t, bool matrix) {
+        size_t size;
+        int wt;
+
+        if (!t->data)
+                return 0;
+        if (!matrix)
+                size = t->ne[0] * sizeof(float);
+        else if (vm->importing || (wt = vk_wtype(t->type)) < 0 || t->ne[0] > UINT32_MAX)
+                return 0;
+        else
+                size = vk_row_bytes(wt, (uint32_t) t->ne[0], t->row_bytes) * t->ne[1];
+        return chunk_bytes(size) <= WEIGHT_CHUNK ? chunk_bytes(size) : 0;
+}
+
+static uint64_t arena_bytes(const struct vk_model *vm, const Model *m) {
+        const struct hparams *hp = &m->hp;
+        uint64_t n = arena_add(vm, &m->tok_embd, true) + arena_add(vm, &m->output_norm, false);
+
+        if (m->output.data != m->tok_embd.data)
+                n += arena_add(vm, &m->output, true);
+        for (uint32_t il = 0; il < hp->n_layer; il++) {
+                const struct layer *L = &m->layers[il];
+                n += arena_add(vm, &L->wq, true) + arena_add(vm, &L->wk, true) + arena_add(vm, &L->wv, true) +
+                     arena_add(vm, &L->wo, true) + arena_add(vm, &L->ffn_gate, true) + arena_add(vm, &L->ffn_up, true) +
+                     arena_add(vm, &L->ffn_down, true) + arena_add(vm, &L->attn_norm, false) +
+                     arena_add(vm, &L->ffn_norm, false) + arena_add(vm, &L->post_attn_norm, false) +
+                     arena_add(vm, &L->post_ffn_norm, false);
+                if (L->bq.data)
+                        n += chunk_bytes((L->bq.ne[0] + L->bk.ne[0] + L->bv.ne[0]) * sizeof(float));
+                if (hp->qk_norm)
+                        n += chunk_bytes(2 * (size_t) hp->head_dim * sizeof(float));
+        }
+        return n;
+}
+
 static int check_shapes(const struct hparams *hp, char *err, size_t errsz) {
         if (hp->head_dim % 4 || hp->head_dim_v % 4 || hp->head_dim > 512 || hp->head_dim_v > 512 || hp->n_rot % 2 ||
             hp->n_rot > hp->head_dim || hp->n_head % hp->n_head_kv || hp->n_embd % 4 || hp->n_ff % 4) {
@@ -228,6 +318,11 @@ static int vk_model_init(Model *m, void **ret, char *err, size_t errsz) {
         if (m->weight_alloc)
                 vm->importing = vk_import_init(vm->d, m->weight_alloc, &vm->imp, vm->import_why,
                                                sizeof vm->import_why) >= 0;
+        {
+                const char *e = getenv("UNICORN_VK_SUBALLOC");
+                vm->suballoc = !(e && streq(e, "0"));
+        }
+        vm->arena_left = arena_bytes(vm, m);
         vm->n_layer = hp->n_layer;
         vm->layers = new0(struct vk_layer, hp->n_layer);
         if (!vm->layers) {
@@ -368,6 +463,9 @@ static int vk_context_init(Context *c, void **ret) {
         {
                 const char *e = getenv("UNICORN_VK_ATTN_PF");
                 vc->no_pf = e && streq(e, "0");
+                /* UNICORN_VK_FLUSH_LAYERS=N: submit every N layers (0: one submit per step). */
+                e = getenv("UNICORN_VK_FLUSH_LAYERS");
+                vc->flush_layers = e && *e ? (uint32_t) strtoul(e, NULL, 10) : FLUSH_LAYERS;
         }
         vc->ring_global = vc->ring_swa = c->n_ctx;
         if (hp->sliding_window > 0 && hp->sliding_window + c->n_batch < c->n_ctx)
@@ -602,6 +700,8 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                         });
                         vk_cmd_barrier(cmd);
                 }
+                if (vc->flush_layers && !last && (il == 0 || (il + 1) % vc->flush_layers == 0))
+                        vk_cmd_flush(cmd);
         }
 
         if (n_out > 0) {

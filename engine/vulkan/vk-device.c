@@ -296,6 +296,12 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                 dev_exts[n_dev_ext++] = VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME;
         if (d->ext_dma_buf)
                 dev_exts[n_dev_ext++] = VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME;
+        /* UNICORN_VK_PIPELINE_STATS=1 (tuning): the driver's statistics of every pipeline (registers,
+         * spills) printed as it is created (vk-pipeline.c). */
+        d->pipe_stats = getenv("UNICORN_VK_PIPELINE_STATS") &&
+                        has_ext(exts, n_ext, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
+        if (d->pipe_stats)
+                dev_exts[n_dev_ext++] = VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME;
         free(exts);
 
         /* Heaps, reported as they are: on UMA the device-local heap is the
@@ -338,9 +344,14 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                         .pNext = &e12,
                         .storageBuffer16BitAccess = f11.storageBuffer16BitAccess,
                 };
+                VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR eps = {
+                        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR,
+                        .pNext = &e11,
+                        .pipelineExecutableInfo = VK_TRUE,
+                };
                 VkPhysicalDeviceFeatures2 e2 = {
                         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
-                        .pNext = &e11,
+                        .pNext = d->pipe_stats ? (void *) &eps : (void *) &e11,
                         .features = { .shaderInt64 = VK_TRUE, .shaderInt16 = f2.features.shaderInt16 },
                 };
                 VkDeviceQueueCreateInfo qci = {

@@ -160,7 +160,7 @@ bool vk_op_matvec_glu_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gat
 
         if (!c->pl->q8 || !c->pl->glu || !c->pl->p[VK_P_MATVEC_Q8_GLU + wt] || k % 32)
                 return false;
-        grid_1d(DIV_ROUND_UP(n, c->pl->matvec_q8_glu_rows), &gx, &gy);
+        grid_1d(DIV_ROUND_UP(n, c->pl->matvec_q8_rows), &gx, &gy);
         vk_cmd_dispatch(c, VK_P_MATVEC_Q8_GLU + wt, &pc, sizeof pc, gx, gy, 1);
         return true;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "macros.h"
@@ -36,7 +37,11 @@ int vk_wtype(enum ggml_type t) {
 }
 
 bool vk_wtype_repacked(enum vk_wtype wt) {
-        return wt == VK_W_Q4_0 || wt == VK_W_Q8_0;
+        return wt == VK_W_Q4_0 || wt == VK_W_Q8_0 || wt == VK_W_Q6_K;
+}
+
+bool vk_mv8_type(enum vk_wtype wt) {
+        return wt == VK_W_Q4_0 || wt == VK_W_Q8_0 || wt == VK_W_Q4_K || wt == VK_W_Q6_K;
 }
 
 bool vk_matvec_wide(enum vk_wtype wt) {
@@ -49,6 +54,7 @@ size_t vk_row_bytes(enum vk_wtype wt, uint32_t k, size_t ggml_row_bytes) {
         switch (wt) {
         case VK_W_Q4_0: return nsb * 144;
         case VK_W_Q8_0: return nsb * 272;
+        case VK_W_Q6_K: return nsb * VK_Q6_K_BLOCK;
         default: return ggml_row_bytes;
         }
 }
@@ -62,6 +68,14 @@ void vk_repack(enum vk_wtype wt, const void *src, size_t src_row_bytes, uint32_t
                 return;
         }
         memset(dst, 0, rb * n);
+        if (wt == VK_W_Q6_K) {
+                /* ggml's 210-byte blocks, each at a 224-byte boundary (16-byte loads in mv8.comp). */
+                for (uint32_t r = 0; r < n; r++)
+                        for (uint32_t b = 0; b < k / 256; b++)
+                                memcpy((uint8_t *) dst + (size_t) r * rb + (size_t) b * VK_Q6_K_BLOCK,
+                                       (const uint8_t *) src + (size_t) r * src_row_bytes + (size_t) b * 210, 210);
+                return;
+        }
         for (uint32_t r = 0; r < n; r++) {
                 const uint8_t *s = (const uint8_t *) src + (size_t) r * src_row_bytes;
                 uint8_t *d = (uint8_t *) dst + (size_t) r * rb;
@@ -149,6 +163,33 @@ static void cache_save(const struct vk_device *d, VkPipelineCache c, const char 
                 unlink(tmp);
 }
 
+/* The driver's statistics of a pipeline's executables, one line (UNICORN_VK_PIPELINE_STATS=1). */
+static void print_stats(const struct vk_device *d, VkPipeline pipe, const char *name) {
+        PFN_vkGetPipelineExecutableStatisticsKHR get =
+                (PFN_vkGetPipelineExecutableStatisticsKHR) vkGetDeviceProcAddr(d->dev, "vkGetPipelineExecutableStatisticsKHR");
+        VkPipelineExecutableStatisticKHR st[32];
+        uint32_t n = ELEMENTSOF(st);
+
+        if (!get)
+                return;
+        for (uint32_t i = 0; i < n; i++)
+                st[i] = (VkPipelineExecutableStatisticKHR) { .sType = VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR };
+        VkPipelineExecutableInfoKHR ei = { .sType = VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR, .pipeline = pipe };
+        if (get(d->dev, &ei, &n, st) < 0)
+                return;
+        fprintf(stderr, "vk-pipeline %s:", name);
+        for (uint32_t i = 0; i < n; i++) {
+                fprintf(stderr, " %s=", st[i].name);
+                switch (st[i].format) {
+                case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_BOOL32_KHR: fprintf(stderr, "%u", st[i].value.b32); break;
+                case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_INT64_KHR: fprintf(stderr, "%lld", (long long) st[i].value.i64); break;
+                case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_UINT64_KHR: fprintf(stderr, "%llu", (unsigned long long) st[i].value.u64); break;
+                default: fprintf(stderr, "%g", st[i].value.f64); break;
+                }
+        }
+        fprintf(stderr, "\n");
+}
+
 static int make_pipe(const struct vk_device *d, VkPipelineCache cache, VkPipelineLayout layout, const char *name,
                      const uint32_t *spec, uint32_t n_spec, VkPipeline *ret, char *err, size_t errsz) {
         const struct vk_spirv *s = spirv_find(name);
@@ -181,8 +222,12 @@ static int make_pipe(const struct vk_device *d, VkPipelineCache cache, VkPipelin
                 },
                 .layout = layout,
         };
+        if (d->pipe_stats)
+                ci.flags |= VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR;
         vr = vkCreateComputePipelines(d->dev, cache, 1, &ci, NULL, ret);
         vkDestroyShaderModule(d->dev, mod, NULL);
+        if (vr == VK_SUCCESS && d->pipe_stats)
+                print_stats(d, *ret, name);
         if (vr != VK_SUCCESS) {
                 snprintf(err, errsz, "cannot create pipeline '%s' (VkResult %d)", name, vr);
                 return -EIO;
@@ -273,14 +318,21 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                 e = getenv("UNICORN_VK_MV1_ALL");
                 mv1_all = e && streq(e, "1");
         }
-        /* 8-bit activation variants (UNICORN_VK_MVQ=RPS,UNR; 2,4 measured best on the H100, Qwen2.5 7B
-         * Q4_0 decode: 2,4 202 t/s, 1,4 198, 2,2 196, 4,4 191, 4,2 183, 4,1 172, 8,1 165). */
-        uint32_t rpsq = 2, unrq = 4;
-        env_pair("UNICORN_VK_MVQ", 8, &rpsq, &unrq);
-        uint32_t rpsqg = MIN(rpsq, 4u);
+        /* mv8.comp: one-token mat-vecs on 8-bit activations (UNICORN_VK_MV8=R,U[,WG] picks a built
+         * variant; R=1, U=2, 128 lanes measured best on the H100 overall, see docs/vulkan.md). */
+        unsigned mv8_r = 1, mv8_u = 2, mv8_wg = 128;
+        {
+                const char *e = getenv("UNICORN_VK_MV8");
+                unsigned a, b, w = 128;
+                int n = e ? sscanf(e, "%u,%u,%u", &a, &b, &w) : 0;
+                if (n >= 2 && a >= 1 && a <= 8 && b >= 1 && b <= 8 && w >= 32 && w <= 1024 && w % 32 == 0) {
+                        mv8_r = a;
+                        mv8_u = b;
+                        mv8_wg = w;
+                }
+        }
         p.q8 = d->int_dot && VK_SPIRV_HAVE_INT_DOT;
-        p.matvec_q8_rows = 4 * rpsq;
-        p.matvec_q8_glu_rows = 4 * rpsqg;
+        p.matvec_q8_rows = mv8_wg / 32 * mv8_r;
         p.coopmat = d->coopmat && VK_SPIRV_HAVE_COOPMAT;
         {
                 const char *e = getenv("UNICORN_VK_CM_BN");
@@ -309,11 +361,19 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                         if (r < 0)
                                 break;
                 }
-                if (vk_matvec_wide((enum vk_wtype) t) && p.q8) {
-                        uint32_t mq[4] = { 128, p.matvec_q8_rows, rpsq, unrq },
-                                 mqg[4] = { 128, p.matvec_q8_glu_rows, rpsqg, unrq };
-                        r = make_pair(d, cache, &p, "matvecq8", "matvecq8glu", t, mq, mqg, VK_P_MATVEC_Q8,
-                                      VK_P_MATVEC_Q8_GLU, err, errsz);
+                if (vk_mv8_type((enum vk_wtype) t) && p.q8) {
+                        char mg[32];
+                        uint32_t wgs[1] = { mv8_wg };
+                        snprintf(name, sizeof name, "mv8_%s_r%uu%u", wtype_names[t], mv8_r, mv8_u);
+                        snprintf(mg, sizeof mg, "mv8g_%s_r%uu%u", wtype_names[t], mv8_r, mv8_u);
+                        if (!spirv_find(name)) { /* an UNICORN_VK_MV8 that names no built variant */
+                                snprintf(name, sizeof name, "mv8_%s_r1u2", wtype_names[t]);
+                                snprintf(mg, sizeof mg, "mv8g_%s_r1u2", wtype_names[t]);
+                                p.matvec_q8_rows = mv8_wg / 32;
+                        }
+                        r = make_pipe(d, cache, p.layout, name, wgs, 1, &p.p[VK_P_MATVEC_Q8 + t], err, errsz);
+                        if (r >= 0)
+                                r = make_pipe(d, cache, p.layout, mg, wgs, 1, &p.p[VK_P_MATVEC_Q8_GLU + t], err, errsz);
                         if (r < 0)
                                 break;
                 }
@@ -363,6 +423,23 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
 static double prof_ns[VK_P_COUNT];
 static uint64_t prof_calls[VK_P_COUNT];
 static float prof_period;
+/* UNICORN_VK_HOST_TIMES=1: where a step's wall time goes on the host (recording vs submit + wait). */
+static bool host_times;
+static double host_rec_s, host_wait_s;
+static uint64_t host_steps;
+
+static double mono_s(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
+
+static void host_times_print(void) {
+        if (host_steps)
+                fprintf(stderr, "vk-host: %llu steps, recording %.1f us, submit+wait %.1f us per step\n",
+                        (unsigned long long) host_steps, 1e6 * host_rec_s / (double) host_steps,
+                        1e6 * host_wait_s / (double) host_steps);
+}
 
 static void prof_print(void) {
         double tot = 0;
@@ -385,6 +462,10 @@ int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cm
         const char *fb = getenv("UNICORN_VK_FULL_BARRIER");
 
         c.full_barrier = fb && streq(fb, "1");
+        if (!host_times && getenv("UNICORN_VK_HOST_TIMES")) {
+                host_times = true;
+                atexit(host_times_print);
+        }
 
         if (vkCreateCommandPool(d->dev, &pci, NULL, &c.pool) != VK_SUCCESS)
                 return -ENOMEM;
@@ -392,7 +473,7 @@ int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cm
                 .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
                 .commandPool = c.pool,
                 .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                .commandBufferCount = 1,
+                .commandBufferCount = VK_CMD_MAX_CB,
         };
         if (getenv("UNICORN_VK_PROFILE")) {
                 VkQueryPoolCreateInfo qi = { .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
@@ -405,11 +486,12 @@ int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cm
                         once = true;
                 }
         }
-        if (vkAllocateCommandBuffers(d->dev, &ai, &c.cb) != VK_SUCCESS ||
+        if (vkAllocateCommandBuffers(d->dev, &ai, c.cbs) != VK_SUCCESS ||
             vkCreateFence(d->dev, &fci, NULL, &c.fence) != VK_SUCCESS) {
                 vk_cmd_free(&c);
                 return -ENOMEM;
         }
+        c.cb = c.cbs[0];
         *ret = c;
         return 0;
 }
@@ -433,6 +515,11 @@ int vk_cmd_begin(struct vk_cmd *c) {
         };
 
         c->bound = VK_NULL_HANDLE;
+        c->n_cb = 0;
+        c->err = 0;
+        c->cb = c->cbs[0];
+        if (host_times)
+                c->t_begin = mono_s();
         if (vkResetCommandBuffer(c->cb, 0) != VK_SUCCESS || vkBeginCommandBuffer(c->cb, &bi) != VK_SUCCESS)
                 return -EIO;
         if (c->prof) {
@@ -464,6 +551,39 @@ static void barrier(struct vk_cmd *c, bool host) {
         vkCmdPipelineBarrier(c->cb, src, dst, 0, 1, &mb, 0, NULL, 0, NULL);
 }
 
+void vk_cmd_flush(struct vk_cmd *c) {
+        VkCommandBufferBeginInfo bi = {
+                .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+        };
+        VkSubmitInfo si = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                            .pCommandBuffers = &c->cb };
+        VkResult vr;
+
+        if (c->err || c->n_cb + 1 >= VK_CMD_MAX_CB)
+                return;
+        if (vkEndCommandBuffer(c->cb) != VK_SUCCESS) {
+                c->err = -EIO;
+                return;
+        }
+        pthread_mutex_lock(&c->d->queue_lock);
+        vr = vkQueueSubmit(c->d->queue, 1, &si, VK_NULL_HANDLE);
+        pthread_mutex_unlock(&c->d->queue_lock);
+        if (vr != VK_SUCCESS) {
+                c->err = vr == VK_ERROR_DEVICE_LOST ? -ENODEV : -EIO;
+                return;
+        }
+        c->cb = c->cbs[++c->n_cb];
+        c->bound = VK_NULL_HANDLE; /* the bound pipeline is per command buffer */
+        if (vkResetCommandBuffer(c->cb, 0) != VK_SUCCESS || vkBeginCommandBuffer(c->cb, &bi) != VK_SUCCESS) {
+                c->err = -EIO;
+                return;
+        }
+        /* A barrier's first scope is everything earlier in submission order, so this orders the rest of
+         * the step after what was just submitted. */
+        barrier(c, false);
+}
+
 int vk_cmd_submit_wait(struct vk_cmd *c) {
         VkSubmitInfo si = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
                             .pCommandBuffers = &c->cb };
@@ -472,6 +592,14 @@ int vk_cmd_submit_wait(struct vk_cmd *c) {
         barrier(c, true); /* results visible to the host */
         if (vkEndCommandBuffer(c->cb) != VK_SUCCESS)
                 return -EIO;
+        if (c->err) {
+                /* A flushed part may still run: let it finish before the buffers are reused. */
+                pthread_mutex_lock(&c->d->queue_lock);
+                vkQueueWaitIdle(c->d->queue);
+                pthread_mutex_unlock(&c->d->queue_lock);
+                return c->err;
+        }
+        double t_sub = host_times ? mono_s() : 0;
         pthread_mutex_lock(&c->d->queue_lock);
         vr = vkQueueSubmit(c->d->queue, 1, &si, c->fence);
         pthread_mutex_unlock(&c->d->queue_lock);
@@ -479,6 +607,11 @@ int vk_cmd_submit_wait(struct vk_cmd *c) {
                 return vr == VK_ERROR_DEVICE_LOST ? -ENODEV : -EIO;
         vr = vkWaitForFences(c->d->dev, 1, &c->fence, VK_TRUE, UINT64_MAX);
         vkResetFences(c->d->dev, 1, &c->fence);
+        if (host_times) {
+                host_rec_s += t_sub - c->t_begin;
+                host_wait_s += mono_s() - t_sub;
+                host_steps++;
+        }
         if (c->prof && vr == VK_SUCCESS && c->n_prof > 0) {
                 uint64_t ts[1025];
                 if (vkGetQueryPoolResults(c->d->dev, c->prof, 0, c->n_prof + 1, sizeof ts, ts, 8,

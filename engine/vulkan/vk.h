@@ -37,6 +37,7 @@ struct vk_device {
         /* Weight import from the embedder's fds (vk-import.c): VK_KHR_external_memory_fd and
          * VK_EXT_external_memory_dma_buf, each enabled only where the device has it. */
         bool ext_memory_fd, ext_dma_buf;
+        bool pipe_stats; /* UNICORN_VK_PIPELINE_STATS=1: print the driver's statistics of each pipeline */
         uint8_t uuid[16];    /* deviceUUID, handed to the embedder's allocator */
 };
 
@@ -107,6 +108,10 @@ int vk_wtype(enum ggml_type t); /* -EOPNOTSUPP if unsupported */
  * layout. vk_row_bytes: bytes of one device row of k elements (ggml_row_bytes
  * for types kept as they are); vk_repack: n rows from ggml's layout. */
 bool vk_wtype_repacked(enum vk_wtype wt);
+/* Bytes of a Q6_K block on the device: ggml's 210, padded so that blocks are 16-byte aligned. */
+#define VK_Q6_K_BLOCK 224
+/* Whether the type has one-token mat-vecs on 8-bit activations (shaders/mv8.comp). */
+bool vk_mv8_type(enum vk_wtype wt);
 size_t vk_row_bytes(enum vk_wtype wt, uint32_t k, size_t ggml_row_bytes);
 void vk_repack(enum vk_wtype wt, const void *src, size_t src_row_bytes, uint32_t k, uint32_t n, void *dst);
 /* Whether the mat-vec of this type is the wide-load kernel (16-byte aligned rows). */
@@ -148,7 +153,7 @@ struct vk_pipelines {
         /* One-token mat-vecs on 8-bit activations with integer dot products (device and compiler
          * have them; UNICORN_VK_DISABLE_INTDOT=1 or exact activations turn them off). */
         bool q8;
-        uint32_t matvec_q8_rows, matvec_q8_glu_rows;
+        uint32_t matvec_q8_rows; /* rows per workgroup of those and their GLU forms (shaders/mv8.comp) */
         /* Prefill on cooperative matrices (device and compiler have them; UNICORN_VK_DISABLE_COOPMAT=1
          * turns them off); UNICORN_VK_CM_BN=64 or 128 forces one tile width (tuning). */
         bool coopmat;
@@ -158,11 +163,17 @@ struct vk_pipelines {
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err, size_t errsz);
 void vk_pipelines_destroy(struct vk_device *d, struct vk_pipelines *p);
 
+/* Command buffers a step may be cut into (vk_cmd_flush). */
+#define VK_CMD_MAX_CB 16
+
 struct vk_cmd {
         struct vk_device *d;
         const struct vk_pipelines *pl;
         VkCommandPool pool;
-        VkCommandBuffer cb;
+        VkCommandBuffer cb;   /* the one being recorded: cbs[n_cb] */
+        VkCommandBuffer cbs[VK_CMD_MAX_CB];
+        uint32_t n_cb;        /* submitted so far in this step */
+        int err;              /* a flush's failure, returned by vk_cmd_submit_wait */
         VkFence fence;
         VkPipeline bound;
         /* Float32 products only (exact activations): no f16 cooperative-matrix kernels. */
@@ -172,12 +183,18 @@ struct vk_cmd {
         VkQueryPool prof;
         uint32_t n_prof;
         uint8_t prof_pipe[1024];
+        double t_begin; /* UNICORN_VK_HOST_TIMES: when recording began */
 };
 
 int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cmd *ret);
 void vk_cmd_free(struct vk_cmd *c);
 int vk_cmd_begin(struct vk_cmd *c);
-/* One submit, one fence wait. */
+/* Submits what is recorded so far and goes on recording into the next command buffer, so that the GPU
+ * runs the start of a step while the host records the rest (recording a large model's step takes a
+ * few hundred microseconds). Work after it is ordered after work before it by a barrier. A no-op
+ * once the step's command buffers are used up. */
+void vk_cmd_flush(struct vk_cmd *c);
+/* Submits the rest and waits for the whole step: one fence wait. */
 int vk_cmd_submit_wait(struct vk_cmd *c);
 void vk_cmd_dispatch(struct vk_cmd *c, enum vk_pipe p, const void *pc, size_t pc_size, uint32_t gx, uint32_t gy,
                      uint32_t gz);

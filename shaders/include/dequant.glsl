@@ -114,7 +114,7 @@ vec4 dequant4(U32Buf w, uint b0, uint e)
 #define BLOCK_SIZE 256
 vec4 dequant4(U32Buf w, uint b0, uint e)
 {
-        uint bo = b0 + (e >> 8) * 210u, j = e & 255u;
+        uint bo = b0 + (e >> 8) * 224u, j = e & 255u; /* blocks padded to 224 bytes at upload */
         uint h = j >> 7, qq = (j >> 5) & 3u, l = j & 31u;
         uint ql = (ld32(w, bo + h * 64u + l + (qq & 1u) * 32u) >> (qq >= 2u ? 4u : 0u)) & 0x0f0f0f0fu;
         uint qh = (ld32(w, bo + 128u + h * 32u + l) >> (2u * qq)) & 0x03030303u;

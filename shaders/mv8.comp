@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One-token mat-vec on 8-bit activations (decode): y[r] (+)= W[r] . x for
+ * the row x as include/q8.glsl rows (k quants, then (d, d * sum) per block
+ * of 32), with 4-byte integer dot products. Types whose blocks are 16-byte
+ * aligned on the device: Q4_0 and Q8_0 (repacked at upload), Q4_K, Q6_K
+ * (padded to 224-byte blocks at upload).
+ *
+ * A unit is the 32 weights of a row that meet one block of x. A group of
+ * 32 lanes owns R rows; lane i takes units i, i + 32, ... with U units per
+ * row in flight. Everything that sizes registers (R, U) is a compile-time
+ * constant, so each variant's arrays are exactly as large as used (the
+ * specialization-constant form of matvec.comp kept up to 64 units of
+ * registers alive and ran at a third of this speed on an H100 for Q4_K).
+ * Each lane first issues all R x U weight loads of a step, then reads the U
+ * activation units once for all R rows.
+ *
+ * GLU: the group's R rows of gate (p.w) and the same rows of up (p.bias),
+ * y = act(gate . x) * (up . x).
+ */
+#version 450
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_KHR_shader_subgroup_clustered : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_EXT_integer_dot_product : require
+#include "include/common.glsl"
+#include "include/push.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 0) const uint WG = 128;
+
+#ifdef GLU
+#define RR (2 * R)
+#else
+#define RR R
+#endif
+
+layout(push_constant) uniform PC { pc_mm p; };
+
+shared float red[WG];
+
+int idot(uint a, uint b)
+{
+        return dotPacked4x8EXT(int(a), int(b));
+}
+
+/* One unit: 32 weights of a row (a ggml block; for Q4_K half of a sub-block pair, see below). */
+struct wunit {
+        uvec4 q;
+#if defined(TYPE_Q8_0) || defined(TYPE_Q6_K)
+        uvec4 q2;
+#endif
+#if defined(TYPE_Q4_K)
+        vec4 c; /* scale lo, min lo, scale hi, min hi */
+#elif defined(TYPE_Q6_K)
+        vec2 c; /* d * scale of elements 0..15, of 16..31 */
+#else
+        float d;
+#endif
+};
+
+/* The activations a unit multiplies: 32 quants as two uvec4 (a, b) and the block scales s. */
+struct xunit {
+        uvec4 a, b;
+        vec4 s;
+};
+
+uvec4 xload(uint64_t xa, uint off) /* 16 bytes at byte offset off (16-aligned) of the activation row */
+{
+        return U32x4Buf(xa + uint64_t(off)).v[0];
+}
+
+/* x block u: its 32 quants and (d, d * sum) (in .xy). */
+xunit xunit_block(uint64_t xa, uint u)
+{
+        xunit x;
+        x.a = xload(xa, u * 32u);
+        x.b = xload(xa, u * 32u + 16u);
+        uvec4 s = xload(xa, p.k + (u & ~1u) * 8u);
+        x.s = uintBitsToFloat((u & 1u) == 0u ? s : s.zwxy);
+        return x;
+}
+
+#if defined(TYPE_Q4_0) || defined(TYPE_Q8_0)
+#if defined(TYPE_Q4_0)
+#define SB_BYTES 144ul
+#define QB 16u
+#else
+#define SB_BYTES 272ul
+#define QB 32u
+#endif
+wunit wload(uint64_t rb, uint u)
+{
+        wunit r;
+        uint64_t so = rb + uint64_t(u >> 3) * SB_BYTES;
+        uint bl = u & 7u;
+        r.q = U32x4Buf(so + 16ul + uint64_t(bl * QB)).v[0];
+#if defined(TYPE_Q8_0)
+        r.q2 = U32x4Buf(so + 32ul + uint64_t(bl * QB)).v[0];
+#endif
+        r.d = unpackHalf2x16(U32Buf(so).v[bl >> 1] >> ((bl & 1u) * 16u)).x;
+        return r;
+}
+xunit xunit_load(uint64_t xa, uint u)
+{
+        return xunit_block(xa, u);
+}
+float wdot(wunit w, xunit x)
+{
+#if defined(TYPE_Q4_0)
+        const uint M = 0x0f0f0f0fu;
+        int s = (idot(w.q.x & M, x.a.x) + idot(w.q.y & M, x.a.y)) + (idot(w.q.z & M, x.a.z) + idot(w.q.w & M, x.a.w));
+        s += (idot((w.q.x >> 4) & M, x.b.x) + idot((w.q.y >> 4) & M, x.b.y)) +
+             (idot((w.q.z >> 4) & M, x.b.z) + idot((w.q.w >> 4) & M, x.b.w));
+        /* sum (q - 8) qx dx = dx sum q qx - 8 (dx sum qx) */
+        return w.d * (x.s.x * float(s) - 8.0 * x.s.y);
+#else
+        int s = (idot(w.q.x, x.a.x) + idot(w.q.y, x.a.y)) + (idot(w.q.z, x.a.z) + idot(w.q.w, x.a.w));
+        s += (idot(w.q2.x, x.b.x) + idot(w.q2.y, x.b.y)) + (idot(w.q2.z, x.b.z) + idot(w.q2.w, x.b.w));
+        return w.d * x.s.x * float(s);
+#endif
+}
+#elif defined(TYPE_Q6_K)
+/* Unit u = elements 32 (u % 8) .. + 31 of block u / 8 (224 bytes on the device: ggml's 210-byte block
+ * - ql[128], qh[64], int8 scales[16], f16 d - padded so that every block is 16-byte aligned). Its x
+ * block is block u of the row. Quant l of quarter qq of half h: the low (qq < 2) or high nibble of
+ * ql[64 h + 32 (qq & 1) + l] and bits 2 qq of qh[32 h + l], minus 32; one scale per 16. */
+wunit wload(uint64_t rb, uint u)
+{
+        wunit r;
+        uint64_t bo = rb + uint64_t(u >> 3) * 224ul;
+        uint h = (u >> 2) & 1u, qq = u & 3u;
+        U32x4Buf lq = U32x4Buf(bo + uint64_t(h * 64u + (qq & 1u) * 32u)), hq = U32x4Buf(bo + 128ul + uint64_t(h * 32u));
+        uvec4 l0 = lq.v[0], l1 = lq.v[1], h0 = hq.v[0], h1 = hq.v[1];
+        uvec4 sc = U32x4Buf(bo + 192ul).v[0];
+        float d = unpackHalf2x16(U32Buf(bo + 208ul).v[0]).x;
+        uint ls = (qq >> 1) * 4u, hs = 2u * qq;
+        const uint M4 = 0x0f0f0f0fu, M2 = 0x03030303u;
+        r.q = ((l0 >> ls) & M4) | (((h0 >> hs) & M2) << 4);
+        r.q2 = ((l1 >> ls) & M4) | (((h1 >> hs) & M2) << 4);
+        uint si = h * 8u + 2u * qq; /* even: both scale bytes in one word */
+        uint sw = si < 4u ? sc.x : (si < 8u ? sc.y : (si < 12u ? sc.z : sc.w));
+        int s0 = bitfieldExtract(int(sw), int((si & 3u) * 8u), 8), s1 = bitfieldExtract(int(sw), int((si & 3u) * 8u + 8u), 8);
+        r.c = vec2(d * float(s0), d * float(s1));
+        return r;
+}
+xunit xunit_load(uint64_t xa, uint u)
+{
+        return xunit_block(xa, u);
+}
+float wdot(wunit w, xunit x)
+{
+        const uint ONE = 0x01010101u;
+        int s0 = (idot(w.q.x, x.a.x) + idot(w.q.y, x.a.y)) + (idot(w.q.z, x.a.z) + idot(w.q.w, x.a.w));
+        int s1 = (idot(w.q2.x, x.b.x) + idot(w.q2.y, x.b.y)) + (idot(w.q2.z, x.b.z) + idot(w.q2.w, x.b.w));
+        int n0 = (idot(ONE, x.a.x) + idot(ONE, x.a.y)) + (idot(ONE, x.a.z) + idot(ONE, x.a.w));
+        int n1 = (idot(ONE, x.b.x) + idot(ONE, x.b.y)) + (idot(ONE, x.b.z) + idot(ONE, x.b.w));
+        /* sum sc (q - 32) qx dx over each half of 16 */
+        return x.s.x * (w.c.x * float(s0 - 32 * n0) + w.c.y * float(s1 - 32 * n1));
+}
+#else /* Q4_K: unit u = half h of the 32 quant bytes of sub-block pair c of block u / 8 */
+uint sbyte(uvec4 hd, uint i) /* scales byte i (0..11): bytes 4.. of the block header */
+{
+        uint wd = i < 4u ? hd.y : (i < 8u ? hd.z : hd.w);
+        return (wd >> ((i & 3u) * 8u)) & 0xffu;
+}
+vec2 scale_min(uvec4 hd, uint sb)
+{
+        if (sb < 4u)
+                return vec2(sbyte(hd, sb) & 63u, sbyte(hd, sb + 4u) & 63u);
+        uint a = sbyte(hd, sb + 4u);
+        return vec2((a & 0xfu) | ((sbyte(hd, sb - 4u) >> 6) << 4), (a >> 4) | ((sbyte(hd, sb) >> 6) << 4));
+}
+wunit wload(uint64_t rb, uint u)
+{
+        wunit r;
+        uint64_t bo = rb + uint64_t(u >> 3) * 144ul;
+        uint c = (u >> 1) & 3u, h = u & 1u;
+        uvec4 hd = U32x4Buf(bo).v[0];
+        r.q = U32x4Buf(bo + 16ul + uint64_t(c * 32u + h * 16u)).v[0];
+        vec2 dm = unpackHalf2x16(hd.x);
+        vec2 lo = scale_min(hd, 2u * c), hi = scale_min(hd, 2u * c + 1u);
+        r.c = vec4(dm.x * lo.x, dm.y * lo.y, dm.x * hi.x, dm.y * hi.y);
+        return r;
+}
+xunit xunit_load(uint64_t xa, uint u)
+{
+        /* Low nibbles: elements e0 .. e0 + 15 (half h of x block e0 / 32); high: the same half of the
+         * next block, whose scales follow in the same 16 bytes (e0 / 32 is even). */
+        uint c = (u >> 1) & 3u, h = u & 1u, e0 = (u >> 3) * 256u + c * 64u + h * 16u;
+        xunit x;
+        x.a = xload(xa, e0);
+        x.b = xload(xa, e0 + 32u);
+        x.s = uintBitsToFloat(xload(xa, p.k + (e0 / 32u) * 8u));
+        return x;
+}
+float wdot(wunit w, xunit x)
+{
+        const uint M = 0x0f0f0f0fu, ONE = 0x01010101u;
+        int sl = (idot(w.q.x & M, x.a.x) + idot(w.q.y & M, x.a.y)) + (idot(w.q.z & M, x.a.z) + idot(w.q.w & M, x.a.w));
+        int sh = (idot((w.q.x >> 4) & M, x.b.x) + idot((w.q.y >> 4) & M, x.b.y)) +
+                 (idot((w.q.z >> 4) & M, x.b.z) + idot((w.q.w >> 4) & M, x.b.w));
+        /* The mins need the sums of the halves' quants (the block sums cover 32). */
+        int nl = (idot(ONE, x.a.x) + idot(ONE, x.a.y)) + (idot(ONE, x.a.z) + idot(ONE, x.a.w));
+        int nh = (idot(ONE, x.b.x) + idot(ONE, x.b.y)) + (idot(ONE, x.b.z) + idot(ONE, x.b.w));
+        return x.s.x * (w.c.x * float(sl) - w.c.y * float(nl)) + x.s.z * (w.c.z * float(sh) - w.c.w * float(nh));
+}
+#endif
+
+/* Sum over the 32-lane group of this invocation (uniform control flow). */
+float reduce32(float v)
+{
+        if (gl_SubgroupSize == 32u)
+                return subgroupAdd(v);
+        if (gl_SubgroupSize > 32u)
+                return subgroupClusteredAdd(v, 32);
+        float s = subgroupAdd(v);
+        barrier();
+        if (subgroupElect())
+                red[gl_SubgroupID] = s;
+        barrier();
+        uint per = 32u / gl_SubgroupSize, g0 = (gl_LocalInvocationID.x / 32u) * per;
+        float r = 0.0;
+        for (uint i = 0; i < per; i++)
+                r += red[g0 + i];
+        return r;
+}
+
+#ifdef GLU
+/* The same functions as act.comp. */
+float glu_act(float x)
+{
+        if ((p.flags & MM_GLU_GELU) == 0u)
+                return x / (1.0 + exp(-x));
+        float a = 0.79788456080286535588 * (x + 0.044715 * x * x * x);
+        return 0.5 * x * (2.0 - 2.0 / (exp(2.0 * a) + 1.0));
+}
+#endif
+
+void main()
+{
+        const uint NG = WG / 32u; /* 32-lane groups per workgroup */
+        uint lid = gl_LocalInvocationID.x, grp = lid / 32u, lane = lid % 32u;
+        uint wg = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+        /* Grids spill into y in whole rows of x: workgroups past the last row leave at once. */
+        if (wg * NG * R >= p.n)
+                return;
+        uint r0 = (wg * NG + grp) * R;
+        uint nu = p.k / 32u;
+        uint64_t rb[RR];
+        [[unroll]] for (uint i = 0; i < RR; i++) {
+#ifdef GLU
+                uint64_t base = i < R ? p.w : p.bias;
+                uint ri = i < R ? i : i - R;
+#else
+                uint64_t base = p.w;
+                uint ri = i;
+#endif
+                rb[i] = base + uint64_t(min(r0 + ri, p.n - 1u)) * uint64_t(p.row_bytes);
+        }
+
+        float acc[RR];
+        [[unroll]] for (uint i = 0; i < RR; i++)
+                acc[i] = 0.0;
+        wunit w[U][RR];
+        /* First step's weights in flight before the activations are staged. */
+        [[unroll]] for (uint j = 0; j < U; j++)
+                [[unroll]] for (uint i = 0; i < RR; i++)
+                        w[j][i] = wload(rb[i], min(lane + j * 32u, nu - 1u));
+        for (uint u0 = lane; u0 < nu; u0 += 32u * U) {
+                [[unroll]] for (uint j = 0; j < U; j++) {
+                        uint u = u0 + j * 32u;
+                        if (u < nu) {
+                                xunit xu = xunit_load(p.x, u);
+                                [[unroll]] for (uint i = 0; i < RR; i++)
+                                        acc[i] += wdot(w[j][i], xu);
+                        }
+                }
+                uint un = u0 + 32u * U;
+                if (un < nu)
+                        [[unroll]] for (uint j = 0; j < U; j++)
+                                [[unroll]] for (uint i = 0; i < RR; i++)
+                                        w[j][i] = wload(rb[i], min(un + j * 32u, nu - 1u));
+        }
+#ifdef GLU
+        [[unroll]] for (uint i = 0; i < R; i++) {
+                float g = reduce32(acc[i]);
+                float u = reduce32(acc[i + R]);
+                if (lane == 0u && r0 + i < p.n)
+                        F32Buf(p.y).v[r0 + i] = glu_act(g) * u;
+        }
+#else
+        [[unroll]] for (uint i = 0; i < R; i++) {
+                float v = reduce32(acc[i]);
+                if (lane == 0u && r0 + i < p.n) {
+                        F32Buf y = F32Buf(p.y);
+                        if ((p.flags & MM_ACC) != 0u)
+                                v += y.v[r0 + i];
+                        y.v[r0 + i] = v;
+                }
+        }
+#endif
+}

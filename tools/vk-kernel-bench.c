@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vk-kernel-bench: GPU time of single Vulkan kernels at real model shapes,
+ * to tell kernel speed from per-dispatch overhead (unicorn-bench times a
+ * whole step). Each case records R dispatches into one command buffer,
+ * separated by the same compute barrier a forward step uses, and reads two
+ * GPU timestamps around them. Weight matrices rotate over enough copies that
+ * the set is several times the GPU's L2 cache, so each dispatch reads its
+ * weights from device memory as in a real step.
+ *
+ *   vk-kernel-bench [-r REPS] CASE...
+ *   CASE: empty | empty-nobarrier | norm:E | quantx:K | attn:HEADS,KVHEADS,HEADDIM,LEN
+ *         mv:TYPE:N:K | mvq:TYPE:N:K | glu:TYPE:N:K | gluq:TYPE:N:K
+ *   TYPE: q4_0 q8_0 q4_k q6_k ... (mv/glu: float activations; mvq/gluq: 8-bit)
+ *
+ * Prints per case: microseconds per dispatch (with its barrier) and, for the
+ * mat-vecs, the weight bytes read per second. UNICORN_VK_* tuning variables
+ * apply as in the engine.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macros.h"
+#include "quant.h"
+#include "vk.h"
+
+#define L2_DEFEAT_BYTES ((size_t) 512 << 20)
+#define MAX_COPIES 64
+
+static struct vk_device *d;
+static struct vk_pipelines pl;
+static struct vk_cmd cmd;
+static VkQueryPool qp;
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static uint32_t rand32(void) {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        return (uint32_t) (rng >> 16);
+}
+
+/* copies x n rows of k random weights of type t in the device layout, as the backend uploads them, in
+ * one allocation (as the backend places weights in large chunks): *stride bytes apart. */
+static int make_weights(enum ggml_type t, uint32_t n, uint32_t k, uint32_t copies, struct vk_buf *ret,
+                        uint32_t *row_bytes, VkDeviceSize *stride) {
+        size_t grb;
+        int wt = vk_wtype(t);
+
+        if (wt < 0 || quant_row_size(t, k, &grb) < 0)
+                return -EINVAL;
+        /* Quantize a few random rows for real, then tile them (quantizing GBs would take minutes). */
+        const uint32_t distinct = 64;
+        _cleanup_free_ float *f = malloc(sizeof(float) * k);
+        _cleanup_free_ uint8_t *g = malloc(grb * distinct);
+        size_t rb = vk_row_bytes((enum vk_wtype) wt, k, grb);
+        _cleanup_free_ uint8_t *dev = malloc(rb * n);
+        _cleanup_free_ uint8_t *rows = malloc(grb * n);
+        if (!f || !g || !dev || !rows)
+                return -ENOMEM;
+        for (uint32_t r = 0; r < distinct; r++) {
+                for (uint32_t i = 0; i < k; i++)
+                        f[i] = (float) (rand32() % 2001) / 1000.0f - 1.0f;
+                quantize_row(t, f, g + r * grb, k);
+        }
+        for (uint32_t r = 0; r < n; r++)
+                memcpy(rows + (size_t) r * grb, g + (r % distinct) * grb, grb);
+        vk_repack((enum vk_wtype) wt, rows, grb, k, n, dev);
+        *stride = ALIGN_TO((VkDeviceSize) rb * n + 64, (VkDeviceSize) 256);
+        int e = vk_buf_create(d, *stride * copies, VK_MEM_DEVICE, ret);
+        for (uint32_t c = 0; c < copies && e >= 0; c++)
+                e = vk_buf_write(d, ret, c * *stride, dev, rb * n);
+        *row_bytes = (uint32_t) rb;
+        return e;
+}
+
+static int begin(void) {
+        int r = vk_cmd_begin(&cmd);
+        if (r < 0)
+                return r;
+        vkCmdResetQueryPool(cmd.cb, qp, 0, 2);
+        vkCmdWriteTimestamp(cmd.cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, qp, 0);
+        return 0;
+}
+
+/* GPU microseconds between begin() and now, after the submit. */
+static double end_us(void) {
+        uint64_t ts[2];
+
+        vkCmdWriteTimestamp(cmd.cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, qp, 1);
+        if (vk_cmd_submit_wait(&cmd) < 0 ||
+            vkGetQueryPoolResults(d->dev, qp, 0, 2, sizeof ts, ts, 8, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) !=
+                    VK_SUCCESS)
+                return -1;
+        return (double) (ts[1] - ts[0]) * d->props.limits.timestampPeriod / 1e3;
+}
+
+static enum ggml_type parse_type(const char *s) {
+        for (uint32_t t = 0; t < 64; t++) {
+                const char *n = quant_type_name(t);
+                if (n && strcasecmp(n, s) == 0)
+                        return (enum ggml_type) t;
+        }
+        return (enum ggml_type) -1;
+}
+
+static int bench_matvec(const char *kind, const char *spec, int reps) {
+        char tname[16];
+        uint32_t n, k;
+        bool q8 = strstr(kind, "q") != NULL && kind[strlen(kind) - 1] == 'q', glu = strncmp(kind, "glu", 3) == 0;
+
+        if (sscanf(spec, "%15[^:]:%u:%u", tname, &n, &k) != 3 || n == 0 || k == 0) {
+                fprintf(stderr, "bad case %s:%s\n", kind, spec);
+                return -EINVAL;
+        }
+        enum ggml_type t = parse_type(tname);
+        int wt = vk_wtype(t);
+        if (wt < 0) {
+                fprintf(stderr, "unknown type %s\n", tname);
+                return -EINVAL;
+        }
+        size_t grb;
+        quant_row_size(t, k, &grb);
+        size_t mbytes = vk_row_bytes((enum vk_wtype) wt, k, grb) * n;
+        uint32_t copies = (uint32_t) MIN((size_t) MAX_COPIES, MAX((size_t) (glu ? 1 : 2), DIV_ROUND_UP(L2_DEFEAT_BYTES, mbytes)));
+        if (glu && copies % 2)
+                copies++;
+        struct vk_buf wall = {}, x = {}, xq = {}, y = {};
+        VkDeviceAddress w[MAX_COPIES + 1];
+        VkDeviceSize stride = 0;
+        uint32_t rb = 0;
+        int r = make_weights(t, n, k, copies, &wall, &rb, &stride);
+
+        for (uint32_t i = 0; i < copies; i++)
+                w[i] = wall.addr + i * stride;
+        _cleanup_free_ float *xf = malloc(sizeof(float) * k);
+        if (r >= 0 && xf) {
+                for (uint32_t i = 0; i < k; i++)
+                        xf[i] = (float) (rand32() % 2001) / 1000.0f - 1.0f;
+                if ((r = vk_buf_create(d, (size_t) k * 4, VK_MEM_DEVICE, &x)) >= 0 &&
+                    (r = vk_buf_write(d, &x, 0, xf, (size_t) k * 4)) >= 0 &&
+                    (r = vk_buf_create(d, vk_q8_row_bytes(k), VK_MEM_DEVICE, &xq)) >= 0 &&
+                    (r = vk_buf_create(d, (size_t) n * 4, VK_MEM_DEVICE, &y)) >= 0) {
+                        /* The 8-bit row from the quantx kernel, as a step makes it. */
+                        begin();
+                        vk_op_quantx(&cmd, x.addr, k, k, 1, xq.addr);
+                        r = end_us() < 0 ? -EIO : 0;
+                }
+        } else if (r >= 0)
+                r = -ENOMEM;
+        double us = -1;
+        bool ok = true;
+        for (int pass = 0; pass < 2 && r >= 0; pass++) { /* the first pass warms up */
+                begin();
+                for (int i = 0; i < reps; i++) {
+                        uint32_t c = glu ? (uint32_t) (2 * i) % copies : (uint32_t) i % copies;
+                        if (glu && q8)
+                                ok = vk_op_matvec_glu_q8(&cmd, (enum vk_wtype) wt, w[c], w[c + 1], rb, k, n,
+                                                         xq.addr, y.addr, ACT_SILU);
+                        else if (glu)
+                                ok = vk_op_matvec_glu(&cmd, (enum vk_wtype) wt, w[c], w[c + 1], rb, k, n,
+                                                      x.addr, 1, y.addr, ACT_SILU);
+                        else if (q8)
+                                ok = vk_op_matvec_q8(&cmd, (enum vk_wtype) wt, w[c], rb, k, n, xq.addr, y.addr,
+                                                     false);
+                        else
+                                vk_op_matmul(&cmd, (enum vk_wtype) wt, w[c], rb, k, n, x.addr, k, 1, y.addr, n, 0,
+                                             false);
+                        if (!ok)
+                                break;
+                        vk_cmd_barrier(&cmd);
+                }
+                us = end_us() / reps;
+        }
+        if (r >= 0 && !ok)
+                printf("%-6s %-6s n=%-6u k=%-6u  no such kernel on this device/build\n", kind, tname, n, k);
+        else if (r >= 0) {
+                double bytes = (double) mbytes * (glu ? 2 : 1);
+                printf("%-6s %-6s n=%-6u k=%-6u %9.2f us  %7.1f GB/s  (%.1f MiB, %u copies)\n", kind, tname, n, k, us,
+                       bytes / (us * 1e3), bytes / (1 << 20), copies);
+        } else
+                fprintf(stderr, "%s:%s failed: %s\n", kind, spec, strerror(-r));
+        vk_buf_destroy(d, &wall);
+        vk_buf_destroy(d, &x);
+        vk_buf_destroy(d, &xq);
+        vk_buf_destroy(d, &y);
+        return r;
+}
+
+static int bench_small(const char *kind, const char *spec, int reps) {
+        struct vk_buf a = {}, b = {}, q = {}, part = {};
+        uint32_t e = 0, nh = 0, nkv = 0, hd = 0, len = 0;
+        int r;
+
+        if (streq(kind, "norm") || streq(kind, "quantx"))
+                e = (uint32_t) atoi(spec);
+        else if (streq(kind, "attn") && sscanf(spec, "%u,%u,%u,%u", &nh, &nkv, &hd, &len) == 4 && nh && nkv &&
+                 nh % nkv == 0 && hd % 32 == 0 && hd <= 512 && len)
+                e = nh * hd;
+        else if (strncmp(kind, "empty", 5) == 0)
+                e = 32;
+        if (e == 0 || e % 32) {
+                fprintf(stderr, "bad case %s:%s\n", kind, spec ? spec : "");
+                return -EINVAL;
+        }
+        size_t kv = (size_t) len * nkv * hd * 4;
+        if ((r = vk_buf_create(d, MAX((size_t) e * 4 * 3, kv), VK_MEM_DEVICE, &a)) < 0 ||
+            (r = vk_buf_create(d, MAX((size_t) e * 4 * 3, kv), VK_MEM_DEVICE, &b)) < 0 ||
+            (r = vk_buf_create(d, vk_q8_row_bytes(e) + 4096, VK_MEM_DEVICE, &q)) < 0 ||
+            (r = vk_buf_create(d, (size_t) nh * VK_ATTN_MAX_SPLIT * (hd + 2) * 4 + 16, VK_MEM_DEVICE, &part)) < 0 ||
+            (r = vk_buf_fill0(d, &a)) < 0 || (r = vk_buf_fill0(d, &b)) < 0)
+                goto out;
+        /* attention: one token at position len - 1 of sequence 0, slot len - 1. */
+        int32_t info[4] = { (int32_t) len - 1, 0, (int32_t) len - 1, (int32_t) len - 1 };
+        if (len && (r = vk_buf_write(d, &q, vk_q8_row_bytes(e), info, sizeof info)) < 0)
+                goto out;
+        uint32_t split = 1, chunk = 0;
+        if (len >= 16) {
+                chunk = ALIGN_TO(MAX(DIV_ROUND_UP(len, VK_ATTN_MAX_SPLIT), 16u), 16u);
+                split = DIV_ROUND_UP(len, chunk);
+        }
+        double us = -1;
+        for (int pass = 0; pass < 2; pass++) {
+                begin();
+                for (int i = 0; i < reps; i++) {
+                        if (strncmp(kind, "empty", 5) == 0)
+                                vk_op_quantx(&cmd, a.addr, e, e, 1, q.addr);
+                        else if (streq(kind, "quantx"))
+                                vk_op_quantx(&cmd, a.addr, e, e, 1, q.addr);
+                        else if (streq(kind, "norm"))
+                                vk_op_norm(&cmd, &(struct pc_norm) { .x = a.addr, .w = b.addr, .dst = b.addr + e * 4,
+                                                                     .q8 = q.addr, .n = e, .rows = 1,
+                                                                     .flags = NORM_OUT | NORM_W | NORM_Q8, .eps = 1e-6f });
+                        else
+                                vk_op_attn(&cmd, &(struct pc_attn) {
+                                        .q = part.addr, .kc = a.addr, .vc = b.addr, .dst = part.addr + nh * hd * 4,
+                                        .tok = q.addr + vk_q8_row_bytes(e), .n_head = nh, .n_head_kv = nkv,
+                                        .head_dim = hd, .head_dim_v = hd, .ldq = nh * hd, .ring = len, .nt = 1,
+                                        .scale = 0.1f, .chunk = chunk }, split, part.addr + (nh * hd + 64) * 4 * 2);
+                        if (!streq(kind, "empty-nobarrier"))
+                                vk_cmd_barrier(&cmd);
+                }
+                us = end_us() / reps;
+        }
+        printf("%-16s %-14s %9.2f us\n", kind, spec ? spec : "", us);
+out:
+        vk_buf_destroy(d, &a);
+        vk_buf_destroy(d, &b);
+        vk_buf_destroy(d, &q);
+        vk_buf_destroy(d, &part);
+        return r;
+}
+
+int main(int argc, char **argv) {
+        char err[256] = "";
+        int reps = 200, r, opt, fails = 0;
+
+        while ((opt = getopt(argc, argv, "r:h")) != -1) {
+                if (opt == 'r')
+                        reps = MAX(1, atoi(optarg));
+                else {
+                        fprintf(stderr, "usage: vk-kernel-bench [-r REPS] CASE...\n");
+                        return 2;
+                }
+        }
+        if ((r = vk_device_acquire(&d, err, sizeof err)) < 0 || (r = vk_pipelines_create(d, &pl, err, sizeof err)) < 0 ||
+            (r = vk_cmd_init(d, &pl, &cmd)) < 0) {
+                fprintf(stderr, "vk-kernel-bench: %s\n", *err ? err : strerror(-r));
+                return 1;
+        }
+        VkQueryPoolCreateInfo qi = { .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                     .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = 2 };
+        if (vkCreateQueryPool(d->dev, &qi, NULL, &qp) != VK_SUCCESS)
+                return 1;
+        printf("device: %s; q8 %d coopmat %d; %d dispatches a case\n", d->desc, pl.q8, pl.coopmat, reps);
+        for (int i = optind; i < argc; i++) {
+                char kind[32];
+                const char *colon = strchr(argv[i], ':');
+                size_t kl = colon ? (size_t) (colon - argv[i]) : strlen(argv[i]);
+                snprintf(kind, sizeof kind, "%.*s", (int) MIN(kl, sizeof kind - 1), argv[i]);
+                const char *spec = colon ? colon + 1 : NULL;
+                if (streq(kind, "mv") || streq(kind, "mvq") || streq(kind, "glu") || streq(kind, "gluq"))
+                        r = spec ? bench_matvec(kind, spec, reps) : -EINVAL;
+                else
+                        r = bench_small(kind, spec, reps);
+                fails += r < 0;
+                fflush(stdout);
+        }
+        vkDestroyQueryPool(d->dev, qp, NULL);
+        vk_cmd_free(&cmd);
+        vk_pipelines_destroy(d, &pl);
+        vk_device_release(d);
+        return fails ? 1 : 0;
+}
