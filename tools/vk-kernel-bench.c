@@ -110,7 +110,7 @@ static enum ggml_type parse_type(const char *s) {
 static int bench_matvec(const char *kind, const char *spec, int reps) {
         char tname[16];
         uint32_t n, k;
-        bool q8 = strstr(kind, "q") != NULL && kind[strlen(kind) - 1] == 'q', glu = strncmp(kind, "glu", 3) == 0;
+        bool q8 = kind[strlen(kind) - 1] == 'q', glu = strncmp(kind, "glu", 3) == 0;
 
         if (sscanf(spec, "%15[^:]:%u:%u", tname, &n, &k) != 3 || n == 0 || k == 0) {
                 fprintf(stderr, "bad case %s:%s\n", kind, spec);
