@@ -113,7 +113,8 @@ bool fast_path()
                 if (i < p.n) {
                         float v = xv[j] * sc * wv[j];
                         o.v[i] = v;
-                        hs[i] = v;
+                        if (q8)
+                                hs[i] = v;
                 }
         }
         if (q8) {

@@ -62,13 +62,14 @@ struct vk_model {
          * rather than one allocation each; arena_left: bytes of such tensors not yet placed, so the
          * last chunk is no larger than what it holds. UNICORN_VK_SUBALLOC=0: one allocation each. */
         bool suballoc;
-        struct vk_buf *chunk; /* the chunk being filled (in bufs; refreshed after bufs grows), or NULL */
+        struct vk_buf chunk; /* the chunk being filled (a copy of its entry in bufs), or none (.buf 0) */
         VkDeviceSize chunk_used;
         uint64_t arena_left;
 };
 
-/* Weights are placed in chunks of this size; larger tensors get their own allocation. Few large
- * allocations instead of hundreds keep the GPU's address translation on large pages. */
+/* Weights are placed in chunks of this size; larger tensors get their own allocation. A few large
+ * allocations instead of one per tensor (~600 for a 27B model) stay far from drivers' allocation-count
+ * limits; no speed difference was measured (docs/vulkan.md). */
 #define WEIGHT_CHUNK ((VkDeviceSize) 256 << 20)
 #define WEIGHT_ALIGN ((VkDeviceSize) 256)
 
@@ -109,56 +110,49 @@ static VkDeviceSize chunk_bytes(size_t size) {
         return ALIGN_TO(vk_buf_padded(size), WEIGHT_ALIGN);
 }
 
+/* Keeps b with the model's buffers, freed with it (destroyed now where that fails). */
+static int keep_buf(struct vk_model *vm, struct vk_buf *b) {
+        if (vm->n_bufs == vm->cap_bufs) {
+                size_t cap = MAX(vm->cap_bufs * 2, (size_t) 64);
+                struct vk_buf *nb = realloc(vm->bufs, cap * sizeof *nb);
+                if (!nb) {
+                        vk_buf_destroy(vm->d, b);
+                        return -ENOMEM;
+                }
+                vm->bufs = nb;
+                vm->cap_bufs = cap;
+        }
+        vm->bufs[vm->n_bufs++] = *b;
+        return 0;
+}
+
 static int upload(struct vk_model *vm, const void *data, size_t size, bool matrix, VkDeviceAddress *ret) {
+        VkDeviceSize need = chunk_bytes(size), off = 0;
+        bool in_chunk = vm->suballoc && !(matrix && vm->importing) && need <= WEIGHT_CHUNK;
         struct vk_buf b;
         int r;
 
-        if (vm->suballoc && !(matrix && vm->importing) && chunk_bytes(size) <= WEIGHT_CHUNK) {
-                VkDeviceSize need = chunk_bytes(size);
-                if (!vm->chunk || vm->chunk->size - vm->chunk_used < need) {
-                        VkDeviceSize cs = MIN(WEIGHT_CHUNK, MAX((VkDeviceSize) vm->arena_left, need));
-                        vm->chunk = NULL;
-                        if (vm->n_bufs == vm->cap_bufs) {
-                                size_t cap = MAX(vm->cap_bufs * 2, (size_t) 64);
-                                struct vk_buf *nb = realloc(vm->bufs, cap * sizeof *nb);
-                                if (!nb)
-                                        return -ENOMEM;
-                                vm->bufs = nb;
-                                vm->cap_bufs = cap;
-                        }
-                        r = vk_buf_create(vm->d, cs, VK_MEM_DEVICE, &b);
-                        if (r < 0)
+        if (!in_chunk) {
+                if ((r = weight_buf(vm, size, matrix, &b)) < 0 || (r = keep_buf(vm, &b)) < 0)
+                        return r;
+        } else {
+                if (!vm->chunk.buf || vm->chunk.size - vm->chunk_used < need) {
+                        r = vk_buf_create(vm->d, MIN(WEIGHT_CHUNK, MAX((VkDeviceSize) vm->arena_left, need)),
+                                          VK_MEM_DEVICE, &b);
+                        if (r < 0 || (r = keep_buf(vm, &b)) < 0)
                                 return r;
-                        vm->bufs[vm->n_bufs++] = b;
-                        vm->chunk = &vm->bufs[vm->n_bufs - 1];
+                        vm->chunk = b;
                         vm->chunk_used = 0;
                 }
-                r = vk_buf_write(vm->d, vm->chunk, vm->chunk_used, data, size);
-                if (r < 0)
-                        return r;
-                *ret = vm->chunk->addr + vm->chunk_used;
+                b = vm->chunk;
+                off = vm->chunk_used;
                 vm->chunk_used += need;
                 vm->arena_left -= MIN(vm->arena_left, (uint64_t) need);
-                return 0;
         }
-        if (vm->n_bufs == vm->cap_bufs) {
-                size_t cap = MAX(vm->cap_bufs * 2, (size_t) 64), ci = vm->chunk ? (size_t) (vm->chunk - vm->bufs) : 0;
-                struct vk_buf *nb = realloc(vm->bufs, cap * sizeof *nb);
-                if (!nb)
-                        return -ENOMEM;
-                vm->bufs = nb;
-                vm->cap_bufs = cap;
-                if (vm->chunk)
-                        vm->chunk = &vm->bufs[ci];
-        }
-        r = weight_buf(vm, size, matrix, &b);
+        r = vk_buf_write(vm->d, &b, off, data, size);
         if (r < 0)
                 return r;
-        vm->bufs[vm->n_bufs++] = b;
-        r = vk_buf_write(vm->d, &vm->bufs[vm->n_bufs - 1], 0, data, size);
-        if (r < 0)
-                return r;
-        *ret = b.addr;
+        *ret = b.addr + off;
         return 0;
 }
 
