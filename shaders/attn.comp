@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Attention of one (head, token) over its sequence's cached positions,
- * flash-style: positions in blocks of WG, one score per thread, then a
- * running max / sum (online softmax) and the weighted sum of v rows with
- * threads over the v dimensions. Sliding layers look back `window`
- * positions; their cache is a ring of `ring` rows per sequence.
+ * flash-style (online softmax over blocks of positions). Sliding layers
+ * look back `window` positions; their cache is a ring of `ring` rows per
+ * sequence.
+ *
+ * Decode is latency-bound (a few hundred KB of k/v per layer), so a block
+ * costs two workgroup barriers: each subgroup scores PS positions at once,
+ * lanes over the head dimensions (coalesced 16-byte loads, subgroup sums),
+ * and every thread then reads the block's scores from shared memory itself
+ * instead of joining tree reductions; the weighted sum of v rows has
+ * threads over the v dimensions.
  *
  * Split-K (decode): with p.chunk > 0, workgroup z takes positions
  * [start + z * chunk, start + (z + 1) * chunk) only and writes its
- * unnormalised output, max and sum to the partials at p.dst (per (token,
- * head, split): head_dim_v + 2 floats); -DMERGE builds the kernel that
- * combines them (one workgroup per (head, token), gl_NumWorkGroups.z = 1,
- * p.window = number of splits).
+ * unnormalised output, max and sum to the partials at p.part (after the
+ * per-(token, head) counters, ATTN_CNT_BYTES). The last workgroup of a
+ * (token, head) to finish, told by an atomic counter, merges the partials
+ * and writes the output: no second dispatch and no barrier between. It
+ * sets the counter back to 0 for the next dispatch.
  *
  * With p.q8 (one token, head_dim_v % 32 == 0, subgroups of at least 32:
  * the host checks) the final output is also written as 8-bit activations,
@@ -31,76 +38,60 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 128;
 #define MAX_HEAD 512
 #define MAX_OUT 4 /* head_dim_v <= MAX_OUT * WG */
+#define PS 8u     /* positions a subgroup scores at once */
+#define MAX_SPLIT 64u /* VK_ATTN_MAX_SPLIT */
 
 layout(push_constant) uniform PC { pc_attn p; };
 
-shared float qs[MAX_HEAD];
-shared float sc[WG];
-shared float red[WG];
+/* Partials and counters are written by other workgroups of this dispatch. */
+layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer CF32 { float v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer CU32 { uint v[]; };
 
-float reduce_max(float v)
+shared vec4 qs[MAX_HEAD / 4];
+shared float sc[WG * PS]; /* a block: PS positions per subgroup, at most WG subgroups */
+shared float ws[MAX_SPLIT];
+shared uint is_last;
+
+void store_out(uint t, uint h, uint dd, float v)
 {
-        uint lid = gl_LocalInvocationID.x;
-        red[lid] = v;
-        barrier();
-        for (uint s = WG / 2u; s > 0u; s >>= 1) {
-                if (lid < s)
-                        red[lid] = max(red[lid], red[lid + s]);
-                barrier();
-        }
-        float r = red[0];
-        barrier();
-        return r;
+        F32Buf(p.dst + uint64_t(t * p.n_head * p.head_dim_v + h * p.head_dim_v) * 4ul).v[dd] = v;
+        if (p.q8 != 0ul)
+                q8_lane(p.q8, p.n_head * p.head_dim_v, h * p.head_dim_v + dd, v);
 }
 
-float reduce_sum(float v)
+/* The last workgroup of (t, h): combine the nz partials into the output. */
+void merge(uint t, uint h, uint nz, CF32 part)
 {
-        uint lid = gl_LocalInvocationID.x;
-        red[lid] = v;
-        barrier();
-        for (uint s = WG / 2u; s > 0u; s >>= 1) {
-                if (lid < s)
-                        red[lid] += red[lid + s];
-                barrier();
-        }
-        float r = red[0];
-        barrier();
-        return r;
-}
-
-#ifdef MERGE
-void main()
-{
-        uint h = gl_WorkGroupID.x, t = gl_WorkGroupID.y, lid = gl_LocalInvocationID.x, ns = p.window;
-        uint dv = p.head_dim_v, st = dv + 2u;
-        F32Buf part = F32Buf(p.q + uint64_t((t * p.n_head + h) * ns * st) * 4ul);
+        uint lid = gl_LocalInvocationID.x, dv = p.head_dim_v, st = dv + 2u;
         float mx = -1.0 / 0.0;
-        for (uint s = 0; s < ns; s++)
+        for (uint s = 0; s < nz; s++)
                 mx = max(mx, part.v[s * st + dv]);
-        float l = 0.0;
-        for (uint s = 0; s < ns; s++) {
+        for (uint s = lid; s < nz; s += WG) {
                 float ms = part.v[s * st + dv];
-                l += ms == -1.0 / 0.0 ? 0.0 : part.v[s * st + dv + 1u] * exp(ms - mx);
+                ws[s] = ms == -1.0 / 0.0 ? 0.0 : exp(ms - mx);
         }
-        F32Buf ob = F32Buf(p.dst + uint64_t(t * p.n_head * dv + h * dv) * 4ul);
-        for (uint d = lid; d < dv; d += WG) {
-                float o = 0.0;
-                for (uint s = 0; s < ns; s++) {
-                        float ms = part.v[s * st + dv];
-                        if (ms != -1.0 / 0.0)
-                                o += part.v[s * st + d] * exp(ms - mx);
+        barrier();
+        float l = 0.0;
+        for (uint s = 0; s < nz; s++)
+                l += ws[s] * part.v[s * st + dv + 1u];
+        [[unroll]] for (uint d = 0; d < MAX_OUT; d++) {
+                uint dd = lid + d * WG;
+                if (dd < dv) {
+                        float o = 0.0;
+                        for (uint s = 0; s < nz; s++)
+                                o += ws[s] * part.v[s * st + dd];
+                        store_out(t, h, dd, o / l);
                 }
-                ob.v[d] = o / l;
-                if (p.q8 != 0ul)
-                        q8_lane(p.q8, p.n_head * dv, h * dv + d, o / l);
         }
 }
-#else
+
 void main()
 {
         uint h = gl_WorkGroupID.x, t = gl_WorkGroupID.y, lid = gl_LocalInvocationID.x;
+        uint sg = gl_SubgroupID, nsg = gl_NumSubgroups, lane = gl_SubgroupInvocationID;
+        uint bp = nsg * PS; /* positions per block */
         uint kvh = h / (p.n_head / p.n_head_kv);
-        uint kd = p.n_head_kv * p.head_dim, vd = p.n_head_kv * p.head_dim_v;
+        uint kd = p.n_head_kv * p.head_dim, vd = p.n_head_kv * p.head_dim_v, n4 = p.head_dim / 4u;
         I32Buf tok = I32Buf(p.tok);
         int pos = tok.v[t * 4u], seq = tok.v[t * 4u + 1u];
         int start = 0;
@@ -112,8 +103,8 @@ void main()
                 end = min(end, start + int(p.chunk) - 1);
         }
 
-        F32Buf q = F32Buf(p.q + uint64_t(t * p.ldq + h * p.head_dim) * 4ul);
-        for (uint i = lid; i < p.head_dim; i += WG)
+        F32x4Buf q = F32x4Buf(p.q + uint64_t(t * p.ldq + h * p.head_dim) * 4ul);
+        for (uint i = lid; i < n4; i += WG)
                 qs[i] = q.v[i];
         barrier();
 
@@ -124,81 +115,88 @@ void main()
         uint64_t kbase = p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * 4ul;
         uint64_t vbase = p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * 4ul;
 
-        for (int p0 = start; p0 <= end; p0 += int(WG)) {
-                int pp = p0 + int(lid);
-                float s = -1.0 / 0.0;
-                if (pp <= end) {
-                        uint slot = uint(pp) % p.ring;
-                        F32x4Buf k = F32x4Buf(kbase + uint64_t(slot) * kd * 4ul);
-                        /* Four independent loads and sums in flight. */
-                        vec4 a4 = vec4(0.0);
-                        uint n4 = p.head_dim / 4u, i = 0;
-                        for (; i + 4u <= n4; i += 4u) {
-                                vec4 k0 = k.v[i], k1 = k.v[i + 1u], k2 = k.v[i + 2u], k3 = k.v[i + 3u];
-                                a4.x += dot(k0, vec4(qs[4u * i], qs[4u * i + 1u], qs[4u * i + 2u], qs[4u * i + 3u]));
-                                a4.y += dot(k1, vec4(qs[4u * i + 4u], qs[4u * i + 5u], qs[4u * i + 6u], qs[4u * i + 7u]));
-                                a4.z += dot(k2, vec4(qs[4u * i + 8u], qs[4u * i + 9u], qs[4u * i + 10u], qs[4u * i + 11u]));
-                                a4.w += dot(k3, vec4(qs[4u * i + 12u], qs[4u * i + 13u], qs[4u * i + 14u], qs[4u * i + 15u]));
+        for (int p0 = start; p0 <= end; p0 += int(bp)) {
+                /* Scores: subgroup sg takes positions p0 + sg * PS + j, all PS loads in flight. */
+                float a[PS];
+                [[unroll]] for (uint j = 0; j < PS; j++)
+                        a[j] = 0.0;
+                for (uint i = lane; i < n4; i += gl_SubgroupSize) {
+                        vec4 qv = qs[i];
+                        /* Positions past `end` are still inside the ring: loaded, then masked. */
+                        [[unroll]] for (uint j = 0; j < PS; j++) {
+                                uint slot = uint(p0 + int(sg * PS + j)) % p.ring;
+                                a[j] += dot(F32x4Buf(kbase + uint64_t(slot) * kd * 4ul).v[i], qv);
                         }
-                        for (; i < n4; i++)
-                                a4.x += dot(k.v[i], vec4(qs[4u * i], qs[4u * i + 1u], qs[4u * i + 2u], qs[4u * i + 3u]));
-                        s = ((a4.x + a4.y) + (a4.z + a4.w)) * p.scale;
                 }
-                float mb = max(m, reduce_max(s));
-                float c = exp(m - mb); /* 0 on the first block (m = -inf) */
-                float wgt = pp <= end ? exp(s - mb) : 0.0;
-                sc[lid] = wgt;
-                l = l * c + reduce_sum(wgt); /* reduce_sum's barriers also publish sc[] */
-                m = mb;
-                uint nb = uint(min(int(WG), end - p0 + 1));
-                [[unroll]] for (uint d = 0; d < MAX_OUT; d++) {
-                        uint dd = lid + d * WG;
-                        if (dd < p.head_dim_v) {
-                                float a0 = o[d] * c, a1 = 0.0, a2 = 0.0, a3 = 0.0;
-                                uint i = 0;
-                                for (; i + 4u <= nb; i += 4u) {
-                                        uint s0 = uint(p0 + int(i)) % p.ring, s1 = uint(p0 + int(i) + 1) % p.ring;
-                                        uint s2 = uint(p0 + int(i) + 2) % p.ring, s3 = uint(p0 + int(i) + 3) % p.ring;
-                                        float v0 = F32Buf(vbase + uint64_t(s0) * vd * 4ul).v[dd];
-                                        float v1 = F32Buf(vbase + uint64_t(s1) * vd * 4ul).v[dd];
-                                        float v2 = F32Buf(vbase + uint64_t(s2) * vd * 4ul).v[dd];
-                                        float v3 = F32Buf(vbase + uint64_t(s3) * vd * 4ul).v[dd];
-                                        a0 += sc[i] * v0;
-                                        a1 += sc[i + 1u] * v1;
-                                        a2 += sc[i + 2u] * v2;
-                                        a3 += sc[i + 3u] * v3;
-                                }
-                                for (; i < nb; i++) {
-                                        uint slot = uint(p0 + int(i)) % p.ring;
-                                        a0 += sc[i] * F32Buf(vbase + uint64_t(slot) * vd * 4ul).v[dd];
-                                }
-                                o[d] = (a0 + a1) + (a2 + a3);
-                        }
+                [[unroll]] for (uint j = 0; j < PS; j++) {
+                        float s = subgroupAdd(a[j]) * p.scale;
+                        if (lane == 0u)
+                                sc[sg * PS + j] = p0 + int(sg * PS + j) <= end ? s : -1.0 / 0.0;
                 }
                 barrier();
+                uint nb = uint(min(int(bp), end - p0 + 1));
+                float mb = m;
+                for (uint j = 0; j < nb; j++)
+                        mb = max(mb, sc[j]);
+                float c = exp(m - mb); /* 0 on the first block (m = -inf) */
+                float lb = 0.0;
+                [[unroll]] for (uint d = 0; d < MAX_OUT; d++)
+                        o[d] *= c;
+                for (uint j = 0; j < nb; j += 4u) {
+                        float w[4];
+                        uint slot[4];
+                        [[unroll]] for (uint u = 0; u < 4u; u++) {
+                                w[u] = j + u < nb ? exp(sc[j + u] - mb) : 0.0;
+                                slot[u] = uint(p0 + int(min(j + u, nb - 1u))) % p.ring;
+                                lb += w[u];
+                        }
+                        [[unroll]] for (uint d = 0; d < MAX_OUT; d++) {
+                                uint dd = lid + d * WG;
+                                if (dd < p.head_dim_v) {
+                                        float v[4];
+                                        [[unroll]] for (uint u = 0; u < 4u; u++)
+                                                v[u] = F32Buf(vbase + uint64_t(slot[u]) * vd * 4ul).v[dd];
+                                        o[d] += (w[0] * v[0] + w[1] * v[1]) + (w[2] * v[2] + w[3] * v[3]);
+                                }
+                        }
+                }
+                l = l * c + lb;
+                m = mb;
+                barrier();
         }
-        if (p.chunk > 0u) {
-                uint st = p.head_dim_v + 2u;
-                F32Buf pb = F32Buf(p.dst + uint64_t(((t * p.n_head + h) * gl_NumWorkGroups.z + gl_WorkGroupID.z) * st) * 4ul);
+        uint nz = gl_NumWorkGroups.z;
+        if (nz == 1u) {
                 [[unroll]] for (uint d = 0; d < MAX_OUT; d++) {
                         uint dd = lid + d * WG;
                         if (dd < p.head_dim_v)
-                                pb.v[dd] = o[d];
-                }
-                if (lid == 0u) {
-                        pb.v[p.head_dim_v] = m;
-                        pb.v[p.head_dim_v + 1u] = l;
+                                store_out(t, h, dd, o[d] / l);
                 }
                 return;
         }
-        F32Buf ob = F32Buf(p.dst + uint64_t(t * p.n_head * p.head_dim_v + h * p.head_dim_v) * 4ul);
+
+        uint st = p.head_dim_v + 2u;
+        CU32 cnt = CU32(p.part);
+        CF32 part = CF32(p.part + uint64_t(ATTN_CNT_BYTES(p.n_head)) + uint64_t((t * p.n_head + h) * nz * st) * 4ul);
+        uint z = gl_WorkGroupID.z;
         [[unroll]] for (uint d = 0; d < MAX_OUT; d++) {
                 uint dd = lid + d * WG;
-                if (dd < p.head_dim_v) {
-                        ob.v[dd] = o[d] / l;
-                        if (p.q8 != 0ul)
-                                q8_lane(p.q8, p.n_head * p.head_dim_v, h * p.head_dim_v + dd, o[d] / l);
-                }
+                if (dd < p.head_dim_v)
+                        part.v[z * st + dd] = o[d];
         }
+        if (lid == 0u) {
+                part.v[z * st + p.head_dim_v] = m;
+                part.v[z * st + p.head_dim_v + 1u] = l;
+        }
+        /* Publish the partials before counting this workgroup in. */
+        memoryBarrierBuffer();
+        barrier();
+        if (lid == 0u)
+                is_last = atomicAdd(cnt.v[t * p.n_head + h], 1u) == nz - 1u ? 1u : 0u;
+        barrier();
+        if (is_last == 0u)
+                return;
+        memoryBarrierBuffer();
+        if (lid == 0u)
+                cnt.v[t * p.n_head + h] = 0u;
+        merge(t, h, nz, part);
 }
-#endif

@@ -36,7 +36,6 @@ for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K"):
             VARIANTS.append((name, "mv8.comp", defs, "int_dot"))
 for s in ("norm", "qkv", "attn", "attn_pf", "act", "quantx"):
     VARIANTS.append((s, f"{s}.comp", [], None))
-VARIANTS.append(("attn_merge", "attn.comp", ["MERGE"], None))
 
 PROBES = {
     "coopmat": "#version 450\n#extension GL_KHR_cooperative_matrix : require\n"

@@ -210,8 +210,11 @@ static int bench_small(const char *kind, const char *spec, int reps) {
         if ((r = vk_buf_create(d, MAX((size_t) e * 4 * 3, kv), VK_MEM_DEVICE, &a)) < 0 ||
             (r = vk_buf_create(d, MAX((size_t) e * 4 * 3, kv), VK_MEM_DEVICE, &b)) < 0 ||
             (r = vk_buf_create(d, vk_q8_row_bytes(e) + 4096, VK_MEM_DEVICE, &q)) < 0 ||
-            (r = vk_buf_create(d, (size_t) nh * VK_ATTN_MAX_SPLIT * (hd + 2) * 4 + 16, VK_MEM_DEVICE, &part)) < 0 ||
-            (r = vk_buf_fill0(d, &a)) < 0 || (r = vk_buf_fill0(d, &b)) < 0)
+            /* q, the output, then the split-K counters and partials */
+            (r = vk_buf_create(d, (size_t) (nh * hd + 64) * 4 * 2 + ATTN_CNT_BYTES(nh) +
+                                          (size_t) nh * VK_ATTN_MAX_SPLIT * (hd + 2) * 4,
+                               VK_MEM_DEVICE, &part)) < 0 ||
+            (r = vk_buf_fill0(d, &a)) < 0 || (r = vk_buf_fill0(d, &b)) < 0 || (r = vk_buf_fill0(d, &part)) < 0)
                 goto out;
         /* attention: one token at position len - 1 of sequence 0, slot len - 1. */
         int32_t info[4] = { (int32_t) len - 1, 0, (int32_t) len - 1, (int32_t) len - 1 };

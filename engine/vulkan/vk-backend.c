@@ -22,9 +22,8 @@
  * decode layer runs 60-150 us, so after the first part the GPU no longer waits for the host. */
 #define FLUSH_LAYERS 4
 
-/* Decode steps of up to this many tokens split attention over positions. */
-#define ATTN_SPLIT_MAX_TOKENS 8
-/* ... over at least this many positions (UNICORN_VK_ATTN_SPLIT_MIN overrides, for tests and tuning).
+/* Decode steps of up to ATTN_SPLIT_TOKENS (vk-push.h) tokens split attention over positions,
+ * over at least this many positions (UNICORN_VK_ATTN_SPLIT_MIN overrides, for tests and tuning).
  * 16 measured best on the H100 (Qwen2.5 7B Q4_0 tg128: 16 -> 218 t/s, 64 -> 216, 256 -> 210): one
  * workgroup per head walks its positions serially, so splitting pays even for short spans. */
 static uint32_t ATTN_SPLIT_MIN_LEN = 16;
@@ -481,9 +480,10 @@ static int vk_context_init(Context *c, void **ret) {
             (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) MAX(E, o_dim)), VK_MEM_DEVICE, &vc->hq)) < 0 ||
             (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) o_dim), VK_MEM_DEVICE, &vc->attq)) < 0 ||
             (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) F), VK_MEM_DEVICE, &vc->gateq)) < 0 ||
-            (r = vk_buf_create(d, (size_t) MIN(nb, (size_t) ATTN_SPLIT_MAX_TOKENS) * hp->n_head * VK_ATTN_MAX_SPLIT *
-                                          (hp->head_dim_v + 2) * 4,
+            (r = vk_buf_create(d, ATTN_CNT_BYTES(hp->n_head) + (size_t) MIN(nb, (size_t) ATTN_SPLIT_TOKENS) *
+                                                                hp->n_head * VK_ATTN_MAX_SPLIT * (hp->head_dim_v + 2) * 4,
                                VK_MEM_DEVICE, &vc->attp)) < 0 ||
+            (r = vk_buf_fill0(d, &vc->attp)) < 0 ||
             (r = vk_buf_create(d, nb * hp->n_vocab * 4, VK_MEM_HOST, &vc->logits)) < 0)
                 goto fail;
         /* Per-step inputs, each at a 16-byte boundary. */
@@ -527,7 +527,7 @@ static int32_t vk_seq_truncate(Context *c, int32_t seq, int32_t p0) {
 static uint32_t attn_split(const struct batch *b, uint32_t window, uint32_t *chunk) {
         uint32_t len = 0, c;
 
-        if (b->n_tokens > ATTN_SPLIT_MAX_TOKENS)
+        if (b->n_tokens > ATTN_SPLIT_TOKENS)
                 return 1;
         for (size_t t = 0; t < b->n_tokens; t++) {
                 uint32_t l = (uint32_t) b->pos[t] + 1;
@@ -637,7 +637,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                         .ldq = ld, .ring = vc->ring[il], .window = swa ? hp->sliding_window : 0, .nt = nt,
                         .scale = hp->attn_scale, .chunk = chunk,
                 };
-                if (one_seq && nt > ATTN_SPLIT_MAX_TOKENS && !vc->no_pf)
+                if (one_seq && nt > ATTN_SPLIT_TOKENS && !vc->no_pf)
                         vk_op_attn_prefill(cmd, &pa);
                 else
                         vk_op_attn(cmd, &pa, n_split, vc->attp.addr);

@@ -82,23 +82,16 @@ bool vk_attn_q8_ok(const struct vk_cmd *c, const struct pc_attn *pc) {
 }
 
 void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, VkDeviceAddress part) {
-        if (n_split <= 1 || !part) {
-                struct pc_attn a = *pc;
+        struct pc_attn a = *pc;
+
+        a.q8 = vk_attn_q8_ok(c, pc) ? pc->q8 : 0;
+        /* Split-K merges in its last workgroup per (token, head): one dispatch either way. */
+        if (n_split <= 1 || !part || pc->nt > ATTN_SPLIT_TOKENS || n_split > VK_ATTN_MAX_SPLIT) {
                 a.chunk = 0;
-                a.q8 = vk_attn_q8_ok(c, pc) ? pc->q8 : 0;
-                vk_cmd_dispatch(c, VK_P_ATTN, &a, sizeof a, pc->n_head, pc->nt, 1);
-                return;
+                n_split = 1;
         }
-        struct pc_attn a = *pc, mg = *pc;
-        a.dst = part;
-        a.q8 = 0;
-        mg.q8 = vk_attn_q8_ok(c, pc) ? pc->q8 : 0;
+        a.part = part;
         vk_cmd_dispatch(c, VK_P_ATTN, &a, sizeof a, pc->n_head, pc->nt, n_split);
-        vk_cmd_barrier(c);
-        mg.q = part;
-        mg.window = n_split;
-        mg.chunk = 0;
-        vk_cmd_dispatch(c, VK_P_ATTN_MERGE, &mg, sizeof mg, pc->n_head, pc->nt, 1);
 }
 
 void vk_op_act(struct vk_cmd *c, VkDeviceAddress gate, VkDeviceAddress up, uint32_t n, uint32_t op) {

@@ -399,7 +399,6 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                 if ((r = make_pipe(d, cache, p.layout, "norm", g256, 1, &p.p[VK_P_NORM], err, errsz)) >= 0 &&
                     (r = make_pipe(d, cache, p.layout, "qkv", g128, 1, &p.p[VK_P_QKV], err, errsz)) >= 0 &&
                     (r = make_pipe(d, cache, p.layout, "attn", g128, 1, &p.p[VK_P_ATTN], err, errsz)) >= 0 &&
-                    (r = make_pipe(d, cache, p.layout, "attn_merge", g128, 1, &p.p[VK_P_ATTN_MERGE], err, errsz)) >= 0 &&
                     (r = make_pipe(d, cache, p.layout, "attn_pf", g128, 1, &p.p[VK_P_ATTN_PF], err, errsz)) >= 0 &&
                     (r = make_pipe(d, cache, p.layout, "act", g256, 1, &p.p[VK_P_ACT], err, errsz)) >= 0)
                         r = make_pipe(d, cache, p.layout, "quantx", (uint32_t[]) { 64 }, 1, &p.p[VK_P_QUANTX], err,

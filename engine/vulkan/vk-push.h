@@ -45,11 +45,16 @@ struct pc_qkv {
 struct pc_attn {
         uint64_t q, kc, vc, dst, tok;
         uint64_t q8; /* also the output row as 8-bit activations (include/q8.glsl), or 0 */
+        uint64_t part; /* split-K: counters, then partials (attn.comp) */
         uint32_t n_head, n_head_kv, head_dim, head_dim_v;
         uint32_t ldq, ring, window, nt;
         float scale;
         uint32_t chunk; /* split-K: positions per workgroup z (0: one pass) */
 };
+/* Split-K runs for steps of up to ATTN_SPLIT_TOKENS tokens; its partials buffer starts with a
+ * zeroed counter per (token, head), which the kernel leaves zeroed. */
+#define ATTN_SPLIT_TOKENS 8u
+#define ATTN_CNT_BYTES(n_head) ((ATTN_SPLIT_TOKENS * (n_head) * 4u + 255u) & ~255u)
 
 #define ACT_SILU 0u
 #define ACT_GELU_TANH 1u
@@ -63,6 +68,6 @@ struct pc_act {
 _Static_assert(sizeof(struct pc_mm) == 64, "pc_mm");
 _Static_assert(sizeof(struct pc_norm) == 72, "pc_norm");
 _Static_assert(sizeof(struct pc_qkv) == 96, "pc_qkv");
-_Static_assert(sizeof(struct pc_attn) == 88, "pc_attn");
+_Static_assert(sizeof(struct pc_attn) == 96, "pc_attn");
 _Static_assert(sizeof(struct pc_act) == 24, "pc_act");
 #define VK_PUSH_MAX 96

@@ -124,7 +124,6 @@ enum vk_pipe {
         VK_P_NORM = VK_P_GET_ROWS + VK_W_COUNT,
         VK_P_QKV,
         VK_P_ATTN,
-        VK_P_ATTN_MERGE,
         VK_P_ACT,
         VK_P_MATVEC1,                    /* + wtype: one-token wide-load mat-vec (wide types only) */
         VK_P_MATVEC_GLU = VK_P_MATVEC1 + VK_W_COUNT, /* + wtype: gate/up/activation in one (wide types) */

@@ -53,11 +53,16 @@ struct pc_qkv {
 struct pc_attn {
         uint64_t q, kc, vc, dst, tok;
         uint64_t q8; /* non-zero: also the output rows as 8-bit activations (one token; needs subgroups of >= 32) */
+        uint64_t part; /* split-K: counters, then partials (attn.comp) */
         uint n_head, n_head_kv, head_dim, head_dim_v;
         uint ldq, ring, window, nt;
         float scale;
         uint chunk; /* split-K: positions per workgroup z (0: one pass) */
 };
+/* Split-K runs for steps of up to ATTN_SPLIT_TOKENS tokens; its partials buffer starts with a
+ * zeroed counter per (token, head), which the kernel leaves zeroed. */
+#define ATTN_SPLIT_TOKENS 8u
+#define ATTN_CNT_BYTES(n_head) ((ATTN_SPLIT_TOKENS * (n_head) * 4u + 255u) & ~255u)
 
 /* gate = act(gate) * up over n elements. */
 #define ACT_SILU 0u
