@@ -319,8 +319,10 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                 mv1_all = e && streq(e, "1");
         }
         /* mv8.comp: one-token mat-vecs on 8-bit activations (UNICORN_VK_MV8=R,U[,WG] picks a built
-         * variant; R=1, U=2, 128 lanes measured best on the H100 overall, see docs/vulkan.md). */
+         * variant for every type; R=1, U=2, 128 lanes measured best on the H100 overall, and U=1 for
+         * Q4_K on the H200, whose unit decode is heavier; see docs/vulkan.md). */
         unsigned mv8_r = 1, mv8_u = 2, mv8_wg = 128;
+        bool mv8_env = false;
         {
                 const char *e = getenv("UNICORN_VK_MV8");
                 unsigned a, b, w = 128;
@@ -329,6 +331,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                         mv8_r = a;
                         mv8_u = b;
                         mv8_wg = w;
+                        mv8_env = true;
                 }
         }
         p.q8 = d->int_dot && VK_SPIRV_HAVE_INT_DOT;
@@ -364,8 +367,10 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                 if (vk_mv8_type((enum vk_wtype) t) && p.q8) {
                         char mg[32];
                         uint32_t wgs[1] = { mv8_wg };
-                        snprintf(name, sizeof name, "mv8_%s_r%uu%u", wtype_names[t], mv8_r, mv8_u);
-                        snprintf(mg, sizeof mg, "mv8g_%s_r%uu%u", wtype_names[t], mv8_r, mv8_u);
+                        /* Rows per workgroup depend on R and WG only, so U may differ by type. */
+                        unsigned u = t == VK_W_Q4_K && !mv8_env ? 1 : mv8_u;
+                        snprintf(name, sizeof name, "mv8_%s_r%uu%u", wtype_names[t], mv8_r, u);
+                        snprintf(mg, sizeof mg, "mv8g_%s_r%uu%u", wtype_names[t], mv8_r, u);
                         if (!spirv_find(name)) { /* an UNICORN_VK_MV8 that names no built variant */
                                 snprintf(name, sizeof name, "mv8_%s_r1u2", wtype_names[t]);
                                 snprintf(mg, sizeof mg, "mv8g_%s_r1u2", wtype_names[t]);
