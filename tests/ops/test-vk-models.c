@@ -47,6 +47,18 @@ static Model *load(const char *path, const char *backend) {
         return load_opt(path, backend, true);
 }
 
+/* Fresh contexts on both backends (the previous ones freed). */
+static void fresh_contexts(Model *mc, Model *mv, Context **cc, Context **cv, uint32_t n_ctx, uint32_t n_seq,
+                           uint32_t n_batch) {
+        const struct context_options o = { .n_ctx = n_ctx, .n_seq = n_seq, .n_batch = n_batch };
+        char err[256] = "";
+
+        *cc = context_free(*cc);
+        *cv = context_free(*cv);
+        CHECK_MSG(context_new(mc, &o, cc, err, sizeof err) == 0 && context_new(mv, &o, cv, err, sizeof err) == 0,
+                  "%s", err);
+}
+
 static void test_fixture(const char *file) {
         char path[1024];
         _cleanup_(model_unrefp) Model *mc = NULL, *mv = NULL;
@@ -61,8 +73,7 @@ static void test_fixture(const char *file) {
         nv = model_get_info(mc)->n_vocab;
         for (size_t i = 0; i < ELEMENTSOF(tok); i++)
                 tok[i] = (int32_t) ((i * 7919 + 11) % nv);
-        cc = test_context(mc, 64, 32);
-        cv = test_context(mv, 64, 32);
+        fresh_contexts(mc, mv, &cc, &cv, 64, 1, 32);
 
         /* Prefill (tiled kernels), all logits. */
         const float *lc = test_step(cc, tok, ELEMENTSOF(tok), 0, true);
@@ -87,11 +98,7 @@ static void test_fixture(const char *file) {
         /* Chunked prefill on fresh contexts: chunks of 12 tokens (the prefill attention kernel, 8 queries a
          * workgroup, partial last group) from positions > 0, so sliding-window layers start mid-sequence
          * and their ring (window + n_batch = 40 rows for the gemma3 fixture) wraps before position 56. */
-        context_free(cc);
-        context_free(cv);
-        cc = cv = NULL;
-        cc = test_context(mc, 64, 32);
-        cv = test_context(mv, 64, 32);
+        fresh_contexts(mc, mv, &cc, &cv, 64, 1, 32);
         int32_t longer[56];
         for (size_t i = 0; i < ELEMENTSOF(longer); i++)
                 longer[i] = (int32_t) ((i * 104729 + 3) % nv);
@@ -105,15 +112,7 @@ static void test_fixture(const char *file) {
         }
         /* Batched decode of three sequences of different lengths (continuous batching): split-K attention
          * with one counter per (token, head), and splits past a short sequence's end left empty. */
-        context_free(cc);
-        context_free(cv);
-        cc = cv = NULL;
-        char err[256] = "";
-        CHECK_MSG(context_new(mc, &(struct context_options) { .n_ctx = 64, .n_seq = 3, .n_batch = 32 }, &cc, err,
-                              sizeof err) == 0 &&
-                  context_new(mv, &(struct context_options) { .n_ctx = 64, .n_seq = 3, .n_batch = 32 }, &cv, err,
-                              sizeof err) == 0,
-                  "%s", err);
+        fresh_contexts(mc, mv, &cc, &cv, 64, 3, 32);
         static const int32_t plen[3] = { 30, 9, 17 };
         for (int32_t sq = 0; sq < 3; sq++) {
                 int32_t pos[32], seqs[32];
@@ -146,11 +145,7 @@ static void test_fixture(const char *file) {
         }
         /* A long span: decode at positions 240.. splits attention over 15-16 workgroups per head, all
          * merged by the last one (sliding layers keep their window). */
-        context_free(cc);
-        context_free(cv);
-        cc = cv = NULL;
-        cc = test_context(mc, 256, 32);
-        cv = test_context(mv, 256, 32);
+        fresh_contexts(mc, mv, &cc, &cv, 256, 1, 32);
         int32_t chunk[32];
         for (int32_t p0 = 0; p0 < 240; p0 += 32) {
                 int32_t n = MIN(32, 240 - p0);
