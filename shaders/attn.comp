@@ -39,7 +39,6 @@ layout(constant_id = 0) const uint WG = 128;
 #define MAX_HEAD 512
 #define MAX_OUT 4 /* head_dim_v <= MAX_OUT * WG */
 #define PS 8u     /* positions a subgroup scores at once */
-#define MAX_SPLIT 64u /* VK_ATTN_MAX_SPLIT */
 
 layout(push_constant) uniform PC { pc_attn p; };
 
@@ -49,7 +48,7 @@ layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer CU3
 
 shared vec4 qs[MAX_HEAD / 4];
 shared float sc[WG * PS]; /* a block: PS positions per subgroup, at most WG subgroups */
-shared float ws[MAX_SPLIT];
+shared float ws[ATTN_MAX_SPLIT];
 shared uint is_last;
 
 void store_out(uint t, uint h, uint dd, float v)

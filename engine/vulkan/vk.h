@@ -213,7 +213,7 @@ void vk_op_norm(struct vk_cmd *c, const struct pc_norm *pc);
 void vk_op_qkv(struct vk_cmd *c, const struct pc_qkv *pc);
 /* n_split > 1: split-K over positions (pc->chunk each) into the partials at part
  * ([nt][n_head][n_split][head_dim_v + 2] floats), then a merge; records its own barrier. */
-#define VK_ATTN_MAX_SPLIT 64
+#define VK_ATTN_MAX_SPLIT ATTN_MAX_SPLIT /* vk-push.h: attn.comp sizes its merge by it */
 void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, VkDeviceAddress part);
 /* Prefill attention (pc->chunk and pc->q8 unused): every token of the step must be of one sequence. */
 void vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc);

@@ -62,6 +62,7 @@ struct pc_attn {
 /* Split-K runs for steps of up to ATTN_SPLIT_TOKENS tokens; its partials buffer starts with a
  * zeroed counter per (token, head), which the kernel leaves zeroed. */
 #define ATTN_SPLIT_TOKENS 8u
+#define ATTN_MAX_SPLIT 64u /* workgroups per (token, head) at most */
 #define ATTN_CNT_BYTES(n_head) ((ATTN_SPLIT_TOKENS * (n_head) * 4u + 255u) & ~255u)
 
 /* gate = act(gate) * up over n elements. */

@@ -285,7 +285,7 @@ static void test_gemma_chat(void) {
 }
 
 /* No argument: the fixture models. "gemma-chat": the Gemma 3 270M chat comparison alone, a test of
- * its own (tests/ops/meson.build) because lavapipe takes ~20 minutes over it on two cores. */
+ * its own (tests/ops/meson.build) because lavapipe takes 16-20 minutes over it on two cores. */
 int main(int argc, char **argv) {
         char path[1024], line[512];
         FILE *f;
