@@ -46,6 +46,45 @@ typedef VkResult(VKAPI_PTR *PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesKH
         VkPhysicalDevice, uint32_t *, VkCooperativeMatrixPropertiesKHR *);
 #endif
 
+/* VK_NV_cooperative_matrix2, for headers older than 1.4.304. */
+#ifndef VK_NV_cooperative_matrix2
+#define VK_NV_cooperative_matrix2 1
+#define VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME "VK_NV_cooperative_matrix2"
+#define VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV ((VkStructureType) 1000593000)
+#define VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_FLEXIBLE_DIMENSIONS_PROPERTIES_NV ((VkStructureType) 1000593001)
+#define VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_PROPERTIES_NV ((VkStructureType) 1000593002)
+#define VK_SCOPE_WORKGROUP_KHR 2
+typedef struct VkPhysicalDeviceCooperativeMatrix2FeaturesNV {
+        VkStructureType sType;
+        void *pNext;
+        VkBool32 cooperativeMatrixWorkgroupScope;
+        VkBool32 cooperativeMatrixFlexibleDimensions;
+        VkBool32 cooperativeMatrixReductions;
+        VkBool32 cooperativeMatrixConversions;
+        VkBool32 cooperativeMatrixPerElementOperations;
+        VkBool32 cooperativeMatrixTensorAddressing;
+        VkBool32 cooperativeMatrixBlockLoads;
+} VkPhysicalDeviceCooperativeMatrix2FeaturesNV;
+typedef struct VkPhysicalDeviceCooperativeMatrix2PropertiesNV {
+        VkStructureType sType;
+        void *pNext;
+        uint32_t cooperativeMatrixWorkgroupScopeMaxWorkgroupSize;
+        uint32_t cooperativeMatrixFlexibleDimensionsMaxDimension;
+        uint32_t cooperativeMatrixWorkgroupScopeReservedSharedMemory;
+} VkPhysicalDeviceCooperativeMatrix2PropertiesNV;
+typedef struct VkCooperativeMatrixFlexibleDimensionsPropertiesNV {
+        VkStructureType sType;
+        void *pNext;
+        uint32_t MGranularity, NGranularity, KGranularity;
+        uint32_t AType, BType, CType, ResultType; /* VkComponentTypeKHR */
+        VkBool32 saturatingAccumulation;
+        uint32_t scope; /* VkScopeKHR */
+        uint32_t workgroupInvocations;
+} VkCooperativeMatrixFlexibleDimensionsPropertiesNV;
+typedef VkResult(VKAPI_PTR *PFN_vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV)(
+        VkPhysicalDevice, uint32_t *, VkCooperativeMatrixFlexibleDimensionsPropertiesNV *);
+#endif
+
 static pthread_mutex_t device_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vk_device *device_shared;
 
@@ -113,6 +152,52 @@ static bool coopmat_usable(VkInstance inst, VkPhysicalDevice p, const VkExtensio
         return *why = "no 16x16x16 f16/f32 subgroup matrix type", false;
 }
 
+/*
+ * Whether the workgroup-scope prefill kernel (shaders/matmul_cm2.comp, experimental: asked for with
+ * UNICORN_VK_COOPMAT2=1) can run: on top of coopmat, the
+ * NV extension with the features it uses (workgroup scope, flexible sizes, tensor addressing with block
+ * decode, per-element operations), 256-invocation workgroups, and f16 x f16 -> f32 workgroup products
+ * in granularities that divide its 128 x {64,128,256} x 64 tiles.
+ */
+static bool coopmat2_usable(VkInstance inst, VkPhysicalDevice p, const VkExtensionProperties *e, uint32_t n,
+                            const VkPhysicalDeviceCooperativeMatrix2FeaturesNV *f, uint32_t max_wg,
+                            const char **why) {
+        PFN_vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV get;
+        VkCooperativeMatrixFlexibleDimensionsPropertiesNV props[64];
+        uint32_t np = ELEMENTSOF(props);
+
+        if (!has_ext(e, n, VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME))
+                return *why = "no VK_NV_cooperative_matrix2", false;
+        /* Opt-in: slower than the KHR kernel on the H200 so far (shaders/matmul_cm2.comp). */
+        const char *on = getenv("UNICORN_VK_COOPMAT2");
+        if (!on || !streq(on, "1"))
+                return *why = "experimental, off unless UNICORN_VK_COOPMAT2=1", false;
+        if (!f->cooperativeMatrixWorkgroupScope || !f->cooperativeMatrixFlexibleDimensions ||
+            !f->cooperativeMatrixPerElementOperations || !f->cooperativeMatrixTensorAddressing ||
+            !f->cooperativeMatrixBlockLoads)
+                return *why = "a cooperative matrix 2 feature is missing", false;
+        if (max_wg < 256)
+                return *why = "workgroup-scope matrices limited below 256 invocations", false;
+        get = (PFN_vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV) vkGetInstanceProcAddr(
+                inst, "vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV");
+        if (!get)
+                return *why = "no vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV", false;
+        for (uint32_t i = 0; i < np; i++)
+                props[i] = (VkCooperativeMatrixFlexibleDimensionsPropertiesNV) {
+                        .sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_FLEXIBLE_DIMENSIONS_PROPERTIES_NV };
+        if (get(p, &np, props) < 0)
+                return *why = "cannot list flexible matrix sizes", false;
+        for (uint32_t i = 0; i < np; i++)
+                if (props[i].scope == VK_SCOPE_WORKGROUP_KHR && props[i].AType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
+                    props[i].BType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
+                    props[i].CType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
+                    props[i].ResultType == VK_COMPONENT_TYPE_FLOAT32_KHR && props[i].workgroupInvocations == 256 &&
+                    props[i].MGranularity && 128 % props[i].MGranularity == 0 && props[i].NGranularity &&
+                    64 % props[i].NGranularity == 0 && props[i].KGranularity && 64 % props[i].KGranularity == 0)
+                        return true;
+        return *why = "no f16/f32 workgroup matrix sizes for 256 invocations", false;
+}
+
 /* Whether a physical device can run the kernels at all. */
 static bool phys_usable(VkPhysicalDevice p, uint32_t *ret_family) {
         VkPhysicalDeviceProperties props;
@@ -147,7 +232,9 @@ static int create_instance(VkInstance *ret, char *err, size_t errsz) {
                 .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
                 .pApplicationName = "unicorn",
                 .pEngineName = "unicorn",
-                .apiVersion = VK_API_VERSION_1_2,
+                /* 1.2 is required (pick_phys); 1.3 is used where the device has it: the coopmat2 kernel
+                 * is SPIR-V 1.6. */
+                .apiVersion = VK_API_VERSION_1_3,
         };
         VkInstanceCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app };
         VkResult vr = vkCreateInstance(&ci, NULL, ret);
@@ -229,8 +316,12 @@ static void device_destroy(struct vk_device *d) {
 }
 
 static int device_create(struct vk_device **ret, char *err, size_t errsz) {
+        VkPhysicalDeviceCooperativeMatrix2FeaturesNV fcm2 = {
+                .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV };
         VkPhysicalDeviceCooperativeMatrixFeaturesKHR fcm = {
                 .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR };
+        VkPhysicalDeviceCooperativeMatrix2PropertiesNV pcm2 = {
+                .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_PROPERTIES_NV };
         VkPhysicalDeviceVulkan11Features f11 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES };
         VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR fdot = {
                 .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR, .pNext = &f11 };
@@ -274,8 +365,15 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
         }
         vkEnumerateDeviceExtensionProperties(d->phys, NULL, &n_ext, exts);
         /* A feature struct the driver does not know must not be chained. */
-        if (has_ext(exts, n_ext, VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME))
+        if (has_ext(exts, n_ext, VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME)) {
                 f11.pNext = &fcm;
+                if (has_ext(exts, n_ext, VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME)) {
+                        VkPhysicalDeviceProperties2 pp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                                           .pNext = &pcm2 };
+                        fcm.pNext = &fcm2;
+                        vkGetPhysicalDeviceProperties2(d->phys, &pp);
+                }
+        }
         vkGetPhysicalDeviceFeatures2(d->phys, &f2);
         d->fp16 = f12.shaderFloat16 && f11.storageBuffer16BitAccess && !env_disabled("F16");
         d->int8_storage = f12.storageBuffer8BitAccess && f12.shaderInt8;
@@ -288,6 +386,17 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                                     f12.shaderFloat16, d->subgroup_size, &d->coopmat_why);
         if (d->coopmat)
                 dev_exts[n_dev_ext++] = VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME;
+        if (d->coopmat && d->props.apiVersion < VK_API_VERSION_1_3)
+                d->coopmat2_why = "device below Vulkan 1.3 (the kernel is SPIR-V 1.6)";
+        else if (d->coopmat && !(f11.storageBuffer16BitAccess && f2.features.shaderInt16))
+                d->coopmat2_why = "16-bit storage or shaderInt16 missing";
+        else if (d->coopmat)
+                d->coopmat2 = coopmat2_usable(d->instance, d->phys, exts, n_ext, &fcm2,
+                                              pcm2.cooperativeMatrixWorkgroupScopeMaxWorkgroupSize, &d->coopmat2_why);
+        else
+                d->coopmat2_why = "no KHR cooperative matrices";
+        if (d->coopmat2)
+                dev_exts[n_dev_ext++] = VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME;
         d->subgroup_size_control = has_ext(exts, n_ext, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
         /* Weight import from the embedder's dma-bufs (vk-import.c): only what the device has. */
         d->ext_memory_fd = has_ext(exts, n_ext, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
@@ -320,8 +429,17 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
 
         {
                 /* Only what the kernels use is enabled. */
+                VkPhysicalDeviceCooperativeMatrix2FeaturesNV ecm2 = {
+                        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV,
+                        .cooperativeMatrixWorkgroupScope = VK_TRUE,
+                        .cooperativeMatrixFlexibleDimensions = VK_TRUE,
+                        .cooperativeMatrixPerElementOperations = VK_TRUE,
+                        .cooperativeMatrixTensorAddressing = VK_TRUE,
+                        .cooperativeMatrixBlockLoads = VK_TRUE,
+                };
                 VkPhysicalDeviceCooperativeMatrixFeaturesKHR ecm = {
                         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR,
+                        .pNext = d->coopmat2 ? &ecm2 : NULL,
                         .cooperativeMatrix = VK_TRUE,
                 };
                 VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR edot = {
@@ -381,7 +499,7 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
         snprintf(d->desc, sizeof d->desc, "vulkan (%.96s, %s, %.1f GiB device-local%s, subgroup %u%s%s%s)",
                  d->props.deviceName, d->uma ? "UMA" : "discrete", (double) d->heap_device / (1 << 30),
                  d->uma && d->heap_host_visible_device ? " host-visible" : "", d->subgroup_size,
-                 d->fp16 ? ", fp16" : "", d->int_dot ? ", int-dot" : "", d->coopmat ? ", coopmat" : "");
+                 d->fp16 ? ", fp16" : "", d->int_dot ? ", int-dot" : "", d->coopmat2 ? ", coopmat2" : d->coopmat ? ", coopmat" : "");
         *ret = d;
         return 0;
 fail:

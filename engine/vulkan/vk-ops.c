@@ -40,6 +40,9 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                 grid_1d(DIV_ROUND_UP(n, vk_matvec_wide(wt) ? c->pl->matvec_wide_rows : c->pl->matvec_rows), &gx,
                         &gy);
                 vk_cmd_dispatch(c, VK_P_MATVEC + wt, &pc, sizeof pc, gx, gy, 1);
+        } else if (c->pl->coopmat2 && !c->exact && c->pl->p[VK_P_MATMUL_CM2 + wt]) {
+                vk_cmd_dispatch(c, VK_P_MATMUL_CM2 + wt, &pc, sizeof pc, DIV_ROUND_UP(n, 128),
+                                DIV_ROUND_UP(nt, c->pl->cm2_bn), 1);
         } else if (c->pl->coopmat && !c->exact && c->pl->p[VK_P_MATMUL_CM + wt]) {
                 /* 128-token tiles dequantize each weight tile half as often; 64-token ones waste
                  * less on short batches. */

@@ -337,6 +337,13 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
         p.q8 = d->int_dot && VK_SPIRV_HAVE_INT_DOT;
         p.matvec_q8_rows = mv8_wg / 32 * mv8_r;
         p.coopmat = d->coopmat && VK_SPIRV_HAVE_COOPMAT;
+        p.coopmat2 = p.coopmat && d->coopmat2 && VK_SPIRV_HAVE_COOPMAT2;
+        p.cm2_bn = 256;
+        {
+                const char *e = getenv("UNICORN_VK_CM2_BN");
+                if (e && (streq(e, "64") || streq(e, "128") || streq(e, "256")))
+                        p.cm2_bn = (uint32_t) atoi(e);
+        }
         {
                 const char *e = getenv("UNICORN_VK_CM_BN");
                 if (e && (streq(e, "64") || streq(e, "128")))
@@ -393,6 +400,12 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                         if (r >= 0)
                                 r = make_pipe(d, cache, p.layout, name, bn64, 1, &p.p[VK_P_MATMUL_CM64 + t], err,
                                               errsz);
+                        if (r < 0)
+                                break;
+                }
+                if (p.coopmat2) {
+                        snprintf(name, sizeof name, "matmul_cm2_%s", wtype_names[t]);
+                        r = make_pipe(d, cache, p.layout, name, &p.cm2_bn, 1, &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
                         if (r < 0)
                                 break;
                 }

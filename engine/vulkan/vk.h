@@ -31,6 +31,8 @@ struct vk_device {
         bool uma;            /* integrated/CPU: device-local memory is also host-visible */
         bool fp16, int8_storage, int_dot, coopmat, subgroup_size_control;
         const char *coopmat_why; /* why coopmat is false */
+        bool coopmat2;            /* NV workgroup-scope matrices (VK_NV_cooperative_matrix2) */
+        const char *coopmat2_why; /* why coopmat2 is false */
         uint32_t subgroup_size;
         uint64_t heap_device, heap_host_visible_device; /* bytes */
         char desc[224];
@@ -133,7 +135,8 @@ enum vk_pipe {
         VK_P_MATMUL_CM,                  /* + wtype: tiled on cooperative matrices (f16), 128 tokens a tile */
         VK_P_MATMUL_CM64 = VK_P_MATMUL_CM + VK_W_COUNT, /* + wtype: the same, 64 tokens a tile */
         VK_P_ATTN_PF = VK_P_MATMUL_CM64 + VK_W_COUNT, /* attention of 8 query tokens of one sequence at once */
-        VK_P_COUNT,
+        VK_P_MATMUL_CM2,                 /* + wtype: on NV workgroup-scope cooperative matrices (f16) */
+        VK_P_COUNT = VK_P_MATMUL_CM2 + VK_W_COUNT,
 };
 
 /* 8-bit activation rows (shaders/include/q8.glsl): k quants, then a (d, d * sum) pair per block of 32,
@@ -157,6 +160,10 @@ struct vk_pipelines {
          * turns them off); UNICORN_VK_CM_BN=64 or 128 forces one tile width (tuning). */
         bool coopmat;
         uint32_t cm_bn;
+        /* Prefill on NV workgroup-scope matrices instead (experimental, UNICORN_VK_COOPMAT2=1, where
+         * device and compiler have them; UNICORN_VK_CM2_BN=64|128|256 tokens a tile, default 256). */
+        bool coopmat2;
+        uint32_t cm2_bn;
 };
 
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err, size_t errsz);

@@ -210,9 +210,11 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                                              fp16_to_fp32(fp32_to_fp16(x[(size_t) t * k + i]));
                                 ref[(size_t) t * n + r] = s;
                         }
-                for (int w = 0; w < 2; w++) {
+                /* KHR tiles 64 and 128 tokens wide, then the NV workgroup-scope kernel where built. */
+                for (int w = 0; w < (pl.coopmat2 ? 3 : 2); w++) {
                         struct vk_pipelines p2 = pl;
                         p2.cm_bn = w ? 128 : 64;
+                        p2.coopmat2 = w == 2;
                         cmd.pl = &p2;
                         CHECK(vk_buf_write(d, &by, 0, y0, (size_t) nt * n * 4) == 0);
                         CHECK(vk_cmd_begin(&cmd) == 0);
@@ -224,7 +226,8 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                         cmd.pl = &pl;
                         CHECK(vk_buf_read(d, &by, 0, y, (size_t) nt * n * 4) == 0);
                         e = nmse(y, ref, (size_t) nt * n);
-                        CHECK_MSG(e <= 1e-8, "matmul_cm%u %s k=%u n=%u nt=%u acc=%d: NMSE %.3g", p2.cm_bn,
+                        CHECK_MSG(e <= 1e-8, "matmul_cm%s%u %s k=%u n=%u nt=%u acc=%d: NMSE %.3g",
+                                  p2.coopmat2 ? "2_" : "", p2.coopmat2 ? p2.cm2_bn : p2.cm_bn,
                                   quant_type_name(type), k, n, nt, acc, e);
                         n_cm++;
                 }
@@ -376,6 +379,8 @@ int main(void) {
                        d->mem.memoryTypes[i].propertyFlags);
         printf("cooperative-matrix prefill: %s\n",
                pl.coopmat ? "tested" : d->coopmat ? "not built (glslc lacks GL_KHR_cooperative_matrix)" : d->coopmat_why);
+        printf("workgroup-scope (NV coopmat2) prefill: %s\n",
+               pl.coopmat2 ? "tested" : d->coopmat2 ? "not built (glslc lacks GL_NV_cooperative_matrix2)" : d->coopmat2_why);
         printf("8-bit activation mat-vecs (integer dot): %s\n",
                pl.q8 ? "tested" : d->int_dot ? "not built (glslc lacks GL_EXT_integer_dot_product)" : "device lacks int-dot");
         for (size_t i = 0; i < ELEMENTSOF(types); i++) {

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tiled matrix product on NVIDIA's workgroup-scope cooperative matrices
+ * (GL_NV_cooperative_matrix2), for prefill; same contract as matmul.comp
+ * (pc_mm). The workgroup multiplies BM = 128 weight rows by BN tokens as
+ * one matrix and the driver tiles it over the subgroups and stages the
+ * operands. Weights are decoded to f16 by a callback per element of a
+ * weight block (decode_w: the layouts of include/dequant.glsl, one element
+ * at a time); activations are f32 in memory, rounded to f16 by a callback
+ * too; sums are f32. Every load is clamped (zeros past the edges).
+ *
+ * EXPERIMENTAL, off unless UNICORN_VK_COOPMAT2=1: correct on the H200 (the
+ * test-vk-ops cooperative-matrix cases) but 2.5x slower there than the KHR
+ * kernel (matmul_cm.comp): Qwen2.5 7B Q4_0 pp512 2,010 against 4,958 t/s.
+ * llama.cpp's kernel of this kind unrolls the k loop and takes unclamped
+ * loads of f16 activations for whole tiles; a version of this one unrolled
+ * 4x with unclamped loads for whole tiles did not get through test-vk-ops'
+ * start in 100 s on the H200 (pipeline creation or a hang: not told apart;
+ * docs/vulkan.md).
+ */
+#version 450
+#extension GL_KHR_cooperative_matrix : require
+#extension GL_NV_cooperative_matrix2 : require
+#extension GL_KHR_memory_scope_semantics : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int16 : require
+#include "include/common.glsl"
+#include "include/dequant.glsl"
+#include "include/push.glsl"
+
+layout(local_size_x = 256) in;
+layout(constant_id = 0) const uint BN = 256; /* tokens per workgroup */
+
+#define BM 128u
+#define BK 64u
+
+/* Bytes of one weight block as the decode callback sees it: ggml's blocks, Unicorn's repacked
+ * superblocks of 8 (Q4_0, Q8_0) and its 224-byte Q6_K blocks (vk_row_bytes). */
+#if defined(TYPE_F32)
+#define WBLOCK_BYTES 4
+#elif defined(TYPE_F16) || defined(TYPE_BF16)
+#define WBLOCK_BYTES 2
+#elif defined(TYPE_Q4_0) || defined(TYPE_Q4_K)
+#define WBLOCK_BYTES 144
+#elif defined(TYPE_Q8_0)
+#define WBLOCK_BYTES 272
+#elif defined(TYPE_Q4_1)
+#define WBLOCK_BYTES 20
+#elif defined(TYPE_Q5_0)
+#define WBLOCK_BYTES 22
+#elif defined(TYPE_Q5_1)
+#define WBLOCK_BYTES 24
+#elif defined(TYPE_Q5_K)
+#define WBLOCK_BYTES 176
+#elif defined(TYPE_Q6_K)
+#define WBLOCK_BYTES 224
+#endif
+/* Elements a block holds along the row: Q4_0 and Q8_0 are decoded per repacked superblock. */
+#if defined(TYPE_Q4_0) || defined(TYPE_Q8_0)
+#define WBLOCK_K 256u
+#else
+#define WBLOCK_K BLOCK_SIZE
+#endif
+
+layout(push_constant) uniform PC { pc_mm p; };
+
+layout(buffer_reference, std430, buffer_reference_align = 2) readonly buffer WBlock { uint16_t h[WBLOCK_BYTES / 2]; };
+layout(buffer_reference, std430, buffer_reference_align = 2) readonly buffer WHalves { uint16_t h[]; };
+layout(buffer_reference, std430, buffer_reference_align = 4) readonly buffer XElem { float v; };
+
+uint byte_at(const in WBlock b, uint i)
+{
+        return (uint(b.h[i >> 1]) >> ((i & 1u) * 8u)) & 0xffu;
+}
+
+float f16_at(const in WBlock b, uint i) /* i: index of the half */
+{
+        return float(uint16BitsToHalf(b.h[i]));
+}
+
+/* Element coordInBlock[1] of a weight block, the layouts of include/dequant.glsl one element at a
+ * time: the driver calls this for every element it stages, so it reads only what that element needs. */
+float16_t decode_w(const in WBlock b, const in uint blockCoords[2], const in uint coordInBlock[2])
+{
+        uint e = coordInBlock[1];
+#if defined(TYPE_F32)
+        return float16_t(uintBitsToFloat(uint(b.h[0]) | (uint(b.h[1]) << 16)));
+#elif defined(TYPE_F16)
+        return uint16BitsToHalf(b.h[0]);
+#elif defined(TYPE_BF16)
+        return float16_t(uintBitsToFloat(uint(b.h[0]) << 16));
+#elif defined(TYPE_Q4_0)
+        uint bl = e >> 5, j = e & 31u;
+        uint q = (byte_at(b, 16u + bl * 16u + (j & 15u)) >> (j >> 4 << 2)) & 15u;
+        return float16_t((float(q) - 8.0) * f16_at(b, bl));
+#elif defined(TYPE_Q8_0)
+        uint bl = e >> 5;
+        int q = bitfieldExtract(int(byte_at(b, 16u + bl * 32u + (e & 31u))), 0, 8);
+        return float16_t(float(q) * f16_at(b, bl));
+#elif defined(TYPE_Q4_1)
+        uint q = (byte_at(b, 4u + (e & 15u)) >> (e >> 4 << 2)) & 15u;
+        return float16_t(float(q) * f16_at(b, 0) + f16_at(b, 1));
+#elif defined(TYPE_Q5_0) || defined(TYPE_Q5_1)
+#if defined(TYPE_Q5_0)
+        const uint qh0 = 1u, qs0 = 6u;
+#else
+        const uint qh0 = 2u, qs0 = 8u;
+#endif
+        uint qh = uint(b.h[qh0 + (e >> 4)]) >> (e & 15u);
+        uint q = ((byte_at(b, qs0 + (e & 15u)) >> (e >> 4 << 2)) & 15u) | ((qh & 1u) << 4);
+#if defined(TYPE_Q5_0)
+        return float16_t((float(q) - 16.0) * f16_at(b, 0));
+#else
+        return float16_t(float(q) * f16_at(b, 0) + f16_at(b, 1));
+#endif
+#elif defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
+        uint sb = e >> 5, c = e >> 6, hi = sb & 1u, l = e & 31u;
+        uint sc, m; /* ggml get_scale_min_k4 */
+        if (sb < 4u) {
+                sc = byte_at(b, 4u + sb) & 63u;
+                m = byte_at(b, 8u + sb) & 63u;
+        } else {
+                uint a = byte_at(b, 8u + sb);
+                sc = (a & 15u) | ((byte_at(b, sb) >> 6) << 4);
+                m = (a >> 4) | ((byte_at(b, 4u + sb) >> 6) << 4);
+        }
+#if defined(TYPE_Q4_K)
+        uint q = (byte_at(b, 16u + c * 32u + l) >> (hi * 4u)) & 15u;
+#else
+        uint q = ((byte_at(b, 48u + c * 32u + l) >> (hi * 4u)) & 15u) | (((byte_at(b, 16u + l) >> sb) & 1u) << 4);
+#endif
+        return float16_t(float(q) * (f16_at(b, 0) * float(sc)) - f16_at(b, 1) * float(m));
+#elif defined(TYPE_Q6_K)
+        uint h = e >> 7, qq = (e >> 5) & 3u, l = e & 31u;
+        uint ql = (byte_at(b, h * 64u + l + (qq & 1u) * 32u) >> (qq >= 2u ? 4u : 0u)) & 15u;
+        uint qh = (byte_at(b, 128u + h * 32u + l) >> (2u * qq)) & 3u;
+        int sc = bitfieldExtract(int(byte_at(b, 192u + h * 8u + (l >> 4) + 2u * qq)), 0, 8);
+        return float16_t((float(ql | (qh << 4)) - 32.0) * (f16_at(b, 104) * float(sc)));
+#endif
+}
+
+float16_t decode_x(const in XElem x, const in uint blockCoords[2], const in uint coordInBlock[2])
+{
+        return float16_t(x.v);
+}
+
+float add_bias(const in uint r, const in uint c, const in float v, const in uint64_t bias, const in uint r0)
+{
+        return v + F32Buf(bias).v[r0 + r];
+}
+
+void main()
+{
+        uint r0 = gl_WorkGroupID.x * BM, t0 = gl_WorkGroupID.y * BN;
+
+        tensorLayoutNV<2, gl_CooperativeMatrixClampModeConstantNV> lw =
+                createTensorLayoutNV(2, gl_CooperativeMatrixClampModeConstantNV);
+        lw = setTensorLayoutBlockSizeNV(lw, 1, WBLOCK_K);
+        lw = setTensorLayoutDimensionNV(lw, p.n, p.k);
+        lw = setTensorLayoutStrideNV(lw, p.row_bytes / WBLOCK_BYTES, 1);
+
+        tensorLayoutNV<2, gl_CooperativeMatrixClampModeConstantNV> lx =
+                createTensorLayoutNV(2, gl_CooperativeMatrixClampModeConstantNV);
+        lx = setTensorLayoutDimensionNV(lx, p.nt, p.k);
+        lx = setTensorLayoutStrideNV(lx, p.ldx, 1);
+
+        tensorLayoutNV<2, gl_CooperativeMatrixClampModeConstantNV> ly =
+                createTensorLayoutNV(2, gl_CooperativeMatrixClampModeConstantNV);
+        ly = setTensorLayoutDimensionNV(ly, p.nt, p.n);
+        ly = setTensorLayoutStrideNV(ly, p.ldy, 1);
+
+        tensorViewNV<2, false, 1, 0> tr = createTensorViewNV(2, false, 1, 0);
+
+        F32Buf y = F32Buf(p.y);
+        coopmat<float, gl_ScopeWorkgroup, BM, BN, gl_MatrixUseAccumulator> acc;
+        if ((p.flags & MM_ACC) != 0u)
+                coopMatLoadTensorNV(acc, y.v, 0, sliceTensorLayoutNV(ly, t0, BN, r0, BM), tr);
+        else
+                acc = coopmat<float, gl_ScopeWorkgroup, BM, BN, gl_MatrixUseAccumulator>(0.0);
+
+        WHalves w = WHalves(p.w);
+        F32Buf x = F32Buf(p.x);
+        for (uint k0 = 0; k0 < p.k; k0 += BK) {
+                coopmat<float16_t, gl_ScopeWorkgroup, BM, BK, gl_MatrixUseA> a;
+                coopmat<float16_t, gl_ScopeWorkgroup, BK, BN, gl_MatrixUseB> b;
+                coopMatLoadTensorNV(a, w.h, 0, sliceTensorLayoutNV(lw, r0, BM, k0, BK), decode_w);
+                coopMatLoadTensorNV(b, x.v, 0, sliceTensorLayoutNV(lx, t0, BN, k0, BK), tr, decode_x);
+                acc = coopMatMulAdd(a, b, acc);
+        }
+        if ((p.flags & MM_BIAS) != 0u)
+                coopMatPerElementNV(acc, acc, add_bias, p.bias, r0);
+        coopMatStoreTensorNV(acc, y.v, 0, sliceTensorLayoutNV(ly, t0, BN, r0, BM), tr);
+}
