@@ -154,24 +154,30 @@ static bool coopmat_usable(VkInstance inst, VkPhysicalDevice p, const VkExtensio
 
 /*
  * Whether the workgroup-scope prefill kernel (shaders/matmul_cm2.comp, experimental: asked for with
- * UNICORN_VK_COOPMAT2=1) can run: on top of coopmat, the
- * NV extension with the features it uses (workgroup scope, flexible sizes, tensor addressing with block
- * decode, per-element operations), 256-invocation workgroups, and f16 x f16 -> f32 workgroup products
- * in granularities that divide its 128 x {64,128,256} x 64 tiles.
+ * UNICORN_VK_COOPMAT2=1) can run: on top of coopmat, Vulkan 1.3 (its SPIR-V is 1.6), 16-bit storage and
+ * integers, the NV extension with the features it uses (workgroup scope, flexible sizes, tensor
+ * addressing with block decode, per-element operations), 256-invocation workgroups, and f16 x f16 -> f32
+ * workgroup products in granularities that divide its 128 x {64,128,256} x 64 tiles.
  */
-static bool coopmat2_usable(VkInstance inst, VkPhysicalDevice p, const VkExtensionProperties *e, uint32_t n,
-                            const VkPhysicalDeviceCooperativeMatrix2FeaturesNV *f, uint32_t max_wg,
+static bool coopmat2_usable(const struct vk_device *d, const VkExtensionProperties *e, uint32_t n,
+                            const VkPhysicalDeviceCooperativeMatrix2FeaturesNV *f, uint32_t max_wg, bool int16,
                             const char **why) {
         PFN_vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV get;
         VkCooperativeMatrixFlexibleDimensionsPropertiesNV props[64];
         uint32_t np = ELEMENTSOF(props);
+        const char *on = getenv("UNICORN_VK_COOPMAT2");
 
+        if (!d->coopmat)
+                return *why = "no KHR cooperative matrices", false;
         if (!has_ext(e, n, VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME))
                 return *why = "no VK_NV_cooperative_matrix2", false;
         /* Opt-in: slower than the KHR kernel on the H200 so far (shaders/matmul_cm2.comp). */
-        const char *on = getenv("UNICORN_VK_COOPMAT2");
         if (!on || !streq(on, "1"))
                 return *why = "experimental, off unless UNICORN_VK_COOPMAT2=1", false;
+        if (d->props.apiVersion < VK_API_VERSION_1_3)
+                return *why = "device below Vulkan 1.3 (the kernel is SPIR-V 1.6)", false;
+        if (!int16)
+                return *why = "16-bit storage or shaderInt16 missing", false;
         if (!f->cooperativeMatrixWorkgroupScope || !f->cooperativeMatrixFlexibleDimensions ||
             !f->cooperativeMatrixPerElementOperations || !f->cooperativeMatrixTensorAddressing ||
             !f->cooperativeMatrixBlockLoads)
@@ -179,13 +185,13 @@ static bool coopmat2_usable(VkInstance inst, VkPhysicalDevice p, const VkExtensi
         if (max_wg < 256)
                 return *why = "workgroup-scope matrices limited below 256 invocations", false;
         get = (PFN_vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV) vkGetInstanceProcAddr(
-                inst, "vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV");
+                d->instance, "vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV");
         if (!get)
                 return *why = "no vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV", false;
         for (uint32_t i = 0; i < np; i++)
                 props[i] = (VkCooperativeMatrixFlexibleDimensionsPropertiesNV) {
                         .sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_FLEXIBLE_DIMENSIONS_PROPERTIES_NV };
-        if (get(p, &np, props) < 0)
+        if (get(d->phys, &np, props) < 0)
                 return *why = "cannot list flexible matrix sizes", false;
         for (uint32_t i = 0; i < np; i++)
                 if (props[i].scope == VK_SCOPE_WORKGROUP_KHR && props[i].AType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
@@ -386,15 +392,8 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                                     f12.shaderFloat16, d->subgroup_size, &d->coopmat_why);
         if (d->coopmat)
                 dev_exts[n_dev_ext++] = VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME;
-        if (d->coopmat && d->props.apiVersion < VK_API_VERSION_1_3)
-                d->coopmat2_why = "device below Vulkan 1.3 (the kernel is SPIR-V 1.6)";
-        else if (d->coopmat && !(f11.storageBuffer16BitAccess && f2.features.shaderInt16))
-                d->coopmat2_why = "16-bit storage or shaderInt16 missing";
-        else if (d->coopmat)
-                d->coopmat2 = coopmat2_usable(d->instance, d->phys, exts, n_ext, &fcm2,
-                                              pcm2.cooperativeMatrixWorkgroupScopeMaxWorkgroupSize, &d->coopmat2_why);
-        else
-                d->coopmat2_why = "no KHR cooperative matrices";
+        d->coopmat2 = coopmat2_usable(d, exts, n_ext, &fcm2, pcm2.cooperativeMatrixWorkgroupScopeMaxWorkgroupSize,
+                                      f11.storageBuffer16BitAccess && f2.features.shaderInt16, &d->coopmat2_why);
         if (d->coopmat2)
                 dev_exts[n_dev_ext++] = VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME;
         d->subgroup_size_control = has_ext(exts, n_ext, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
