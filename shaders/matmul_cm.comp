@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tiled matrix product on cooperative matrices (GL_KHR_cooperative_matrix),
- * for prefill; same contract as matmul.comp (pc_mm). A workgroup of 256
- * invocations in 8 subgroups of 32 (the host requires that size) computes
- * BM = 128 weight rows x BN tokens. For every BK = 64 columns the weight
- * tile is dequantized once into shared memory as f16 and the activation
- * tile converted to f16; each subgroup multiplies its 32 rows x BN / 2
- * tokens with 16x16x16 products accumulated in f32. f16 operands are what
- * llama.cpp's coopmat path uses too: each operand rounded to 11 bits.
- * The weight and activation tiles of the next BK columns are loaded into
- * registers while the current ones are multiplied, so global latency
- * overlaps the products.
+ * for prefill; same contract as matmul.comp (pc_mm). A workgroup computes
+ * BM weight rows x BN tokens; its subgroups (of 32, which the host
+ * requires) each own WM rows x WN tokens, as (WM / 16) x (WN / 16)
+ * 16x16x16 products accumulated in f32. All five sizes are specialization
+ * constants (the host picks them per device and batch width, see
+ * vk-pipeline.c), and the workgroup size follows from them.
+ *
+ * For every BK columns the weight tile is dequantized once into shared
+ * memory as f16 and the activation tile converted to f16, which is what
+ * llama.cpp's coopmat path multiplies too: each operand rounded to 11 bits.
+ * The next tile's weights and activations are loaded from global memory
+ * into registers before the current tile is multiplied, so global latency
+ * overlaps the products. With two tiles in shared memory (NBUF = 2) they
+ * are stored into the other one right after, and one barrier per BK
+ * columns is enough; with one, a second barrier waits for the products.
  */
 #version 450
 #extension GL_KHR_cooperative_matrix : require
@@ -21,103 +26,137 @@
 #include "include/dequant.glsl"
 #include "include/push.glsl"
 
-layout(local_size_x = 256) in;
-layout(constant_id = 0) const uint BN = 128; /* tokens per workgroup: 64 or 128 */
+layout(local_size_x_id = 5) in;
+layout(constant_id = 0) const uint BN = 128; /* tokens per workgroup */
+layout(constant_id = 1) const uint BM = 128; /* weight rows per workgroup */
+layout(constant_id = 2) const uint WM = 64;  /* rows per subgroup */
+layout(constant_id = 3) const uint WN = 64;  /* tokens per subgroup */
+layout(constant_id = 4) const uint BK = 32;  /* columns per step: 32 or 64 */
+layout(constant_id = 6) const uint NBUF = 2; /* tiles in shared memory: 2, or 1 with two barriers a step */
 
-#define BM 128u
-#define BK 64u
-/* Shared rows in f16vec4 units: BK / 4 + 2 keeps every row 16-byte aligned (coopMatLoad) and
- * shifts consecutive rows by 4 banks. */
-#define LDS 18u
-const uint WN = BN / 2u;      /* tokens per subgroup: 4 subgroups down the rows, 2 across the tokens */
-const uint FN = WN / 16u;     /* 16-wide accumulator tiles across */
-const uint TPT = 256u / BN;   /* loader invocations per token: 2 or 4 */
-const uint XV = BK / 4u / TPT; /* vec4 of one token's BK columns per invocation: 8 or 4 */
-#define XV_MAX 8u
+const uint NT = gl_WorkGroupSize.x; /* (BM / WM) x (BN / WN) x 32 */
+const uint KV = BK / 4u;            /* vec4 across one tile row */
+/* Shared rows in f16vec4 units: 2 more than KV keeps every row 16-byte aligned (coopMatLoad) and
+ * puts 8 consecutive rows (one 8x8 load phase) in 8 different 16-byte bank groups. */
+const uint LDS = KV + 2u;
+const uint AV = BM * KV / NT;       /* weight vec4 per invocation per step */
+const uint BV = BN * KV / NT;       /* activation vec4 per invocation per step */
+const uint RSTEP = NT / KV;         /* tokens between an invocation's activation vec4 */
+/* Weights: each invocation decodes CA consecutive vec4 of a row (up to 32 columns, one block of the
+ * 32-wide types), TPR invocations a row, in APASS passes ARS rows apart (the host keeps AV a power of
+ * two so that these divide). */
+const uint CA = AV < 8u ? AV : 8u;
+const uint TPR = KV / CA;
+const uint ARS = NT / TPR;
+const uint APASS = AV / CA;
+const uint SGM = BM / WM;           /* subgroups down the rows */
+const uint FM = WM / 16u, FN = WN / 16u;
 
 layout(push_constant) uniform PC { pc_mm p; };
 
-shared f16vec4 As[BM * LDS];
-shared f16vec4 Bs[BN * LDS];
-shared float Cs[8u * 256u];
+/* The weight tiles, then the activation tiles, in one array so that after the last product the
+ * results can go through any part of it: 256 f32 (128 f16vec4) per subgroup, which the host checks. */
+shared f16vec4 S[NBUF * (BM + BN) * LDS];
+const uint BS0 = NBUF * BM * LDS; /* where the activation tiles start */
 
 void main()
 {
         uint lid = gl_LocalInvocationID.x, sg = gl_SubgroupID, lane = gl_SubgroupInvocationID;
         uint r0 = gl_WorkGroupID.x * BM, t0 = gl_WorkGroupID.y * BN;
-        /* Loaders: the weight tile is 128 rows x BK columns, half a row (8 x dequant4) per invocation;
-         * the activation tile BN tokens x BK columns, XV vec4 per invocation. */
-        uint ar = lid >> 1, ac = (lid & 1u) * (BK / 2u);
-        uint b0;
-        U32Buf w = weight_row(p.w, min(r0 + ar, p.n - 1u), p.row_bytes, b0);
-        uint xt = lid / TPT, xc = (lid % TPT) * XV * 4u;
-        bool xin = t0 + xt < p.nt;
-        F32x4Buf x = F32x4Buf(p.x + uint64_t(min(t0 + xt, p.nt - 1u) * p.ldx) * 4ul);
+        /* Activations: invocation lid takes vec4 column lc of tokens lr, lr + RSTEP, ..., so KV
+         * neighbouring invocations read one contiguous stretch of a token's row. */
+        uint lc = lid % KV, lr = lid / KV;
+        uint alc = (lid % TPR) * CA, alr = lid / TPR;
 
-        uint wm = sg & 3u, wn = sg >> 2;
-        coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> acc[2][FN];
-        [[unroll]] for (uint i = 0; i < 2u; i++)
-                [[unroll]] for (uint j = 0; j < FN; j++)
-                        acc[i][j] = coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>(0.0);
+        uint wm = sg % SGM, wn = sg / SGM;
+        coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> acc[FM * FN];
+        [[unroll]] for (uint i = 0; i < FM * FN; i++)
+                acc[i] = coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>(0.0);
 
-        /* Registers hold the next tile while the current one is multiplied. */
-        vec4 wv[BK / 8u], xv[XV_MAX];
-        [[unroll]] for (uint j = 0; j < BK / 8u; j++) {
-                uint e = ac + j * 4u;
-                wv[j] = e < p.k ? dequant4(w, b0, e) : vec4(0.0);
+        f16vec4 wv[AV], xv[BV];
+        uint kb = 0, cur = 0;
+        /* Registers <- global for columns kb.. (zero past k and past the last token). */
+#define LOAD_TILES(kb)                                                                                   \
+        {                                                                                                \
+                uint e_ = (kb) + alc * 4u;                                                               \
+                [[unroll]] for (uint j = 0; j < APASS; j++) {                                            \
+                        /* Row addresses are recomputed, not kept: registers are scarce here. */          \
+                        uint b0_;                                                                        \
+                        U32Buf w_ = weight_row(p.w, min(r0 + alr + j * ARS, p.n - 1u), p.row_bytes, b0_); \
+                        [[unroll]] for (uint c = 0; c < CA; c++)                                         \
+                                wv[j * CA + c] = e_ + c * 4u < p.k ? f16vec4(dequant4(w_, b0_, e_ + c * 4u)) \
+                                                                   : f16vec4(0.0);                       \
+                }                                                                                        \
+                e_ = (kb) + lc * 4u;                                                                     \
+                [[unroll]] for (uint j = 0; j < BV; j++) {                                               \
+                        uint t_ = t0 + lr + j * RSTEP;                                                   \
+                        F32x4Buf x_ = F32x4Buf(p.x + uint64_t(min(t_, p.nt - 1u)) * uint64_t(p.ldx) * 4ul); \
+                        xv[j] = t_ < p.nt && e_ < p.k ? f16vec4(x_.v[e_ >> 2]) : f16vec4(0.0);           \
+                }                                                                                        \
         }
-        [[unroll]] for (uint j = 0; j < XV; j++) {
-                uint e = xc + j * 4u;
-                xv[j] = xin && e < p.k ? x.v[e >> 2] : vec4(0.0);
+#define STORE_TILES(buf)                                                                                 \
+        {                                                                                                \
+                [[unroll]] for (uint j = 0; j < APASS; j++)                                              \
+                        [[unroll]] for (uint c = 0; c < CA; c++)                                         \
+                                S[(buf) * BM * LDS + (alr + j * ARS) * LDS + alc + c] = wv[j * CA + c];  \
+                [[unroll]] for (uint j = 0; j < BV; j++)                                                 \
+                        S[BS0 + (buf) * BN * LDS + (lr + j * RSTEP) * LDS + lc] = xv[j];                      \
         }
-        for (uint kb = 0; kb < p.k; kb += BK) {
-                [[unroll]] for (uint j = 0; j < BK / 8u; j++)
-                        As[ar * LDS + (ac >> 2) + j] = f16vec4(wv[j]);
-                [[unroll]] for (uint j = 0; j < XV; j++)
-                        Bs[xt * LDS + (xc >> 2) + j] = f16vec4(xv[j]);
+        LOAD_TILES(0u);
+        if (NBUF == 2u) {
+                STORE_TILES(0u);
                 barrier();
-                if (kb + BK < p.k) {
-                        [[unroll]] for (uint j = 0; j < BK / 8u; j++) {
-                                uint e = kb + BK + ac + j * 4u;
-                                wv[j] = e < p.k ? dequant4(w, b0, e) : vec4(0.0);
-                        }
-                        [[unroll]] for (uint j = 0; j < XV; j++) {
-                                uint e = kb + BK + xc + j * 4u;
-                                xv[j] = xin && e < p.k ? x.v[e >> 2] : vec4(0.0);
-                        }
+        }
+        for (; kb < p.k; kb += BK) {
+                bool more = kb + BK < p.k;
+                if (NBUF == 1u) {
+                        STORE_TILES(0u);
+                        barrier();
                 }
-                [[unroll]] for (uint kk = 0; kk < BK / 4u; kk += 4u) {
-                        coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> a[2];
-                        [[unroll]] for (uint i = 0; i < 2u; i++)
-                                coopMatLoad(a[i], As, (wm * 32u + i * 16u) * LDS + kk, LDS,
+                if (more)
+                        LOAD_TILES(kb + BK);
+                uint ab = cur * BM * LDS, bb = BS0 + cur * BN * LDS;
+                [[unroll]] for (uint kk = 0; kk < KV; kk += 4u) {
+                        coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> a[FM];
+                        [[unroll]] for (uint i = 0; i < FM; i++)
+                                coopMatLoad(a[i], S, ab + (wm * WM + i * 16u) * LDS + kk, LDS,
                                             gl_CooperativeMatrixLayoutRowMajor);
                         [[unroll]] for (uint j = 0; j < FN; j++) {
                                 coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB> b;
                                 /* B is k x tokens; token t's columns are one shared row: column-major. */
-                                coopMatLoad(b, Bs, (wn * WN + j * 16u) * LDS + kk, LDS,
+                                coopMatLoad(b, S, bb + (wn * WN + j * 16u) * LDS + kk, LDS,
                                             gl_CooperativeMatrixLayoutColumnMajor);
-                                [[unroll]] for (uint i = 0; i < 2u; i++)
-                                        acc[i][j] = coopMatMulAdd(a[i], b, acc[i][j]);
+                                [[unroll]] for (uint i = 0; i < FM; i++)
+                                        acc[i * FN + j] = coopMatMulAdd(a[i], b, acc[i * FN + j]);
                         }
                 }
+                /* Two tiles: the other one was last read before the previous barrier, so it is free. */
+                if (NBUF == 2u && more)
+                        STORE_TILES(cur ^ 1u);
                 barrier();
+                if (NBUF == 2u)
+                        cur ^= 1u;
         }
 
         /* Each 16x16 tile goes through this subgroup's corner of shared memory, so that bias,
-         * accumulation and the edges are handled per element, 16 consecutive rows per token. */
+         * accumulation and the edges are handled per element, 16 consecutive rows per token. The
+         * corner is f16vec4 storage holding f32 bits: the store reinterprets, its stride is in
+         * f16vec4 (8 per 16 floats), and the reads below take the bits back. */
         F32Buf y = F32Buf(p.y);
-        uint cs = sg * 256u;
-        [[unroll]] for (uint i = 0; i < 2u; i++)
+        uint cs = sg * 128u;
+        [[unroll]] for (uint i = 0; i < FM; i++)
                 [[unroll]] for (uint j = 0; j < FN; j++) {
-                        coopMatStore(acc[i][j], Cs, cs, 16, gl_CooperativeMatrixLayoutColumnMajor);
+                        coopMatStore(acc[i * FN + j], S, cs, 8, gl_CooperativeMatrixLayoutColumnMajor);
                         subgroupMemoryBarrierShared();
                         subgroupBarrier();
                         [[unroll]] for (uint q = 0; q < 256u / 32u; q++) {
                                 uint idx = q * 32u + lane;
-                                uint r = r0 + wm * 32u + i * 16u + (idx & 15u);
+                                uint r = r0 + wm * WM + i * 16u + (idx & 15u);
                                 uint t = t0 + wn * WN + j * 16u + (idx >> 4);
                                 if (r < p.n && t < p.nt) {
-                                        float v = Cs[cs + idx];
+                                        f16vec4 h = S[cs + (idx >> 1)];
+                                        uint u = (idx & 1u) != 0u ? packFloat2x16(h.zw) : packFloat2x16(h.xy);
+                                        float v = uintBitsToFloat(u);
                                         if ((p.flags & MM_BIAS) != 0u)
                                                 v += F32Buf(p.bias).v[r];
                                         uint yi = t * p.ldy + r;

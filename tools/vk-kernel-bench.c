@@ -10,11 +10,13 @@
  *
  *   vk-kernel-bench [-r REPS] CASE...
  *   CASE: empty | empty-nobarrier | norm:E | quantx:K | attn:HEADS,KVHEADS,HEADDIM,LEN
- *         mv:TYPE:N:K | mvq:TYPE:N:K | glu:TYPE:N:K | gluq:TYPE:N:K
- *   TYPE: q4_0 q8_0 q4_k q6_k ... (mv/glu: float activations; mvq/gluq: 8-bit)
+ *         mv:TYPE:N:K | mvq:TYPE:N:K | glu:TYPE:N:K | gluq:TYPE:N:K | mm:TYPE:N:K:T
+ *   TYPE: q4_0 q8_0 q4_k q6_k ... (mv/glu: float activations; mvq/gluq: 8-bit;
+ *         mm: the prefill product of T tokens)
  *
  * Prints per case: microseconds per dispatch (with its barrier) and, for the
- * mat-vecs, the weight bytes read per second. UNICORN_VK_* tuning variables
+ * mat-vecs, the weight bytes read per second; for mm, multiply-adds x 2 per
+ * second. UNICORN_VK_* tuning variables
  * apply as in the engine.
  */
 
@@ -109,10 +111,11 @@ static enum ggml_type parse_type(const char *s) {
 
 static int bench_matvec(const char *kind, const char *spec, int reps) {
         char tname[16];
-        uint32_t n, k;
-        bool q8 = kind[strlen(kind) - 1] == 'q', glu = strncmp(kind, "glu", 3) == 0;
+        uint32_t n, k, nt = 1;
+        bool q8 = kind[strlen(kind) - 1] == 'q', glu = strncmp(kind, "glu", 3) == 0, mm = streq(kind, "mm");
 
-        if (sscanf(spec, "%15[^:]:%u:%u", tname, &n, &k) != 3 || n == 0 || k == 0) {
+        if (sscanf(spec, "%15[^:]:%u:%u:%u", tname, &n, &k, &nt) < 3 + mm || n == 0 || k == 0 || k % 32 || nt == 0 ||
+            nt > 8192) {
                 fprintf(stderr, "bad case %s:%s\n", kind, spec);
                 return -EINVAL;
         }
@@ -136,24 +139,29 @@ static int bench_matvec(const char *kind, const char *spec, int reps) {
 
         for (uint32_t i = 0; i < copies; i++)
                 w[i] = wall.addr + i * stride;
-        _cleanup_free_ float *xf = malloc(sizeof(float) * k);
+        _cleanup_free_ float *xf = malloc(sizeof(float) * k * nt);
         if (r >= 0 && xf) {
-                for (uint32_t i = 0; i < k; i++)
+                for (uint32_t i = 0; i < k * nt; i++)
                         xf[i] = (float) (rand32() % 2001) / 1000.0f - 1.0f;
-                if ((r = vk_buf_create(d, (size_t) k * 4, VK_MEM_DEVICE, &x)) >= 0 &&
-                    (r = vk_buf_write(d, &x, 0, xf, (size_t) k * 4)) >= 0 &&
+                if ((r = vk_buf_create(d, (size_t) k * 4 * nt, VK_MEM_DEVICE, &x)) >= 0 &&
+                    (r = vk_buf_write(d, &x, 0, xf, (size_t) k * 4 * nt)) >= 0 &&
                     (r = vk_buf_create(d, vk_q8_row_bytes(k), VK_MEM_DEVICE, &xq)) >= 0 &&
-                    (r = vk_buf_create(d, (size_t) n * 4, VK_MEM_DEVICE, &y)) >= 0) {
+                    (r = vk_buf_create(d, (size_t) n * 4 * nt, VK_MEM_DEVICE, &y)) >= 0) {
                         /* The 8-bit row from the quantx kernel, as a step makes it. */
-                        begin();
+                        if (r >= 0)
+                                r = begin();
                         vk_op_quantx(&cmd, x.addr, k, k, 1, xq.addr);
-                        r = end_us() < 0 ? -EIO : 0;
+                        if (r >= 0)
+                                r = end_us() < 0 ? -EIO : 0;
                 }
         } else if (r >= 0)
                 r = -ENOMEM;
         double us = -1;
         bool ok = true;
-        for (int pass = 0; pass < 2 && r >= 0; pass++) { /* the first pass warms up */
+        /* Passes until 300 ms of GPU time went by warm the GPU up to its clocks (an idle H200 runs
+         * the first milliseconds 2-4x slower); the last pass is the one reported. */
+        double warm = 0;
+        for (int pass = 0; pass < 100 && r >= 0 && (pass < 2 || warm < 3e5); pass++) {
                 begin();
                 for (int i = 0; i < reps; i++) {
                         uint32_t c = glu ? (uint32_t) (2 * i) % copies : (uint32_t) i % copies;
@@ -167,16 +175,21 @@ static int bench_matvec(const char *kind, const char *spec, int reps) {
                                 ok = vk_op_matvec_q8(&cmd, (enum vk_wtype) wt, w[c], rb, k, n, xq.addr, y.addr,
                                                      false);
                         else
-                                vk_op_matmul(&cmd, (enum vk_wtype) wt, w[c], rb, k, n, x.addr, k, 1, y.addr, n, 0,
+                                vk_op_matmul(&cmd, (enum vk_wtype) wt, w[c], rb, k, n, x.addr, k, nt, y.addr, n, 0,
                                              false);
                         if (!ok)
                                 break;
                         vk_cmd_barrier(&cmd);
                 }
-                us = end_us() / reps;
+                us = end_us();
+                warm += us;
+                us /= reps;
         }
         if (r >= 0 && !ok)
                 printf("%-6s %-6s n=%-6u k=%-6u  no such kernel on this device/build\n", kind, tname, n, k);
+        else if (r >= 0 && mm)
+                printf("%-6s %-6s n=%-6u k=%-6u t=%-5u %9.2f us  %7.1f TFLOP/s\n", kind, tname, n, k, nt, us,
+                       2.0 * n * k * nt / (us * 1e6));
         else if (r >= 0) {
                 double bytes = (double) mbytes * (glu ? 2 : 1);
                 printf("%-6s %-6s n=%-6u k=%-6u %9.2f us  %7.1f GB/s  (%.1f MiB, %u copies)\n", kind, tname, n, k, us,
@@ -279,13 +292,21 @@ int main(int argc, char **argv) {
         if (vkCreateQueryPool(d->dev, &qi, NULL, &qp) != VK_SUCCESS)
                 return 1;
         printf("device: %s; q8 %d coopmat %d; %d dispatches a case\n", d->desc, pl.q8, pl.coopmat, reps);
+        if (pl.coopmat)
+                for (int i = 0; i < 2; i++)
+                        printf("coopmat tile %d: %ux%u, %ux%u a subgroup, BK %u, %u buffers, %u invocations "
+                               "(device shared memory %u B)\n",
+                               i, pl.cm_tile[i].bm, pl.cm_tile[i].bn, pl.cm_tile[i].wm, pl.cm_tile[i].wn,
+                               pl.cm_tile[i].bk, pl.cm_tile[i].nbuf, pl.cm_tile[i].nt,
+                               d->props.limits.maxComputeSharedMemorySize);
         for (int i = optind; i < argc; i++) {
                 char kind[32];
                 const char *colon = strchr(argv[i], ':');
                 size_t kl = colon ? (size_t) (colon - argv[i]) : strlen(argv[i]);
                 snprintf(kind, sizeof kind, "%.*s", (int) MIN(kl, sizeof kind - 1), argv[i]);
                 const char *spec = colon ? colon + 1 : NULL;
-                if (streq(kind, "mv") || streq(kind, "mvq") || streq(kind, "glu") || streq(kind, "gluq"))
+                if (streq(kind, "mv") || streq(kind, "mvq") || streq(kind, "glu") || streq(kind, "gluq") ||
+                    streq(kind, "mm"))
                         r = spec ? bench_matvec(kind, spec, reps) : -EINVAL;
                 else
                         r = bench_small(kind, spec, reps);

@@ -44,13 +44,12 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                 vk_cmd_dispatch(c, VK_P_MATMUL_CM2 + wt, &pc, sizeof pc, DIV_ROUND_UP(n, 128),
                                 DIV_ROUND_UP(nt, c->pl->cm2_bn), 1);
         } else if (c->pl->coopmat && !c->exact && c->pl->p[VK_P_MATMUL_CM + wt]) {
-                /* 128-token tiles dequantize each weight tile half as often; 64-token ones waste
+                /* The wide tile dequantizes each weight tile for more tokens; the narrow one wastes
                  * less on short batches. */
-                uint32_t bn = c->pl->cm_bn;
-                if (!bn)
-                        bn = nt >= CM_WIDE_MIN_TOKENS ? 128 : 64;
-                vk_cmd_dispatch(c, (bn == 128 ? VK_P_MATMUL_CM : VK_P_MATMUL_CM64) + wt, &pc, sizeof pc,
-                                DIV_ROUND_UP(n, 128), DIV_ROUND_UP(nt, bn), 1);
+                int i = c->pl->cm_force >= 0 ? c->pl->cm_force : nt >= CM_WIDE_MIN_TOKENS ? 0 : 1;
+                const struct vk_cm_tile *tl = &c->pl->cm_tile[i];
+                vk_cmd_dispatch(c, (i == 0 ? VK_P_MATMUL_CM : VK_P_MATMUL_CM_NARROW) + wt, &pc, sizeof pc,
+                                DIV_ROUND_UP(n, tl->bm), DIV_ROUND_UP(nt, tl->bn), 1);
         } else
                 vk_cmd_dispatch(c, VK_P_MATMUL + wt, &pc, sizeof pc, DIV_ROUND_UP(n, 64), DIV_ROUND_UP(nt, 64), 1);
 }

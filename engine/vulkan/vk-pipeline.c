@@ -7,6 +7,7 @@
  * (skipped when unwritable). Also the command buffer of a step.
  */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,7 +194,7 @@ static void print_stats(const struct vk_device *d, VkPipeline pipe, const char *
 static int make_pipe(const struct vk_device *d, VkPipelineCache cache, VkPipelineLayout layout, const char *name,
                      const uint32_t *spec, uint32_t n_spec, VkPipeline *ret, char *err, size_t errsz) {
         const struct vk_spirv *s = spirv_find(name);
-        VkSpecializationMapEntry me[4];
+        VkSpecializationMapEntry me[8];
         VkShaderModule mod;
         VkResult vr;
 
@@ -201,6 +202,7 @@ static int make_pipe(const struct vk_device *d, VkPipelineCache cache, VkPipelin
                 snprintf(err, errsz, "shader '%s' is not built in", name);
                 return -ENOENT;
         }
+        assert(n_spec <= ELEMENTSOF(me));
         for (uint32_t i = 0; i < n_spec; i++)
                 me[i] = (VkSpecializationMapEntry) { .constantID = i, .offset = i * 4, .size = 4 };
         VkSpecializationInfo si = { .mapEntryCount = n_spec, .pMapEntries = me, .dataSize = n_spec * 4,
@@ -271,6 +273,57 @@ static int make_pair(const struct vk_device *d, VkPipelineCache cache, struct vk
                 return r;
         snprintf(name, sizeof name, "%s_%s", glu, wtype_names[t]);
         return make_pipe(d, cache, p->layout, name, spec_glu, 4, &p->p[base_glu + t], err, errsz);
+}
+
+/* Whether tile t suits matmul_cm.comp and device d (why not in *why): subgroup tiles of whole
+ * 16x16 products, every invocation loading the same number of vec4 of both operands, and both
+ * operands' two tiles (the results reuse them) within the device's shared memory. */
+static bool cm_tile_ok(const struct vk_device *d, struct vk_cm_tile *t, const char **why) {
+        if (t->wm == 0 || t->wn == 0 || t->wm % 16 || t->wn % 16 || t->wm > 128 || t->wn > 128 || t->bm % t->wm ||
+            t->bn % t->wn || t->bm > 512 || t->bn > 512 || (t->bk != 32 && t->bk != 64) || t->nbuf < 1 || t->nbuf > 2)
+                return *why = "sizes are not whole 16x16 products (BK 32 or 64, 1 or 2 buffers)", false;
+        t->nt = (t->bm / t->wm) * (t->bn / t->wn) * 32;
+        uint32_t kv = t->bk / 4, lds = kv + 2;
+        if (t->nt > 1024 || t->nt > d->props.limits.maxComputeWorkGroupInvocations ||
+            t->nt > d->props.limits.maxComputeWorkGroupSize[0])
+                return *why = "too many subgroups for one workgroup", false;
+        uint32_t av = t->bm * kv / t->nt;
+        if (t->nt % kv || (t->bm * kv) % t->nt || (t->bn * kv) % t->nt || av == 0 || (av & (av - 1)))
+                return *why = "the tiles do not split evenly over the invocations", false;
+        if ((size_t) t->nbuf * (t->bm + t->bn) * lds * 8 > d->props.limits.maxComputeSharedMemorySize)
+                return *why = "the tiles exceed the device's shared memory", false;
+        if (t->nt / 32 * 128 > t->nbuf * (t->bm + t->bn) * lds)
+                return *why = "the results of all subgroups do not fit where the tiles were", false;
+        return true;
+}
+
+/* The prefill tiles: the first of each list that the device takes. 128 x 128 with 64 x 64 a
+ * subgroup and BK = 32 (44 KiB of shared memory) measured fastest on the H200 (docs/vulkan.md);
+ * UNICORN_VK_CM_TILE=BM,BN,WM,WN,BK[,NBUF] replaces tile 0 and runs it at every batch width. */
+static void cm_tiles_pick(const struct vk_device *d, struct vk_pipelines *p) {
+        static const struct vk_cm_tile wide[] = { { 128, 128, 32, 32, 32, 2 }, { 128, 64, 32, 32, 32, 2 },
+                                                  { 64, 64, 32, 32, 32, 2 } },
+                                       narrow[] = { { 64, 64, 16, 32, 32, 2 }, { 64, 64, 32, 32, 32, 2 } };
+        const char *why;
+        const char *e = getenv("UNICORN_VK_CM_TILE");
+
+        for (size_t i = 0; i < ELEMENTSOF(wide); i++)
+                if (p->cm_tile[0] = wide[i], cm_tile_ok(d, &p->cm_tile[0], &why))
+                        break;
+        for (size_t i = 0; i < ELEMENTSOF(narrow); i++)
+                if (p->cm_tile[1] = narrow[i], cm_tile_ok(d, &p->cm_tile[1], &why))
+                        break;
+        if (e) {
+                struct vk_cm_tile t = { .nbuf = 2 };
+                if (sscanf(e, "%u,%u,%u,%u,%u,%u", &t.bm, &t.bn, &t.wm, &t.wn, &t.bk, &t.nbuf) < 5)
+                        why = "want BM,BN,WM,WN,BK[,NBUF]";
+                else if (cm_tile_ok(d, &t, &why)) {
+                        p->cm_tile[0] = t;
+                        p->cm_force = 0;
+                        return;
+                }
+                fprintf(stderr, "unicorn: UNICORN_VK_CM_TILE=%s ignored: %s\n", e, why);
+        }
 }
 
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err, size_t errsz) {
@@ -344,11 +397,9 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                 if (e && (streq(e, "64") || streq(e, "128") || streq(e, "256")))
                         p.cm2_bn = (uint32_t) atoi(e);
         }
-        {
-                const char *e = getenv("UNICORN_VK_CM_BN");
-                if (e && (streq(e, "64") || streq(e, "128")))
-                        p.cm_bn = (uint32_t) atoi(e);
-        }
+        p.cm_force = -1;
+        if (p.coopmat)
+                cm_tiles_pick(d, &p);
         uint32_t rpsg = MIN(rps1, 4u);
         p.matvec1_rows = 4 * rps1;
         p.matvec_glu_rows = 4 * rpsg;
@@ -394,12 +445,13 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                 if (r < 0)
                         break;
                 if (p.coopmat) {
-                        uint32_t bn128[1] = { 128 }, bn64[1] = { 64 };
                         snprintf(name, sizeof name, "matmul_cm_%s", wtype_names[t]);
-                        r = make_pipe(d, cache, p.layout, name, bn128, 1, &p.p[VK_P_MATMUL_CM + t], err, errsz);
-                        if (r >= 0)
-                                r = make_pipe(d, cache, p.layout, name, bn64, 1, &p.p[VK_P_MATMUL_CM64 + t], err,
-                                              errsz);
+                        for (int i = 0; i < 2 && r >= 0; i++) {
+                                const struct vk_cm_tile *tl = &p.cm_tile[i];
+                                uint32_t sp[7] = { tl->bn, tl->bm, tl->wm, tl->wn, tl->bk, tl->nt, tl->nbuf };
+                                r = make_pipe(d, cache, p.layout, name, sp, 7,
+                                              &p.p[(i ? VK_P_MATMUL_CM_NARROW : VK_P_MATMUL_CM) + t], err, errsz);
+                        }
                         if (r < 0)
                                 break;
                 }

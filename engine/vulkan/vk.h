@@ -132,9 +132,9 @@ enum vk_pipe {
         VK_P_MATVEC_Q8 = VK_P_MATVEC_GLU + VK_W_COUNT, /* + wtype: one-token mat-vec on 8-bit activations */
         VK_P_MATVEC_Q8_GLU = VK_P_MATVEC_Q8 + VK_W_COUNT, /* + wtype: its GLU form */
         VK_P_QUANTX = VK_P_MATVEC_Q8_GLU + VK_W_COUNT,   /* float rows -> 8-bit activations */
-        VK_P_MATMUL_CM,                  /* + wtype: tiled on cooperative matrices (f16), 128 tokens a tile */
-        VK_P_MATMUL_CM64 = VK_P_MATMUL_CM + VK_W_COUNT, /* + wtype: the same, 64 tokens a tile */
-        VK_P_ATTN_PF = VK_P_MATMUL_CM64 + VK_W_COUNT, /* attention of 8 query tokens of one sequence at once */
+        VK_P_MATMUL_CM,                  /* + wtype: tiled on cooperative matrices (f16), cm_tile[0] */
+        VK_P_MATMUL_CM_NARROW = VK_P_MATMUL_CM + VK_W_COUNT, /* + wtype: the same, cm_tile[1] */
+        VK_P_ATTN_PF = VK_P_MATMUL_CM_NARROW + VK_W_COUNT, /* attention of 8 query tokens of one sequence at once */
         VK_P_MATMUL_CM2,                 /* + wtype: on NV workgroup-scope cooperative matrices (f16) */
         VK_P_COUNT = VK_P_MATMUL_CM2 + VK_W_COUNT,
 };
@@ -144,6 +144,13 @@ enum vk_pipe {
 static inline uint32_t vk_q8_row_bytes(uint32_t k) {
         return (k + k / 4 + 15) & ~15u;
 }
+
+/* A cooperative-matrix prefill tile: shaders/matmul_cm.comp's specialization constants. bm x bn
+ * (weight rows x tokens) a workgroup, wm x wn a subgroup of 32, bk columns a step, nbuf tiles in
+ * shared memory; nt invocations a workgroup, (bm / wm) x (bn / wn) x 32. */
+struct vk_cm_tile {
+        uint32_t bm, bn, wm, wn, bk, nbuf, nt;
+};
 
 struct vk_pipelines {
         VkPipelineLayout layout;
@@ -157,9 +164,12 @@ struct vk_pipelines {
         bool q8;
         uint32_t matvec_q8_rows; /* rows per workgroup of those and their GLU forms (shaders/mv8.comp) */
         /* Prefill on cooperative matrices (device and compiler have them; UNICORN_VK_DISABLE_COOPMAT=1
-         * turns them off); UNICORN_VK_CM_BN=64 or 128 forces one tile width (tuning). */
+         * turns them off) in two tiles: [0] for batches of more than 64 tokens, [1] for the others.
+         * cm_force >= 0 runs that tile at every width (tests; UNICORN_VK_CM_TILE sets and forces
+         * tile 0, for tuning). */
         bool coopmat;
-        uint32_t cm_bn;
+        struct vk_cm_tile cm_tile[2];
+        int cm_force;
         /* Prefill on NV workgroup-scope matrices instead (experimental, UNICORN_VK_COOPMAT2=1, where
          * device and compiler have them; UNICORN_VK_CM2_BN=64|128|256 tokens a tile, default 256). */
         bool coopmat2;

@@ -210,10 +210,10 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                                              fp16_to_fp32(fp32_to_fp16(x[(size_t) t * k + i]));
                                 ref[(size_t) t * n + r] = s;
                         }
-                /* KHR tiles 64 and 128 tokens wide, then the NV workgroup-scope kernel where built. */
+                /* Both KHR tiles (narrow, wide), then the NV workgroup-scope kernel where built. */
                 for (int w = 0; w < (pl.coopmat2 ? 3 : 2); w++) {
                         struct vk_pipelines p2 = pl;
-                        p2.cm_bn = w ? 128 : 64;
+                        p2.cm_force = w ? 0 : 1;
                         p2.coopmat2 = w == 2;
                         cmd.pl = &p2;
                         CHECK(vk_buf_write(d, &by, 0, y0, (size_t) nt * n * 4) == 0);
@@ -227,7 +227,7 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                         CHECK(vk_buf_read(d, &by, 0, y, (size_t) nt * n * 4) == 0);
                         e = nmse(y, ref, (size_t) nt * n);
                         CHECK_MSG(e <= 1e-8, "matmul_cm%s%u %s k=%u n=%u nt=%u acc=%d: NMSE %.3g",
-                                  p2.coopmat2 ? "2_" : "", p2.coopmat2 ? p2.cm2_bn : p2.cm_bn,
+                                  p2.coopmat2 ? "2_" : "", p2.coopmat2 ? p2.cm2_bn : p2.cm_tile[p2.cm_force].bn,
                                   quant_type_name(type), k, n, nt, acc, e);
                         n_cm++;
                 }
