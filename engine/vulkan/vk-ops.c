@@ -11,8 +11,8 @@
 /* Up to this many tokens the mat-vec kernel (weights read once per 8
  * tokens) beats the tiled one; above it the tiles reuse weights 64 times. */
 #define MATVEC_MAX_TOKENS 8
-/* Cooperative-matrix tiles are 128 tokens wide from this many tokens on, else 64 (H200, Qwen2.5 7B
- * Q4_0 pp512 with BK = 64: all 128-wide 4978 t/s, all 64-wide 4060). */
+/* The wide cooperative-matrix tile (128 tokens) from this many tokens on, else the narrow one (64):
+ * a 128-token tile half empty does twice the products it needs. */
 #define CM_WIDE_MIN_TOKENS 65
 
 /* Grids larger than the guaranteed 65535 in x spill into y. */

@@ -297,9 +297,12 @@ static bool cm_tile_ok(const struct vk_device *d, struct vk_cm_tile *t, const ch
         return true;
 }
 
-/* The prefill tiles: the first of each list that the device takes. 128 x 128 with 64 x 64 a
- * subgroup and BK = 32 (44 KiB of shared memory) measured fastest on the H200 (docs/vulkan.md);
- * UNICORN_VK_CM_TILE=BM,BN,WM,WN,BK[,NBUF] replaces tile 0 and runs it at every batch width. */
+/* The prefill tiles: the first of each list that the device takes. Wide: 128 x 128 in 16 subgroups
+ * of 32 x 32, BK = 32, two buffers (40 KiB of shared memory, 97 registers); narrow: 64 x 64 in 8
+ * subgroups of 16 x 32. Both measured fastest of those tried on the H200, where fewer registers
+ * (more subgroups in flight) beat larger subgroup tiles (docs/vulkan.md, "Prefill on cooperative
+ * matrices"). UNICORN_VK_CM_TILE=BM,BN,WM,WN,BK[,NBUF] replaces tile 0 and runs it at every batch
+ * width. */
 static void cm_tiles_pick(const struct vk_device *d, struct vk_pipelines *p) {
         static const struct vk_cm_tile wide[] = { { 128, 128, 32, 32, 32, 2 }, { 128, 64, 32, 32, 32, 2 },
                                                   { 64, 64, 32, 32, 32, 2 } },
