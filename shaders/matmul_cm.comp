@@ -75,6 +75,39 @@ void main()
 
         f16vec4 wv[AV], xv[BV];
         uint kb = 0, cur = 0;
+#if defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
+        /* CA x 4 columns of one 32-column sub-block (CA <= 8, the run aligned to its length): its
+         * scale and min decoded once, not per 4 columns as dequant4 does; k is a multiple of 256. */
+#if defined(TYPE_Q4_K)
+        const uint KBS = 144u, KQS = 16u;
+#else
+        const uint KBS = 176u, KQS = 48u;
+#endif
+#define DECODE_RUN(w_, b0_, e_, j)                                                                       \
+        {                                                                                                \
+                uint bo_ = b0_ + (e_ >> 8) * KBS, jj_ = e_ & 255u, hi_ = (jj_ >> 5) & 1u;                \
+                vec2 dm_ = unpackHalf2x16(ld32(w_, bo_));                                                \
+                vec2 sm_ = scale_min_k4(w_, bo_ + 4u, jj_ >> 5);                                         \
+                float d_ = dm_.x * sm_.x, m_ = dm_.y * sm_.y;                                            \
+                uint qo_ = bo_ + KQS + (jj_ >> 6) * 32u + (jj_ & 31u);                                   \
+                [[unroll]] for (uint c = 0; c < CA; c++) {                                               \
+                        uint q_ = (ld32(w_, qo_ + c * 4u) >> (hi_ * 4u)) & 0x0f0f0f0fu;                  \
+                        DECODE_HIGH_BIT(q_, w_, bo_, jj_, c);                                            \
+                        wv[(j) * CA + c] = e_ < p.k ? f16vec4(bytes4(q_) * d_ - m_) : f16vec4(0.0);      \
+                }                                                                                        \
+        }
+#if defined(TYPE_Q5_K)
+#define DECODE_HIGH_BIT(q_, w_, bo_, jj_, c)                                                             \
+        q_ |= ((ld32(w_, bo_ + 16u + (jj_ & 31u) + c * 4u) >> (2u * (jj_ >> 6) + hi_)) & 0x01010101u) << 4
+#else
+#define DECODE_HIGH_BIT(q_, w_, bo_, jj_, c)
+#endif
+#else
+        /* CA x 4 columns from e_ on, 4 at a time. */
+#define DECODE_RUN(w_, b0_, e_, j)                                                                       \
+        [[unroll]] for (uint c = 0; c < CA; c++)                                                         \
+                wv[(j) * CA + c] = e_ + c * 4u < p.k ? f16vec4(dequant4(w_, b0_, e_ + c * 4u)) : f16vec4(0.0)
+#endif
         /* Registers <- global for columns kb.. (zero past k and past the last token). */
 #define LOAD_TILES(kb)                                                                                   \
         {                                                                                                \
@@ -83,9 +116,7 @@ void main()
                         /* Row addresses are recomputed, not kept: registers are scarce here. */          \
                         uint b0_;                                                                        \
                         U32Buf w_ = weight_row(p.w, min(r0 + alr + j * ARS, p.n - 1u), p.row_bytes, b0_); \
-                        [[unroll]] for (uint c = 0; c < CA; c++)                                         \
-                                wv[j * CA + c] = e_ + c * 4u < p.k ? f16vec4(dequant4(w_, b0_, e_ + c * 4u)) \
-                                                                   : f16vec4(0.0);                       \
+                        DECODE_RUN(w_, b0_, e_, j);                                                      \
                 }                                                                                        \
                 e_ = (kb) + lc * 4u;                                                                     \
                 [[unroll]] for (uint j = 0; j < BV; j++) {                                               \
