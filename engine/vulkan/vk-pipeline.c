@@ -303,19 +303,24 @@ static bool cm_tile_ok(const struct vk_device *d, struct vk_cm_tile *t, const ch
  * (more subgroups in flight) beat larger subgroup tiles (docs/vulkan.md, "Prefill on cooperative
  * matrices"). UNICORN_VK_CM_TILE=BM,BN,WM,WN,BK[,NBUF] replaces tile 0 and runs it at every batch
  * width. */
-static void cm_tiles_pick(const struct vk_device *d, struct vk_pipelines *p) {
+static bool cm_tiles_pick(const struct vk_device *d, struct vk_pipelines *p) {
         static const struct vk_cm_tile wide[] = { { 128, 128, 32, 32, 32, 2 }, { 128, 64, 32, 32, 32, 2 },
                                                   { 64, 64, 32, 32, 32, 2 } },
                                        narrow[] = { { 64, 64, 16, 32, 32, 2 }, { 64, 64, 32, 32, 32, 2 } };
-        const char *why;
+        const char *why = NULL;
         const char *e = getenv("UNICORN_VK_CM_TILE");
+        bool ok[2] = { false, false };
 
-        for (size_t i = 0; i < ELEMENTSOF(wide); i++)
-                if (p->cm_tile[0] = wide[i], cm_tile_ok(d, &p->cm_tile[0], &why))
-                        break;
-        for (size_t i = 0; i < ELEMENTSOF(narrow); i++)
-                if (p->cm_tile[1] = narrow[i], cm_tile_ok(d, &p->cm_tile[1], &why))
-                        break;
+        for (size_t i = 0; i < ELEMENTSOF(wide) && !ok[0]; i++)
+                p->cm_tile[0] = wide[i], ok[0] = cm_tile_ok(d, &p->cm_tile[0], &why);
+        for (size_t i = 0; i < ELEMENTSOF(narrow) && !ok[1]; i++)
+                p->cm_tile[1] = narrow[i], ok[1] = cm_tile_ok(d, &p->cm_tile[1], &why);
+        if (!ok[0] || !ok[1]) {
+                /* The smallest tiles need 20 KiB of shared memory and 128 invocations; Vulkan
+                 * guarantees only 16 KiB. The tiled float kernel takes over. */
+                fprintf(stderr, "unicorn: no cooperative-matrix tile fits this device (%s); not using them\n", why);
+                return false;
+        }
         if (e) {
                 struct vk_cm_tile t = { .nbuf = 2 };
                 if (sscanf(e, "%u,%u,%u,%u,%u,%u", &t.bm, &t.bn, &t.wm, &t.wn, &t.bk, &t.nbuf) < 5)
@@ -323,10 +328,11 @@ static void cm_tiles_pick(const struct vk_device *d, struct vk_pipelines *p) {
                 else if (cm_tile_ok(d, &t, &why)) {
                         p->cm_tile[0] = t;
                         p->cm_force = 0;
-                        return;
+                        return true;
                 }
                 fprintf(stderr, "unicorn: UNICORN_VK_CM_TILE=%s ignored: %s\n", e, why);
         }
+        return true;
 }
 
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err, size_t errsz) {
@@ -402,7 +408,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
         }
         p.cm_force = -1;
         if (p.coopmat)
-                cm_tiles_pick(d, &p);
+                p.coopmat = cm_tiles_pick(d, &p);
         uint32_t rpsg = MIN(rps1, 4u);
         p.matvec1_rows = 4 * rps1;
         p.matvec_glu_rows = 4 * rpsg;
