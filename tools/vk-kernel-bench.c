@@ -114,8 +114,8 @@ static int bench_matvec(const char *kind, const char *spec, int reps) {
         uint32_t n, k, nt = 1;
         bool q8 = kind[strlen(kind) - 1] == 'q', glu = strncmp(kind, "glu", 3) == 0, mm = streq(kind, "mm");
 
-        if (sscanf(spec, "%15[^:]:%u:%u:%u", tname, &n, &k, &nt) < 3 + mm || n == 0 || k == 0 || k % 32 || nt == 0 ||
-            nt > 8192) {
+        if (sscanf(spec, "%15[^:]:%u:%u:%u", tname, &n, &k, &nt) < 3 + mm || n == 0 || k == 0 || k % 32 ||
+            k > (1u << 20) || nt == 0 || nt > 8192) {
                 fprintf(stderr, "bad case %s:%s\n", kind, spec);
                 return -EINVAL;
         }
@@ -148,11 +148,10 @@ static int bench_matvec(const char *kind, const char *spec, int reps) {
                     (r = vk_buf_create(d, vk_q8_row_bytes(k), VK_MEM_DEVICE, &xq)) >= 0 &&
                     (r = vk_buf_create(d, (size_t) n * 4 * nt, VK_MEM_DEVICE, &y)) >= 0) {
                         /* The 8-bit row from the quantx kernel, as a step makes it. */
-                        if (r >= 0)
-                                r = begin();
-                        vk_op_quantx(&cmd, x.addr, k, k, 1, xq.addr);
-                        if (r >= 0)
+                        if ((r = begin()) >= 0) {
+                                vk_op_quantx(&cmd, x.addr, k, k, 1, xq.addr);
                                 r = end_us() < 0 ? -EIO : 0;
+                        }
                 }
         } else if (r >= 0)
                 r = -ENOMEM;
