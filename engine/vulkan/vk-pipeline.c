@@ -275,35 +275,34 @@ static int make_pair(const struct vk_device *d, VkPipelineCache cache, struct vk
         return make_pipe(d, cache, p->layout, name, spec_glu, 4, &p->p[base_glu + t], err, errsz);
 }
 
-/* Whether tile t suits matmul_cm.comp and device d (why not in *why): subgroup tiles of whole
- * 16x16 products, every invocation loading the same number of vec4 of both operands, and both
- * operands' two tiles (the results reuse them) within the device's shared memory. */
-static bool cm_tile_ok(const struct vk_device *d, struct vk_cm_tile *t, const char **why) {
+/* Subgroup tiles of whole 16x16 products, every invocation loading the same number of vec4 of both
+ * operands, and both operands' tiles (the results reuse them) within the device's shared memory. */
+bool vk_cm_tile_ok(const VkPhysicalDeviceLimits *lim, struct vk_cm_tile *t, const char **why) {
         if (t->wm == 0 || t->wn == 0 || t->wm % 16 || t->wn % 16 || t->wm > 128 || t->wn > 128 || t->bm % t->wm ||
             t->bn % t->wn || t->bm > 512 || t->bn > 512 || (t->bk != 32 && t->bk != 64) || t->nbuf < 1 || t->nbuf > 2)
                 return *why = "sizes are not whole 16x16 products (BK 32 or 64, 1 or 2 buffers)", false;
         t->nt = (t->bm / t->wm) * (t->bn / t->wn) * 32;
         uint32_t kv = t->bk / 4, lds = kv + 2;
-        if (t->nt > 1024 || t->nt > d->props.limits.maxComputeWorkGroupInvocations ||
-            t->nt > d->props.limits.maxComputeWorkGroupSize[0])
+        if (t->nt > 1024 || t->nt > lim->maxComputeWorkGroupInvocations || t->nt > lim->maxComputeWorkGroupSize[0])
                 return *why = "too many subgroups for one workgroup", false;
         uint32_t av = t->bm * kv / t->nt;
         if (t->nt % kv || (t->bm * kv) % t->nt || (t->bn * kv) % t->nt || av == 0 || (av & (av - 1)))
                 return *why = "the tiles do not split evenly over the invocations", false;
-        if ((size_t) t->nbuf * (t->bm + t->bn) * lds * 8 > d->props.limits.maxComputeSharedMemorySize)
+        if ((size_t) t->nbuf * (t->bm + t->bn) * lds * 8 > lim->maxComputeSharedMemorySize)
                 return *why = "the tiles exceed the device's shared memory", false;
         if (t->nt / 32 * 128 > t->nbuf * (t->bm + t->bn) * lds)
                 return *why = "the results of all subgroups do not fit where the tiles were", false;
         return true;
 }
 
-/* The prefill tiles: the first of each list that the device takes. Wide: 128 x 128 in 16 subgroups
+/* The prefill tiles: the first of each list that the device takes (cm_force = -1 unless
+ * UNICORN_VK_CM_TILE names a tile). Wide: 128 x 128 in 16 subgroups
  * of 32 x 32, BK = 32, two buffers (40 KiB of shared memory, 97 registers); narrow: 64 x 64 in 8
  * subgroups of 16 x 32. Both measured fastest of those tried on the H200, where fewer registers
  * (more subgroups in flight) beat larger subgroup tiles (docs/vulkan.md, "Prefill on cooperative
  * matrices"). UNICORN_VK_CM_TILE=BM,BN,WM,WN,BK[,NBUF] replaces tile 0 and runs it at every batch
  * width. */
-static bool cm_tiles_pick(const struct vk_device *d, struct vk_pipelines *p) {
+bool vk_cm_tiles_pick(const VkPhysicalDeviceLimits *lim, struct vk_pipelines *p) {
         static const struct vk_cm_tile wide[] = { { 128, 128, 32, 32, 32, 2 }, { 128, 64, 32, 32, 32, 2 },
                                                   { 64, 64, 32, 32, 32, 2 } },
                                        narrow[] = { { 64, 64, 16, 32, 32, 2 }, { 64, 64, 32, 32, 32, 2 } };
@@ -311,10 +310,11 @@ static bool cm_tiles_pick(const struct vk_device *d, struct vk_pipelines *p) {
         const char *e = getenv("UNICORN_VK_CM_TILE");
         bool ok[2] = { false, false };
 
+        p->cm_force = -1;
         for (size_t i = 0; i < ELEMENTSOF(wide) && !ok[0]; i++)
-                p->cm_tile[0] = wide[i], ok[0] = cm_tile_ok(d, &p->cm_tile[0], &why);
+                p->cm_tile[0] = wide[i], ok[0] = vk_cm_tile_ok(lim, &p->cm_tile[0], &why);
         for (size_t i = 0; i < ELEMENTSOF(narrow) && !ok[1]; i++)
-                p->cm_tile[1] = narrow[i], ok[1] = cm_tile_ok(d, &p->cm_tile[1], &why);
+                p->cm_tile[1] = narrow[i], ok[1] = vk_cm_tile_ok(lim, &p->cm_tile[1], &why);
         if (!ok[0] || !ok[1]) {
                 /* The smallest tiles need 20 KiB of shared memory and 128 invocations; Vulkan
                  * guarantees only 16 KiB. The tiled float kernel takes over. */
@@ -325,7 +325,7 @@ static bool cm_tiles_pick(const struct vk_device *d, struct vk_pipelines *p) {
                 struct vk_cm_tile t = { .nbuf = 2 };
                 if (sscanf(e, "%u,%u,%u,%u,%u,%u", &t.bm, &t.bn, &t.wm, &t.wn, &t.bk, &t.nbuf) < 5)
                         why = "want BM,BN,WM,WN,BK[,NBUF]";
-                else if (cm_tile_ok(d, &t, &why)) {
+                else if (vk_cm_tile_ok(lim, &t, &why)) {
                         p->cm_tile[0] = t;
                         p->cm_force = 0;
                         return true;
@@ -406,9 +406,8 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                 if (e && (streq(e, "64") || streq(e, "128") || streq(e, "256")))
                         p.cm2_bn = (uint32_t) atoi(e);
         }
-        p.cm_force = -1;
         if (p.coopmat)
-                p.coopmat = cm_tiles_pick(d, &p);
+                p.coopmat = vk_cm_tiles_pick(&d->props.limits, &p);
         uint32_t rpsg = MIN(rps1, 4u);
         p.matvec1_rows = 4 * rps1;
         p.matvec_glu_rows = 4 * rpsg;

@@ -177,6 +177,10 @@ struct vk_pipelines {
 };
 
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err, size_t errsz);
+/* Whether tile t suits shaders/matmul_cm.comp on a device with these limits (sets t->nt; the reason
+ * in *why when not), and the two tiles a device gets (false: none fits). */
+bool vk_cm_tile_ok(const VkPhysicalDeviceLimits *lim, struct vk_cm_tile *t, const char **why);
+bool vk_cm_tiles_pick(const VkPhysicalDeviceLimits *lim, struct vk_pipelines *p);
 void vk_pipelines_destroy(struct vk_device *d, struct vk_pipelines *p);
 
 /* Command buffers a step may be cut into (vk_cmd_flush). */

@@ -361,9 +361,46 @@ static void test_glu(enum ggml_type type, uint32_t k, uint32_t n, uint32_t op) {
         vk_buf_destroy(d, &by);
 }
 
+/* The prefill tile checks and choice (vk-pipeline.c) at the limits of a few kinds of device: they
+ * decide what the coopmat kernel is built with, and lavapipe has no cooperative matrices. */
+static void test_cm_tiles(void) {
+        VkPhysicalDeviceLimits nv = { .maxComputeSharedMemorySize = 49152, .maxComputeWorkGroupInvocations = 1024,
+                                      .maxComputeWorkGroupSize = { 1024, 1024, 64 } },
+                               small = nv;
+        struct vk_pipelines p = {};
+        const char *why;
+
+        CHECK(vk_cm_tiles_pick(&nv, &p) && p.cm_force == -1);
+        CHECK(p.cm_tile[0].bm == 128 && p.cm_tile[0].bn == 128 && p.cm_tile[0].nt == 512);
+        CHECK(p.cm_tile[1].bm == 64 && p.cm_tile[1].bn == 64 && p.cm_tile[1].nt == 256);
+        /* 32 KiB of shared memory and 256 invocations: the 40 KiB, 512-invocation tile does not fit. */
+        small.maxComputeSharedMemorySize = 32768;
+        small.maxComputeWorkGroupInvocations = 256;
+        CHECK(vk_cm_tiles_pick(&small, &p));
+        CHECK(p.cm_tile[0].bm == 128 && p.cm_tile[0].bn == 64 && p.cm_tile[0].nt == 256);
+        /* 16 KiB (what Vulkan guarantees): no tile, so no coopmat kernel. */
+        small.maxComputeSharedMemorySize = 16384;
+        CHECK(!vk_cm_tiles_pick(&small, &p));
+        struct vk_cm_tile bad[] = {
+                { 128, 128, 64, 64, 64, 2 }, /* 73,728 bytes of shared memory */
+                { 128, 128, 16, 16, 32, 2 }, /* 2048 invocations */
+                { 96, 64, 32, 32, 32, 2 },   /* 64 tokens x 8 vec4 over 192 invocations */
+                { 128, 128, 24, 32, 32, 2 }, /* not whole 16x16 products */
+                { 128, 128, 32, 32, 48, 2 }, /* BK */
+                { 128, 128, 32, 32, 32, 3 }, /* buffers */
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                CHECK_MSG(!vk_cm_tile_ok(&nv, &bad[i], &why), "tile %zu taken", i);
+        struct vk_cm_tile one = { 128, 128, 32, 32, 64, 1 };
+        CHECK(vk_cm_tile_ok(&nv, &one, &why) && one.nt == 512);
+        printf("cooperative-matrix tile choice: ok\n");
+}
+
 int main(void) {
         char err[256];
         int n = 0;
+
+        test_cm_tiles();
 
         /* The one-token and GLU mat-vec variants of every wide type, also those off by default. */
         setenv("UNICORN_VK_MV1_ALL", "1", 0);
