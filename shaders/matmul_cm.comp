@@ -92,15 +92,16 @@ void main()
                 uint qo_ = bo_ + KQS + (jj_ >> 6) * 32u + (jj_ & 31u);                                   \
                 [[unroll]] for (uint c = 0; c < CA; c++) {                                               \
                         uint q_ = (ld32(w_, qo_ + c * 4u) >> (hi_ * 4u)) & 0x0f0f0f0fu;                  \
-                        DECODE_HIGH_BIT(q_, w_, bo_, jj_, c);                                            \
+                        DECODE_HIGH_BIT(q_, w_, bo_, jj_, hi_, c);                                            \
                         wv[(j) * CA + c] = e_ < p.k ? f16vec4(bytes4(q_) * d_ - m_) : f16vec4(0.0);      \
                 }                                                                                        \
         }
 #if defined(TYPE_Q5_K)
-#define DECODE_HIGH_BIT(q_, w_, bo_, jj_, c)                                                             \
+/* Q5_K: the fifth bit of each of the 4 quants, from the 32 bytes after the scales. */
+#define DECODE_HIGH_BIT(q_, w_, bo_, jj_, hi_, c)                                                        \
         q_ |= ((ld32(w_, bo_ + 16u + (jj_ & 31u) + c * 4u) >> (2u * (jj_ >> 6) + hi_)) & 0x01010101u) << 4
 #else
-#define DECODE_HIGH_BIT(q_, w_, bo_, jj_, c)
+#define DECODE_HIGH_BIT(q_, w_, bo_, jj_, hi_, c)
 #endif
 #else
         /* CA x 4 columns from e_ on, 4 at a time. */
