@@ -13,7 +13,8 @@
  * specialization-constant form of matvec.comp kept up to 64 units of
  * registers alive and ran at a third of this speed on an H100 for Q4_K).
  * Each lane first issues all R x U weight loads of a step, then reads the U
- * activation units once for all R rows.
+ * activation units once for all R rows. With GPR > 1 (long rows), GPR
+ * groups share the R rows, lane i of the set taking units i, i + 32 GPR, ...
  *
  * GLU: the group's R rows of gate (p.w) and the same rows of up (p.bias),
  * y = act(gate . x) * (up . x).
@@ -28,6 +29,10 @@
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 128;
+/* 32-lane groups that share a row (set of R rows): they take every GPR-th unit of it and add their
+ * sums in shared memory. Long rows (the FFN's down projection) otherwise leave too few groups, each
+ * with a long chain of dependent loads, to keep enough bytes in flight. */
+layout(constant_id = 1) const uint GPR = 1;
 
 #ifdef GLU
 #define RR (2 * R)
@@ -38,6 +43,7 @@ layout(constant_id = 0) const uint WG = 128;
 layout(push_constant) uniform PC { pc_mm p; };
 
 shared float red[WG];
+shared float part[WG / 32u * RR]; /* per group, its R rows' sums (GPR > 1) */
 
 int idot(uint a, uint b)
 {
@@ -239,13 +245,15 @@ float glu_act(float x)
 
 void main()
 {
-        const uint NG = WG / 32u; /* 32-lane groups per workgroup */
+        const uint NG = WG / 32u, NS = NG / GPR; /* 32-lane groups, row sets per workgroup */
         uint lid = gl_LocalInvocationID.x, grp = lid / 32u, lane = lid % 32u;
+        uint set = grp / GPR, gl = (grp % GPR) * 32u + lane; /* lane within the set's GPR x 32 */
+        const uint STEP = 32u * GPR;
         uint wg = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
         /* Grids spill into y in whole rows of x: workgroups past the last row leave at once. */
-        if (wg * NG * R >= p.n)
+        if (wg * NS * R >= p.n)
                 return;
-        uint r0 = (wg * NG + grp) * R;
+        uint r0 = (wg * NS + set) * R;
         uint nu = p.k / 32u;
         uint64_t rb[RR];
         [[unroll]] for (uint i = 0; i < RR; i++) {
@@ -266,34 +274,47 @@ void main()
         /* First step's weights in flight before the activations are staged. */
         [[unroll]] for (uint j = 0; j < U; j++)
                 [[unroll]] for (uint i = 0; i < RR; i++)
-                        w[j][i] = wload(rb[i], min(lane + j * 32u, nu - 1u));
-        for (uint u0 = lane; u0 < nu; u0 += 32u * U) {
+                        w[j][i] = wload(rb[i], min(gl + j * STEP, nu - 1u));
+        for (uint u0 = gl; u0 < nu; u0 += STEP * U) {
                 [[unroll]] for (uint j = 0; j < U; j++) {
-                        uint u = u0 + j * 32u;
+                        uint u = u0 + j * STEP;
                         if (u < nu) {
                                 xunit xu = xunit_load(p.x, u);
                                 [[unroll]] for (uint i = 0; i < RR; i++)
                                         acc[i] += wdot(w[j][i], xu);
                         }
                 }
-                uint un = u0 + 32u * U;
+                uint un = u0 + STEP * U;
                 if (un < nu)
                         [[unroll]] for (uint j = 0; j < U; j++)
                                 [[unroll]] for (uint i = 0; i < RR; i++)
-                                        w[j][i] = wload(rb[i], min(un + j * 32u, nu - 1u));
+                                        w[j][i] = wload(rb[i], min(un + j * STEP, nu - 1u));
         }
+        [[unroll]] for (uint i = 0; i < RR; i++)
+                acc[i] = reduce32(acc[i]);
+        if (GPR > 1u) {
+                if (lane == 0u)
+                        [[unroll]] for (uint i = 0; i < RR; i++)
+                                part[grp * RR + i] = acc[i];
+                barrier();
+                [[unroll]] for (uint i = 0; i < RR; i++) {
+                        float s = 0.0;
+                        for (uint g = 0; g < GPR; g++)
+                                s += part[(set * GPR + g) * RR + i];
+                        acc[i] = s;
+                }
+        }
+        if (lane != 0u || grp % GPR != 0u)
+                return;
 #ifdef GLU
-        [[unroll]] for (uint i = 0; i < R; i++) {
-                float g = reduce32(acc[i]);
-                float u = reduce32(acc[i + R]);
-                if (lane == 0u && r0 + i < p.n)
-                        F32Buf(p.y).v[r0 + i] = glu_act(g) * u;
-        }
+        [[unroll]] for (uint i = 0; i < R; i++)
+                if (r0 + i < p.n)
+                        F32Buf(p.y).v[r0 + i] = glu_act(acc[i]) * acc[i + R];
 #else
         [[unroll]] for (uint i = 0; i < R; i++) {
-                float v = reduce32(acc[i]);
-                if (lane == 0u && r0 + i < p.n) {
+                if (r0 + i < p.n) {
                         F32Buf y = F32Buf(p.y);
+                        float v = acc[i];
                         if ((p.flags & MM_ACC) != 0u)
                                 v += y.v[r0 + i];
                         y.v[r0 + i] = v;

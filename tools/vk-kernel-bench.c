@@ -17,7 +17,7 @@
  * Prints per case: microseconds per dispatch (with its barrier) and, for the
  * mat-vecs, the weight bytes read per second; for mm, multiply-adds x 2 per
  * second. UNICORN_VK_* tuning variables
- * apply as in the engine.
+ * apply as in the engine; UNICORN_BENCH_SET_MB sizes the rotating set of weights (default 512).
  */
 
 #include <errno.h>
@@ -30,7 +30,7 @@
 #include "vk.h"
 
 #define L2_DEFEAT_BYTES ((size_t) 512 << 20)
-#define MAX_COPIES 64
+#define MAX_COPIES 256
 
 static struct vk_device *d;
 static struct vk_pipelines pl;
@@ -129,7 +129,12 @@ static int bench_matvec(const char *kind, const char *spec, int reps) {
         size_t grb;
         quant_row_size(t, k, &grb);
         size_t mbytes = vk_row_bytes((enum vk_wtype) wt, k, grb) * n;
-        uint32_t copies = (uint32_t) MIN((size_t) MAX_COPIES, MAX((size_t) (glu ? 1 : 2), DIV_ROUND_UP(L2_DEFEAT_BYTES, mbytes)));
+        /* UNICORN_BENCH_SET_MB: the rotating set's size instead (a whole model's spread of pages). */
+        size_t set = L2_DEFEAT_BYTES;
+        const char *e = getenv("UNICORN_BENCH_SET_MB");
+        if (e && atoi(e) > 0)
+                set = (size_t) atoi(e) << 20;
+        uint32_t copies = (uint32_t) MIN((size_t) MAX_COPIES, MAX((size_t) (glu ? 1 : 2), DIV_ROUND_UP(set, mbytes)));
         if (glu && copies % 2)
                 copies++;
         struct vk_buf wall = {}, x = {}, xq = {}, y = {};

@@ -398,6 +398,17 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
         }
         p.q8 = d->int_dot && VK_SPIRV_HAVE_INT_DOT;
         p.matvec_q8_rows = mv8_wg / 32 * mv8_r;
+        /* Long rows: G groups of 32 lanes a row from K columns (H200, vk-kernel-bench; docs/vulkan.md). */
+        p.mv8_split = 2;
+        p.mv8_split_k = 6144;
+        {
+                const char *e = getenv("UNICORN_VK_MV8_SPLIT");
+                unsigned g, k;
+                if (e && sscanf(e, "%u,%u", &g, &k) == 2 && g >= 1 && g <= mv8_wg / 32 && (mv8_wg / 32) % g == 0) {
+                        p.mv8_split = g;
+                        p.mv8_split_k = k;
+                }
+        }
         p.coopmat = d->coopmat && VK_SPIRV_HAVE_COOPMAT;
         p.coopmat2 = p.coopmat && d->coopmat2 && VK_SPIRV_HAVE_COOPMAT2;
         p.cm2_bn = 256;
@@ -442,9 +453,14 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                                 snprintf(mg, sizeof mg, "mv8g_%s_r1u2", wtype_names[t]);
                                 p.matvec_q8_rows = mv8_wg / 32;
                         }
+                        uint32_t wsp[2] = { mv8_wg, p.mv8_split };
+                        p.mv8_split_rows = p.matvec_q8_rows / p.mv8_split;
                         r = make_pipe(d, cache, p.layout, name, wgs, 1, &p.p[VK_P_MATVEC_Q8 + t], err, errsz);
                         if (r >= 0)
                                 r = make_pipe(d, cache, p.layout, mg, wgs, 1, &p.p[VK_P_MATVEC_Q8_GLU + t], err, errsz);
+                        if (r >= 0)
+                                r = make_pipe(d, cache, p.layout, name, wsp, 2, &p.p[VK_P_MATVEC_Q8_SPLIT + t], err,
+                                              errsz);
                         if (r < 0)
                                 break;
                 }
@@ -502,8 +518,12 @@ static uint64_t prof_calls[VK_P_COUNT];
 static float prof_period;
 /* UNICORN_VK_HOST_TIMES=1: where a step's wall time goes on the host (recording vs submit + wait). */
 static bool host_times;
-static double host_rec_s, host_wait_s;
-static uint64_t host_steps;
+static double host_rec_s, host_wait_s, host_gpu_s, host_wall_s, host_prev_begin;
+static uint64_t host_steps, host_walls;
+static float host_period;
+/* How a step's end is waited for: 0 sleeps in the driver (UNICORN_VK_SPIN=0), 1 polls the fence
+ * all along (=1), 2 (default) sleeps until shortly before the step is expected to end, then polls. */
+static int spin_mode = 2;
 
 static double mono_s(void) {
         struct timespec ts;
@@ -513,9 +533,11 @@ static double mono_s(void) {
 
 static void host_times_print(void) {
         if (host_steps)
-                fprintf(stderr, "vk-host: %llu steps, recording %.1f us, submit+wait %.1f us per step\n",
+                fprintf(stderr, "vk-host: %llu steps, recording %.1f us, submit+wait %.1f us per step; GPU "
+                        "first to last command %.1f us per step; %.1f us from one step's start to the next's\n",
                         (unsigned long long) host_steps, 1e6 * host_rec_s / (double) host_steps,
-                        1e6 * host_wait_s / (double) host_steps);
+                        1e6 * host_wait_s / (double) host_steps, 1e6 * host_gpu_s / (double) host_steps,
+                        host_walls ? 1e6 * host_wall_s / (double) host_walls : 0.0);
 }
 
 static void prof_print(void) {
@@ -541,7 +563,19 @@ int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cm
         c.full_barrier = fb && streq(fb, "1");
         if (!host_times && getenv("UNICORN_VK_HOST_TIMES")) {
                 host_times = true;
+                host_period = d->props.limits.timestampPeriod;
                 atexit(host_times_print);
+        }
+        {
+                const char *e = getenv("UNICORN_VK_SPIN");
+                if (e && (streq(e, "0") || streq(e, "1")))
+                        spin_mode = e[0] - '0';
+        }
+        if (host_times) {
+                VkQueryPoolCreateInfo qi = { .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                             .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = 2 };
+                if (vkCreateQueryPool(d->dev, &qi, NULL, &c.steps) != VK_SUCCESS)
+                        c.steps = VK_NULL_HANDLE;
         }
 
         if (vkCreateCommandPool(d->dev, &pci, NULL, &c.pool) != VK_SUCCESS)
@@ -580,6 +614,8 @@ void vk_cmd_free(struct vk_cmd *c) {
                 vkDestroyFence(c->d->dev, c->fence, NULL);
         if (c->prof)
                 vkDestroyQueryPool(c->d->dev, c->prof, NULL);
+        if (c->steps)
+                vkDestroyQueryPool(c->d->dev, c->steps, NULL);
         if (c->pool)
                 vkDestroyCommandPool(c->d->dev, c->pool, NULL);
         *c = (struct vk_cmd) {};
@@ -595,10 +631,20 @@ int vk_cmd_begin(struct vk_cmd *c) {
         c->n_cb = 0;
         c->err = 0;
         c->cb = c->cbs[0];
-        if (host_times)
+        if (host_times) {
                 c->t_begin = mono_s();
+                if (host_prev_begin > 0) {
+                        host_wall_s += c->t_begin - host_prev_begin;
+                        host_walls++;
+                }
+                host_prev_begin = c->t_begin;
+        }
         if (vkResetCommandBuffer(c->cb, 0) != VK_SUCCESS || vkBeginCommandBuffer(c->cb, &bi) != VK_SUCCESS)
                 return -EIO;
+        if (c->steps) {
+                vkCmdResetQueryPool(c->cb, c->steps, 0, 2);
+                vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, c->steps, 0);
+        }
         if (c->prof) {
                 vkCmdResetQueryPool(c->cb, c->prof, 0, 1025);
                 vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->prof, 0);
@@ -661,12 +707,45 @@ void vk_cmd_flush(struct vk_cmd *c) {
         barrier(c, false);
 }
 
+/*
+ * The fence of a step submitted at t_sub. A driver's blocking wait wakes the thread 100-150 us after
+ * the GPU is done (H200: 7B Q4_0 tg128 361 -> 381 t/s when polling instead), a twentieth of a decode
+ * step. So the wait sleeps in the driver until 300 us before the step's expected end (the smaller of
+ * the last wait and the average of the recent ones) and polls from there, for at most 2 ms past the
+ * expected end (a step far longer than expected, such as a first prefill, goes back to sleeping).
+ * CPU devices (lavapipe) always sleep: polling would take a core from the device itself.
+ */
+static VkResult fence_wait(struct vk_cmd *c, double t_sub) {
+        VkResult vr = VK_NOT_READY;
+        double est = MIN(c->wait_avg, c->wait_last);
+
+        if (spin_mode == 0 || (spin_mode == 2 && c->d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU))
+                return vkWaitForFences(c->d->dev, 1, &c->fence, VK_TRUE, UINT64_MAX);
+        if (spin_mode == 2 && est > 600e-6)
+                vr = vkWaitForFences(c->d->dev, 1, &c->fence, VK_TRUE, (uint64_t) ((est - 300e-6) * 1e9));
+        if (vr == VK_NOT_READY || vr == VK_TIMEOUT) {
+                double limit = t_sub + est + 2e-3;
+                while ((vr = vkGetFenceStatus(c->d->dev, c->fence)) == VK_NOT_READY)
+                        if (spin_mode == 2 && mono_s() > limit) {
+                                vr = vkWaitForFences(c->d->dev, 1, &c->fence, VK_TRUE, UINT64_MAX);
+                                break;
+                        }
+        }
+        if (vr == VK_SUCCESS) {
+                c->wait_last = mono_s() - t_sub;
+                c->wait_avg = c->wait_avg > 0 ? 0.75 * c->wait_avg + 0.25 * c->wait_last : c->wait_last;
+        }
+        return vr;
+}
+
 int vk_cmd_submit_wait(struct vk_cmd *c) {
         VkSubmitInfo si = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
                             .pCommandBuffers = &c->cb };
         VkResult vr;
 
         barrier(c, true); /* results visible to the host */
+        if (c->steps)
+                vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->steps, 1);
         if (vkEndCommandBuffer(c->cb) != VK_SUCCESS)
                 return -EIO;
         if (c->err) {
@@ -676,18 +755,23 @@ int vk_cmd_submit_wait(struct vk_cmd *c) {
                 pthread_mutex_unlock(&c->d->queue_lock);
                 return c->err;
         }
-        double t_sub = host_times ? mono_s() : 0;
+        double t_sub = mono_s();
         pthread_mutex_lock(&c->d->queue_lock);
         vr = vkQueueSubmit(c->d->queue, 1, &si, c->fence);
         pthread_mutex_unlock(&c->d->queue_lock);
         if (vr != VK_SUCCESS)
                 return vr == VK_ERROR_DEVICE_LOST ? -ENODEV : -EIO;
-        vr = vkWaitForFences(c->d->dev, 1, &c->fence, VK_TRUE, UINT64_MAX);
+        vr = fence_wait(c, t_sub);
         vkResetFences(c->d->dev, 1, &c->fence);
         if (host_times) {
+                uint64_t ts[2];
                 host_rec_s += t_sub - c->t_begin;
                 host_wait_s += mono_s() - t_sub;
                 host_steps++;
+                if (c->steps && vr == VK_SUCCESS &&
+                    vkGetQueryPoolResults(c->d->dev, c->steps, 0, 2, sizeof ts, ts, 8,
+                                          VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS)
+                        host_gpu_s += (double) (ts[1] - ts[0]) * host_period * 1e-9;
         }
         if (c->prof && vr == VK_SUCCESS && c->n_prof > 0) {
                 uint64_t ts[1025];

@@ -136,7 +136,8 @@ enum vk_pipe {
         VK_P_MATMUL_CM_NARROW = VK_P_MATMUL_CM + VK_W_COUNT, /* + wtype: the same, cm_tile[1] */
         VK_P_ATTN_PF = VK_P_MATMUL_CM_NARROW + VK_W_COUNT, /* attention of 8 query tokens of one sequence at once */
         VK_P_MATMUL_CM2,                 /* + wtype: on NV workgroup-scope cooperative matrices (f16) */
-        VK_P_COUNT = VK_P_MATMUL_CM2 + VK_W_COUNT,
+        VK_P_MATVEC_Q8_SPLIT = VK_P_MATMUL_CM2 + VK_W_COUNT, /* + wtype: MATVEC_Q8 for long rows */
+        VK_P_COUNT = VK_P_MATVEC_Q8_SPLIT + VK_W_COUNT,
 };
 
 /* 8-bit activation rows (shaders/include/q8.glsl): k quants, then a (d, d * sum) pair per block of 32,
@@ -163,6 +164,9 @@ struct vk_pipelines {
          * have them; UNICORN_VK_DISABLE_INTDOT=1 or exact activations turn them off). */
         bool q8;
         uint32_t matvec_q8_rows; /* rows per workgroup of those and their GLU forms (shaders/mv8.comp) */
+        /* Rows of at least mv8_split_k columns take the split form: mv8_split groups of 32 lanes share
+         * a row (UNICORN_VK_MV8_SPLIT=G,K; tests set K = 0 to run it at every size). */
+        uint32_t mv8_split, mv8_split_rows, mv8_split_k;
         /* Prefill on cooperative matrices (device and compiler have them; UNICORN_VK_DISABLE_COOPMAT=1
          * turns them off) in two tiles: [0] for batches of more than 64 tokens, [1] for the others.
          * cm_force >= 0 runs that tile at every width (tests; UNICORN_VK_CM_TILE sets and forces
@@ -204,6 +208,8 @@ struct vk_cmd {
         uint32_t n_prof;
         uint8_t prof_pipe[1024];
         double t_begin; /* UNICORN_VK_HOST_TIMES: when recording began */
+        VkQueryPool steps; /* UNICORN_VK_HOST_TIMES: GPU timestamps at a step's start and end */
+        double wait_avg, wait_last; /* seconds from a step's last submit to its end (fence_wait) */
 };
 
 int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cmd *ret);

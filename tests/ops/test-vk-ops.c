@@ -126,21 +126,30 @@ static void test_matvec_q8(enum ggml_type type, const float *deq, struct vk_buf 
         CHECK(vk_buf_create(d, qrb, VK_MEM_DEVICE, &bq) == 0);
         CHECK(vk_buf_create(d, (size_t) n * 4, VK_MEM_DEVICE, &by) == 0);
         CHECK(vk_buf_write(d, &bx, 0, x, (size_t) k * 4) == 0);
-        CHECK(vk_cmd_begin(&cmd) == 0);
-        vk_op_quantx(&cmd, bx.addr, k, k, 1, bq.addr);
-        vk_cmd_barrier(&cmd);
-        if (glu)
-                CHECK(vk_op_matvec_glu_q8(&cmd, vk_wtype(type), bw->addr, bw->addr + (VkDeviceAddress) drb * n, drb,
-                                          k, n, bq.addr, by.addr, op));
-        else
-                CHECK(vk_op_matvec_q8(&cmd, vk_wtype(type), bw->addr, drb, k, n, bq.addr, by.addr, false));
-        vk_cmd_barrier(&cmd);
-        CHECK(vk_cmd_submit_wait(&cmd) == 0);
-        CHECK(vk_buf_read(d, &bq, 0, qd, qrb) == 0);
-        CHECK(vk_buf_read(d, &by, 0, y, (size_t) n * 4) == 0);
-        check_q8_row(q, qd, k, k / 256 + 1, "quantx");
-        double e = nmse(y, ref, n);
-        CHECK_MSG(e <= 1e-8, "%s q8 %s k=%u n=%u: NMSE %.3g", glu ? "glu" : "matvec", quant_type_name(type), k, n, e);
+        /* The mat-vec in both forms: a row per group of 32 lanes, and shared by mv8_split groups (the
+         * form of long rows, forced here at every size). */
+        for (int split = 0; split < (glu ? 1 : 2); split++) {
+                struct vk_pipelines p2 = pl;
+                p2.mv8_split_k = split ? 0 : UINT32_MAX;
+                cmd.pl = &p2;
+                CHECK(vk_cmd_begin(&cmd) == 0);
+                vk_op_quantx(&cmd, bx.addr, k, k, 1, bq.addr);
+                vk_cmd_barrier(&cmd);
+                if (glu)
+                        CHECK(vk_op_matvec_glu_q8(&cmd, vk_wtype(type), bw->addr, bw->addr + (VkDeviceAddress) drb * n,
+                                                  drb, k, n, bq.addr, by.addr, op));
+                else
+                        CHECK(vk_op_matvec_q8(&cmd, vk_wtype(type), bw->addr, drb, k, n, bq.addr, by.addr, false));
+                vk_cmd_barrier(&cmd);
+                CHECK(vk_cmd_submit_wait(&cmd) == 0);
+                cmd.pl = &pl;
+                CHECK(vk_buf_read(d, &bq, 0, qd, qrb) == 0);
+                CHECK(vk_buf_read(d, &by, 0, y, (size_t) n * 4) == 0);
+                check_q8_row(q, qd, k, k / 256 + 1, "quantx");
+                double e = nmse(y, ref, n);
+                CHECK_MSG(e <= 1e-8, "%s q8 %s%s k=%u n=%u: NMSE %.3g", glu ? "glu" : "matvec",
+                          split ? "split " : "", quant_type_name(type), k, n, e);
+        }
         vk_buf_destroy(d, &bx);
         vk_buf_destroy(d, &bq);
         vk_buf_destroy(d, &by);
