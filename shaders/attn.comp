@@ -24,6 +24,14 @@
  * the host checks) the final output is also written as 8-bit activations,
  * each block of 32 being 32 lanes of one subgroup, so the output
  * projection needs no quantx dispatch and barrier.
+ *
+ * ATTN_QKV (one-token steps): the work of qkv.comp is done here, so a decode
+ * layer has one dispatch and barrier fewer. Each workgroup takes the raw q of
+ * its head and the raw k and v of its kv head from the projections' row,
+ * adds the bias, applies QK-norm and RoPE, and uses that k and v for the
+ * token's own position instead of the cache (which no other position of the
+ * window shares a slot with); the first head of each kv group, z = 0, writes
+ * them into the cache for later steps.
  */
 #version 450
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -50,6 +58,9 @@ shared vec4 qs[MAX_HEAD / 4];
 shared float sc[WG * PS]; /* a block: PS positions per subgroup, at most WG subgroups */
 shared float ws[ATTN_MAX_SPLIT];
 shared uint is_last;
+/* ATTN_QKV: the token's q (then k) and v of this head, and the norms' partial sums */
+shared float hq[MAX_HEAD], hk[MAX_HEAD], hv[MAX_HEAD];
+shared float red[2u * WG];
 
 void store_out(uint t, uint h, uint dd, float v)
 {
@@ -84,6 +95,76 @@ void merge(uint t, uint h, uint nz, CF32 part)
         }
 }
 
+/* ATTN_QKV: q, k and v of token t for head h (kv head kvh) into hq, hk, hv, and q into qs. */
+void prep_qkv(uint t, uint h, uint kvh)
+{
+        uint lid = gl_LocalInvocationID.x, hd = p.head_dim, hdv = p.head_dim_v;
+        uint qc = h * hd, kc = p.n_head * hd + kvh * hd, vc = p.n_head * hd + p.n_head_kv * hd + kvh * hdv;
+        F32Buf row = F32Buf(p.q + uint64_t(t * p.ldq) * 4ul), b = F32Buf(p.bias);
+        bool bias = (p.flags & QKV_BIAS) != 0u;
+        float sq = 0.0, sk = 0.0;
+        for (uint i = lid; i < hd; i += WG) {
+                float a = row.v[qc + i], c = row.v[kc + i];
+                if (bias) {
+                        a += b.v[qc + i];
+                        c += b.v[kc + i];
+                }
+                hq[i] = a;
+                hk[i] = c;
+                sq += a * a;
+                sk += c * c;
+        }
+        for (uint i = lid; i < hdv; i += WG)
+                hv[i] = row.v[vc + i] + (bias ? b.v[vc + i] : 0.0);
+        if ((p.flags & QKV_NORM) != 0u) {
+                /* Each invocation scales the elements it loaded: no barrier before. */
+                sq = subgroupAdd(sq);
+                sk = subgroupAdd(sk);
+                if (subgroupElect()) {
+                        red[gl_SubgroupID] = sq;
+                        red[WG + gl_SubgroupID] = sk;
+                }
+                barrier();
+                float tq = 0.0, tk = 0.0;
+                for (uint s = 0; s < gl_NumSubgroups; s++) {
+                        tq += red[s];
+                        tk += red[WG + s];
+                }
+                float cq = inversesqrt(tq / float(hd) + p.eps), ck = inversesqrt(tk / float(hd) + p.eps);
+                F32Buf nw = F32Buf(p.norm);
+                for (uint i = lid; i < hd; i += WG) {
+                        hq[i] *= cq * nw.v[i];
+                        hk[i] *= ck * nw.v[hd + i];
+                }
+        }
+        barrier();
+        uint n_rot = p.flags >> 16, half_rot = n_rot / 2u;
+        bool neox = (p.flags & QKV_NEOX) != 0u;
+        F32Buf cs = F32Buf(p.tok + uint64_t(p.rope_off) + uint64_t(t * n_rot) * 4ul);
+        for (uint i = lid; i < half_rot; i += WG) {
+                uint a = neox ? i : 2u * i, e = neox ? i + half_rot : 2u * i + 1u;
+                float c = cs.v[i], s = cs.v[half_rot + i];
+                float q0 = hq[a], q1 = hq[e], k0 = hk[a], k1 = hk[e];
+                hq[a] = q0 * c - q1 * s;
+                hq[e] = q0 * s + q1 * c;
+                hk[a] = k0 * c - k1 * s;
+                hk[e] = k0 * s + k1 * c;
+        }
+        barrier();
+        for (uint i = lid; i < hd / 4u; i += WG)
+                qs[i] = vec4(hq[4u * i], hq[4u * i + 1u], hq[4u * i + 2u], hq[4u * i + 3u]);
+        if (h % (p.n_head / p.n_head_kv) == 0u && gl_WorkGroupID.z == 0u) {
+                uint slot = uint(I32Buf(p.tok).v[t * 4u + ((p.flags & ATTN_SLOT_SWA) != 0u ? 3u : 2u)]);
+                F32Buf kcache = F32Buf(p.kc + (uint64_t(slot) * (p.n_head_kv * hd) + kvh * hd) * 4ul);
+                F32Buf vcache = F32Buf(p.vc + (uint64_t(slot) * (p.n_head_kv * hdv) + kvh * hdv) * 4ul);
+                for (uint i = lid; i < hd; i += WG)
+                        kcache.v[i] = hk[i];
+                for (uint i = lid; i < hdv; i += WG)
+                        vcache.v[i] = hv[i];
+        }
+        barrier();
+}
+
 void main()
 {
         uint h = gl_WorkGroupID.x, t = gl_WorkGroupID.y, lid = gl_LocalInvocationID.x;
@@ -102,10 +183,15 @@ void main()
                 end = min(end, start + int(p.chunk) - 1);
         }
 
-        F32x4Buf q = F32x4Buf(p.q + uint64_t(t * p.ldq + h * p.head_dim) * 4ul);
-        for (uint i = lid; i < n4; i += WG)
-                qs[i] = q.v[i];
-        barrier();
+        bool fused = (p.flags & ATTN_QKV) != 0u;
+        if (fused) {
+                prep_qkv(t, h, kvh);
+        } else {
+                F32x4Buf q = F32x4Buf(p.q + uint64_t(t * p.ldq + h * p.head_dim) * 4ul);
+                for (uint i = lid; i < n4; i += WG)
+                        qs[i] = q.v[i];
+                barrier();
+        }
 
         float m = -1.0 / 0.0, l = 0.0;
         float o[MAX_OUT];
@@ -123,8 +209,11 @@ void main()
                         vec4 qv = qs[i];
                         /* Positions past `end` are still inside the ring: loaded, then masked. */
                         [[unroll]] for (uint j = 0; j < PS; j++) {
-                                uint slot = uint(p0 + int(sg * PS + j)) % p.ring;
-                                a[j] += dot(F32x4Buf(kbase + uint64_t(slot) * kd * 4ul).v[i], qv);
+                                int pp = p0 + int(sg * PS + j);
+                                vec4 kv = F32x4Buf(kbase + uint64_t(uint(pp) % p.ring) * kd * 4ul).v[i];
+                                if (fused && pp == pos) /* the token's own k: not in the cache yet */
+                                        kv = vec4(hk[4u * i], hk[4u * i + 1u], hk[4u * i + 2u], hk[4u * i + 3u]);
+                                a[j] += dot(kv, qv);
                         }
                 }
                 [[unroll]] for (uint j = 0; j < PS; j++) {
@@ -144,17 +233,23 @@ void main()
                 for (uint j = 0; j < nb; j += 4u) {
                         float w[4];
                         uint slot[4];
+                        bool own[4];
                         [[unroll]] for (uint u = 0; u < 4u; u++) {
                                 w[u] = j + u < nb ? exp(sc[j + u] - mb) : 0.0;
-                                slot[u] = uint(p0 + int(min(j + u, nb - 1u))) % p.ring;
+                                int pp = p0 + int(min(j + u, nb - 1u));
+                                slot[u] = uint(pp) % p.ring;
+                                own[u] = fused && pp == pos;
                                 lb += w[u];
                         }
                         [[unroll]] for (uint d = 0; d < MAX_OUT; d++) {
                                 uint dd = lid + d * WG;
                                 if (dd < p.head_dim_v) {
                                         float v[4];
-                                        [[unroll]] for (uint u = 0; u < 4u; u++)
+                                        [[unroll]] for (uint u = 0; u < 4u; u++) {
                                                 v[u] = F32Buf(vbase + uint64_t(slot[u]) * vd * 4ul).v[dd];
+                                                if (own[u])
+                                                        v[u] = hv[dd];
+                                        }
                                         o[d] += (w[0] * v[0] + w[1] * v[1]) + (w[2] * v[2] + w[3] * v[3]);
                                 }
                         }

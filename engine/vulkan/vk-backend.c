@@ -81,6 +81,7 @@ struct vk_context {
         struct vk_buf hq, attq, gateq; /* one token's h, att, gate as 8-bit activations (vk_q8_row_bytes) */
         struct vk_buf attp;     /* split-K attention partials of decode steps */
         bool no_pf;             /* UNICORN_VK_ATTN_PF=0: prefill attention one query per workgroup */
+        bool no_attn_qkv;       /* UNICORN_VK_ATTN_QKV=0: one-token steps run the qkv kernel too */
         uint32_t flush_layers;  /* submit the step's work every this many layers (0: once at the end) */
         struct vk_buf in;       /* host-visible: tokens, tok info, out idx, rope tables */
         size_t off_tok, off_info, off_idx, off_rope_g, off_rope_s;
@@ -456,6 +457,8 @@ static int vk_context_init(Context *c, void **ret) {
         {
                 const char *e = getenv("UNICORN_VK_ATTN_PF");
                 vc->no_pf = e && streq(e, "0");
+                e = getenv("UNICORN_VK_ATTN_QKV");
+                vc->no_attn_qkv = e && streq(e, "0");
                 /* UNICORN_VK_FLUSH_LAYERS=N: submit every N layers (0: one submit per step). */
                 e = getenv("UNICORN_VK_FLUSH_LAYERS");
                 vc->flush_layers = e && *e ? (uint32_t) strtoul(e, NULL, 10) : FLUSH_LAYERS;
@@ -618,17 +621,21 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 mm(cmd, &L->wk, vc->h.addr, hq, E, nt, qkv + (VkDeviceAddress) q_dim * 4, ld, false);
                 mm(cmd, &L->wv, vc->h.addr, hq, E, nt, qkv + (VkDeviceAddress) (q_dim + k_dim) * 4, ld, false);
                 vk_cmd_barrier(cmd);
-                vk_op_qkv(cmd, &(struct pc_qkv) {
-                        .qkv = qkv, .bias = L->bqkv, .norm = L->qk_norm,
-                        .rope = ina + (swa ? vc->off_rope_s : vc->off_rope_g),
-                        .kc = vc->kc[il].addr, .vc = vc->vc[il].addr, .tok = ina + vc->off_info,
-                        .nt = nt, .n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim,
-                        .head_dim_v = hp->head_dim_v, .n_rot = hp->n_rot, .ld = ld,
-                        .flags = (L->bqkv ? QKV_BIAS : 0) | (hp->qk_norm ? QKV_NORM : 0) |
-                                 (hp->rope_neox ? QKV_NEOX : 0),
-                        .eps = hp->norm_eps, .tok_slot = swa ? 3 : 2,
-                });
-                vk_cmd_barrier(cmd);
+                uint32_t qkv_flags = (L->bqkv ? QKV_BIAS : 0) | (hp->qk_norm ? QKV_NORM : 0) |
+                                     (hp->rope_neox ? QKV_NEOX : 0);
+                /* One-token steps: bias, QK-norm, RoPE and the KV write happen in the attention kernel. */
+                bool attn_qkv = nt == 1 && !vc->no_attn_qkv;
+                if (!attn_qkv) {
+                        vk_op_qkv(cmd, &(struct pc_qkv) {
+                                .qkv = qkv, .bias = L->bqkv, .norm = L->qk_norm,
+                                .rope = ina + (swa ? vc->off_rope_s : vc->off_rope_g),
+                                .kc = vc->kc[il].addr, .vc = vc->vc[il].addr, .tok = ina + vc->off_info,
+                                .nt = nt, .n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim,
+                                .head_dim_v = hp->head_dim_v, .n_rot = hp->n_rot, .ld = ld, .flags = qkv_flags,
+                                .eps = hp->norm_eps, .tok_slot = swa ? 3 : 2,
+                        });
+                        vk_cmd_barrier(cmd);
+                }
                 uint32_t chunk = 0, n_split = attn_split(b, swa ? hp->sliding_window : 0, &chunk);
                 struct pc_attn pa = {
                         .q = qkv, .kc = vc->kc[il].addr, .vc = vc->vc[il].addr, .dst = vc->att.addr,
@@ -637,6 +644,13 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                         .ldq = ld, .ring = vc->ring[il], .window = swa ? hp->sliding_window : 0, .nt = nt,
                         .scale = hp->attn_scale, .chunk = chunk,
                 };
+                if (attn_qkv) {
+                        pa.bias = L->bqkv;
+                        pa.norm = L->qk_norm;
+                        pa.rope_off = (uint32_t) ((swa ? vc->off_rope_s : vc->off_rope_g) - vc->off_info);
+                        pa.flags = qkv_flags | ATTN_QKV | (swa ? ATTN_SLOT_SWA : 0) | hp->n_rot << 16;
+                        pa.eps = hp->norm_eps;
+                }
                 if (one_seq && nt > ATTN_SPLIT_TOKENS && !vc->no_pf)
                         vk_op_attn_prefill(cmd, &pa);
                 else

@@ -34,6 +34,8 @@ struct pc_norm {
 #define QKV_BIAS 1u
 #define QKV_NORM 2u
 #define QKV_NEOX 4u
+#define ATTN_QKV 8u
+#define ATTN_SLOT_SWA 16u
 struct pc_qkv {
         uint64_t qkv, bias, norm, rope, kc, vc, tok;
         uint32_t nt, n_head, n_head_kv, head_dim;
@@ -46,10 +48,16 @@ struct pc_attn {
         uint64_t q, kc, vc, dst, tok;
         uint64_t q8; /* also the output row as 8-bit activations (include/q8.glsl), or 0 */
         uint64_t part; /* split-K: counters, then partials (attn.comp) */
+        uint64_t bias, norm; /* ATTN_QKV: as pc_qkv's */
         uint32_t n_head, n_head_kv, head_dim, head_dim_v;
         uint32_t ldq, ring, window, nt;
         float scale;
         uint32_t chunk; /* split-K: positions per workgroup z (0: one pass) */
+        /* ATTN_QKV (one token): the qkv kernel's work done here; the RoPE table at tok + rope_off,
+         * flags: QKV_* | ATTN_QKV | ATTN_SLOT_SWA (tok's slot column 3, else 2) | n_rot << 16. */
+        uint32_t rope_off, flags;
+        float eps;
+        uint32_t pad;
 };
 /* Split-K runs for steps of up to ATTN_SPLIT_TOKENS tokens; its partials buffer starts with a
  * zeroed counter per (token, head), which the kernel leaves zeroed. */
@@ -69,6 +77,6 @@ struct pc_act {
 _Static_assert(sizeof(struct pc_mm) == 64, "pc_mm");
 _Static_assert(sizeof(struct pc_norm) == 72, "pc_norm");
 _Static_assert(sizeof(struct pc_qkv) == 96, "pc_qkv");
-_Static_assert(sizeof(struct pc_attn) == 96, "pc_attn");
+_Static_assert(sizeof(struct pc_attn) == 128, "pc_attn");
 _Static_assert(sizeof(struct pc_act) == 24, "pc_act");
-#define VK_PUSH_MAX 96
+#define VK_PUSH_MAX 128 /* every Vulkan device has at least 128 bytes */

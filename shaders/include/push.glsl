@@ -41,6 +41,8 @@ struct pc_norm {
 #define QKV_BIAS 1u
 #define QKV_NORM 2u
 #define QKV_NEOX 4u
+#define ATTN_QKV 8u
+#define ATTN_SLOT_SWA 16u
 struct pc_qkv {
         uint64_t qkv, bias, norm, rope, kc, vc, tok;
         uint nt, n_head, n_head_kv, head_dim;
@@ -54,10 +56,16 @@ struct pc_attn {
         uint64_t q, kc, vc, dst, tok;
         uint64_t q8; /* non-zero: also the output rows as 8-bit activations (one token; needs subgroups of >= 32) */
         uint64_t part; /* split-K: counters, then partials (attn.comp) */
+        uint64_t bias, norm; /* ATTN_QKV: as pc_qkv's */
         uint n_head, n_head_kv, head_dim, head_dim_v;
         uint ldq, ring, window, nt;
         float scale;
         uint chunk; /* split-K: positions per workgroup z (0: one pass) */
+        /* ATTN_QKV (one token): the qkv kernel's work done here; the RoPE table at tok + rope_off,
+         * flags: QKV_* | ATTN_QKV | ATTN_SLOT_SWA (tok's slot column 3, else 2) | n_rot << 16. */
+        uint rope_off, flags;
+        float eps;
+        uint pad;
 };
 /* Split-K runs for steps of up to ATTN_SPLIT_TOKENS tokens; its partials buffer starts with a
  * zeroed counter per (token, head), which the kernel leaves zeroed. */
