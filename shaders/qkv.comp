@@ -3,7 +3,8 @@
  * After the q/k/v projections, per (head, token): bias (qwen2), QK-norm
  * (gemma3), RoPE (neox halves or adjacent pairs) with the step's cos/sin
  * table (computed on the host exactly as the CPU backend does), and k/v
- * written into the layer's KV cache at the token's slot.
+ * written into the layer's KV cache at the token's slot. Steps of several
+ * tokens only: one-token steps do this in attn.comp (ATTN_QKV).
  */
 #version 450
 #include "include/common.glsl"
