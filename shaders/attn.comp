@@ -117,24 +117,24 @@ void prep_qkv(uint t, uint h, uint kvh)
         for (uint i = lid; i < hdv; i += WG)
                 hv[i] = row.v[vc + i] + (bias ? b.v[vc + i] : 0.0);
         if ((p.flags & QKV_NORM) != 0u) {
-                /* Each invocation scales the elements it loaded: no barrier before. */
-                sq = subgroupAdd(sq);
-                sk = subgroupAdd(sk);
-                if (subgroupElect()) {
-                        red[gl_SubgroupID] = sq;
-                        red[WG + gl_SubgroupID] = sk;
-                }
+                /* The same sums in the same order as qkv.comp (a tree over the invocations), so that
+                 * q and k equal the qkv kernel's to the bit: 8-bit activations downstream turn a last-bit
+                 * difference into a changed quant. Each invocation scales the elements it loaded. */
+                red[lid] = sq;
+                red[WG + lid] = sk;
                 barrier();
-                float tq = 0.0, tk = 0.0;
-                for (uint s = 0; s < gl_NumSubgroups; s++) {
-                        tq += red[s];
-                        tk += red[WG + s];
+                for (uint s = WG / 2u; s > 0u; s >>= 1) {
+                        if (lid < s) {
+                                red[lid] += red[lid + s];
+                                red[WG + lid] += red[WG + lid + s];
+                        }
+                        barrier();
                 }
-                float cq = inversesqrt(tq / float(hd) + p.eps), ck = inversesqrt(tk / float(hd) + p.eps);
+                float cq = inversesqrt(red[0] / float(hd) + p.eps), ck = inversesqrt(red[WG] / float(hd) + p.eps);
                 F32Buf nw = F32Buf(p.norm);
                 for (uint i = lid; i < hd; i += WG) {
-                        hq[i] *= cq * nw.v[i];
-                        hk[i] *= ck * nw.v[hd + i];
+                        hq[i] = hq[i] * cq * nw.v[i];
+                        hk[i] = hk[i] * ck * nw.v[hd + i];
                 }
         }
         barrier();
