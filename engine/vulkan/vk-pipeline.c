@@ -454,7 +454,6 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                                 p.matvec_q8_rows = mv8_wg / 32;
                         }
                         uint32_t wsp[2] = { mv8_wg, p.mv8_split };
-                        p.mv8_split_rows = p.matvec_q8_rows / p.mv8_split;
                         r = make_pipe(d, cache, p.layout, name, wgs, 1, &p.p[VK_P_MATVEC_Q8 + t], err, errsz);
                         if (r >= 0)
                                 r = make_pipe(d, cache, p.layout, mg, wgs, 1, &p.p[VK_P_MATVEC_Q8_GLU + t], err, errsz);
@@ -520,7 +519,6 @@ static float prof_period;
 static bool host_times;
 static double host_rec_s, host_wait_s, host_gpu_s, host_wall_s, host_prev_begin;
 static uint64_t host_steps, host_walls;
-static float host_period;
 /* How a step's end is waited for: 0 sleeps in the driver (UNICORN_VK_SPIN=0), 1 polls the fence
  * all along (=1), 2 (default) sleeps until shortly before the step is expected to end, then polls. */
 static int spin_mode = 2;
@@ -563,7 +561,6 @@ int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cm
         c.full_barrier = fb && streq(fb, "1");
         if (!host_times && getenv("UNICORN_VK_HOST_TIMES")) {
                 host_times = true;
-                host_period = d->props.limits.timestampPeriod;
                 atexit(host_times_print);
         }
         {
@@ -708,9 +705,8 @@ void vk_cmd_flush(struct vk_cmd *c) {
 }
 
 /*
- * The fence of a step submitted at t_sub. A driver's blocking wait wakes the thread 100-150 us after
- * the GPU is done (H200: 7B Q4_0 tg128 361 -> 381 t/s when polling instead), a twentieth of a decode
- * step. So the wait sleeps in the driver until 300 us before the step's expected end (the smaller of
+ * The fence of a step submitted at t_sub. A driver's blocking wait wakes the thread late (H200: 7B
+ * Q4_0 tg128 361 -> 381 t/s when polling instead, ~150 us a step), a twentieth of a decode step. So the wait sleeps in the driver until 300 us before the step's expected end (the smaller of
  * the last wait and the average of the recent ones) and polls from there, for at most 2 ms past the
  * expected end (a step far longer than expected, such as a first prefill, goes back to sleeping).
  * CPU devices (lavapipe) always sleep: polling would take a core from the device itself.
@@ -771,7 +767,7 @@ int vk_cmd_submit_wait(struct vk_cmd *c) {
                 if (c->steps && vr == VK_SUCCESS &&
                     vkGetQueryPoolResults(c->d->dev, c->steps, 0, 2, sizeof ts, ts, 8,
                                           VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS)
-                        host_gpu_s += (double) (ts[1] - ts[0]) * host_period * 1e-9;
+                        host_gpu_s += (double) (ts[1] - ts[0]) * c->d->props.limits.timestampPeriod * 1e-9;
         }
         if (c->prof && vr == VK_SUCCESS && c->n_prof > 0) {
                 uint64_t ts[1025];

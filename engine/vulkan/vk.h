@@ -166,7 +166,7 @@ struct vk_pipelines {
         uint32_t matvec_q8_rows; /* rows per workgroup of those and their GLU forms (shaders/mv8.comp) */
         /* Rows of at least mv8_split_k columns take the split form: mv8_split groups of 32 lanes share
          * a row (UNICORN_VK_MV8_SPLIT=G,K; tests set K = 0 to run it at every size). */
-        uint32_t mv8_split, mv8_split_rows, mv8_split_k;
+        uint32_t mv8_split, mv8_split_k; /* mv8_split divides matvec_q8_rows */
         /* Prefill on cooperative matrices (device and compiler have them; UNICORN_VK_DISABLE_COOPMAT=1
          * turns them off) in two tiles: [0] for batches of more than 64 tokens, [1] for the others.
          * cm_force >= 0 runs that tile at every width (tests; UNICORN_VK_CM_TILE sets and forces
