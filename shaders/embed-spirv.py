@@ -37,7 +37,7 @@ for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K"):
             name = f"mv8{'g' if glu else ''}_{t.lower()}_r{r}u{u}"
             defs = [f"TYPE_{t}", f"R={r}", f"U={u}"] + (["GLU"] if glu else [])
             VARIANTS.append((name, "mv8.comp", defs, "int_dot"))
-for s in ("norm", "qkv", "attn", "attn_pf", "act", "quantx"):
+for s in ("norm", "qkv", "attn", "attn_pf", "act", "quantx", "cvt16"):
     VARIANTS.append((s, f"{s}.comp", [], None))
 
 PROBES = {

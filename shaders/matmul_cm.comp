@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tiled matrix product on cooperative matrices (GL_KHR_cooperative_matrix),
- * for prefill; same contract as matmul.comp (pc_mm). A workgroup computes
- * BM weight rows x BN tokens; its subgroups (of 32, which the host
+ * for prefill; same contract as matmul.comp (pc_mm), except that x holds
+ * the activations as f16 (ldx in halves, from cvt16.comp). A workgroup
+ * computes BM weight rows x BN tokens; its subgroups (of 32, which the host
  * requires) each own WM rows x WN tokens, as (WM / 16) x (WN / 16)
  * 16x16x16 products accumulated in f32. All five sizes are specialization
  * constants (the host picks them per device and batch width, see
  * vk-pipeline.c), and the workgroup size follows from them.
  *
  * For every BK columns the weight tile is dequantized once into shared
- * memory as f16 and the activation tile converted to f16, which is what
- * llama.cpp's coopmat path multiplies too: each operand rounded to 11 bits.
+ * memory as f16 and the activation tile copied, f16 as it comes, which is
+ * what llama.cpp's coopmat path multiplies too: each operand rounded to 11
+ * bits. Activations in f16 halve the bytes of the larger operand and keep
+ * their conversion (and a branch on it, which cost registers) out of this
+ * loop.
  * The next tile's weights and activations are loaded from global memory
  * into registers before the current tile is multiplied, so global latency
  * overlaps the products. With two tiles in shared memory (NBUF = 2) they
@@ -122,8 +126,9 @@ void main()
                 e_ = (kb) + lc * 4u;                                                                     \
                 [[unroll]] for (uint j = 0; j < BV; j++) {                                               \
                         uint t_ = t0 + lr + j * RSTEP;                                                   \
-                        F32x4Buf x_ = F32x4Buf(p.x + uint64_t(min(t_, p.nt - 1u)) * uint64_t(p.ldx) * 4ul); \
-                        xv[j] = t_ < p.nt && e_ < p.k ? f16vec4(x_.v[e_ >> 2]) : f16vec4(0.0);           \
+                        uint64_t row_ = uint64_t(min(t_, p.nt - 1u)) * uint64_t(p.ldx);                  \
+                        uvec2 u_ = t_ < p.nt && e_ < p.k ? U32x2Buf(p.x + row_ * 2ul).v[e_ >> 2] : uvec2(0); \
+                        xv[j] = f16vec4(unpackFloat2x16(u_.x), unpackFloat2x16(u_.y));                   \
                 }                                                                                        \
         }
 #define STORE_TILES(buf)                                                                                 \

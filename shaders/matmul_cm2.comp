@@ -2,21 +2,20 @@
 /*
  * Tiled matrix product on NVIDIA's workgroup-scope cooperative matrices
  * (GL_NV_cooperative_matrix2), for prefill; same contract as matmul.comp
- * (pc_mm). The workgroup multiplies BM = 128 weight rows by BN tokens as
- * one matrix and the driver tiles it over the subgroups and stages the
+ * (pc_mm), except that x holds the activations as f16 (ldx in halves, from
+ * cvt16.comp). The workgroup multiplies BM = 128 weight rows by BN tokens
+ * as one matrix and the driver tiles it over the subgroups and stages the
  * operands. Weights are decoded to f16 by a callback per element of a
  * weight block (decode_w: the layouts of include/dequant.glsl, one element
- * at a time); activations are f32 in memory, rounded to f16 by a callback
- * too; sums are f32. Every load is clamped (zeros past the edges).
+ * at a time); activations load as they are; sums are f32. Tiles at the
+ * edges take clamped loads (zeros past the edges).
  *
- * EXPERIMENTAL, off unless UNICORN_VK_COOPMAT2=1: correct on the H200 (the
- * test-vk-ops cooperative-matrix cases) but 2.5x slower there than the KHR
- * kernel (matmul_cm.comp): Qwen2.5 7B Q4_0 pp512 2,010 against 4,958 t/s.
- * llama.cpp's kernel of this kind unrolls the k loop and takes unclamped
- * loads of f16 activations for whole tiles; a version of this one unrolled
- * 4x with unclamped loads for whole tiles did not get through test-vk-ops'
- * start in 100 s on the H200 (pipeline creation or a hang: not told apart;
- * docs/vulkan.md).
+ * Used for the types whose decode is cheap per element (F16, Q4_0, Q4_1,
+ * Q5_0, Q5_1, Q8_0: vk-pipeline.c), where it beats the KHR kernel
+ * (matmul_cm.comp) on the H200: Qwen2.5 7B Q4_0 pp512 6,887 -> 8,718 t/s.
+ * What made it fast (it was 2.5x slower than the KHR kernel): f16
+ * activations loaded without a callback, and unclamped loads unrolled over
+ * 256 columns for whole tiles, as llama.cpp's kernel of this kind does.
  */
 #version 450
 #extension GL_KHR_cooperative_matrix : require
@@ -30,9 +29,14 @@
 
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const uint BN = 256; /* tokens per workgroup */
+layout(constant_id = 1) const uint BK = 64;  /* columns a product: 32 or 64 */
 
 #define BM 128u
-#define BK 64u
+/* Whole tiles (k a multiple of BK) take unclamped loads, UNROLL_K columns (every block size divides
+ * it) a loop pass, so that the driver can overlap one product's loads with another's products; the
+ * columns past the last multiple of UNROLL_K one product a pass. Clamped loads without the unrolling
+ * ran 2.5-5x slower on the H200. */
+#define UNROLL_K 256u
 
 /* Bytes of one weight block as the decode callback sees it: ggml's blocks, Unicorn's repacked
  * superblocks of 8 (Q4_0, Q8_0) and its 224-byte Q6_K blocks (vk_row_bytes). */
@@ -66,7 +70,7 @@ layout(push_constant) uniform PC { pc_mm p; };
 
 layout(buffer_reference, std430, buffer_reference_align = 2) readonly buffer WBlock { uint16_t h[WBLOCK_BYTES / 2]; };
 layout(buffer_reference, std430, buffer_reference_align = 2) readonly buffer WHalves { uint16_t h[]; };
-layout(buffer_reference, std430, buffer_reference_align = 4) readonly buffer XElem { float v; };
+layout(buffer_reference, std430, buffer_reference_align = 2) readonly buffer XHalves { float16_t h[]; };
 
 uint byte_at(const in WBlock b, uint i)
 {
@@ -139,11 +143,6 @@ float16_t decode_w(const in WBlock b, const in uint blockCoords[2], const in uin
 #endif
 }
 
-float16_t decode_x(const in XElem x, const in uint blockCoords[2], const in uint coordInBlock[2])
-{
-        return float16_t(x.v);
-}
-
 float add_bias(const in uint r, const in uint c, const in float v, const in uint64_t bias, const in uint r0)
 {
         return v + F32Buf(bias).v[r0 + r];
@@ -179,12 +178,38 @@ void main()
                 acc = coopmat<float, gl_ScopeWorkgroup, BM, BN, gl_MatrixUseAccumulator>(0.0);
 
         WHalves w = WHalves(p.w);
-        F32Buf x = F32Buf(p.x);
+        XHalves x = XHalves(p.x);
+        if (r0 + BM <= p.n && t0 + BN <= p.nt && p.k % BK == 0u && p.ldx % 8u == 0u) {
+                tensorLayoutNV<2> uw = createTensorLayoutNV(2);
+                uw = setTensorLayoutBlockSizeNV(uw, 1, WBLOCK_K);
+                uw = setTensorLayoutDimensionNV(uw, p.n, p.k);
+                uw = setTensorLayoutStrideNV(uw, p.row_bytes / WBLOCK_BYTES, 1);
+                tensorLayoutNV<2> ux = createTensorLayoutNV(2);
+                ux = setTensorLayoutDimensionNV(ux, p.nt, p.k);
+                /* 16-byte aligned rows, as the compiler can see. */
+                ux = setTensorLayoutStrideNV(ux, p.ldx & ~7u, 1);
+                uint k0 = 0, ku = p.k - p.k % UNROLL_K;
+                for (; k0 < ku; k0 += UNROLL_K)
+                        [[unroll]] for (uint j = 0; j < UNROLL_K / BK; j++) {
+                                coopmat<float16_t, gl_ScopeWorkgroup, BM, BK, gl_MatrixUseA> a;
+                                coopmat<float16_t, gl_ScopeWorkgroup, BK, BN, gl_MatrixUseB> b;
+                                coopMatLoadTensorNV(a, w.h, 0, sliceTensorLayoutNV(uw, r0, BM, k0 + j * BK, BK), decode_w);
+                                coopMatLoadTensorNV(b, x.h, 0, sliceTensorLayoutNV(ux, t0, BN, k0 + j * BK, BK), tr);
+                                acc = coopMatMulAdd(a, b, acc);
+                        }
+                for (; k0 < p.k; k0 += BK) {
+                        coopmat<float16_t, gl_ScopeWorkgroup, BM, BK, gl_MatrixUseA> a;
+                        coopmat<float16_t, gl_ScopeWorkgroup, BK, BN, gl_MatrixUseB> b;
+                        coopMatLoadTensorNV(a, w.h, 0, sliceTensorLayoutNV(uw, r0, BM, k0, BK), decode_w);
+                        coopMatLoadTensorNV(b, x.h, 0, sliceTensorLayoutNV(ux, t0, BN, k0, BK), tr);
+                        acc = coopMatMulAdd(a, b, acc);
+                }
+        } else
         for (uint k0 = 0; k0 < p.k; k0 += BK) {
                 coopmat<float16_t, gl_ScopeWorkgroup, BM, BK, gl_MatrixUseA> a;
                 coopmat<float16_t, gl_ScopeWorkgroup, BK, BN, gl_MatrixUseB> b;
                 coopMatLoadTensorNV(a, w.h, 0, sliceTensorLayoutNV(lw, r0, BM, k0, BK), decode_w);
-                coopMatLoadTensorNV(b, x.v, 0, sliceTensorLayoutNV(lx, t0, BN, k0, BK), tr, decode_x);
+                coopMatLoadTensorNV(b, x.h, 0, sliceTensorLayoutNV(lx, t0, BN, k0, BK), tr);
                 acc = coopMatMulAdd(a, b, acc);
         }
         if ((p.flags & MM_BIAS) != 0u)

@@ -137,7 +137,9 @@ static int bench_matvec(const char *kind, const char *spec, int reps) {
         uint32_t copies = (uint32_t) MIN((size_t) MAX_COPIES, MAX((size_t) (glu ? 1 : 2), DIV_ROUND_UP(set, mbytes)));
         if (glu && copies % 2)
                 copies++;
-        struct vk_buf wall = {}, x = {}, xq = {}, y = {};
+        struct vk_buf wall = {}, x = {}, xq = {}, y = {}, x16 = {};
+        /* The matrix-core products take their activations as f16. */
+        bool use16 = mm && cmd.pl->p[VK_P_CVT16];
         VkDeviceAddress w[MAX_COPIES + 1];
         VkDeviceSize stride = 0;
         uint32_t rb = 0;
@@ -152,10 +154,13 @@ static int bench_matvec(const char *kind, const char *spec, int reps) {
                 if ((r = vk_buf_create(d, (size_t) k * 4 * nt, VK_MEM_DEVICE, &x)) >= 0 &&
                     (r = vk_buf_write(d, &x, 0, xf, (size_t) k * 4 * nt)) >= 0 &&
                     (r = vk_buf_create(d, vk_q8_row_bytes(k), VK_MEM_DEVICE, &xq)) >= 0 &&
-                    (r = vk_buf_create(d, (size_t) n * 4 * nt, VK_MEM_DEVICE, &y)) >= 0) {
-                        /* The 8-bit row from the quantx kernel, as a step makes it. */
+                    (r = vk_buf_create(d, (size_t) n * 4 * nt, VK_MEM_DEVICE, &y)) >= 0 &&
+                    (!use16 || (r = vk_buf_create(d, (size_t) k * 2 * nt, VK_MEM_DEVICE, &x16)) >= 0)) {
+                        /* The 8-bit row from the quantx kernel, as a step makes it; the f16 rows. */
                         if ((r = begin()) >= 0) {
                                 vk_op_quantx(&cmd, x.addr, k, k, 1, xq.addr);
+                                if (use16)
+                                        vk_op_cvt16(&cmd, x.addr, k, k, nt, x16.addr, k);
                                 r = end_us() < 0 ? -EIO : 0;
                         }
                 }
@@ -180,8 +185,8 @@ static int bench_matvec(const char *kind, const char *spec, int reps) {
                                 ok = vk_op_matvec_q8(&cmd, (enum vk_wtype) wt, w[c], rb, k, n, xq.addr, y.addr,
                                                      false);
                         else
-                                vk_op_matmul(&cmd, (enum vk_wtype) wt, w[c], rb, k, n, x.addr, k, nt, y.addr, n, 0,
-                                             false);
+                                vk_op_matmul(&cmd, (enum vk_wtype) wt, w[c], rb, k, n, x.addr, x16.addr, k, nt,
+                                             y.addr, n, 0, false);
                         if (!ok)
                                 break;
                         vk_cmd_barrier(&cmd);
@@ -204,6 +209,7 @@ static int bench_matvec(const char *kind, const char *spec, int reps) {
         vk_buf_destroy(d, &wall);
         vk_buf_destroy(d, &x);
         vk_buf_destroy(d, &xq);
+        vk_buf_destroy(d, &x16);
         vk_buf_destroy(d, &y);
         return r;
 }

@@ -79,6 +79,7 @@ struct vk_context {
         uint32_t ring_global, ring_swa;
         struct vk_buf x, h, qkv, att, tmp, gate, up;
         struct vk_buf hq, attq, gateq; /* one token's h, att, gate as 8-bit activations (vk_q8_row_bytes) */
+        struct vk_buf x16;      /* prefill: the input of the next products as f16 (matrix-core devices) */
         struct vk_buf attp;     /* split-K attention partials of decode steps */
         bool no_pf;             /* UNICORN_VK_ATTN_PF=0: prefill attention one query per workgroup */
         bool no_attn_qkv;       /* UNICORN_VK_ATTN_QKV=0: one-token steps run the qkv kernel too */
@@ -403,6 +404,7 @@ static void vk_context_free(void *state) {
                 vk_buf_destroy(d, &vc->tmp);
                 vk_buf_destroy(d, &vc->gate);
                 vk_buf_destroy(d, &vc->up);
+                vk_buf_destroy(d, &vc->x16);
                 vk_buf_destroy(d, &vc->hq);
                 vk_buf_destroy(d, &vc->attq);
                 vk_buf_destroy(d, &vc->gateq);
@@ -480,6 +482,8 @@ static int vk_context_init(Context *c, void **ret) {
             (r = vk_buf_create(d, nb * E * 4, VK_MEM_DEVICE, &vc->tmp)) < 0 ||
             (r = vk_buf_create(d, nb * F * 4, VK_MEM_DEVICE, &vc->gate)) < 0 ||
             (r = vk_buf_create(d, nb * F * 4, VK_MEM_DEVICE, &vc->up)) < 0 ||
+            (vm->pl.p[VK_P_CVT16] &&
+             (r = vk_buf_create(d, nb * MAX(MAX(E, o_dim), F) * 2, VK_MEM_DEVICE, &vc->x16)) < 0) ||
             (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) MAX(E, o_dim)), VK_MEM_DEVICE, &vc->hq)) < 0 ||
             (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) o_dim), VK_MEM_DEVICE, &vc->attq)) < 0 ||
             (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) F), VK_MEM_DEVICE, &vc->gateq)) < 0 ||
@@ -546,12 +550,24 @@ static uint32_t attn_split(const struct batch *b, uint32_t window, uint32_t *chu
         return DIV_ROUND_UP(len, c);
 }
 
-/* xq: the same single token as 8-bit activations, or 0. */
-static void mm(struct vk_cmd *cmd, const struct vk_tensor *w, VkDeviceAddress x, VkDeviceAddress xq, uint32_t ldx,
-               uint32_t nt, VkDeviceAddress y, uint32_t ldy, bool acc) {
+/* x16: x as f16 (to_x16) or 0; xq: the same single token as 8-bit activations, or 0. */
+static void mm(struct vk_cmd *cmd, const struct vk_tensor *w, VkDeviceAddress x, VkDeviceAddress x16,
+               VkDeviceAddress xq, uint32_t ldx, uint32_t nt, VkDeviceAddress y, uint32_t ldy, bool acc) {
         if (xq && nt == 1 && vk_op_matvec_q8(cmd, w->wt, w->addr, w->row_bytes, w->k, w->n, xq, y, acc))
                 return;
-        vk_op_matmul(cmd, w->wt, w->addr, w->row_bytes, w->k, w->n, x, ldx, nt, y, ldy, 0, acc);
+        vk_op_matmul(cmd, w->wt, w->addr, w->row_bytes, w->k, w->n, x, x16, ldx, nt, y, ldy, 0, acc);
+}
+
+/* Where the products of w over these nt rows of x (ld floats apart) run on matrix cores, the rows
+ * converted once to f16 for all products that read them (with its barrier); else 0. The buffer is
+ * free again by then: every product that read the previous rows is behind a barrier. */
+static VkDeviceAddress to_x16(struct vk_cmd *cmd, const struct vk_context *vc, const struct vk_tensor *w,
+                              VkDeviceAddress x, uint32_t ld, uint32_t nt) {
+        if (!vc->x16.addr || ld % 4 || !vk_op_matmul_reads_x16(cmd, w->wt, nt))
+                return 0;
+        vk_op_cvt16(cmd, x, ld, ld, nt, vc->x16.addr, ld);
+        vk_cmd_barrier(cmd);
+        return vc->x16.addr;
 }
 
 static int vk_decode(Context *c, const struct batch *b, float *out) {
@@ -617,9 +633,10 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 VkDeviceAddress qkv = vc->qkv.addr;
 
                 /* Attention block: q, k, v in one row per token. */
-                mm(cmd, &L->wq, vc->h.addr, hq, E, nt, qkv, ld, false);
-                mm(cmd, &L->wk, vc->h.addr, hq, E, nt, qkv + (VkDeviceAddress) q_dim * 4, ld, false);
-                mm(cmd, &L->wv, vc->h.addr, hq, E, nt, qkv + (VkDeviceAddress) (q_dim + k_dim) * 4, ld, false);
+                VkDeviceAddress h16 = to_x16(cmd, vc, &L->wq, vc->h.addr, E, nt);
+                mm(cmd, &L->wq, vc->h.addr, h16, hq, E, nt, qkv, ld, false);
+                mm(cmd, &L->wk, vc->h.addr, h16, hq, E, nt, qkv + (VkDeviceAddress) q_dim * 4, ld, false);
+                mm(cmd, &L->wv, vc->h.addr, h16, hq, E, nt, qkv + (VkDeviceAddress) (q_dim + k_dim) * 4, ld, false);
                 vk_cmd_barrier(cmd);
                 uint32_t qkv_flags = (L->bqkv ? QKV_BIAS : 0) | (hp->qk_norm ? QKV_NORM : 0) |
                                      (hp->rope_neox ? QKV_NEOX : 0);
@@ -662,10 +679,11 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                         vk_cmd_barrier(cmd);
                 }
                 /* Without post-norms the residual add is fused into the output projection. */
+                VkDeviceAddress att16 = to_x16(cmd, vc, &L->wo, vc->att.addr, o_dim, nt);
                 if (hp->post_norms)
-                        mm(cmd, &L->wo, vc->att.addr, attq, o_dim, nt, vc->tmp.addr, E, false);
+                        mm(cmd, &L->wo, vc->att.addr, att16, attq, o_dim, nt, vc->tmp.addr, E, false);
                 else
-                        mm(cmd, &L->wo, vc->att.addr, attq, o_dim, nt, vc->x.addr, E, true);
+                        mm(cmd, &L->wo, vc->att.addr, att16, attq, o_dim, nt, vc->x.addr, E, true);
                 vk_cmd_barrier(cmd);
                 vk_op_norm(cmd, &(struct pc_norm) {
                         .x = vc->x.addr, .t = vc->tmp.addr, .wt = L->post_attn_norm, .w = L->ffn_norm,
@@ -681,8 +699,9 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                                                         E, F, hq, vc->gate.addr, act)) &&
                     !(same && vk_op_matvec_glu(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E, F,
                                                vc->h.addr, nt, vc->gate.addr, act))) {
-                        mm(cmd, &L->gate, vc->h.addr, hq, E, nt, vc->gate.addr, F, false);
-                        mm(cmd, &L->up, vc->h.addr, hq, E, nt, vc->up.addr, F, false);
+                        h16 = to_x16(cmd, vc, &L->gate, vc->h.addr, E, nt);
+                        mm(cmd, &L->gate, vc->h.addr, h16, hq, E, nt, vc->gate.addr, F, false);
+                        mm(cmd, &L->up, vc->h.addr, h16, hq, E, nt, vc->up.addr, F, false);
                         vk_cmd_barrier(cmd);
                         vk_op_act(cmd, vc->gate.addr, vc->up.addr, nt * F, act);
                 }
@@ -691,10 +710,11 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                         vk_op_quantx(cmd, vc->gate.addr, F, F, 1, gateq);
                         vk_cmd_barrier(cmd);
                 }
+                VkDeviceAddress gate16 = to_x16(cmd, vc, &L->down, vc->gate.addr, F, nt);
                 if (hp->post_norms)
-                        mm(cmd, &L->down, vc->gate.addr, gateq, F, nt, vc->tmp.addr, E, false);
+                        mm(cmd, &L->down, vc->gate.addr, gate16, gateq, F, nt, vc->tmp.addr, E, false);
                 else
-                        mm(cmd, &L->down, vc->gate.addr, gateq, F, nt, vc->x.addr, E, true);
+                        mm(cmd, &L->down, vc->gate.addr, gate16, gateq, F, nt, vc->x.addr, E, true);
                 vk_cmd_barrier(cmd);
                 /* Glue to the next block: post-norm + residual, then the next layer's input norm. */
                 if (hp->post_norms || !last) {
@@ -718,7 +738,8 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                         .q8 = hq, .rows = n_out, .flags = NORM_OUT | NORM_W | NORM_IDX | fq8, .eps = hp->norm_eps,
                 });
                 vk_cmd_barrier(cmd);
-                mm(cmd, &vm->output, vc->h.addr, hq, E, n_out, vc->logits.addr, hp->n_vocab, false);
+                mm(cmd, &vm->output, vc->h.addr, to_x16(cmd, vc, &vm->output, vc->h.addr, E, n_out), hq, E, n_out,
+                   vc->logits.addr, hp->n_vocab, false);
         }
         /* vk_cmd_submit_wait's own barrier makes the logits visible to the host. */
         r = vk_cmd_submit_wait(cmd);

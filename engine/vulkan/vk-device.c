@@ -153,8 +153,8 @@ static bool coopmat_usable(VkInstance inst, VkPhysicalDevice p, const VkExtensio
 }
 
 /*
- * Whether the workgroup-scope prefill kernel (shaders/matmul_cm2.comp, experimental: asked for with
- * UNICORN_VK_COOPMAT2=1) can run: on top of coopmat, Vulkan 1.3 (its SPIR-V is 1.6), 16-bit storage and
+ * Whether the workgroup-scope prefill kernel (shaders/matmul_cm2.comp; UNICORN_VK_COOPMAT2=0 turns it
+ * off) can run: on top of coopmat, Vulkan 1.3 (its SPIR-V is 1.6), 16-bit storage and
  * integers, the NV extension with the features it uses (workgroup scope, flexible sizes, tensor
  * addressing with block decode, per-element operations), 256-invocation workgroups, and f16 x f16 -> f32
  * workgroup products in granularities that divide its 128 x {64,128,256} x 64 tiles.
@@ -171,9 +171,8 @@ static bool coopmat2_usable(const struct vk_device *d, const VkExtensionProperti
                 return *why = "no KHR cooperative matrices", false;
         if (!has_ext(e, n, VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME))
                 return *why = "no VK_NV_cooperative_matrix2", false;
-        /* Opt-in: slower than the KHR kernel on the H200 so far (shaders/matmul_cm2.comp). */
-        if (!on || !streq(on, "1"))
-                return *why = "experimental, off unless UNICORN_VK_COOPMAT2=1", false;
+        if (on && streq(on, "0"))
+                return *why = "switched off (UNICORN_VK_COOPMAT2=0)", false;
         if (d->props.apiVersion < VK_API_VERSION_1_3)
                 return *why = "device below Vulkan 1.3 (the kernel is SPIR-V 1.6)", false;
         if (!int16)

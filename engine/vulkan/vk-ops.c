@@ -21,8 +21,22 @@ static void grid_1d(uint32_t groups, uint32_t *gx, uint32_t *gy) {
         *gy = DIV_ROUND_UP(groups, *gx);
 }
 
+bool vk_op_matmul_reads_x16(const struct vk_cmd *c, enum vk_wtype wt, uint32_t nt) {
+        const struct vk_pipelines *p = c->pl;
+
+        return nt > MATVEC_MAX_TOKENS && !c->exact && p->p[VK_P_CVT16] &&
+               ((p->coopmat2 && p->p[VK_P_MATMUL_CM2 + wt]) || (p->coopmat && p->p[VK_P_MATMUL_CM + wt]));
+}
+
+void vk_op_cvt16(struct vk_cmd *c, VkDeviceAddress x, uint32_t ldx, uint32_t k, uint32_t nt, VkDeviceAddress y16,
+                 uint32_t ldy) {
+        struct pc_mm pc = { .x = x, .y = y16, .k = k, .nt = nt, .ldx = ldx, .ldy = ldy };
+
+        vk_cmd_dispatch(c, VK_P_CVT16, &pc, sizeof pc, DIV_ROUND_UP(k / 4, 256), nt, 1);
+}
+
 void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k, uint32_t n,
-                  VkDeviceAddress x, uint32_t ldx, uint32_t nt, VkDeviceAddress y, uint32_t ldy,
+                  VkDeviceAddress x, VkDeviceAddress x16, uint32_t ldx, uint32_t nt, VkDeviceAddress y, uint32_t ldy,
                   VkDeviceAddress bias, bool acc) {
         struct pc_mm pc = {
                 .w = w, .x = x, .y = y, .bias = bias,
@@ -40,14 +54,16 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                 grid_1d(DIV_ROUND_UP(n, vk_matvec_wide(wt) ? c->pl->matvec_wide_rows : c->pl->matvec_rows), &gx,
                         &gy);
                 vk_cmd_dispatch(c, VK_P_MATVEC + wt, &pc, sizeof pc, gx, gy, 1);
-        } else if (c->pl->coopmat2 && !c->exact && c->pl->p[VK_P_MATMUL_CM2 + wt]) {
+        } else if (x16 && c->pl->coopmat2 && !c->exact && c->pl->p[VK_P_MATMUL_CM2 + wt]) {
+                pc.x = x16;
                 vk_cmd_dispatch(c, VK_P_MATMUL_CM2 + wt, &pc, sizeof pc, DIV_ROUND_UP(n, 128),
                                 DIV_ROUND_UP(nt, c->pl->cm2_bn), 1);
-        } else if (c->pl->coopmat && !c->exact && c->pl->p[VK_P_MATMUL_CM + wt]) {
+        } else if (x16 && c->pl->coopmat && !c->exact && c->pl->p[VK_P_MATMUL_CM + wt]) {
                 /* The wide tile dequantizes each weight tile for more tokens; the narrow one wastes
                  * less on short batches. */
                 int i = c->pl->cm_force >= 0 ? c->pl->cm_force : nt >= CM_WIDE_MIN_TOKENS ? 0 : 1;
                 const struct vk_cm_tile *tl = &c->pl->cm_tile[i];
+                pc.x = x16;
                 vk_cmd_dispatch(c, (i == 0 ? VK_P_MATMUL_CM : VK_P_MATMUL_CM_NARROW) + wt, &pc, sizeof pc,
                                 DIV_ROUND_UP(n, tl->bm), DIV_ROUND_UP(nt, tl->bn), 1);
         } else

@@ -411,11 +411,24 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
         }
         p.coopmat = d->coopmat && VK_SPIRV_HAVE_COOPMAT;
         p.coopmat2 = p.coopmat && d->coopmat2 && VK_SPIRV_HAVE_COOPMAT2;
-        p.cm2_bn = 256;
+        /* The NV workgroup-scope kernel for the types where it beat the KHR one by 13% or more on the
+         * H200 (docs/vulkan.md): those decoded per element cheaply. K-quants recompute their 6-bit
+         * scales per element there (Q4_K 0.45x, Q6_K 1.06x). UNICORN_VK_COOPMAT2=1: every type
+         * (tuning), 0: none (vk-device.c). */
+        p.cm2_types = 1u << VK_W_F16 | 1u << VK_W_Q4_0 | 1u << VK_W_Q4_1 | 1u << VK_W_Q5_0 | 1u << VK_W_Q5_1 |
+                      1u << VK_W_Q8_0;
+        p.cm2_bn = 128;
+        p.cm2_bk = 64;
         {
-                const char *e = getenv("UNICORN_VK_CM2_BN");
+                const char *e = getenv("UNICORN_VK_COOPMAT2");
+                if (e && streq(e, "1"))
+                        p.cm2_types = ~0u;
+                e = getenv("UNICORN_VK_CM2_BN");
                 if (e && (streq(e, "64") || streq(e, "128") || streq(e, "256")))
                         p.cm2_bn = (uint32_t) atoi(e);
+                e = getenv("UNICORN_VK_CM2_BK");
+                if (e && (streq(e, "32") || streq(e, "64")))
+                        p.cm2_bk = (uint32_t) atoi(e);
         }
         if (p.coopmat)
                 p.coopmat = vk_cm_tiles_pick(&d->props.limits, &p);
@@ -478,9 +491,10 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                         if (r < 0)
                                 break;
                 }
-                if (p.coopmat2) {
+                if (p.coopmat2 && (p.cm2_types >> t & 1)) {
                         snprintf(name, sizeof name, "matmul_cm2_%s", wtype_names[t]);
-                        r = make_pipe(d, cache, p.layout, name, &p.cm2_bn, 1, &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
+                        r = make_pipe(d, cache, p.layout, name, (uint32_t[]) { p.cm2_bn, p.cm2_bk }, 2,
+                                      &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
                         if (r < 0)
                                 break;
                 }
@@ -496,6 +510,9 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                     (r = make_pipe(d, cache, p.layout, "act", g256, 1, &p.p[VK_P_ACT], err, errsz)) >= 0)
                         r = make_pipe(d, cache, p.layout, "quantx", (uint32_t[]) { 64 }, 1, &p.p[VK_P_QUANTX], err,
                                       errsz);
+                /* Only the matrix-core kernels read f16 activations. */
+                if (r >= 0 && p.coopmat)
+                        r = make_pipe(d, cache, p.layout, "cvt16", NULL, 0, &p.p[VK_P_CVT16], err, errsz);
         }
         if (cache) {
                 if (r >= 0)

@@ -137,7 +137,8 @@ enum vk_pipe {
         VK_P_ATTN_PF = VK_P_MATMUL_CM_NARROW + VK_W_COUNT, /* attention of 8 query tokens of one sequence at once */
         VK_P_MATMUL_CM2,                 /* + wtype: on NV workgroup-scope cooperative matrices (f16) */
         VK_P_MATVEC_Q8_SPLIT = VK_P_MATMUL_CM2 + VK_W_COUNT, /* + wtype: MATVEC_Q8 for long rows */
-        VK_P_COUNT = VK_P_MATVEC_Q8_SPLIT + VK_W_COUNT,
+        VK_P_CVT16 = VK_P_MATVEC_Q8_SPLIT + VK_W_COUNT, /* float rows -> f16 rows (matrix-core inputs) */
+        VK_P_COUNT,
 };
 
 /* 8-bit activation rows (shaders/include/q8.glsl): k quants, then a (d, d * sum) pair per block of 32,
@@ -174,10 +175,14 @@ struct vk_pipelines {
         bool coopmat;
         struct vk_cm_tile cm_tile[2];
         int cm_force;
-        /* Prefill on NV workgroup-scope matrices instead (experimental, UNICORN_VK_COOPMAT2=1, where
-         * device and compiler have them; UNICORN_VK_CM2_BN=64|128|256 tokens a tile, default 256). */
+        /* Prefill on NV workgroup-scope matrices instead, where device and compiler have them, for the
+         * types in cm2_types (bit per vk_wtype; those have a VK_P_MATMUL_CM2 pipeline).
+         * UNICORN_VK_CM2_BN=64|128|256 tokens a tile (default 128), UNICORN_VK_CM2_BK=32|64 columns a
+         * product (default 64). */
         bool coopmat2;
+        uint32_t cm2_types;
         uint32_t cm2_bn;
+        uint32_t cm2_bk;
 };
 
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err, size_t errsz);
@@ -230,10 +235,16 @@ void vk_cmd_barrier(struct vk_cmd *c);
 /* ---- kernels (vk-ops.c): each records one dispatch ---- */
 
 /* y[t*ldy + r] (+)= W[r] . x[t*ldx] (+ bias[r]) for r < n, t < nt; W: n rows of k of type wt. More
- * than 8 tokens run on cooperative matrices (f16 operands) where the device has them, unless c->exact. */
+ * than 8 tokens run on cooperative matrices (f16 operands) where the device has them, unless c->exact,
+ * given x16: the same rows as f16, ldx halves apart (vk_op_cvt16); vk_op_matmul_reads_x16 tells
+ * whether they would. Without x16 the float tiled kernel runs. */
 void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k, uint32_t n,
-                  VkDeviceAddress x, uint32_t ldx, uint32_t nt, VkDeviceAddress y, uint32_t ldy,
+                  VkDeviceAddress x, VkDeviceAddress x16, uint32_t ldx, uint32_t nt, VkDeviceAddress y, uint32_t ldy,
                   VkDeviceAddress bias, bool acc);
+bool vk_op_matmul_reads_x16(const struct vk_cmd *c, enum vk_wtype wt, uint32_t nt);
+/* nt rows of k floats (ldx apart) to f16 rows at y16 (ldy halves apart); k, ldx, ldy multiples of 4. */
+void vk_op_cvt16(struct vk_cmd *c, VkDeviceAddress x, uint32_t ldx, uint32_t k, uint32_t nt, VkDeviceAddress y16,
+                 uint32_t ldy);
 void vk_op_get_rows(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k,
                     VkDeviceAddress ids, uint32_t nt, VkDeviceAddress y, uint32_t ldy, float scale);
 void vk_op_norm(struct vk_cmd *c, const struct pc_norm *pc);

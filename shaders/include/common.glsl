@@ -13,6 +13,7 @@ layout(buffer_reference, std430, buffer_reference_align = 4) buffer F32Buf { flo
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer F32x4Buf { vec4 v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly buffer I32Buf { int v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer U32x4Buf { uvec4 v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 8) buffer U32x2Buf { uvec2 v[]; }; /* 4 halves */
 
 /* Weight bytes: ggml blocks are 2-byte aligned at best (18, 22, 34, 210
  * bytes), so bytes are picked out of 32-bit words. */

@@ -201,7 +201,7 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
         CHECK(vk_buf_write(d, &by, 0, y0, (size_t) nt * n * 4) == 0);
         CHECK(vk_cmd_begin(&cmd) == 0);
         cmd.exact = true;
-        vk_op_matmul(&cmd, vk_wtype(type), bw.addr, (uint32_t) drb, k, n, bx.addr, k, nt, by.addr, n, 0, acc);
+        vk_op_matmul(&cmd, vk_wtype(type), bw.addr, (uint32_t) drb, k, n, bx.addr, 0, k, nt, by.addr, n, 0, acc);
         vk_cmd_barrier(&cmd);
         CHECK(vk_cmd_submit_wait(&cmd) == 0);
         CHECK(vk_buf_read(d, &by, 0, y, (size_t) nt * n * 4) == 0);
@@ -219,8 +219,16 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                                              fp16_to_fp32(fp32_to_fp16(x[(size_t) t * k + i]));
                                 ref[(size_t) t * n + r] = s;
                         }
-                /* Both KHR tiles (narrow, wide), then the NV workgroup-scope kernel where built. */
-                for (int w = 0; w < (pl.coopmat2 ? 3 : 2); w++) {
+                /* The activations as f16 (cvt16), as these kernels take them. */
+                struct vk_buf bx16;
+                CHECK(vk_buf_create(d, (size_t) nt * k * 2, VK_MEM_DEVICE, &bx16) == 0);
+                CHECK(vk_cmd_begin(&cmd) == 0);
+                vk_op_cvt16(&cmd, bx.addr, k, k, nt, bx16.addr, k);
+                vk_cmd_barrier(&cmd);
+                CHECK(vk_cmd_submit_wait(&cmd) == 0);
+                /* Both KHR tiles (narrow, wide), then the NV workgroup-scope kernel where built for
+                 * the type (UNICORN_VK_COOPMAT2=1: every type). */
+                for (int w = 0; w < (pl.coopmat2 && pl.p[VK_P_MATMUL_CM2 + vk_wtype(type)] ? 3 : 2); w++) {
                         struct vk_pipelines p2 = pl;
                         p2.cm_force = w ? 0 : 1;
                         p2.coopmat2 = w == 2;
@@ -228,8 +236,9 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                         CHECK(vk_buf_write(d, &by, 0, y0, (size_t) nt * n * 4) == 0);
                         CHECK(vk_cmd_begin(&cmd) == 0);
                         cmd.exact = false;
-                        vk_op_matmul(&cmd, vk_wtype(type), bw.addr, (uint32_t) drb, k, n, bx.addr, k, nt, by.addr, n,
-                                     0, acc);
+                        CHECK(vk_op_matmul_reads_x16(&cmd, vk_wtype(type), nt));
+                        vk_op_matmul(&cmd, vk_wtype(type), bw.addr, (uint32_t) drb, k, n, bx.addr,
+                                     bx16.addr, k, nt, by.addr, n, 0, acc);
                         vk_cmd_barrier(&cmd);
                         CHECK(vk_cmd_submit_wait(&cmd) == 0);
                         cmd.pl = &pl;
@@ -240,6 +249,7 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                                   quant_type_name(type), k, n, nt, acc, e);
                         n_cm++;
                 }
+                vk_buf_destroy(d, &bx16);
         }
         if (nt == 1 && !acc && pl.p[VK_P_MATVEC_Q8 + vk_wtype(type)])
                 test_matvec_q8(type, deq, &bw, (uint32_t) drb, k, n, false, 0);
@@ -445,7 +455,10 @@ int main(void) {
                 test_matmul(types[i], ks[1], 65, 20, true);
                 /* Several cooperative-matrix tiles in both directions, with partial edges. */
                 test_matmul(types[i], 512, 300, 200, false);
-                n += 3;
+                /* Whole tiles of the NV kernel (its unclamped loops: 256 columns a pass, then 64 where
+                 * 256 does not divide k), then partial ones. */
+                test_matmul(types[i], bs == 256 ? 512 : 576, 256, 264, true);
+                n += 4;
                 if (pl.p[VK_P_MATVEC_GLU + vk_wtype(types[i])] || pl.p[VK_P_MATVEC_Q8_GLU + vk_wtype(types[i])]) {
                         test_glu(types[i], bs == 256 ? 2816 : 2336, 67, ACT_SILU);
                         test_glu(types[i], 256, 37, ACT_GELU_TANH);
