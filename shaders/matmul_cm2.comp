@@ -10,9 +10,9 @@
  * at a time); activations load as they are; sums are f32. Tiles at the
  * edges take clamped loads (zeros past the edges).
  *
- * Used for the types whose decode is cheap per element (F16, Q4_0, Q4_1,
- * Q5_0, Q5_1, Q8_0: vk-pipeline.c), where it beats the KHR kernel
- * (matmul_cm.comp) on the H200: Qwen2.5 7B Q4_0 pp512 6,887 -> 8,718 t/s.
+ * Used for F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K and Q5_K
+ * (vk-pipeline.c), where it beats the KHR kernel (matmul_cm.comp) on the
+ * H200: Qwen2.5 7B Q4_0 pp512 6,887 -> 8,718 t/s, Q4_K mix 6,029 -> 7,817.
  * What made it fast (it was 2.5x slower than the KHR kernel): f16
  * activations loaded without a callback, and unclamped loads unrolled over
  * 256 columns for whole tiles, as llama.cpp's kernel of this kind does.
@@ -143,6 +143,44 @@ float16_t decode_w(const in WBlock b, const in uint blockCoords[2], const in uin
 #endif
 }
 
+#if defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
+/* Whole tiles: the 6-bit scales and mins of the tile's rows in the current superblock, combined with d
+ * and dmin once per 256 columns into shared memory (as llama.cpp does), instead of per element as
+ * decode_w does. */
+#define DECODE_WHOLE decode_w_staged
+const uint KS_LD = BM + 2u;
+shared vec2 ksc[8u * KS_LD];
+
+/* Superblock kb of rows r0..r0 + BM - 1: 2 invocations a row, 4 sub-blocks each. */
+void stage_scales(uint r0, uint kb)
+{
+        uint row = gl_LocalInvocationID.x >> 1, s0 = (gl_LocalInvocationID.x & 1u) * 4u, b0;
+        U32Buf w = weight_row(p.w, r0 + row, p.row_bytes, b0);
+        uint bo = b0 + kb * WBLOCK_BYTES;
+        vec2 dm = unpackHalf2x16(ld32(w, bo));
+        barrier(); /* the previous superblock's products are done with ksc */
+        [[unroll]] for (uint i = 0; i < 4u; i++) {
+                vec2 sm = scale_min_k4(w, bo + 4u, s0 + i);
+                ksc[(s0 + i) * KS_LD + row] = vec2(dm.x * sm.x, dm.y * sm.y);
+        }
+        barrier();
+}
+
+float16_t decode_w_staged(const in WBlock b, const in uint blockCoords[2], const in uint coordInBlock[2])
+{
+        uint e = coordInBlock[1], sb = e >> 5, c = e >> 6, hi = sb & 1u, l = e & 31u;
+        vec2 dm = ksc[sb * KS_LD + blockCoords[0] % BM];
+#if defined(TYPE_Q4_K)
+        uint q = (byte_at(b, 16u + c * 32u + l) >> (hi * 4u)) & 15u;
+#else
+        uint q = ((byte_at(b, 48u + c * 32u + l) >> (hi * 4u)) & 15u) | (((byte_at(b, 16u + l) >> sb) & 1u) << 4);
+#endif
+        return float16_t(float(q) * dm.x - dm.y);
+}
+#else
+#define DECODE_WHOLE decode_w
+#endif
+
 float add_bias(const in uint r, const in uint c, const in float v, const in uint64_t bias, const in uint r0)
 {
         return v + F32Buf(bias).v[r0 + r];
@@ -189,14 +227,20 @@ void main()
                 /* 16-byte aligned rows, as the compiler can see. */
                 ux = setTensorLayoutStrideNV(ux, p.ldx & ~7u, 1);
                 uint k0 = 0, ku = p.k - p.k % UNROLL_K;
-                for (; k0 < ku; k0 += UNROLL_K)
+                for (; k0 < ku; k0 += UNROLL_K) {
+#if defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
+                        stage_scales(r0, k0 / UNROLL_K);
+#endif
                         [[unroll]] for (uint j = 0; j < UNROLL_K / BK; j++) {
                                 coopmat<float16_t, gl_ScopeWorkgroup, BM, BK, gl_MatrixUseA> a;
                                 coopmat<float16_t, gl_ScopeWorkgroup, BK, BN, gl_MatrixUseB> b;
-                                coopMatLoadTensorNV(a, w.h, 0, sliceTensorLayoutNV(uw, r0, BM, k0 + j * BK, BK), decode_w);
+                                coopMatLoadTensorNV(a, w.h, 0, sliceTensorLayoutNV(uw, r0, BM, k0 + j * BK, BK),
+                                                    DECODE_WHOLE);
                                 coopMatLoadTensorNV(b, x.h, 0, sliceTensorLayoutNV(ux, t0, BN, k0 + j * BK, BK), tr);
                                 acc = coopMatMulAdd(a, b, acc);
                         }
+                }
+                /* Only types of 32-column blocks get here (k % 256 != 0). */
                 for (; k0 < p.k; k0 += BK) {
                         coopmat<float16_t, gl_ScopeWorkgroup, BM, BK, gl_MatrixUseA> a;
                         coopmat<float16_t, gl_ScopeWorkgroup, BK, BN, gl_MatrixUseB> b;

@@ -412,11 +412,11 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
         p.coopmat = d->coopmat && VK_SPIRV_HAVE_COOPMAT;
         p.coopmat2 = p.coopmat && d->coopmat2 && VK_SPIRV_HAVE_COOPMAT2;
         /* The NV workgroup-scope kernel for the types where it beat the KHR one by 13% or more on the
-         * H200 (docs/vulkan.md): those decoded per element cheaply. K-quants recompute their 6-bit
-         * scales per element there (Q4_K 0.45x, Q6_K 1.06x). UNICORN_VK_COOPMAT2=1: every type
-         * (tuning), 0: none (vk-device.c). */
+         * H200 (docs/vulkan.md); Q4_K and Q5_K with their scales staged in shared memory (1.2x). Q6_K
+         * (1.06x, scales decoded per element) and the float types other than F16 (not measured) keep
+         * the KHR kernel. UNICORN_VK_COOPMAT2=1: every type (tuning), 0: none (vk-device.c). */
         p.cm2_types = 1u << VK_W_F16 | 1u << VK_W_Q4_0 | 1u << VK_W_Q4_1 | 1u << VK_W_Q5_0 | 1u << VK_W_Q5_1 |
-                      1u << VK_W_Q8_0;
+                      1u << VK_W_Q8_0 | 1u << VK_W_Q4_K | 1u << VK_W_Q5_K;
         p.cm2_bn = 128;
         p.cm2_bk = 64;
         {
