@@ -482,7 +482,7 @@ static int vk_context_init(Context *c, void **ret) {
             (r = vk_buf_create(d, nb * E * 4, VK_MEM_DEVICE, &vc->tmp)) < 0 ||
             (r = vk_buf_create(d, nb * F * 4, VK_MEM_DEVICE, &vc->gate)) < 0 ||
             (r = vk_buf_create(d, nb * F * 4, VK_MEM_DEVICE, &vc->up)) < 0 ||
-            (vm->pl.p[VK_P_CVT16] &&
+            ((vm->pl.coopmat || vm->pl.coopmat2) &&
              (r = vk_buf_create(d, nb * MAX(MAX(E, o_dim), F) * 2, VK_MEM_DEVICE, &vc->x16)) < 0) ||
             (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) MAX(E, o_dim)), VK_MEM_DEVICE, &vc->hq)) < 0 ||
             (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) o_dim), VK_MEM_DEVICE, &vc->attq)) < 0 ||

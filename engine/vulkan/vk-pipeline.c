@@ -510,8 +510,9 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                     (r = make_pipe(d, cache, p.layout, "act", g256, 1, &p.p[VK_P_ACT], err, errsz)) >= 0)
                         r = make_pipe(d, cache, p.layout, "quantx", (uint32_t[]) { 64 }, 1, &p.p[VK_P_QUANTX], err,
                                       errsz);
-                /* Only the matrix-core kernels read f16 activations. */
-                if (r >= 0 && p.coopmat)
+                /* The matrix-core kernels' f16 activations (built everywhere, so that it is tested
+                 * on devices without them too). */
+                if (r >= 0)
                         r = make_pipe(d, cache, p.layout, "cvt16", NULL, 0, &p.p[VK_P_CVT16], err, errsz);
         }
         if (cache) {

@@ -380,6 +380,43 @@ static void test_glu(enum ggml_type type, uint32_t k, uint32_t n, uint32_t op) {
         vk_buf_destroy(d, &by);
 }
 
+/* cvt16 (the f16 activations of the matrix-core kernels): nt rows of k floats, ldx apart, to rows
+ * ldy halves apart. Each half must be the float rounded to nearest (even), as fp32_to_fp16 does, and
+ * the halves past k of each row untouched. Values span f16's range, its subnormals and its overflow. */
+static void test_cvt16(uint32_t k, uint32_t nt, uint32_t ldx, uint32_t ldy) {
+        _cleanup_free_ float *x = newa(float, (size_t) nt * ldx);
+        _cleanup_free_ uint16_t *y = newa(uint16_t, (size_t) nt * ldy);
+        struct vk_buf bx, by;
+        uint32_t bad = 0, kept = 0;
+
+        CHECK(x && y);
+        for (size_t i = 0; i < (size_t) nt * ldx; i++)
+                x[i] = frand() * (i % 7 == 0 ? 70000.0f : i % 7 == 1 ? 1e-6f : i % 7 == 2 ? 1e-4f : 8.0f);
+        CHECK(vk_buf_create(d, (size_t) nt * ldx * 4, VK_MEM_DEVICE, &bx) == 0);
+        CHECK(vk_buf_create(d, (size_t) nt * ldy * 2, VK_MEM_DEVICE, &by) == 0);
+        CHECK(vk_buf_write(d, &bx, 0, x, (size_t) nt * ldx * 4) == 0);
+        for (size_t i = 0; i < (size_t) nt * ldy; i++)
+                y[i] = 0xabcd;
+        CHECK(vk_buf_write(d, &by, 0, y, (size_t) nt * ldy * 2) == 0);
+        CHECK(vk_cmd_begin(&cmd) == 0);
+        vk_op_cvt16(&cmd, bx.addr, ldx, k, nt, by.addr, ldy);
+        vk_cmd_barrier(&cmd);
+        CHECK(vk_cmd_submit_wait(&cmd) == 0);
+        CHECK(vk_buf_read(d, &by, 0, y, (size_t) nt * ldy * 2) == 0);
+        for (uint32_t t = 0; t < nt; t++)
+                for (uint32_t i = 0; i < ldy; i++) {
+                        uint16_t got = y[(size_t) t * ldy + i];
+                        if (i >= k)
+                                kept += got == 0xabcd;
+                        else if (got != fp32_to_fp16(x[(size_t) t * ldx + i]))
+                                bad++;
+                }
+        CHECK_MSG(bad == 0, "cvt16 k=%u nt=%u: %u halves differ from round-to-nearest", k, nt, bad);
+        CHECK_MSG(kept == nt * (ldy - k), "cvt16 k=%u nt=%u: wrote past k", k, nt);
+        vk_buf_destroy(d, &bx);
+        vk_buf_destroy(d, &by);
+}
+
 /* The prefill tile checks and choice (vk-pipeline.c) at the limits of a few kinds of device: they
  * decide what the coopmat kernel is built with, and lavapipe has no cooperative matrices. */
 static void test_cm_tiles(void) {
@@ -474,6 +511,10 @@ int main(void) {
                 test_norm_q8(3584);
                 printf("norm with 8-bit output (subgroup %u): ok\n", d->subgroup_size);
         }
+        /* A partial last workgroup (260 / 4 = 65 invocations of 256), rows with padding. */
+        test_cvt16(260, 3, 264, 268);
+        test_cvt16(3584, 5, 3584, 3584);
+        printf("f32 -> f16 rows (cvt16): ok\n");
         printf("%d matmul cases passed (NMSE <= 1e-10), %d on cooperative matrices (NMSE <= 1e-8)\n", n, n_cm);
         vk_cmd_free(&cmd);
         vk_pipelines_destroy(d, &pl);
