@@ -240,7 +240,7 @@ void main()
                                 acc = coopMatMulAdd(a, b, acc);
                         }
                 }
-                /* Only types of 32-column blocks get here (k % 256 != 0). */
+                /* Only types of blocks under 256 columns get here (k % 256 != 0). */
                 for (; k0 < p.k; k0 += BK) {
                         coopmat<float16_t, gl_ScopeWorkgroup, BM, BK, gl_MatrixUseA> a;
                         coopmat<float16_t, gl_ScopeWorkgroup, BK, BN, gl_MatrixUseB> b;

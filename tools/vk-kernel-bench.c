@@ -139,7 +139,7 @@ static int bench_matvec(const char *kind, const char *spec, int reps) {
                 copies++;
         struct vk_buf wall = {}, x = {}, xq = {}, y = {}, x16 = {};
         /* The matrix-core products take their activations as f16. */
-        bool use16 = mm && cmd.pl->p[VK_P_CVT16];
+        bool use16 = mm && vk_op_matmul_reads_x16(&cmd, (enum vk_wtype) wt, nt);
         VkDeviceAddress w[MAX_COPIES + 1];
         VkDeviceSize stride = 0;
         uint32_t rb = 0;
