@@ -13,8 +13,8 @@
  * memory as f16 and the activation tile copied, f16 as it comes, which is
  * what llama.cpp's coopmat path multiplies too: each operand rounded to 11
  * bits. Activations in f16 halve the bytes of the larger operand and keep
- * their conversion (and a branch on it, which cost registers) out of this
- * loop.
+ * their conversion out of this loop. A version that took either form,
+ * chosen at run time, ran at 60-70% of this one's speed on the H200.
  * The next tile's weights and activations are loaded from global memory
  * into registers before the current tile is multiplied, so global latency
  * overlaps the products. With two tiles in shared memory (NBUF = 2) they

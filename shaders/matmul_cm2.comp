@@ -82,6 +82,19 @@ float f16_at(const in WBlock b, uint i) /* i: index of the half */
         return float(uint16BitsToHalf(b.h[i]));
 }
 
+#if defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
+/* The unsigned quant of element e of a Q4_K / Q5_K block (before its sub-block's scale and min). */
+uint kquant_at(const in WBlock b, uint e)
+{
+        uint sb = e >> 5, c = e >> 6, hi = sb & 1u, l = e & 31u;
+#if defined(TYPE_Q4_K)
+        return (byte_at(b, 16u + c * 32u + l) >> (hi * 4u)) & 15u;
+#else
+        return ((byte_at(b, 48u + c * 32u + l) >> (hi * 4u)) & 15u) | (((byte_at(b, 16u + l) >> sb) & 1u) << 4);
+#endif
+}
+#endif
+
 /* Element coordInBlock[1] of a weight block, the layouts of include/dequant.glsl one element at a
  * time: the driver calls this for every element it stages, so it reads only what that element needs. */
 float16_t decode_w(const in WBlock b, const in uint blockCoords[2], const in uint coordInBlock[2])
@@ -118,7 +131,7 @@ float16_t decode_w(const in WBlock b, const in uint blockCoords[2], const in uin
         return float16_t(float(q) * f16_at(b, 0) + f16_at(b, 1));
 #endif
 #elif defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
-        uint sb = e >> 5, c = e >> 6, hi = sb & 1u, l = e & 31u;
+        uint sb = e >> 5;
         uint sc, m; /* ggml get_scale_min_k4 */
         if (sb < 4u) {
                 sc = byte_at(b, 4u + sb) & 63u;
@@ -128,12 +141,7 @@ float16_t decode_w(const in WBlock b, const in uint blockCoords[2], const in uin
                 sc = (a & 15u) | ((byte_at(b, sb) >> 6) << 4);
                 m = (a >> 4) | ((byte_at(b, 4u + sb) >> 6) << 4);
         }
-#if defined(TYPE_Q4_K)
-        uint q = (byte_at(b, 16u + c * 32u + l) >> (hi * 4u)) & 15u;
-#else
-        uint q = ((byte_at(b, 48u + c * 32u + l) >> (hi * 4u)) & 15u) | (((byte_at(b, 16u + l) >> sb) & 1u) << 4);
-#endif
-        return float16_t(float(q) * (f16_at(b, 0) * float(sc)) - f16_at(b, 1) * float(m));
+        return float16_t(float(kquant_at(b, e)) * (f16_at(b, 0) * float(sc)) - f16_at(b, 1) * float(m));
 #elif defined(TYPE_Q6_K)
         uint h = e >> 7, qq = (e >> 5) & 3u, l = e & 31u;
         uint ql = (byte_at(b, h * 64u + l + (qq & 1u) * 32u) >> (qq >= 2u ? 4u : 0u)) & 15u;
@@ -168,14 +176,9 @@ void stage_scales(uint r0, uint kb)
 
 float16_t decode_w_staged(const in WBlock b, const in uint blockCoords[2], const in uint coordInBlock[2])
 {
-        uint e = coordInBlock[1], sb = e >> 5, c = e >> 6, hi = sb & 1u, l = e & 31u;
-        vec2 dm = ksc[sb * KS_LD + blockCoords[0] % BM];
-#if defined(TYPE_Q4_K)
-        uint q = (byte_at(b, 16u + c * 32u + l) >> (hi * 4u)) & 15u;
-#else
-        uint q = ((byte_at(b, 48u + c * 32u + l) >> (hi * 4u)) & 15u) | (((byte_at(b, 16u + l) >> sb) & 1u) << 4);
-#endif
-        return float16_t(float(q) * dm.x - dm.y);
+        uint e = coordInBlock[1];
+        vec2 dm = ksc[(e >> 5) * KS_LD + blockCoords[0] % BM];
+        return float16_t(float(kquant_at(b, e)) * dm.x - dm.y);
 }
 #else
 #define DECODE_WHOLE decode_w
