@@ -39,6 +39,8 @@ for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K"):
             VARIANTS.append((name, "mv8.comp", defs, "int_dot"))
 for s in ("norm", "qkv", "attn", "attn_pf", "act", "quantx", "cvt16"):
     VARIANTS.append((s, f"{s}.comp", [], None))
+# prefill attention on cooperative matrices (f16 operands, f32 sums)
+VARIANTS.append(("attn_cm", "attn_cm.comp", [], "coopmat"))
 
 PROBES = {
     "coopmat": "#version 450\n#extension GL_KHR_cooperative_matrix : require\n"

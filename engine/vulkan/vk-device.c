@@ -360,6 +360,7 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
         vkGetPhysicalDeviceProperties2(d->phys, &p2);
         d->props = p2.properties;
         d->subgroup_size = sg.subgroupSize;
+        d->subgroup_ops = sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT ? sg.supportedOperations : 0;
         memcpy(d->uuid, idp.deviceUUID, sizeof d->uuid);
         vkGetPhysicalDeviceMemoryProperties(d->phys, &d->mem);
         vkEnumerateDeviceExtensionProperties(d->phys, NULL, &n_ext, NULL);

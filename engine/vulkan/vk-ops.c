@@ -92,7 +92,13 @@ void vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc) {
 
         a.chunk = 0;
         a.q8 = 0;
-        vk_cmd_dispatch(c, VK_P_ATTN_PF, &a, sizeof a, pc->n_head, DIV_ROUND_UP(pc->nt, 8), 1);
+        /* On the matrix cores where the f16 products run (not with exact activations). */
+        if (c->pl->p[VK_P_ATTN_CM] && !c->exact && pc->head_dim == c->pl->attn_cm_d &&
+            pc->head_dim_v == c->pl->attn_cm_d)
+                vk_cmd_dispatch(c, VK_P_ATTN_CM, &a, sizeof a, pc->n_head, DIV_ROUND_UP(pc->nt, c->pl->attn_cm_bq),
+                                1);
+        else
+                vk_cmd_dispatch(c, VK_P_ATTN_PF, &a, sizeof a, pc->n_head, DIV_ROUND_UP(pc->nt, 8), 1);
 }
 
 bool vk_attn_q8_ok(const struct vk_cmd *c, const struct pc_attn *pc) {

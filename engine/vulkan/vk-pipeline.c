@@ -248,6 +248,61 @@ void vk_pipelines_destroy(struct vk_device *d, struct vk_pipelines *p) {
         *p = (struct vk_pipelines) {};
 }
 
+/* Shared memory of shaders/attn_cm.comp (its qs, kvs, sf and ps arrays). */
+static size_t attn_cm_shared(uint32_t d, uint32_t nt, uint32_t bkv) {
+        size_t bq = nt / 32 * 16, ldh = d + 8;
+        return bq * ldh * 2 + bkv * ldh * 2 + bq * (bkv + 4) * 4 + bq * (bkv + 8) * 2;
+}
+
+/* 64 query rows a workgroup (32 with heads of more than 128), 32 positions a block (64 with heads of
+ * at most 64), fewer of either where the shared memory is short. 64 x 128 takes 41 KiB. */
+bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t *nt, uint32_t *bkv) {
+        uint32_t n = d > 128 ? 64 : 128, b = d > 64 ? 32 : 64;
+
+        if (d == 0 || d % 16 || d > 256)
+                return false;
+        while (attn_cm_shared(d, n, b) > lim->maxComputeSharedMemorySize || n > lim->maxComputeWorkGroupInvocations ||
+               n > lim->maxComputeWorkGroupSize[0]) {
+                if (b > 16)
+                        b /= 2;
+                else if (n > 32)
+                        n /= 2;
+                else
+                        return false;
+        }
+        *nt = n;
+        *bkv = b;
+        return true;
+}
+
+int vk_pipeline_attn_cm(struct vk_device *d, struct vk_pipelines *p, uint32_t head_dim, uint32_t head_dim_v,
+                        char *err, size_t errsz) {
+        const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT |
+                              VK_SUBGROUP_FEATURE_VOTE_BIT;
+        const char *e = getenv("UNICORN_VK_ATTN_CM");
+        uint32_t sp[3] = { head_dim };
+        int r;
+
+        if (p->p[VK_P_ATTN_CM]) {
+                vkDestroyPipeline(d->dev, p->p[VK_P_ATTN_CM], NULL);
+                p->p[VK_P_ATTN_CM] = VK_NULL_HANDLE;
+        }
+        p->attn_cm_d = p->attn_cm_bq = 0;
+        /* Heads over 128 (32 query rows a workgroup, 128 accumulator registers a lane for O) only on
+         * request: the one H200 run of Gemma 3 4B (head 256) spread too much to tell its effect
+         * (docs/vulkan.md). */
+        if (!p->coopmat || (e && streq(e, "0")) || (head_dim > 128 && !(e && streq(e, "1"))) ||
+            head_dim != head_dim_v || (d->subgroup_ops & need) != need || !spirv_find("attn_cm") ||
+            !vk_attn_cm_pick(&d->props.limits, head_dim, &sp[1], &sp[2]))
+                return 0;
+        r = make_pipe(d, VK_NULL_HANDLE, p->layout, "attn_cm", sp, 3, &p->p[VK_P_ATTN_CM], err, errsz);
+        if (r < 0)
+                return r;
+        p->attn_cm_d = head_dim;
+        p->attn_cm_bq = sp[1] / 32 * 16;
+        return 0;
+}
+
 /* A tuning pair "RPS,UNR" from the environment (rows per 32-lane group 1..8, units in flight 1..unr_max);
  * the defaults stay when it is unset or out of range. */
 static void env_pair(const char *name, unsigned unr_max, uint32_t *rps, uint32_t *unr) {

@@ -34,6 +34,7 @@ struct vk_device {
         bool coopmat2;            /* NV workgroup-scope matrices (VK_NV_cooperative_matrix2) */
         const char *coopmat2_why; /* why coopmat2 is false */
         uint32_t subgroup_size;
+        uint32_t subgroup_ops; /* VkSubgroupFeatureFlags of compute */
         uint64_t heap_device, heap_host_visible_device; /* bytes */
         char desc[224];
         /* Weight import from the embedder's fds (vk-import.c): VK_KHR_external_memory_fd and
@@ -138,6 +139,7 @@ enum vk_pipe {
         VK_P_MATMUL_CM2,                 /* + wtype: on NV workgroup-scope cooperative matrices (f16) */
         VK_P_MATVEC_Q8_SPLIT = VK_P_MATMUL_CM2 + VK_W_COUNT, /* + wtype: MATVEC_Q8 for long rows */
         VK_P_CVT16 = VK_P_MATVEC_Q8_SPLIT + VK_W_COUNT, /* float rows -> f16 rows (matrix-core inputs) */
+        VK_P_ATTN_CM,                    /* prefill attention on cooperative matrices, one head size */
         VK_P_COUNT,
 };
 
@@ -183,6 +185,11 @@ struct vk_pipelines {
         uint32_t cm2_types;
         uint32_t cm2_bn;
         uint32_t cm2_bk;
+        /* Prefill attention on cooperative matrices (VK_P_ATTN_CM, shaders/attn_cm.comp) for heads of
+         * attn_cm_d (0: none; vk_pipeline_attn_cm makes it per model), attn_cm_bq query tokens a
+         * workgroup. Heads of up to 128 by default; UNICORN_VK_ATTN_CM=1 also larger ones, =0 none
+         * (attn_pf.comp). */
+        uint32_t attn_cm_d, attn_cm_bq;
 };
 
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err, size_t errsz);
@@ -191,6 +198,15 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
 bool vk_cm_tile_ok(const VkPhysicalDeviceLimits *lim, struct vk_cm_tile *t, const char **why);
 bool vk_cm_tiles_pick(const VkPhysicalDeviceLimits *lim, struct vk_pipelines *p);
 void vk_pipelines_destroy(struct vk_device *d, struct vk_pipelines *p);
+/* shaders/attn_cm.comp's sizes for heads of d dimensions under these limits: *nt invocations (32 a
+ * subgroup of 16 query rows), *bkv cached positions a block; false where d does not suit it or nothing
+ * fits the shared memory. */
+bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t *nt, uint32_t *bkv);
+/* Makes p's VK_P_ATTN_CM for heads of head_dim (= head_dim_v) where device and compiler have
+ * cooperative matrices; 0 also where they do not or the head does not suit it (then the scalar
+ * attn_pf.comp runs), negative errno where creating it failed. */
+int vk_pipeline_attn_cm(struct vk_device *d, struct vk_pipelines *p, uint32_t head_dim, uint32_t head_dim_v,
+                        char *err, size_t errsz);
 
 /* Command buffers a step may be cut into (vk_cmd_flush). */
 #define VK_CMD_MAX_CB 16

@@ -7,8 +7,13 @@
  *    block size allows, accumulate (residual) mode. Bound: NMSE 1e-10
  *    (float32 products, only the summation order differs).
  *  - get_rows (embedding lookup): bound NMSE 1e-12 (the same float products).
- * The rest of the forward pass (norms, RoPE, QK-norm, attention, gates) is
- * checked through whole models in test-vk-models.c.
+ *  - prefill attention on cooperative matrices (attn_cm.comp, where the
+ *    device has them) against double-precision softmax attention: head
+ *    sizes 16-256, grouped heads, partial query blocks, earlier context,
+ *    a sliding window over a wrapped ring whose other slots hold NaN.
+ *    Bound: NMSE 1e-5 (q, k, v and the weights rounded to f16).
+ * The rest of the forward pass (norms, RoPE, QK-norm, the other attention
+ * kernels, gates) is checked through whole models in test-vk-models.c.
  * Skipped (77) without a Vulkan device.
  */
 
@@ -417,6 +422,96 @@ static void test_cvt16(uint32_t k, uint32_t nt, uint32_t ldx, uint32_t ldy) {
         vk_buf_destroy(d, &by);
 }
 
+/* Attention of nt tokens at positions p0.. of sequence 0 (heads of dim dd, n_kv of them shared by
+ * n_head), window 0 or sliding, over a ring of `ring` cached rows; attn_cm.comp against double
+ * precision. False where the device has no such kernel for heads of dd. */
+static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t nt, int32_t p0, uint32_t window,
+                         uint32_t ring) {
+        char err[256] = "";
+        uint32_t kd = n_kv * dd, ldq = (n_head + 2 * n_kv) * dd, od = n_head * dd;
+        _cleanup_free_ float *q = newa(float, (size_t) nt * ldq), *kc = newa(float, (size_t) ring * kd),
+                             *vc = newa(float, (size_t) ring * kd), *o = newa(float, (size_t) nt * od);
+        _cleanup_free_ double *ref = newa(double, (size_t) nt * od), *w = newa(double, ring);
+        _cleanup_free_ int32_t *tok = newa(int32_t, (size_t) nt * 4);
+        struct vk_buf bq, bk, bv, bo, bt;
+        float scale = 1.0f / sqrtf((float) dd);
+
+        CHECK_MSG(vk_pipeline_attn_cm(d, &pl, dd, dd, err, sizeof err) == 0, "%s", err);
+        if (!pl.p[VK_P_ATTN_CM])
+                return false;
+        CHECK(q && kc && vc && o && ref && w && tok);
+        for (size_t i = 0; i < (size_t) nt * ldq; i++)
+                q[i] = 4.0f * frand();
+        /* Slots the step does not see hold NaN: the kernel must not let them into any product. */
+        int32_t first = window && p0 >= (int32_t) window ? p0 - (int32_t) window + 1 : 0, last = p0 + (int32_t) nt - 1;
+        CHECK(last - first < (int32_t) ring);
+        for (size_t i = 0; i < (size_t) ring * kd; i++)
+                kc[i] = vc[i] = NAN;
+        for (int32_t pp = first; pp <= last; pp++)
+                for (uint32_t i = 0; i < kd; i++) {
+                        kc[(size_t) ((uint32_t) pp % ring) * kd + i] = frand();
+                        vc[(size_t) ((uint32_t) pp % ring) * kd + i] = frand();
+                }
+        for (uint32_t t = 0; t < nt; t++) {
+                tok[4 * t] = p0 + (int32_t) t;
+                tok[4 * t + 1] = 0;
+                tok[4 * t + 2] = tok[4 * t + 3] = 0;
+        }
+        for (uint32_t t = 0; t < nt; t++)
+                for (uint32_t h = 0; h < n_head; h++) {
+                        int32_t pos = p0 + (int32_t) t;
+                        int32_t lo = window && pos >= (int32_t) window ? pos - (int32_t) window + 1 : 0;
+                        const float *qr = q + (size_t) t * ldq + h * dd;
+                        uint32_t kvh = h / (n_head / n_kv);
+                        double mx = -INFINITY, sum = 0;
+                        for (int32_t pp = lo; pp <= pos; pp++) {
+                                const float *kr = kc + (size_t) ((uint32_t) pp % ring) * kd + kvh * dd;
+                                double s = 0;
+                                for (uint32_t i = 0; i < dd; i++)
+                                        s += (double) qr[i] * kr[i];
+                                w[pp - lo] = s * scale;
+                                mx = fmax(mx, w[pp - lo]);
+                        }
+                        for (int32_t pp = lo; pp <= pos; pp++)
+                                sum += w[pp - lo] = exp(w[pp - lo] - mx);
+                        for (uint32_t i = 0; i < dd; i++) {
+                                double a = 0;
+                                for (int32_t pp = lo; pp <= pos; pp++)
+                                        a += w[pp - lo] * vc[(size_t) ((uint32_t) pp % ring) * kd + kvh * dd + i];
+                                ref[(size_t) t * od + h * dd + i] = a / sum;
+                        }
+                }
+        CHECK(vk_buf_create(d, (size_t) nt * ldq * 4, VK_MEM_DEVICE, &bq) == 0);
+        CHECK(vk_buf_create(d, (size_t) ring * kd * 4, VK_MEM_DEVICE, &bk) == 0);
+        CHECK(vk_buf_create(d, (size_t) ring * kd * 4, VK_MEM_DEVICE, &bv) == 0);
+        CHECK(vk_buf_create(d, (size_t) nt * od * 4, VK_MEM_DEVICE, &bo) == 0);
+        CHECK(vk_buf_create(d, (size_t) nt * 16, VK_MEM_DEVICE, &bt) == 0);
+        CHECK(vk_buf_write(d, &bq, 0, q, (size_t) nt * ldq * 4) == 0);
+        CHECK(vk_buf_write(d, &bk, 0, kc, (size_t) ring * kd * 4) == 0);
+        CHECK(vk_buf_write(d, &bv, 0, vc, (size_t) ring * kd * 4) == 0);
+        CHECK(vk_buf_write(d, &bt, 0, tok, (size_t) nt * 16) == 0);
+        CHECK(vk_cmd_begin(&cmd) == 0);
+        vk_op_attn_prefill(&cmd, &(struct pc_attn) {
+                .q = bq.addr, .kc = bk.addr, .vc = bv.addr, .dst = bo.addr, .tok = bt.addr, .n_head = n_head,
+                .n_head_kv = n_kv, .head_dim = dd, .head_dim_v = dd, .ldq = ldq, .ring = ring, .window = window,
+                .nt = nt, .scale = scale,
+        });
+        vk_cmd_barrier(&cmd);
+        CHECK(vk_cmd_submit_wait(&cmd) == 0);
+        CHECK(vk_buf_read(d, &bo, 0, o, (size_t) nt * od * 4) == 0);
+        double e = nmse(o, ref, (size_t) nt * od);
+        CHECK_MSG(e <= 1e-5, "attn_cm d=%u heads %u/%u nt=%u p0=%d window %u ring %u: NMSE %.3g > 1e-5", dd, n_head,
+                  n_kv, nt, p0, window, ring, e);
+        printf("attention on cooperative matrices, d=%u heads %u/%u nt=%u p0=%d window %u: NMSE %.3g (%u query "
+               "rows a workgroup)\n", dd, n_head, n_kv, nt, p0, window, e, pl.attn_cm_bq);
+        vk_buf_destroy(d, &bq);
+        vk_buf_destroy(d, &bk);
+        vk_buf_destroy(d, &bv);
+        vk_buf_destroy(d, &bo);
+        vk_buf_destroy(d, &bt);
+        return true;
+}
+
 /* The prefill tile checks and choice (vk-pipeline.c) at the limits of a few kinds of device: they
  * decide what the coopmat kernel is built with, and lavapipe has no cooperative matrices. */
 static void test_cm_tiles(void) {
@@ -449,6 +544,15 @@ static void test_cm_tiles(void) {
                 CHECK_MSG(!vk_cm_tile_ok(&nv, &bad[i], &why), "tile %zu taken", i);
         struct vk_cm_tile one = { 128, 128, 32, 32, 64, 1 };
         CHECK(vk_cm_tile_ok(&nv, &one, &why) && one.nt == 512);
+        /* attn_cm.comp: 64 query rows (32 for heads over 128) and 32 positions (64 for heads up to 64)
+         * in 48 KiB; in 16 KiB one subgroup and blocks of 16; head sizes it cannot take. */
+        uint32_t ant, bkv;
+        CHECK(vk_attn_cm_pick(&nv, 128, &ant, &bkv) && ant == 128 && bkv == 32);
+        CHECK(vk_attn_cm_pick(&nv, 256, &ant, &bkv) && ant == 64 && bkv == 32);
+        CHECK(vk_attn_cm_pick(&nv, 64, &ant, &bkv) && ant == 128 && bkv == 64);
+        CHECK(vk_attn_cm_pick(&small, 128, &ant, &bkv) && ant == 32 && bkv == 16);
+        CHECK(!vk_attn_cm_pick(&nv, 72, &ant, &bkv) && !vk_attn_cm_pick(&nv, 272, &ant, &bkv) &&
+              !vk_attn_cm_pick(&nv, 0, &ant, &bkv));
         printf("cooperative-matrix tile choice: ok\n");
 }
 
@@ -458,8 +562,10 @@ int main(void) {
 
         test_cm_tiles();
 
-        /* The one-token and GLU mat-vec variants of every wide type, also those off by default. */
+        /* The one-token and GLU mat-vec variants of every wide type, also those off by default; the
+         * matrix-core attention also for heads over 128. */
         setenv("UNICORN_VK_MV1_ALL", "1", 0);
+        setenv("UNICORN_VK_ATTN_CM", "1", 0);
         if (vk_device_acquire(&d, err, sizeof err) < 0)
                 SKIP("no usable Vulkan device: %s", err);
         CHECK_MSG(vk_pipelines_create(d, &pl, err, sizeof err) == 0, "%s", err);
@@ -515,6 +621,19 @@ int main(void) {
         test_cvt16(260, 3, 264, 268);
         test_cvt16(3584, 5, 3584, 3584);
         printf("f32 -> f16 rows (cvt16): ok\n");
+        /* Causal from 0 over two query blocks, the last partial; earlier context; a sliding window
+         * over a wrapped ring; the head sizes of the fixture models (16, 32) and of real ones. */
+        if (test_attn_cm(128, 4, 2, 100, 0, 0, 256)) {
+                CHECK(test_attn_cm(256, 2, 1, 37, 50, 0, 128));
+                CHECK(test_attn_cm(64, 3, 3, 70, 100, 40, 110));
+                CHECK(test_attn_cm(96, 2, 1, 20, 7, 0, 64));
+                CHECK(test_attn_cm(16, 4, 2, 24, 0, 0, 64));
+                CHECK(test_attn_cm(32, 4, 1, 65, 3, 0, 128));
+                CHECK(test_attn_cm(128, 7, 1, 512, 0, 0, 512));
+        } else
+                printf("attention on cooperative matrices: %s\n",
+                       pl.coopmat ? "no kernel for these heads" : "not tested (no cooperative matrices)");
+        CHECK(vk_pipeline_attn_cm(d, &pl, 0, 0, err, sizeof err) == 0);
         printf("%d matmul cases passed (NMSE <= 1e-10), %d on cooperative matrices (NMSE <= 1e-8)\n", n, n_cm);
         vk_cmd_free(&cmd);
         vk_pipelines_destroy(d, &pl);
