@@ -295,7 +295,15 @@ int vk_pipeline_attn_cm(struct vk_device *d, struct vk_pipelines *p, uint32_t he
             head_dim != head_dim_v || (d->subgroup_ops & need) != need || !spirv_find("attn_cm") ||
             !vk_attn_cm_pick(&d->props.limits, head_dim, &sp[1], &sp[2]))
                 return 0;
-        r = make_pipe(d, VK_NULL_HANDLE, p->layout, "attn_cm", sp, 3, &p->p[VK_P_ATTN_CM], err, errsz);
+        /* The same disk cache as vk_pipelines_create's: one more variant a head size. */
+        _cleanup_free_ char *path = cache_path(d);
+        VkPipelineCache cache = cache_load(d, path);
+        r = make_pipe(d, cache, p->layout, "attn_cm", sp, 3, &p->p[VK_P_ATTN_CM], err, errsz);
+        if (cache) {
+                if (r >= 0)
+                        cache_save(d, cache, path);
+                vkDestroyPipelineCache(d->dev, cache, NULL);
+        }
         if (r < 0)
                 return r;
         p->attn_cm_d = head_dim;
