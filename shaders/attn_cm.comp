@@ -78,6 +78,12 @@ void stage(uint64_t base, uint stride, int p0, int lo, int hi)
         }
 }
 
+/* The first position a query at pos attends to: pos - window + 1 on sliding layers, else 0. */
+int first_seen(int pos)
+{
+        return p.window > 0u && pos >= int(p.window) ? pos - int(p.window) + 1 : 0;
+}
+
 void main()
 {
         uint h = gl_WorkGroupID.x, lid = gl_LocalInvocationID.x;
@@ -92,17 +98,15 @@ void main()
         /* Query t attends to [qstart(t), pos(t)]; positions rise by one a token. */
         uint tlast = min(tq0 + BQ, p.nt) - 1u;
         int pos0 = tok.v[tq0 * 4u];
-        int w = int(p.window);
-        int lo = p.window > 0u && pos0 >= w ? pos0 - w + 1 : 0;
-        int hi = tok.v[tlast * 4u];
+        int lo = first_seen(pos0), hi = tok.v[tlast * 4u];
         /* This lane's row (2 lanes a row), and the rows of its subgroup. */
         uint row = lane >> 1, t = tq0 + sg * 16u + row;
         int qend = t < p.nt ? pos0 + int(t - tq0) : -1;
-        int qstart = p.window > 0u && qend >= w ? qend - w + 1 : 0;
+        int qstart = first_seen(qend);
         uint sfirst = tq0 + sg * 16u, slast = min(sfirst + 16u, p.nt) - 1u;
         bool sg_any = sfirst < p.nt;
         int sg_hi = pos0 + int(slast - tq0);
-        int sg_lo = p.window > 0u && pos0 + int(sfirst - tq0) >= w ? pos0 + int(sfirst - tq0) - w + 1 : 0;
+        int sg_lo = first_seen(pos0 + int(sfirst - tq0));
 
         /* q rows, scaled, as f16 (rows past the step repeat the last token's and are never written). */
         for (uint i = lid; i < BQ * (D / 4u); i += NT) {

@@ -307,9 +307,7 @@ static int vk_model_init(Model *m, void **ret, char *err, size_t errsz) {
                 vm->d = NULL;
                 goto fail;
         }
-        r = vk_pipelines_create(vm->d, &vm->pl, err, errsz);
-        if (r >= 0)
-                r = vk_pipeline_attn_cm(vm->d, &vm->pl, m->hp.head_dim, m->hp.head_dim_v, err, errsz);
+        r = vk_pipelines_create(vm->d, &vm->pl, m->hp.head_dim, m->hp.head_dim_v, err, errsz);
         if (r < 0)
                 goto fail;
         if (m->weight_alloc)

@@ -275,8 +275,9 @@ bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t *nt
         return true;
 }
 
-int vk_pipeline_attn_cm(struct vk_device *d, struct vk_pipelines *p, uint32_t head_dim, uint32_t head_dim_v,
-                        char *err, size_t errsz) {
+/* p's VK_P_ATTN_CM for heads of head_dim (see vk.h), compiled through cache. */
+static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct vk_pipelines *p, uint32_t head_dim,
+                        uint32_t head_dim_v, char *err, size_t errsz) {
         const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT |
                               VK_SUBGROUP_FEATURE_VOTE_BIT;
         const char *e = getenv("UNICORN_VK_ATTN_CM");
@@ -295,20 +296,26 @@ int vk_pipeline_attn_cm(struct vk_device *d, struct vk_pipelines *p, uint32_t he
             head_dim != head_dim_v || (d->subgroup_ops & need) != need || !spirv_find("attn_cm") ||
             !vk_attn_cm_pick(&d->props.limits, head_dim, &sp[1], &sp[2]))
                 return 0;
-        /* The same disk cache as vk_pipelines_create's: one more variant a head size. */
-        _cleanup_free_ char *path = cache_path(d);
-        VkPipelineCache cache = cache_load(d, path);
         r = make_pipe(d, cache, p->layout, "attn_cm", sp, 3, &p->p[VK_P_ATTN_CM], err, errsz);
-        if (cache) {
-                if (r >= 0)
-                        cache_save(d, cache, path);
-                vkDestroyPipelineCache(d->dev, cache, NULL);
-        }
         if (r < 0)
                 return r;
         p->attn_cm_d = head_dim;
         p->attn_cm_bq = sp[1] / 32 * 16;
         return 0;
+}
+
+int vk_pipeline_attn_cm(struct vk_device *d, struct vk_pipelines *p, uint32_t head_dim, uint32_t head_dim_v,
+                        char *err, size_t errsz) {
+        _cleanup_free_ char *path = cache_path(d);
+        VkPipelineCache cache = cache_load(d, path);
+        int r = attn_cm_make(d, cache, p, head_dim, head_dim_v, err, errsz);
+
+        if (cache) {
+                if (r >= 0)
+                        cache_save(d, cache, path);
+                vkDestroyPipelineCache(d->dev, cache, NULL);
+        }
+        return r;
 }
 
 /* A tuning pair "RPS,UNR" from the environment (rows per 32-lane group 1..8, units in flight 1..unr_max);
@@ -398,7 +405,8 @@ bool vk_cm_tiles_pick(const VkPhysicalDeviceLimits *lim, struct vk_pipelines *p)
         return true;
 }
 
-int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err, size_t errsz) {
+int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t head_dim, uint32_t head_dim_v, char *err,
+                        size_t errsz) {
         VkPushConstantRange pr = { .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .size = VK_PUSH_MAX };
         VkPipelineLayoutCreateInfo lci = {
                 .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
@@ -578,6 +586,8 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err
                 if (r >= 0)
                         r = make_pipe(d, cache, p.layout, "cvt16", NULL, 0, &p.p[VK_P_CVT16], err, errsz);
         }
+        if (r >= 0)
+                r = attn_cm_make(d, cache, &p, head_dim, head_dim_v, err, errsz);
         if (cache) {
                 if (r >= 0)
                         cache_save(d, cache, path);

@@ -192,7 +192,9 @@ struct vk_pipelines {
         uint32_t attn_cm_d, attn_cm_bq;
 };
 
-int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, char *err, size_t errsz);
+/* Every pipeline, the prefill attention's for heads of head_dim (= head_dim_v; 0: none) included. */
+int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t head_dim, uint32_t head_dim_v, char *err,
+                        size_t errsz);
 /* Whether tile t suits shaders/matmul_cm.comp on a device with these limits (sets t->nt; the reason
  * in *why when not), and the two tiles a device gets (false: none fits). */
 bool vk_cm_tile_ok(const VkPhysicalDeviceLimits *lim, struct vk_cm_tile *t, const char **why);
@@ -202,9 +204,10 @@ void vk_pipelines_destroy(struct vk_device *d, struct vk_pipelines *p);
  * subgroup of 16 query rows), *bkv cached positions a block; false where d does not suit it or nothing
  * fits the shared memory. */
 bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t *nt, uint32_t *bkv);
-/* Makes p's VK_P_ATTN_CM for heads of head_dim (= head_dim_v) where device and compiler have
+/* (Re)makes p's VK_P_ATTN_CM for heads of head_dim (= head_dim_v) where device and compiler have
  * cooperative matrices; 0 also where they do not or the head does not suit it (then the scalar
- * attn_pf.comp runs), negative errno where creating it failed. */
+ * attn_pf.comp runs), negative errno where creating it failed. vk_pipelines_create makes the model's;
+ * this is for other head sizes (tests). */
 int vk_pipeline_attn_cm(struct vk_device *d, struct vk_pipelines *p, uint32_t head_dim, uint32_t head_dim_v,
                         char *err, size_t errsz);
 

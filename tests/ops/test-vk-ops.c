@@ -568,7 +568,7 @@ int main(void) {
         setenv("UNICORN_VK_ATTN_CM", "1", 0);
         if (vk_device_acquire(&d, err, sizeof err) < 0)
                 SKIP("no usable Vulkan device: %s", err);
-        CHECK_MSG(vk_pipelines_create(d, &pl, err, sizeof err) == 0, "%s", err);
+        CHECK_MSG(vk_pipelines_create(d, &pl, 0, 0, err, sizeof err) == 0, "%s", err);
         CHECK(vk_cmd_init(d, &pl, &cmd) == 0);
         printf("device: %s\n", d->desc);
         /* The memory the buffers were placed in (vk-buffer.c pick_type), for reading a failure. */
