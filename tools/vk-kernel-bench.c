@@ -293,7 +293,7 @@ int main(int argc, char **argv) {
                         return 2;
                 }
         }
-        if ((r = vk_device_acquire(&d, err, sizeof err)) < 0 || (r = vk_pipelines_create(d, &pl, 0, 0, err, sizeof err)) < 0 ||
+        if ((r = vk_device_acquire(&d, err, sizeof err)) < 0 || (r = vk_pipelines_create(d, &pl, VK_WTYPES_ALL, 0, 0, err, sizeof err)) < 0 ||
             (r = vk_cmd_init(d, &pl, &cmd)) < 0) {
                 fprintf(stderr, "vk-kernel-bench: %s\n", *err ? err : strerror(-r));
                 return 1;

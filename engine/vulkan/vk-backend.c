@@ -278,6 +278,23 @@ static uint64_t arena_bytes(const struct vk_model *vm, const Model *m) {
         return n;
 }
 
+/* The weight types of m's matrices (bit per vk_wtype), for vk_pipelines_create. */
+static uint32_t wtype_bit(const struct tensor *t) {
+        int wt = t->data ? vk_wtype(t->type) : -1;
+        return wt >= 0 ? 1u << wt : 0;
+}
+
+static uint32_t model_wtypes(const Model *m) {
+        uint32_t b = wtype_bit(&m->tok_embd) | wtype_bit(&m->output);
+
+        for (uint32_t il = 0; il < m->hp.n_layer; il++) {
+                const struct layer *L = &m->layers[il];
+                b |= wtype_bit(&L->wq) | wtype_bit(&L->wk) | wtype_bit(&L->wv) | wtype_bit(&L->wo) |
+                     wtype_bit(&L->ffn_gate) | wtype_bit(&L->ffn_up) | wtype_bit(&L->ffn_down);
+        }
+        return b;
+}
+
 static int check_shapes(const struct hparams *hp, char *err, size_t errsz) {
         if (hp->head_dim % 4 || hp->head_dim_v % 4 || hp->head_dim > 512 || hp->head_dim_v > 512 || hp->n_rot % 2 ||
             hp->n_rot > hp->head_dim || hp->n_head % hp->n_head_kv || hp->n_embd % 4 || hp->n_ff % 4) {
@@ -307,7 +324,7 @@ static int vk_model_init(Model *m, void **ret, char *err, size_t errsz) {
                 vm->d = NULL;
                 goto fail;
         }
-        r = vk_pipelines_create(vm->d, &vm->pl, m->hp.head_dim, m->hp.head_dim_v, err, errsz);
+        r = vk_pipelines_create(vm->d, &vm->pl, model_wtypes(m), m->hp.head_dim, m->hp.head_dim_v, err, errsz);
         if (r < 0)
                 goto fail;
         if (m->weight_alloc)

@@ -109,8 +109,16 @@ static char *cache_path(const struct vk_device *d) {
                 snprintf(dir, sizeof dir, "%s/.cache/unicorn", home);
         else
                 return NULL;
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return NULL;
+        /* The parents too: a fresh account has no ~/.cache, and XDG_CACHE_HOME may name a new folder. */
+        for (char *q = strchr(dir + 1, '/');; q = strchr(q + 1, '/')) {
+                if (q)
+                        *q = 0;
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                        return NULL;
+                if (!q)
+                        break;
+                *q = '/';
+        }
         if (asprintf(&p, "%s/vk-pipelines-%04x-%04x-%08x.bin", dir, d->props.vendorID, d->props.deviceID,
                      d->props.driverVersion) < 0)
                 return NULL;
@@ -405,7 +413,8 @@ bool vk_cm_tiles_pick(const VkPhysicalDeviceLimits *lim, struct vk_pipelines *p)
         return true;
 }
 
-int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t head_dim, uint32_t head_dim_v, char *err,
+int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t wtypes, uint32_t head_dim,
+                        uint32_t head_dim_v, char *err,
                         size_t errsz) {
         VkPushConstantRange pr = { .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .size = VK_PUSH_MAX };
         VkPipelineLayoutCreateInfo lci = {
@@ -511,6 +520,10 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 uint32_t mv[2] = { 128, p.matvec_rows }, mvw[4] = { 128, p.matvec_wide_rows, rps, unr },
                          g[1] = { wg };
 
+                /* Only the model's weight types: each type is 5-10 pipelines, and a cold NVIDIA compile of
+                 * the matrix-core ones takes seconds each (H200: 40 s a model load for all types). */
+                if (!(wtypes >> t & 1))
+                        continue;
                 snprintf(name, sizeof name, "matvec_%s", wtype_names[t]);
                 if (vk_matvec_wide((enum vk_wtype) t))
                         r = make_pipe(d, cache, p.layout, name, mvw, 4, &p.p[VK_P_MATVEC + t], err, errsz);
@@ -878,6 +891,11 @@ void vk_cmd_dispatch(struct vk_cmd *c, enum vk_pipe p, const void *pc, size_t pc
                      uint32_t gz) {
         VkPipeline pipe = c->pl->p[p];
 
+        if (!pipe) { /* a weight type the pipelines were not made for (vk_pipelines_create's wtypes) */
+                if (!c->err)
+                        c->err = -EINVAL;
+                return;
+        }
         if (c->bound != pipe) {
                 vkCmdBindPipeline(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipe);
                 c->bound = pipe;

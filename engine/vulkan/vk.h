@@ -192,9 +192,12 @@ struct vk_pipelines {
         uint32_t attn_cm_d, attn_cm_bq;
 };
 
-/* Every pipeline, the prefill attention's for heads of head_dim (= head_dim_v; 0: none) included. */
-int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t head_dim, uint32_t head_dim_v, char *err,
-                        size_t errsz);
+/* The pipelines of weights of the types in wtypes (bit per vk_wtype; VK_WTYPES_ALL: every type) and the
+ * type-independent ones, the prefill attention's for heads of head_dim (= head_dim_v; 0: none)
+ * included. A dispatch of a type left out fails the step with -EINVAL. */
+#define VK_WTYPES_ALL ((1u << VK_W_COUNT) - 1)
+int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t wtypes, uint32_t head_dim,
+                        uint32_t head_dim_v, char *err, size_t errsz);
 /* Whether tile t suits shaders/matmul_cm.comp on a device with these limits (sets t->nt; the reason
  * in *why when not), and the two tiles a device gets (false: none fits). */
 bool vk_cm_tile_ok(const VkPhysicalDeviceLimits *lim, struct vk_cm_tile *t, const char **why);

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <time.h>
 
 #include "engine.h"
 #include "macros.h"
@@ -40,6 +41,19 @@ static Model *load_opt(const char *path, const char *backend, bool exact) {
                 SKIP("no usable Vulkan device: %s", err);
         CHECK_MSG(r == 0, "%s on %s: %s", path, backend, err);
         return m;
+}
+
+/* A progress line on stderr with the seconds since the first one, so that a run stopped by a time limit
+ * shows which stage it was in (a slow pipeline build and a device that never finishes a step differ). */
+static void progress(const char *file, const char *stage) {
+        static double t0 = -1;
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        double t = (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+        if (t0 < 0)
+                t0 = t;
+        fprintf(stderr, "# %8.2f s  %s: %s\n", t - t0, file, stage);
 }
 
 /* Exact (float) activations on both backends. */
@@ -68,8 +82,10 @@ static void test_fixture(const char *file) {
         double worst = 0;
 
         snprintf(path, sizeof path, "%s/models/%s", test_fixtures_dir(), file);
+        progress(file, "loading");
         mc = load(path, "cpu");
         mv = load(path, "vulkan");
+        progress(file, "loaded (exact activations); prefill");
         nv = model_get_info(mc)->n_vocab;
         for (size_t i = 0; i < ELEMENTSOF(tok); i++)
                 tok[i] = (int32_t) ((i * 7919 + 11) % nv);
@@ -95,6 +111,7 @@ static void test_fixture(const char *file) {
                 next_v = test_argmax(lv, nv);
         }
 
+        progress(file, "chunked prefill");
         /* Chunked prefill on fresh contexts: chunks of 12 tokens (the prefill attention kernel, 8 queries a
          * workgroup, partial last group) from positions > 0, so sliding-window layers start mid-sequence
          * and their ring (window + n_batch = 40 rows for the gemma3 fixture) wraps before position 56. */
@@ -112,6 +129,7 @@ static void test_fixture(const char *file) {
         }
         /* Batched decode of three sequences of different lengths (continuous batching): split-K attention
          * with one counter per (token, head), and splits past a short sequence's end left empty. */
+        progress(file, "batched decode");
         fresh_contexts(mc, mv, &cc, &cv, 64, 3, 32);
         static const int32_t plen[3] = { 30, 9, 17 };
         for (int32_t sq = 0; sq < 3; sq++) {
@@ -145,6 +163,7 @@ static void test_fixture(const char *file) {
         }
         /* A long span: decode at positions 240.. splits attention over 15-16 workgroups per head, all
          * merged by the last one (sliding layers keep their window). */
+        progress(file, "long span");
         fresh_contexts(mc, mv, &cc, &cv, 256, 1, 32);
         int32_t chunk[32];
         for (int32_t p0 = 0; p0 < 240; p0 += 32) {
@@ -186,9 +205,11 @@ static void compare_q8(const char *path, const int32_t *tok, size_t n, int steps
         double sum_c = 0, sum_v = 0, worst = 0;
         int fork = -1;
 
+        progress(label, "loading (default activations)");
         me = load_opt(path, "cpu", true);
         mc = load_opt(path, "cpu", false);
         mv = load_opt(path, "vulkan", false);
+        progress(label, "loaded (default activations); prompt and decode");
         nv = model_get_info(mc)->n_vocab;
         if (!tok) {
                 CHECK(n <= ELEMENTSOF(spread));

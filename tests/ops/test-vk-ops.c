@@ -514,6 +514,36 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
 
 /* The prefill tile checks and choice (vk-pipeline.c) at the limits of a few kinds of device: they
  * decide what the coopmat kernel is built with, and lavapipe has no cooperative matrices. */
+/* Pipelines made for some weight types only (a model's): the others are absent, and a step that
+ * dispatches one fails with -EINVAL instead of binding no pipeline; the next step runs. */
+static void test_wtype_subset(void) {
+        struct vk_pipelines sub = {};
+        struct vk_cmd c = {};
+        struct vk_buf b;
+        char err[256];
+
+        CHECK_MSG(vk_pipelines_create(d, &sub, 1u << VK_W_Q8_0, 0, 0, err, sizeof err) == 0, "%s", err);
+        CHECK(sub.p[VK_P_MATVEC + VK_W_Q8_0] && sub.p[VK_P_MATMUL + VK_W_Q8_0] && sub.p[VK_P_GET_ROWS + VK_W_Q8_0]);
+        for (int t = 0; t < VK_W_COUNT; t++)
+                if (t != VK_W_Q8_0)
+                        CHECK_MSG(!sub.p[VK_P_MATVEC + t] && !sub.p[VK_P_MATMUL + t] && !sub.p[VK_P_GET_ROWS + t] &&
+                                          !sub.p[VK_P_MATMUL_CM2 + t] && !sub.p[VK_P_MATVEC_Q8 + t],
+                                  "type %d has pipelines it was not asked for", t);
+        CHECK(sub.p[VK_P_NORM] && sub.p[VK_P_ATTN] && sub.p[VK_P_CVT16]);
+        CHECK(vk_cmd_init(d, &sub, &c) == 0);
+        CHECK(vk_buf_create(d, 1 << 16, VK_MEM_DEVICE, &b) == 0);
+        CHECK(vk_cmd_begin(&c) == 0);
+        vk_op_matmul(&c, VK_W_Q4_0, b.addr, 18, 32, 4, b.addr, 0, 32, 1, b.addr + 32768, 4, 0, false);
+        CHECK_RET(vk_cmd_submit_wait(&c), -EINVAL);
+        CHECK(vk_cmd_begin(&c) == 0);
+        vk_op_cvt16(&c, b.addr, 32, 32, 1, b.addr + 32768, 32);
+        CHECK_RET(vk_cmd_submit_wait(&c), 0);
+        vk_buf_destroy(d, &b);
+        vk_cmd_free(&c);
+        vk_pipelines_destroy(d, &sub);
+        printf("pipelines of one weight type: others absent, their dispatch fails the step with -EINVAL\n");
+}
+
 static void test_cm_tiles(void) {
         VkPhysicalDeviceLimits nv = { .maxComputeSharedMemorySize = 49152, .maxComputeWorkGroupInvocations = 1024,
                                       .maxComputeWorkGroupSize = { 1024, 1024, 64 } },
@@ -568,7 +598,7 @@ int main(void) {
         setenv("UNICORN_VK_ATTN_CM", "1", 0);
         if (vk_device_acquire(&d, err, sizeof err) < 0)
                 SKIP("no usable Vulkan device: %s", err);
-        CHECK_MSG(vk_pipelines_create(d, &pl, 0, 0, err, sizeof err) == 0, "%s", err);
+        CHECK_MSG(vk_pipelines_create(d, &pl, VK_WTYPES_ALL, 0, 0, err, sizeof err) == 0, "%s", err);
         CHECK(vk_cmd_init(d, &pl, &cmd) == 0);
         printf("device: %s\n", d->desc);
         /* The memory the buffers were placed in (vk-buffer.c pick_type), for reading a failure. */
@@ -634,6 +664,7 @@ int main(void) {
                 printf("attention on cooperative matrices: %s\n",
                        pl.coopmat ? "no kernel for these heads" : "not tested (no cooperative matrices)");
         CHECK(vk_pipeline_attn_cm(d, &pl, 0, 0, err, sizeof err) == 0);
+        test_wtype_subset();
         printf("%d matmul cases passed (NMSE <= 1e-10), %d on cooperative matrices (NMSE <= 1e-8)\n", n, n_cm);
         vk_cmd_free(&cmd);
         vk_pipelines_destroy(d, &pl);
