@@ -414,8 +414,7 @@ bool vk_cm_tiles_pick(const VkPhysicalDeviceLimits *lim, struct vk_pipelines *p)
 }
 
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t wtypes, uint32_t head_dim,
-                        uint32_t head_dim_v, char *err,
-                        size_t errsz) {
+                        uint32_t head_dim_v, char *err, size_t errsz) {
         VkPushConstantRange pr = { .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .size = VK_PUSH_MAX };
         VkPipelineLayoutCreateInfo lci = {
                 .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,

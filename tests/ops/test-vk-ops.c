@@ -512,8 +512,6 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
         return true;
 }
 
-/* The prefill tile checks and choice (vk-pipeline.c) at the limits of a few kinds of device: they
- * decide what the coopmat kernel is built with, and lavapipe has no cooperative matrices. */
 /* Pipelines made for some weight types only (a model's): the others are absent, and a step that
  * dispatches one fails with -EINVAL instead of binding no pipeline; the next step runs. */
 static void test_wtype_subset(void) {
@@ -544,6 +542,8 @@ static void test_wtype_subset(void) {
         printf("pipelines of one weight type: others absent, their dispatch fails the step with -EINVAL\n");
 }
 
+/* The prefill tile checks and choice (vk-pipeline.c) at the limits of a few kinds of device: they
+ * decide what the coopmat kernel is built with, and lavapipe has no cooperative matrices. */
 static void test_cm_tiles(void) {
         VkPhysicalDeviceLimits nv = { .maxComputeSharedMemorySize = 49152, .maxComputeWorkGroupInvocations = 1024,
                                       .maxComputeWorkGroupSize = { 1024, 1024, 64 } },
