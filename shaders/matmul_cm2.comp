@@ -7,8 +7,10 @@
  * as one matrix and the driver tiles it over the subgroups and stages the
  * operands. Weights are decoded to f16 by a callback per element of a
  * weight block (decode_w: the layouts of include/dequant.glsl, one element
- * at a time); activations load as they are; sums are f32. Tiles at the
- * edges take clamped loads (zeros past the edges).
+ * at a time); activations load as they are; sums are f32, or f16 where
+ * ACC16 is defined (matmul_cm2h_*: half the accumulator registers, so that
+ * a tile of 256 tokens fits; llama.cpp's default for this kind of kernel).
+ * Tiles at the edges take clamped loads (zeros past the edges).
  *
  * Used for F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K and Q5_K
  * (vk-pipeline.c), where it beats the KHR kernel (matmul_cm.comp) on the
@@ -64,6 +66,12 @@ layout(constant_id = 1) const uint BK = 64;  /* columns a product: 32 or 64 */
 #define WBLOCK_K 256u
 #else
 #define WBLOCK_K BLOCK_SIZE
+#endif
+
+#ifdef ACC16
+#define ACC_T float16_t
+#else
+#define ACC_T float
 #endif
 
 layout(push_constant) uniform PC { pc_mm p; };
@@ -189,6 +197,17 @@ float add_bias(const in uint r, const in uint c, const in float v, const in uint
         return v + F32Buf(bias).v[r0 + r];
 }
 
+#ifdef ACC16
+/* The residual add (MM_ACC) in f32 after the f16 sums, so that the residual stream keeps its precision:
+ * y's element of weight row r0 + r and token t0 + c, where it exists. */
+float add_y(const in uint r, const in uint c, const in float v, const in uint r0, const in uint t0)
+{
+        if (r0 + r >= p.n || t0 + c >= p.nt)
+                return v;
+        return v + F32Buf(p.y).v[(t0 + c) * p.ldy + r0 + r];
+}
+#endif
+
 void main()
 {
         uint r0 = gl_WorkGroupID.x * BM, t0 = gl_WorkGroupID.y * BN;
@@ -212,11 +231,13 @@ void main()
         tensorViewNV<2, false, 1, 0> tr = createTensorViewNV(2, false, 1, 0);
 
         F32Buf y = F32Buf(p.y);
-        coopmat<float, gl_ScopeWorkgroup, BM, BN, gl_MatrixUseAccumulator> acc;
+        coopmat<ACC_T, gl_ScopeWorkgroup, BM, BN, gl_MatrixUseAccumulator> acc;
+#ifndef ACC16
         if ((p.flags & MM_ACC) != 0u)
                 coopMatLoadTensorNV(acc, y.v, 0, sliceTensorLayoutNV(ly, t0, BN, r0, BM), tr);
         else
-                acc = coopmat<float, gl_ScopeWorkgroup, BM, BN, gl_MatrixUseAccumulator>(0.0);
+#endif
+                acc = coopmat<ACC_T, gl_ScopeWorkgroup, BM, BN, gl_MatrixUseAccumulator>(ACC_T(0.0));
 
         WHalves w = WHalves(p.w);
         XHalves x = XHalves(p.x);
@@ -259,7 +280,19 @@ void main()
                 coopMatLoadTensorNV(b, x.h, 0, sliceTensorLayoutNV(lx, t0, BN, k0, BK), tr);
                 acc = coopMatMulAdd(a, b, acc);
         }
+#ifdef ACC16
+        /* A sum past the f16 range is clamped to it rather than left infinite (as llama.cpp does):
+         * an inf would turn into NaNs in the next norm. */
+        [[unroll]] for (uint i = 0; i < acc.length(); i++)
+                acc[i] = clamp(acc[i], float16_t(-65504.0), float16_t(65504.0));
+        coopmat<float, gl_ScopeWorkgroup, BM, BN, gl_MatrixUseAccumulator> res =
+                coopmat<float, gl_ScopeWorkgroup, BM, BN, gl_MatrixUseAccumulator>(acc);
+        if ((p.flags & MM_ACC) != 0u)
+                coopMatPerElementNV(res, res, add_y, r0, t0);
+#else
+#define res acc
+#endif
         if ((p.flags & MM_BIAS) != 0u)
-                coopMatPerElementNV(acc, acc, add_bias, p.bias, r0);
-        coopMatStoreTensorNV(acc, y.v, 0, sliceTensorLayoutNV(ly, t0, BN, r0, BM), tr);
+                coopMatPerElementNV(res, res, add_bias, p.bias, r0);
+        coopMatStoreTensorNV(res, y.v, 0, sliceTensorLayoutNV(ly, t0, BN, r0, BM), tr);
 }

@@ -293,7 +293,17 @@ int main(int argc, char **argv) {
                         return 2;
                 }
         }
-        if ((r = vk_device_acquire(&d, err, sizeof err)) < 0 || (r = vk_pipelines_create(d, &pl, VK_WTYPES_ALL, 0, 0, err, sizeof err)) < 0 ||
+        /* Only the cases' weight types: a cold NVIDIA compile of every type's matrix-core pipelines takes
+         * tens of seconds. */
+        uint32_t wtypes = 0;
+        for (int i = optind; i < argc; i++) {
+                char tname[16];
+                int wt;
+                if (sscanf(argv[i], "%*[^:]:%15[^:]", tname) == 1 && (wt = vk_wtype(parse_type(tname))) >= 0)
+                        wtypes |= 1u << wt;
+        }
+        if ((r = vk_device_acquire(&d, err, sizeof err)) < 0 ||
+            (r = vk_pipelines_create(d, &pl, wtypes, 0, 0, err, sizeof err)) < 0 ||
             (r = vk_cmd_init(d, &pl, &cmd)) < 0) {
                 fprintf(stderr, "vk-kernel-bench: %s\n", *err ? err : strerror(-r));
                 return 1;
@@ -302,7 +312,10 @@ int main(int argc, char **argv) {
                                      .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = 2 };
         if (vkCreateQueryPool(d->dev, &qi, NULL, &qp) != VK_SUCCESS)
                 return 1;
-        printf("device: %s; q8 %d coopmat %d; %d dispatches a case\n", d->desc, pl.q8, pl.coopmat, reps);
+        printf("device: %s; q8 %d coopmat %d coopmat2 %d (BN %u, BK %u, %s sums, %u multiprocessors for the "
+               "wide tile); %d dispatches a case\n",
+               d->desc, pl.q8, pl.coopmat, pl.coopmat2, pl.cm2_bn, pl.cm2_bk, pl.cm2_acc16 ? "f16" : "f32", pl.cm2_sms,
+               reps);
         if (pl.coopmat)
                 for (int i = 0; i < 2; i++)
                         printf("coopmat tile %d: %ux%u, %ux%u a subgroup, BK %u, %u buffers, %u invocations "

@@ -380,6 +380,16 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                         vkGetPhysicalDeviceProperties2(d->phys, &pp);
                 }
         }
+        /* The multiprocessor count (a property only; the extension need not be enabled): how many
+         * workgroups of the prefill kernels run at once, for their tile choice (vk_op_matmul). */
+        if (has_ext(exts, n_ext, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME)) {
+                VkPhysicalDeviceShaderSMBuiltinsPropertiesNV sm = {
+                        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV };
+                VkPhysicalDeviceProperties2 pp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                                   .pNext = &sm };
+                vkGetPhysicalDeviceProperties2(d->phys, &pp);
+                d->sm_count = sm.shaderSMCount;
+        }
         vkGetPhysicalDeviceFeatures2(d->phys, &f2);
         d->fp16 = f12.shaderFloat16 && f11.storageBuffer16BitAccess && !env_disabled("F16");
         d->int8_storage = f12.storageBuffer8BitAccess && f12.shaderInt8;

@@ -35,6 +35,23 @@ void vk_op_cvt16(struct vk_cmd *c, VkDeviceAddress x, uint32_t ldx, uint32_t k, 
         vk_cmd_dispatch(c, VK_P_CVT16, &pc, sizeof pc, DIV_ROUND_UP(k / 4, 256), nt, 1);
 }
 
+/*
+ * Whether the NV workgroup-scope product of n rows by nt tokens takes the wide tile: one workgroup runs
+ * on each multiprocessor at a time, so a product takes rounds of workgroups, and a wide workgroup
+ * (twice the tokens) takes 1.5-1.7 times a narrow one (H200, 128 -> 256 tokens over five shapes: 1.62-1.74x
+ * with f32 sums, 1.47-1.56x with f16 sums; docs/vulkan.md). The wide tile wins where it makes enough
+ * fewer rounds: not where the narrow grid already fits in one round, which is where the narrow one was
+ * 1.6x faster (4096 rows, 512 tokens on 132 multiprocessors).
+ */
+bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t nt) {
+        if (!p->cm2_sms || !p->cm2_wide_bn || nt <= p->cm2_bn)
+                return false;
+        uint64_t rows = DIV_ROUND_UP(n, 128u), sms = p->cm2_sms;
+        uint64_t narrow = DIV_ROUND_UP(rows * DIV_ROUND_UP(nt, p->cm2_bn), sms);
+        uint64_t wide = DIV_ROUND_UP(rows * DIV_ROUND_UP(nt, p->cm2_wide_bn), sms);
+        return p->cm2_acc16 ? wide * 31 < narrow * 20 : wide * 17 < narrow * 10;
+}
+
 void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k, uint32_t n,
                   VkDeviceAddress x, VkDeviceAddress x16, uint32_t ldx, uint32_t nt, VkDeviceAddress y, uint32_t ldy,
                   VkDeviceAddress bias, bool acc) {
@@ -55,9 +72,10 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                         &gy);
                 vk_cmd_dispatch(c, VK_P_MATVEC + wt, &pc, sizeof pc, gx, gy, 1);
         } else if (x16 && c->pl->coopmat2 && !c->exact && c->pl->p[VK_P_MATMUL_CM2 + wt]) {
+                bool wide = c->pl->p[VK_P_MATMUL_CM2_WIDE + wt] && vk_cm2_wide(c->pl, n, nt);
                 pc.x = x16;
-                vk_cmd_dispatch(c, VK_P_MATMUL_CM2 + wt, &pc, sizeof pc, DIV_ROUND_UP(n, 128),
-                                DIV_ROUND_UP(nt, c->pl->cm2_bn), 1);
+                vk_cmd_dispatch(c, wide ? VK_P_MATMUL_CM2_WIDE + wt : VK_P_MATMUL_CM2 + wt, &pc, sizeof pc,
+                                DIV_ROUND_UP(n, 128), DIV_ROUND_UP(nt, wide ? c->pl->cm2_wide_bn : c->pl->cm2_bn), 1);
         } else if (x16 && c->pl->coopmat && !c->exact && c->pl->p[VK_P_MATMUL_CM + wt]) {
                 /* The wide tile dequantizes each weight tile for more tokens; the narrow one wastes
                  * less on short batches. */

@@ -413,6 +413,13 @@ bool vk_cm_tiles_pick(const VkPhysicalDeviceLimits *lim, struct vk_pipelines *p)
         return true;
 }
 
+/* The wide tile's columns a product: 64 for the K-quants, whose scales are staged per 256 columns (H200,
+ * Qwen2.5 7B Q4_K 18944 x 3584 at 512 tokens, f16 sums: 445 us with 64, 485 with 32), cm2_wide_bk for the
+ * others (Q4_0 27B gate 648 us with 32, 691 with 64). */
+uint32_t vk_cm2_wide_bk(const struct vk_pipelines *p, enum vk_wtype t) {
+        return t == VK_W_Q4_K || t == VK_W_Q5_K ? 64 : p->cm2_wide_bk;
+}
+
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t wtypes, uint32_t head_dim,
                         uint32_t head_dim_v, char *err, size_t errsz) {
         VkPushConstantRange pr = { .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .size = VK_PUSH_MAX };
@@ -498,6 +505,10 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                       1u << VK_W_Q8_0 | 1u << VK_W_Q4_K | 1u << VK_W_Q5_K;
         p.cm2_bn = 128;
         p.cm2_bk = 64;
+        /* f16 sums, as llama.cpp's kernel of this kind has by default: half the accumulator registers,
+         * 1.05-1.1x faster on the H200 (Gemma 3 27B Q4_0 pp512 2,605 -> 2,804 t/s with the wide tile).
+         * NMSE against f32 sums ~1e-6 at k = 512 (test-vk-ops); sums past 65504 are clamped. */
+        p.cm2_acc16 = true;
         {
                 const char *e = getenv("UNICORN_VK_COOPMAT2");
                 if (e && streq(e, "1"))
@@ -508,6 +519,15 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 e = getenv("UNICORN_VK_CM2_BK");
                 if (e && (streq(e, "32") || streq(e, "64")))
                         p.cm2_bk = (uint32_t) atoi(e);
+                e = getenv("UNICORN_VK_CM2_ACC16");
+                if (e)
+                        p.cm2_acc16 = !streq(e, "0");
+                /* 256 tokens a tile: 1.2-1.3x faster on the Gemma 3 27B FFN products (H200,
+                 * docs/vulkan.md); BK 32 beat 64 there, except for the K-quants (vk_cm2_wide_bk). */
+                p.cm2_wide_bn = 256;
+                p.cm2_wide_bk = 32;
+                e = getenv("UNICORN_VK_CM2_WIDE");
+                p.cm2_sms = e && streq(e, "0") ? 0 : d->sm_count;
         }
         if (p.coopmat)
                 p.coopmat = vk_cm_tiles_pick(&d->props.limits, &p);
@@ -575,9 +595,13 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                                 break;
                 }
                 if (p.coopmat2 && (p.cm2_types >> t & 1)) {
-                        snprintf(name, sizeof name, "matmul_cm2_%s", wtype_names[t]);
+                        snprintf(name, sizeof name, "matmul_cm2%s_%s", p.cm2_acc16 ? "h" : "", wtype_names[t]);
                         r = make_pipe(d, cache, p.layout, name, (uint32_t[]) { p.cm2_bn, p.cm2_bk }, 2,
                                       &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
+                        if (r >= 0 && p.cm2_sms)
+                                r = make_pipe(d, cache, p.layout, name,
+                                              (uint32_t[]) { p.cm2_wide_bn, vk_cm2_wide_bk(&p, (enum vk_wtype) t) }, 2,
+                                              &p.p[VK_P_MATMUL_CM2_WIDE + t], err, errsz);
                         if (r < 0)
                                 break;
                 }

@@ -33,6 +33,7 @@ struct vk_device {
         const char *coopmat_why; /* why coopmat is false */
         bool coopmat2;            /* NV workgroup-scope matrices (VK_NV_cooperative_matrix2) */
         const char *coopmat2_why; /* why coopmat2 is false */
+        uint32_t sm_count;        /* multiprocessors (VK_NV_shader_sm_builtins), 0: not known */
         uint32_t subgroup_size;
         uint32_t subgroup_ops; /* VkSubgroupFeatureFlags of compute */
         uint64_t heap_device, heap_host_visible_device; /* bytes */
@@ -140,7 +141,8 @@ enum vk_pipe {
         VK_P_MATVEC_Q8_SPLIT = VK_P_MATMUL_CM2 + VK_W_COUNT, /* + wtype: MATVEC_Q8 for long rows */
         VK_P_CVT16 = VK_P_MATVEC_Q8_SPLIT + VK_W_COUNT, /* float rows -> f16 rows (matrix-core inputs) */
         VK_P_ATTN_CM,                    /* prefill attention on cooperative matrices, one head size */
-        VK_P_COUNT,
+        VK_P_MATMUL_CM2_WIDE,            /* + wtype: MATMUL_CM2 on tiles of cm2_wide_bn tokens */
+        VK_P_COUNT = VK_P_MATMUL_CM2_WIDE + VK_W_COUNT,
 };
 
 /* 8-bit activation rows (shaders/include/q8.glsl): k quants, then a (d, d * sum) pair per block of 32,
@@ -180,11 +182,19 @@ struct vk_pipelines {
         /* Prefill on NV workgroup-scope matrices instead, where device and compiler have them, for the
          * types in cm2_types (bit per vk_wtype; those have a VK_P_MATMUL_CM2 pipeline).
          * UNICORN_VK_CM2_BN=64|128|256 tokens a tile (default 128), UNICORN_VK_CM2_BK=32|64 columns a
-         * product (default 64). */
+         * product (default 64). cm2_acc16: the kernel sums in f16 (matmul_cm2h_*, half the
+         * accumulator registers; default; UNICORN_VK_CM2_ACC16=0: f32 sums). Where the multiprocessor count
+         * (cm2_sms) is known, also a wide tile (VK_P_MATMUL_CM2_WIDE: cm2_wide_bn tokens, BK
+         * cm2_wide_bk), taken where it makes fewer rounds of workgroups over the multiprocessors
+         * (vk_op_matmul; UNICORN_VK_CM2_WIDE=0 turns it off). */
         bool coopmat2;
+        bool cm2_acc16;
         uint32_t cm2_types;
         uint32_t cm2_bn;
         uint32_t cm2_bk;
+        uint32_t cm2_sms;
+        uint32_t cm2_wide_bn;
+        uint32_t cm2_wide_bk;
         /* Prefill attention on cooperative matrices (VK_P_ATTN_CM, shaders/attn_cm.comp) for heads of
          * attn_cm_d (0: none; vk_pipeline_attn_cm makes it per model), attn_cm_bq query tokens a
          * workgroup. Heads of up to 128 by default; UNICORN_VK_ATTN_CM=1 also larger ones, =0 none
@@ -264,6 +274,11 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                   VkDeviceAddress x, VkDeviceAddress x16, uint32_t ldx, uint32_t nt, VkDeviceAddress y, uint32_t ldy,
                   VkDeviceAddress bias, bool acc);
 bool vk_op_matmul_reads_x16(const struct vk_cmd *c, enum vk_wtype wt, uint32_t nt);
+/* Whether vk_op_matmul's NV workgroup-scope product of n rows by nt tokens takes the wide tile (where
+ * p has one for the type). */
+bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t nt);
+/* Its wide tile's BK for weights of type t. */
+uint32_t vk_cm2_wide_bk(const struct vk_pipelines *p, enum vk_wtype t);
 /* nt rows of k floats (ldx apart) to f16 rows at y16 (ldy halves apart); k, ldx, ldy multiples of 4. */
 void vk_op_cvt16(struct vk_cmd *c, VkDeviceAddress x, uint32_t ldx, uint32_t k, uint32_t nt, VkDeviceAddress y16,
                  uint32_t ldy);
