@@ -38,10 +38,11 @@ void vk_op_cvt16(struct vk_cmd *c, VkDeviceAddress x, uint32_t ldx, uint32_t k, 
 /*
  * Whether the NV workgroup-scope product of n rows by nt tokens takes the wide tile: one workgroup runs
  * on each multiprocessor at a time, so a product takes rounds of workgroups, and a wide workgroup
- * (twice the tokens) takes 1.5-1.7 times a narrow one (H200, 128 -> 256 tokens over five shapes: 1.62-1.74x
- * with f32 sums, 1.47-1.56x with f16 sums; docs/vulkan.md). The wide tile wins where it makes enough
- * fewer rounds: not where the narrow grid already fits in one round, which is where the narrow one was
- * 1.6x faster (4096 rows, 512 tokens on 132 multiprocessors).
+ * (twice the tokens) takes 1.5-1.7 times a narrow one (H200, 128 -> 256 tokens, six shapes: 1.62-1.74x
+ * with f32 sums, 1.47 (Q4_K) to 1.69x with f16 sums; docs/vulkan.md). The wide tile wins where it makes
+ * enough fewer rounds: not where the narrow grid already fits in one round, which is where the narrow
+ * one was 1.6x faster (4096 rows, 512 tokens on 132 multiprocessors). The ratios taken, 1.7 and 1.55,
+ * pick the faster tile on every shape measured.
  */
 bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t nt) {
         if (!p->cm2_sms || !p->cm2_wide_bn || nt <= p->cm2_bn)
