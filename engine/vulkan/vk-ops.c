@@ -42,10 +42,12 @@ void vk_op_cvt16(struct vk_cmd *c, VkDeviceAddress x, uint32_t ldx, uint32_t k, 
  * with f32 sums, 1.47 (Q4_K) to 1.69x with f16 sums; docs/vulkan.md). The wide tile wins where it makes
  * enough fewer rounds: not where the narrow grid already fits in one round, which is where the narrow
  * one was 1.6x faster (4096 rows, 512 tokens on 132 multiprocessors). The ratios taken, 1.7 and 1.55,
- * pick the faster tile on every shape measured.
+ * pick the faster tile on every shape measured. Short rows (k < VK_CM2_WIDE_MIN_K) keep the narrow
+ * tile: the whole-model prefill of Qwen2.5 0.5B (k 896) ran 9% slower with its wide products, Gemma 3 1B
+ * Q8_0 (k 1152) 2% (H200 pp512), where the rule would take it; the gains were at k >= 3584.
  */
-bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t nt) {
-        if (!p->cm2_sms || !p->cm2_wide_bn || nt <= p->cm2_bn)
+bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t k, uint32_t nt) {
+        if (!p->cm2_sms || !p->cm2_wide_bn || nt <= p->cm2_bn || k < VK_CM2_WIDE_MIN_K)
                 return false;
         uint64_t rows = DIV_ROUND_UP(n, 128u), sms = p->cm2_sms;
         uint64_t narrow = DIV_ROUND_UP(rows * DIV_ROUND_UP(nt, p->cm2_bn), sms);
@@ -73,7 +75,7 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                         &gy);
                 vk_cmd_dispatch(c, VK_P_MATVEC + wt, &pc, sizeof pc, gx, gy, 1);
         } else if (x16 && c->pl->coopmat2 && !c->exact && c->pl->p[VK_P_MATMUL_CM2 + wt]) {
-                bool wide = c->pl->p[VK_P_MATMUL_CM2_WIDE + wt] && vk_cm2_wide(c->pl, n, nt);
+                bool wide = c->pl->p[VK_P_MATMUL_CM2_WIDE + wt] && vk_cm2_wide(c->pl, n, k, nt);
                 pc.x = x16;
                 vk_cmd_dispatch(c, wide ? VK_P_MATMUL_CM2_WIDE + wt : VK_P_MATMUL_CM2 + wt, &pc, sizeof pc,
                                 DIV_ROUND_UP(n, 128), DIV_ROUND_UP(nt, wide ? c->pl->cm2_wide_bn : c->pl->cm2_bn), 1);

@@ -274,9 +274,10 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                   VkDeviceAddress x, VkDeviceAddress x16, uint32_t ldx, uint32_t nt, VkDeviceAddress y, uint32_t ldy,
                   VkDeviceAddress bias, bool acc);
 bool vk_op_matmul_reads_x16(const struct vk_cmd *c, enum vk_wtype wt, uint32_t nt);
-/* Whether vk_op_matmul's NV workgroup-scope product of n rows by nt tokens takes the wide tile (where
- * p has one for the type). */
-bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t nt);
+/* Whether vk_op_matmul's NV workgroup-scope product of n rows of k columns by nt tokens takes the wide
+ * tile (where p has one for the type); never for k < VK_CM2_WIDE_MIN_K. */
+#define VK_CM2_WIDE_MIN_K 2048u
+bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t k, uint32_t nt);
 /* Its wide tile's BK for weights of type t. */
 uint32_t vk_cm2_wide_bk(const struct vk_pipelines *p, enum vk_wtype t);
 /* nt rows of k floats (ldx apart) to f16 rows at y16 (ldy halves apart); k, ldx, ldy multiples of 4. */

@@ -603,17 +603,22 @@ static void test_cm_tiles(void) {
          * projection (4096 rows), where the narrow grid is one round and measured 1.6x faster; never
          * for a batch that fits one narrow tile, nor without a multiprocessor count. */
         struct vk_pipelines c2 = { .cm2_sms = 132, .cm2_bn = 128, .cm2_wide_bn = 256 };
-        CHECK(vk_cm2_wide(&c2, 21504, 512) && vk_cm2_wide(&c2, 5376, 512));
-        CHECK(!vk_cm2_wide(&c2, 4096, 512) && !vk_cm2_wide(&c2, 21504, 128) && !vk_cm2_wide(&c2, 10240, 512));
+        CHECK(vk_cm2_wide(&c2, 21504, 5376, 512) && vk_cm2_wide(&c2, 5376, 21504, 512));
+        CHECK(!vk_cm2_wide(&c2, 4096, 5376, 512) && !vk_cm2_wide(&c2, 21504, 5376, 128) &&
+              !vk_cm2_wide(&c2, 10240, 2560, 512));
         /* With f16 sums a wide workgroup costs less against a narrow one: the Qwen2.5 7B FFN's 18944 rows
          * (3 rounds against 5) take it, as measured (1.02x Q4_0, 1.14x Q4_K). */
-        CHECK(!vk_cm2_wide(&c2, 18944, 512));
+        CHECK(!vk_cm2_wide(&c2, 18944, 3584, 512));
         c2.cm2_acc16 = true;
-        CHECK(vk_cm2_wide(&c2, 18944, 512) && !vk_cm2_wide(&c2, 4096, 512) && !vk_cm2_wide(&c2, 10240, 512));
+        CHECK(vk_cm2_wide(&c2, 18944, 3584, 512) && !vk_cm2_wide(&c2, 4096, 5376, 512) &&
+              !vk_cm2_wide(&c2, 10240, 2560, 512));
+        /* Short rows keep the narrow tile, where the rounds alone would take the wide one: Qwen2.5 0.5B
+         * (4864 x 896) and Gemma 3 1B (6912 x 1152) ran pp512 2-9% slower with it. */
+        CHECK(!vk_cm2_wide(&c2, 4864, 896, 512) && !vk_cm2_wide(&c2, 6912, 1152, 512));
         CHECK(vk_cm2_wide_bk(&c2, VK_W_Q4_K) == 64 && vk_cm2_wide_bk(&(struct vk_pipelines) { .cm2_wide_bk = 32 },
                                                                    VK_W_Q4_0) == 32);
         c2.cm2_sms = 0;
-        CHECK(!vk_cm2_wide(&c2, 21504, 512));
+        CHECK(!vk_cm2_wide(&c2, 21504, 5376, 512));
         printf("cooperative-matrix tile choice: ok\n");
 }
 
