@@ -12,8 +12,16 @@ tokenizer (control tokens, 256 byte tokens, filler pieces) makes the engine
 load the file.
 
   tools/gen-random-gguf.py gemma3-1b q4_0 /tmp/g1b-q4_0.gguf
-  types: f32 f16 q8_0 q4_0 q4_k (q4_k: Q4_K where 256 divides the row, else Q5_0 would be llama.cpp's mix;
-  here Q4_K rows need k % 256 == 0, others fall back to Q8_0)
+  types: f32 f16 q4_0 q4_1 q5_0 q8_0 q4_k
+  q4_k is the issue's "Q4_K mix", as llama.cpp's Q4_K_M lays it out by row length: Q4_K where 256
+  divides the row, Q5_0 otherwise, Q6_K embeddings (Q8_0 where 256 does not divide them). Files
+  written before 2026-12-04 used Q8_0 instead of Q5_0 (docs/vulkan.md's tables up to then).
+
+For weights quantized by the engine's own code (real quantization of random
+floats, every layout rule of llama.cpp's Q4_K_M), write f32 or f16 and run
+tools/unicorn-quantize on the file: e.g.
+  tools/gen-random-gguf.py qwen2.5-0.5b f16 /tmp/q05-f16.gguf
+  build/tools/unicorn-quantize /tmp/q05-f16.gguf /tmp/q05-q4_k_m.gguf q4_k_m
 """
 import struct
 import sys
@@ -32,10 +40,14 @@ SHAPES = {
     "gemma3-27b": ("gemma3", 5376, 62, 32, 16, 128, 21504, 262208),
 }
 
+# Models whose output matrix is the token embeddings (no output.weight), as in their real files; Gemma 3
+# always ties them.
+TIED = {"smollm2-135m", "qwen2.5-0.5b"}
+
 # ggml type id, block size, bytes per block
-TYPES = {"f32": (0, 1, 4), "f16": (1, 1, 2), "q4_0": (2, 32, 18), "q8_0": (8, 32, 34), "q4_k": (12, 256, 144),
-         "q6_k": (14, 256, 210)}
-FTYPE = {"f32": 0, "f16": 1, "q4_0": 2, "q8_0": 7, "q4_k": 15}
+TYPES = {"f32": (0, 1, 4), "f16": (1, 1, 2), "q4_0": (2, 32, 18), "q4_1": (3, 32, 20), "q5_0": (6, 32, 22),
+         "q8_0": (8, 32, 34), "q4_k": (12, 256, 144), "q6_k": (14, 256, 210)}
+FTYPE = {"f32": 0, "f16": 1, "q4_0": 2, "q4_1": 3, "q5_0": 8, "q8_0": 7, "q4_k": 15}
 
 rng = np.random.default_rng(1234)
 POOL = rng.integers(0, 256, size=64 << 20, dtype=np.uint8)  # tiled: generating GBs of randomness is slow
@@ -58,8 +70,11 @@ def tensor_bytes(tname, rows, k, salt):
     nb = rows * k // bs
     b = rand_bytes(nb * tb, salt).reshape(nb, tb)
     d = np.frombuffer(np.float16(0.002).tobytes(), np.uint8)
-    if tname in ("q4_0", "q8_0"):
+    if tname in ("q4_0", "q8_0", "q5_0"):
         b[:, 0:2] = d
+    elif tname == "q4_1":
+        b[:, 0:2] = d
+        b[:, 2:4] = np.frombuffer(np.float16(-0.016).tobytes(), np.uint8)  # min: values centred on 0
     elif tname == "q4_k":
         b[:, 0:2] = d
         b[:, 2:4] = np.frombuffer(np.float16(0.001).tobytes(), np.uint8)
@@ -103,14 +118,14 @@ def main():
 
     def pick(k):
         if wtype == "q4_k" and k % 256:
-            return "q8_0"
+            return "q5_0"
         return wtype
 
     tensors = []  # (name, dims [k, rows], type name)
     emb_t = "q6_k" if wtype == "q4_k" else wtype
     tensors.append(("token_embd.weight", [E, V], emb_t if E % TYPES[emb_t][1] == 0 else "q8_0"))
     tensors.append(("output_norm.weight", [E], "f32"))
-    if arch != "gemma3":
+    if arch != "gemma3" and name not in TIED:
         tensors.append(("output.weight", [E, V], tensors[0][2]))
     for i in range(L):
         b = "blk.%d." % i
