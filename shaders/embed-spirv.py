@@ -33,7 +33,7 @@ for t in ("Q4_0", "Q8_0", "Q4_K"):
     VARIANTS.append((f"matvecglu_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1", "GLU"], None))
 # one-token mat-vec on 8-bit activations (integer dot products): r rows a 32-lane group, u units in
 # flight a lane and row (UNICORN_VK_MV8=R,U[,WG] picks one); g: the GLU form
-for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K"):
+for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_0"):
     for r, u in ((1, 1), (1, 2), (2, 2)):
         for glu in (False, True):
             name = f"mv8{'g' if glu else ''}_{t.lower()}_r{r}u{u}"

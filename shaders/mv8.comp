@@ -4,7 +4,9 @@
  * the row x as include/q8.glsl rows (k quants, then (d, d * sum) per block
  * of 32), with 4-byte integer dot products. Types whose blocks are 16-byte
  * aligned on the device: Q4_0 and Q8_0 (repacked at upload), Q4_K, Q6_K
- * (padded to 224-byte blocks at upload).
+ * (padded to 224-byte blocks at upload); and Q5_0 in ggml's 22-byte blocks,
+ * read as six aligned words and shifted into place (the Q4_K mix of models
+ * whose rows 256 does not divide is mostly Q5_0).
  *
  * A unit is the 32 weights of a row that meet one block of x. A group of
  * 32 lanes owns R rows; lane i takes units i, i + 32, ... with U units per
@@ -53,7 +55,7 @@ int idot(uint a, uint b)
 /* One unit: 32 weights of a row (a ggml block; for Q4_K half of a sub-block pair, see below). */
 struct wunit {
         uvec4 q;
-#if defined(TYPE_Q8_0) || defined(TYPE_Q6_K)
+#if defined(TYPE_Q8_0) || defined(TYPE_Q6_K) || defined(TYPE_Q5_0)
         uvec4 q2;
 #endif
 #if defined(TYPE_Q4_K)
@@ -125,6 +127,51 @@ float wdot(wunit w, xunit x)
         s += (idot(w.q2.x, x.b.x) + idot(w.q2.y, x.b.y)) + (idot(w.q2.z, x.b.z) + idot(w.q2.w, x.b.w));
         return w.d * x.s.x * float(s);
 #endif
+}
+#elif defined(TYPE_Q5_0)
+/* Unit u = block u (ggml's 22 bytes: f16 d, 32 high bits qh, 16 bytes of nibbles qs), 2-byte aligned:
+ * the six words that hold it, realigned, give the 5-bit quants of elements 0..15 (q: low nibbles, bit 4
+ * from qh bit e) and 16..31 (q2: high nibbles, qh bit 16 + e). */
+uint spread4(uint b) /* bits 0..3 of b to bit 4 of bytes 0..3 */
+{
+        return ((b & 1u) << 4) | ((b & 2u) << 11) | ((b & 4u) << 18) | ((b & 8u) << 25);
+}
+wunit wload(uint64_t rb, uint u)
+{
+        wunit r;
+        uint64_t o = rb + uint64_t(u) * 22ul;
+        U32Buf b = U32Buf(o & ~3ul);
+        uint sh = uint(o & 2ul) * 8u; /* 0 or 16 */
+        uint a[6];
+        [[unroll]] for (uint i = 0; i < 6u; i++)
+                a[i] = b.v[i];
+        /* Six aligned words hold the block's 22 bytes either way (the last two bytes of the last word,
+         * past the block when it is aligned, are in a word that holds its bytes). */
+        if (sh != 0u) {
+                [[unroll]] for (uint i = 0; i < 5u; i++)
+                        a[i] = (a[i] >> 16) | (a[i + 1u] << 16);
+                a[5] >>= 16;
+        }
+        uint qh = (a[0] >> 16) | (a[1] << 16);
+        const uint M = 0x0f0f0f0fu;
+        [[unroll]] for (uint j = 0; j < 4u; j++) {
+                uint qs = (a[1u + j] >> 16) | (a[2u + j] << 16); /* bytes 6 + 4j .. 9 + 4j */
+                r.q[j] = (qs & M) | spread4(qh >> (4u * j));
+                r.q2[j] = ((qs >> 4) & M) | spread4(qh >> (16u + 4u * j));
+        }
+        r.d = unpackHalf2x16(a[0]).x;
+        return r;
+}
+xunit xunit_load(uint64_t xa, uint u)
+{
+        return xunit_block(xa, u);
+}
+float wdot(wunit w, xunit x)
+{
+        int s = (idot(w.q.x, x.a.x) + idot(w.q.y, x.a.y)) + (idot(w.q.z, x.a.z) + idot(w.q.w, x.a.w));
+        s += (idot(w.q2.x, x.b.x) + idot(w.q2.y, x.b.y)) + (idot(w.q2.z, x.b.z) + idot(w.q2.w, x.b.w));
+        /* sum (q - 16) qx dx = dx sum q qx - 16 (dx sum qx) */
+        return w.d * (x.s.x * float(s) - 16.0 * x.s.y);
 }
 #elif defined(TYPE_Q6_K)
 /* Unit u = elements 32 (u % 8) .. + 31 of block u / 8 (224 bytes on the device: ggml's 210-byte block

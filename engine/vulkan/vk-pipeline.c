@@ -42,7 +42,7 @@ bool vk_wtype_repacked(enum vk_wtype wt) {
 }
 
 bool vk_mv8_type(enum vk_wtype wt) {
-        return wt == VK_W_Q4_0 || wt == VK_W_Q8_0 || wt == VK_W_Q4_K || wt == VK_W_Q6_K;
+        return wt == VK_W_Q4_0 || wt == VK_W_Q8_0 || wt == VK_W_Q4_K || wt == VK_W_Q6_K || wt == VK_W_Q5_0;
 }
 
 bool vk_matvec_wide(enum vk_wtype wt) {

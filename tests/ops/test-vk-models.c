@@ -22,6 +22,10 @@
 #include <math.h>
 #include <time.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "engine.h"
 #include "macros.h"
 #include "ops-helpers.h"
@@ -73,15 +77,15 @@ static void fresh_contexts(Model *mc, Model *mv, Context **cc, Context **cv, uin
                   "%s", err);
 }
 
-static void test_fixture(const char *file) {
-        char path[1024];
+static void test_fixture(const char *dir, const char *file) {
+        char path[2048];
         _cleanup_(model_unrefp) Model *mc = NULL, *mv = NULL;
         _cleanup_(context_freep) Context *cc = NULL, *cv = NULL;
         int32_t tok[24];
         size_t nv;
         double worst = 0;
 
-        snprintf(path, sizeof path, "%s/models/%s", test_fixtures_dir(), file);
+        snprintf(path, sizeof path, "%s/%s", dir, file);
         progress(file, "loading");
         mc = load(path, "cpu");
         mv = load(path, "vulkan");
@@ -192,7 +196,8 @@ static void test_fixture(const char *file) {
  * encodings (f16 on the CPU), so their logits differ by two independent rounding noises. The test
  * holds Vulkan's 8-bit path to the CPU's: against the exact (float) CPU logits, fed the same
  * exact-greedy tokens so that no near-tie forks the sequences, Vulkan's summed NMSE over 16 steps
- * must stay within twice the CPU 8-bit path's (and under the tests/models bound, 1e-3, per step).
+ * must stay within twice the CPU 8-bit path's, and each step under the tests/models bound, 1e-3, or
+ * twice the CPU 8-bit path's NMSE at that step where that is larger.
  */
 #define NMSE_Q8_BOUND 1e-3
 /* path's model, prompt tok[0..n) (NULL: n tokens spread over the vocabulary), then `steps` decode steps
@@ -229,7 +234,11 @@ static void compare_q8(const char *path, const int32_t *tok, size_t n, int steps
                 const float *lc = test_step(cc, &next, 1, (int32_t) n + s, false);
                 const float *lv = test_step(cv, &next, 1, (int32_t) n + s, false);
                 double ec = test_nmse(lc, le, nv), ev = test_nmse(lv, le, nv);
-                CHECK_MSG(ev <= NMSE_Q8_BOUND, "%s 8-bit step %d: NMSE %.3g > %.1g", label, s, ev, NMSE_Q8_BOUND);
+                /* A step may pass 1e-3 only where the CPU's own 8-bit path is as far off at that step (Gemma 3
+                 * 270M Q4_K_M, whose Q5_0 matrices decode on 8-bit activations on both backends: Vulkan 1.08e-3
+                 * at one step). */
+                CHECK_MSG(ev <= MAX(NMSE_Q8_BOUND, 2 * ec), "%s 8-bit step %d: NMSE %.3g > %.1g (CPU 8-bit: %.3g)",
+                          label, s, ev, NMSE_Q8_BOUND, ec);
                 sum_c += ec;
                 sum_v += ev;
                 worst = MAX(worst, ev);
@@ -250,11 +259,48 @@ static void compare_q8(const char *path, const int32_t *tok, size_t n, int steps
         printf("\n");
 }
 
-static void test_fixture_q8(const char *file) {
-        char path[1024];
+static void test_fixture_q8(const char *dir, const char *file) {
+        char path[2048];
 
-        snprintf(path, sizeof path, "%s/models/%s", test_fixtures_dir(), file);
+        snprintf(path, sizeof path, "%s/%s", dir, file);
         compare_q8(path, NULL, 24, 16, file);
+}
+
+/* Weight types no fixture has, from tools/unicorn-quantize ($UNICORN_QUANTIZE, set by meson): Q5_0, whose
+ * decode runs on its own 8-bit mat-vec (mv8.comp), and the Q4_K_M mix, which at the fixtures' row
+ * lengths (64, 128) is Q5_0 and Q8_0. */
+static void test_quantized(const char *models) {
+        const char *tool = getenv("UNICORN_QUANTIZE");
+        static const char *const jobs[][2] = {
+                { "llama-f32.gguf", "q5_0" }, { "gemma3-f16.gguf", "q4_k_m" }, { "qwen2-f32.gguf", "q4_k_m" } };
+        char dir[] = "/tmp/test-vk-models-XXXXXX";
+
+        if (!tool) {
+                printf("quantized fixtures: not tested ($UNICORN_QUANTIZE not set)\n");
+                return;
+        }
+        CHECK(mkdtemp(dir));
+        for (size_t i = 0; i < ELEMENTSOF(jobs); i++) {
+                char in[1280], out[1280], file[64];
+                int st;
+                snprintf(in, sizeof in, "%s/%s", models, jobs[i][0]);
+                snprintf(file, sizeof file, "%.*s-%s.gguf", (int) (strlen(jobs[i][0]) - 5), jobs[i][0], jobs[i][1]);
+                snprintf(out, sizeof out, "%s/%s", dir, file);
+                pid_t pid = fork();
+                CHECK(pid >= 0);
+                if (pid == 0) {
+                        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+                        if (null >= 0)
+                                dup2(null, STDOUT_FILENO);
+                        execl(tool, tool, in, out, jobs[i][1], (char *) NULL);
+                        _exit(127);
+                }
+                CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+                test_fixture(dir, file);
+                test_fixture_q8(dir, file);
+                CHECK(unlink(out) == 0);
+        }
+        CHECK(rmdir(dir) == 0);
 }
 
 static void test_gemma_chat(void) {
@@ -308,7 +354,7 @@ static void test_gemma_chat(void) {
 /* No argument: the fixture models. "gemma-chat": the Gemma 3 270M chat comparison alone, a test of
  * its own (tests/ops/meson.build) because lavapipe takes 16-20 minutes over it on two cores. */
 int main(int argc, char **argv) {
-        char path[1024], line[512];
+        char path[1280], line[512];
         FILE *f;
         int n = 0;
 
@@ -319,7 +365,9 @@ int main(int argc, char **argv) {
                 test_gemma_chat();
                 return 0;
         }
-        snprintf(path, sizeof path, "%s/models/manifest.txt", test_fixtures_dir());
+        char models[1024];
+        snprintf(models, sizeof models, "%s/models", test_fixtures_dir());
+        snprintf(path, sizeof path, "%s/manifest.txt", models);
         f = fopen(path, "re");
         if (!f)
                 SKIP("no fixture manifest at %s", path);
@@ -327,11 +375,12 @@ int main(int argc, char **argv) {
                 char file[256];
                 if (line[0] == '#' || sscanf(line, "%255s", file) != 1)
                         continue;
-                test_fixture(file);
-                test_fixture_q8(file);
+                test_fixture(models, file);
+                test_fixture_q8(models, file);
                 n++;
         }
         fclose(f);
         CHECK(n > 0);
+        test_quantized(models);
         return 0;
 }
