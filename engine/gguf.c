@@ -40,6 +40,10 @@ static const char *const type_names[_GGUF_TYPE_MAX] = {
         [GGUF_TYPE_FLOAT64] = "float64",
 };
 
+size_t gguf_type_size(enum gguf_type t) {
+        return (unsigned) t < _GGUF_TYPE_MAX ? value_size[t] : 0;
+}
+
 const char *gguf_type_name(enum gguf_type t) {
         if ((unsigned) t >= _GGUF_TYPE_MAX)
                 return "unknown";

@@ -153,3 +153,5 @@ double gguf_array_get_f64(const struct gguf_kv *kv, uint64_t i);
 int64_t gguf_array_get_i64(const struct gguf_kv *kv, uint64_t i);
 
 const char *gguf_type_name(enum gguf_type t);
+/* Bytes of one value of a fixed-size type; 0 for STRING, ARRAY and unknown types. */
+size_t gguf_type_size(enum gguf_type t);

@@ -120,16 +120,6 @@ static void put_str(struct out *o, struct gguf_str s) {
         put(o, s.s, s.len);
 }
 
-static size_t scalar_size(enum gguf_type t) {
-        switch (t) {
-        case GGUF_TYPE_UINT8: case GGUF_TYPE_INT8: case GGUF_TYPE_BOOL: return 1;
-        case GGUF_TYPE_UINT16: case GGUF_TYPE_INT16: return 2;
-        case GGUF_TYPE_UINT32: case GGUF_TYPE_INT32: case GGUF_TYPE_FLOAT32: return 4;
-        case GGUF_TYPE_UINT64: case GGUF_TYPE_INT64: case GGUF_TYPE_FLOAT64: return 8;
-        default: return 0;
-        }
-}
-
 /* One metadata entry as the file had it (the parser checked it and its sizes). */
 static void put_kv(struct out *o, const struct gguf_kv *kv) {
         put_str(o, kv->key);
@@ -143,9 +133,9 @@ static void put_kv(struct out *o, const struct gguf_kv *kv) {
                         for (uint64_t i = 0; i < kv->arr_n; i++)
                                 put_str(o, kv->strs[i]);
                 else
-                        put(o, kv->data, (size_t) kv->arr_n * scalar_size(kv->arr_type));
+                        put(o, kv->data, (size_t) kv->arr_n * gguf_type_size(kv->arr_type));
         } else
-                put(o, kv->data, scalar_size(kv->type));
+                put(o, kv->data, gguf_type_size(kv->type));
 }
 
 static void put_pad(struct out *o, uint64_t pos, uint32_t align) {

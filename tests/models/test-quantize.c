@@ -167,12 +167,8 @@ static void check_kv(const GgufFile *a, const GgufFile *b, uint32_t ftype) {
                                         CHECK_MSG(gguf_array_get_f64(x, j) == gguf_array_get_f64(y, j), "%s[%lu]", key,
                                                   (unsigned long) j);
                 } else {
-                        /* Scalars: the little-endian bytes (at most 8). */
-                        size_t n = x->type == GGUF_TYPE_UINT8 || x->type == GGUF_TYPE_INT8 || x->type == GGUF_TYPE_BOOL ? 1 :
-                                   x->type == GGUF_TYPE_UINT16 || x->type == GGUF_TYPE_INT16                            ? 2 :
-                                   x->type == GGUF_TYPE_UINT64 || x->type == GGUF_TYPE_INT64 ||
-                                                   x->type == GGUF_TYPE_FLOAT64 ? 8 : 4;
-                        CHECK_MSG(memcmp(x->data, y->data, n) == 0, "%s", key);
+                        /* Scalars: their little-endian bytes. */
+                        CHECK_MSG(memcmp(x->data, y->data, gguf_type_size(x->type)) == 0, "%s", key);
                 }
         }
 }
