@@ -33,13 +33,13 @@ for t in ("Q4_0", "Q8_0", "Q4_K"):
     VARIANTS.append((f"matvecglu_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1", "GLU"], None))
 # one-token mat-vec on 8-bit activations (integer dot products): r rows a 32-lane group, u units in
 # flight a lane and row (UNICORN_VK_MV8=R,U[,WG] picks one); g: the GLU form
-for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_0"):
+for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_0", "Q4_1"):
     for r, u in ((1, 1), (1, 2), (2, 2)):
         for glu in (False, True):
             name = f"mv8{'g' if glu else ''}_{t.lower()}_r{r}u{u}"
             defs = [f"TYPE_{t}", f"R={r}", f"U={u}"] + (["GLU"] if glu else [])
             VARIANTS.append((name, "mv8.comp", defs, "int_dot"))
-for s in ("norm", "qkv", "attn", "attn_pf", "act", "quantx", "cvt16"):
+for s in ("norm", "qkv", "attn", "attn_pf", "act", "quantx", "cvt16", "prefetch"):
     VARIANTS.append((s, f"{s}.comp", [], None))
 # prefill attention on cooperative matrices (f16 operands, f32 sums)
 VARIANTS.append(("attn_cm", "attn_cm.comp", [], "coopmat"))

@@ -4,9 +4,10 @@
  * the row x as include/q8.glsl rows (k quants, then (d, d * sum) per block
  * of 32), with 4-byte integer dot products. Types whose blocks are 16-byte
  * aligned on the device: Q4_0 and Q8_0 (repacked at upload), Q4_K, Q6_K
- * (padded to 224-byte blocks at upload); and Q5_0 in ggml's 22-byte blocks,
- * read as six aligned words and shifted into place (the Q4_K mix of models
- * whose rows 256 does not divide is mostly Q5_0).
+ * (padded to 224-byte blocks at upload); Q4_1 in ggml's 20-byte blocks
+ * (five aligned words); and Q5_0 in ggml's 22-byte blocks, read as six
+ * aligned words and shifted into place (the Q4_K mix of models whose rows
+ * 256 does not divide is mostly Q5_0).
  *
  * A unit is the 32 weights of a row that meet one block of x. A group of
  * 32 lanes owns R rows; lane i takes units i, i + 32, ... with U units per
@@ -64,6 +65,9 @@ struct wunit {
         vec2 c; /* d * scale of elements 0..15, of 16..31 */
 #else
         float d;
+#endif
+#if defined(TYPE_Q4_1)
+        float m;
 #endif
 };
 
@@ -127,6 +131,32 @@ float wdot(wunit w, xunit x)
         s += (idot(w.q2.x, x.b.x) + idot(w.q2.y, x.b.y)) + (idot(w.q2.z, x.b.z) + idot(w.q2.w, x.b.w));
         return w.d * x.s.x * float(s);
 #endif
+}
+#elif defined(TYPE_Q4_1)
+/* Unit u = block u (ggml's 20 bytes: f16 d, f16 m, 16 bytes of nibbles; elements 0..15 the low
+ * nibbles, 16..31 the high), 4-byte aligned as rows of 20-byte blocks are. */
+wunit wload(uint64_t rb, uint u)
+{
+        wunit r;
+        U32Buf b = U32Buf(rb + uint64_t(u) * 20ul);
+        vec2 dm = unpackHalf2x16(b.v[0]);
+        r.q = uvec4(b.v[1], b.v[2], b.v[3], b.v[4]);
+        r.d = dm.x;
+        r.m = dm.y;
+        return r;
+}
+xunit xunit_load(uint64_t xa, uint u)
+{
+        return xunit_block(xa, u);
+}
+float wdot(wunit w, xunit x)
+{
+        const uint M = 0x0f0f0f0fu;
+        int s = (idot(w.q.x & M, x.a.x) + idot(w.q.y & M, x.a.y)) + (idot(w.q.z & M, x.a.z) + idot(w.q.w & M, x.a.w));
+        s += (idot((w.q.x >> 4) & M, x.b.x) + idot((w.q.y >> 4) & M, x.b.y)) +
+             (idot((w.q.z >> 4) & M, x.b.z) + idot((w.q.w >> 4) & M, x.b.w));
+        /* sum (d q + m) qx dx = d dx sum q qx + m (dx sum qx) */
+        return w.d * x.s.x * float(s) + w.m * x.s.y;
 }
 #elif defined(TYPE_Q5_0)
 /* Unit u = block u (ggml's 22 bytes: f16 d, 32 high bits qh, 16 bytes of nibbles qs), 2-byte aligned:

@@ -55,6 +55,23 @@ bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t k, uint32_t 
         return p->cm2_acc16 ? wide * 31 < narrow * 20 : wide * 17 < narrow * 10;
 }
 
+/*
+ * Small models' prefill leaves most multiprocessors idle on the narrow tile: Qwen2.5 0.5B's q, o and
+ * down products at 512 tokens are 7 x 4 workgroups on the H200's 132, and the products were 68% of
+ * its pp512 profile. Half the tokens a workgroup doubles the grid; the per-workgroup cost falls by
+ * less than half (each weight tile is decoded for fewer tokens), so the small tile pays only where
+ * its whole grid still runs in one round. H200: 7-15% faster products at eleven small-model shapes;
+ * whole-model pp512 SmolLM2 +3-5%, Qwen2.5 0.5B 1.5-3% slower for a reason not found
+ * (docs/vulkan.md).
+ */
+bool vk_cm2_small(const struct vk_pipelines *p, uint32_t n, uint32_t nt) {
+        if (!p->cm2_sms || !p->cm2_small_bn || p->cm2_small_bn >= p->cm2_bn)
+                return false;
+        uint64_t rows = DIV_ROUND_UP(n, 128u);
+        uint64_t narrow = rows * DIV_ROUND_UP(nt, p->cm2_bn), small = rows * DIV_ROUND_UP(nt, p->cm2_small_bn);
+        return small > narrow && small <= p->cm2_sms;
+}
+
 void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k, uint32_t n,
                   VkDeviceAddress x, VkDeviceAddress x16, uint32_t ldx, uint32_t nt, VkDeviceAddress y, uint32_t ldy,
                   VkDeviceAddress bias, bool acc) {
@@ -75,10 +92,17 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                         &gy);
                 vk_cmd_dispatch(c, VK_P_MATVEC + wt, &pc, sizeof pc, gx, gy, 1);
         } else if (x16 && c->pl->coopmat2 && !c->exact && c->pl->p[VK_P_MATMUL_CM2 + wt]) {
-                bool wide = c->pl->p[VK_P_MATMUL_CM2_WIDE + wt] && vk_cm2_wide(c->pl, n, k, nt);
+                enum vk_pipe pp = VK_P_MATMUL_CM2 + wt;
+                uint32_t bn = c->pl->cm2_bn;
+                if (c->pl->p[VK_P_MATMUL_CM2_WIDE + wt] && vk_cm2_wide(c->pl, n, k, nt)) {
+                        pp = VK_P_MATMUL_CM2_WIDE + wt;
+                        bn = c->pl->cm2_wide_bn;
+                } else if (c->pl->p[VK_P_MATMUL_CM2_SMALL + wt] && vk_cm2_small(c->pl, n, nt)) {
+                        pp = VK_P_MATMUL_CM2_SMALL + wt;
+                        bn = c->pl->cm2_small_bn;
+                }
                 pc.x = x16;
-                vk_cmd_dispatch(c, wide ? VK_P_MATMUL_CM2_WIDE + wt : VK_P_MATMUL_CM2 + wt, &pc, sizeof pc,
-                                DIV_ROUND_UP(n, 128), DIV_ROUND_UP(nt, wide ? c->pl->cm2_wide_bn : c->pl->cm2_bn), 1);
+                vk_cmd_dispatch(c, pp, &pc, sizeof pc, DIV_ROUND_UP(n, 128), DIV_ROUND_UP(nt, bn), 1);
         } else if (x16 && c->pl->coopmat && !c->exact && c->pl->p[VK_P_MATMUL_CM + wt]) {
                 /* The wide tile dequantizes each weight tile for more tokens; the narrow one wastes
                  * less on short batches. */
@@ -206,6 +230,18 @@ bool vk_op_matvec_glu_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gat
         grid_1d(DIV_ROUND_UP(n, c->pl->matvec_q8_rows), &gx, &gy);
         vk_cmd_dispatch(c, VK_P_MATVEC_Q8_GLU + wt, &pc, sizeof pc, gx, gy, 1);
         return true;
+}
+
+void vk_op_prefetch(struct vk_cmd *c, VkDeviceAddress a, uint64_t bytes) {
+        /* shaders/prefetch.comp: 256 invocations of 8 units of 16 bytes a workgroup. */
+        const uint64_t per_wg = 256 * 8 * 16;
+        struct pc_mm pc = { .w = a };
+
+        bytes = MIN(bytes, (uint64_t) UINT16_MAX * per_wg);
+        if (bytes < 16)
+                return;
+        pc.n = (uint32_t) (bytes / 16);
+        vk_cmd_dispatch(c, VK_P_PREFETCH, &pc, sizeof pc, (uint32_t) DIV_ROUND_UP(bytes, per_wg), 1, 1);
 }
 
 void vk_op_quantx(struct vk_cmd *c, VkDeviceAddress x, uint32_t ldx, uint32_t k, uint32_t nt, VkDeviceAddress q) {

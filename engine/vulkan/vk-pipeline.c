@@ -42,7 +42,8 @@ bool vk_wtype_repacked(enum vk_wtype wt) {
 }
 
 bool vk_mv8_type(enum vk_wtype wt) {
-        return wt == VK_W_Q4_0 || wt == VK_W_Q8_0 || wt == VK_W_Q4_K || wt == VK_W_Q6_K || wt == VK_W_Q5_0;
+        return wt == VK_W_Q4_0 || wt == VK_W_Q8_0 || wt == VK_W_Q4_K || wt == VK_W_Q6_K || wt == VK_W_Q5_0 ||
+               wt == VK_W_Q4_1;
 }
 
 bool vk_matvec_wide(enum vk_wtype wt) {
@@ -527,6 +528,10 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                  * docs/vulkan.md); BK 32 beat 64 there, except for the K-quants (vk_cm2_wide_bk). */
                 p.cm2_wide_bn = 256;
                 p.cm2_wide_bk = 32;
+                p.cm2_small_bn = 64;
+                e = getenv("UNICORN_VK_CM2_SMALL");
+                if (e && (streq(e, "0") || streq(e, "32") || streq(e, "64")))
+                        p.cm2_small_bn = (uint32_t) atoi(e);
                 e = getenv("UNICORN_VK_CM2_WIDE");
                 p.cm2_sms = e && streq(e, "0") ? 0 : d->sm_count;
         }
@@ -603,6 +608,9 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                                 r = make_pipe(d, cache, p.layout, name,
                                               (uint32_t[]) { p.cm2_wide_bn, vk_cm2_wide_bk(&p, (enum vk_wtype) t) }, 2,
                                               &p.p[VK_P_MATMUL_CM2_WIDE + t], err, errsz);
+                        if (r >= 0 && p.cm2_sms && p.cm2_small_bn)
+                                r = make_pipe(d, cache, p.layout, name, (uint32_t[]) { p.cm2_small_bn, p.cm2_bk }, 2,
+                                              &p.p[VK_P_MATMUL_CM2_SMALL + t], err, errsz);
                         if (r < 0)
                                 break;
                 }
@@ -622,6 +630,8 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                  * on devices without them too). */
                 if (r >= 0)
                         r = make_pipe(d, cache, p.layout, "cvt16", NULL, 0, &p.p[VK_P_CVT16], err, errsz);
+                if (r >= 0)
+                        r = make_pipe(d, cache, p.layout, "prefetch", g256, 1, &p.p[VK_P_PREFETCH], err, errsz);
         }
         if (r >= 0)
                 r = attn_cm_make(d, cache, &p, head_dim, head_dim_v, err, errsz);

@@ -142,7 +142,9 @@ enum vk_pipe {
         VK_P_CVT16 = VK_P_MATVEC_Q8_SPLIT + VK_W_COUNT, /* float rows -> f16 rows (matrix-core inputs) */
         VK_P_ATTN_CM,                    /* prefill attention on cooperative matrices, one head size */
         VK_P_MATMUL_CM2_WIDE,            /* + wtype: MATMUL_CM2 on tiles of cm2_wide_bn tokens */
-        VK_P_COUNT = VK_P_MATMUL_CM2_WIDE + VK_W_COUNT,
+        VK_P_PREFETCH = VK_P_MATMUL_CM2_WIDE + VK_W_COUNT, /* reads weights into the L2 cache */
+        VK_P_MATMUL_CM2_SMALL,           /* + wtype: MATMUL_CM2 on tiles of cm2_small_bn tokens */
+        VK_P_COUNT = VK_P_MATMUL_CM2_SMALL + VK_W_COUNT,
 };
 
 /* 8-bit activation rows (shaders/include/q8.glsl): k quants, then a (d, d * sum) pair per block of 32,
@@ -186,7 +188,9 @@ struct vk_pipelines {
          * accumulator registers; default; UNICORN_VK_CM2_ACC16=0: f32 sums). Where the multiprocessor count
          * (cm2_sms) is known, also a wide tile (VK_P_MATMUL_CM2_WIDE: cm2_wide_bn tokens, BK
          * cm2_wide_bk), taken where it makes fewer rounds of workgroups over the multiprocessors
-         * (vk_op_matmul; UNICORN_VK_CM2_WIDE=0 turns it off). */
+         * (vk_op_matmul; UNICORN_VK_CM2_WIDE=0 turns it off), and a small one (VK_P_MATMUL_CM2_SMALL:
+         * cm2_small_bn tokens, 0: none; UNICORN_VK_CM2_SMALL=0|32|64, default 64) where the narrow
+         * grid leaves multiprocessors idle (vk_cm2_small). */
         bool coopmat2;
         bool cm2_acc16;
         uint32_t cm2_types;
@@ -195,6 +199,7 @@ struct vk_pipelines {
         uint32_t cm2_sms;
         uint32_t cm2_wide_bn;
         uint32_t cm2_wide_bk;
+        uint32_t cm2_small_bn;
         /* Prefill attention on cooperative matrices (VK_P_ATTN_CM, shaders/attn_cm.comp) for heads of
          * attn_cm_d (0: none; vk_pipeline_attn_cm makes it per model), attn_cm_bq query tokens a
          * workgroup. Heads of up to 128 by default; UNICORN_VK_ATTN_CM=1 also larger ones, =0 none
@@ -278,6 +283,9 @@ bool vk_op_matmul_reads_x16(const struct vk_cmd *c, enum vk_wtype wt, uint32_t n
  * tile (where p has one for the type); never for k < VK_CM2_WIDE_MIN_K. */
 #define VK_CM2_WIDE_MIN_K 2048u
 bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t k, uint32_t nt);
+/* Whether it takes the small tile instead (where p has one for the type): where its grid still fits
+ * in one round over the multiprocessors and the narrow grid is smaller. */
+bool vk_cm2_small(const struct vk_pipelines *p, uint32_t n, uint32_t nt);
 /* Its wide tile's BK for weights of type t. */
 uint32_t vk_cm2_wide_bk(const struct vk_pipelines *p, enum vk_wtype t);
 /* nt rows of k floats (ldx apart) to f16 rows at y16 (ldy halves apart); k, ldx, ldy multiples of 4. */
@@ -309,4 +317,8 @@ bool vk_op_matvec_glu_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gat
                          uint32_t row_bytes, uint32_t k, uint32_t n, VkDeviceAddress xq, VkDeviceAddress y,
                          uint32_t op);
 /* nt rows of k floats (ldx apart) to 8-bit activation rows at q (vk_q8_row_bytes(k) apart). */
+/* Reads the first `bytes` of the buffer at a (16-byte aligned) so that a later kernel finds them in the
+ * L2 cache; writes nothing. Dispatched beside a kernel that does not use the memory bus, before the
+ * barrier the reader waits on (shaders/prefetch.comp). */
+void vk_op_prefetch(struct vk_cmd *c, VkDeviceAddress a, uint64_t bytes);
 void vk_op_quantx(struct vk_cmd *c, VkDeviceAddress x, uint32_t ldx, uint32_t k, uint32_t nt, VkDeviceAddress q);

@@ -266,13 +266,14 @@ static void test_fixture_q8(const char *dir, const char *file) {
         compare_q8(path, NULL, 24, 16, file);
 }
 
-/* Weight types no fixture has, from tools/unicorn-quantize ($UNICORN_QUANTIZE, set by meson): Q5_0, whose
- * decode runs on its own 8-bit mat-vec (mv8.comp), and the Q4_K_M mix, which at the fixtures' row
- * lengths (64, 128) is Q5_0 and Q8_0. */
+/* Weight types no fixture has, from tools/unicorn-quantize ($UNICORN_QUANTIZE, set by meson): Q5_0 and
+ * Q4_1 (SmolLM2's type), whose decode runs on their own 8-bit mat-vecs (mv8.comp), and the Q4_K_M mix,
+ * which at the fixtures' row lengths (64, 128) is Q5_0 and Q8_0. */
 static void test_quantized(const char *models) {
         const char *tool = getenv("UNICORN_QUANTIZE");
         static const char *const jobs[][2] = {
-                { "llama-f32.gguf", "q5_0" }, { "gemma3-f16.gguf", "q4_k_m" }, { "qwen2-f32.gguf", "q4_k_m" } };
+                { "llama-f32.gguf", "q5_0" }, { "llama-f32.gguf", "q4_1" }, { "gemma3-f16.gguf", "q4_k_m" },
+                { "qwen2-f32.gguf", "q4_k_m" } };
         char dir[] = "/tmp/test-vk-models-XXXXXX";
 
         if (!tool) {
@@ -381,6 +382,15 @@ int main(int argc, char **argv) {
         }
         fclose(f);
         CHECK(n > 0);
+        /* The quantized variants run with the decode steps' weight prefetch (shaders/prefetch.comp; on
+         * by default only on NVIDIA discrete GPUs), the fixtures above with the device's default: so
+         * lavapipe runs decode both with and without it, and both must give the CPU's logits. */
+        bool pf = !getenv("UNICORN_VK_PREFETCH");
+        if (pf)
+                CHECK(setenv("UNICORN_VK_PREFETCH", "1", 1) == 0);
+        printf("quantized fixtures: weight prefetch %s MiB\n", getenv("UNICORN_VK_PREFETCH"));
         test_quantized(models);
+        if (pf)
+                CHECK(unsetenv("UNICORN_VK_PREFETCH") == 0);
         return 0;
 }

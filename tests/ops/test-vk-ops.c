@@ -232,18 +232,21 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                 vk_cmd_barrier(&cmd);
                 CHECK(vk_cmd_submit_wait(&cmd) == 0);
                 /* Both KHR tiles (narrow, wide), then the NV workgroup-scope kernel where built for
-                 * the type (UNICORN_VK_COOPMAT2=1: every type), on its tile and its wide one. */
-                int ways = pl.coopmat2 && pl.p[VK_P_MATMUL_CM2 + vk_wtype(type)] ?
-                                   pl.p[VK_P_MATMUL_CM2_WIDE + vk_wtype(type)] ? 4 : 3 : 2;
-                for (int w = 0; w < ways; w++) {
+                 * the type (UNICORN_VK_COOPMAT2=1: every type), on its tile, its wide one and its
+                 * small one. */
+                int ways = pl.coopmat2 && pl.p[VK_P_MATMUL_CM2 + vk_wtype(type)] ? 3 : 2;
+                for (int w = 0; w < 5; w++) {
+                        enum vk_pipe alt = w == 3 ? VK_P_MATMUL_CM2_WIDE : VK_P_MATMUL_CM2_SMALL;
+                        if (w >= ways && (ways < 3 || w < 3 || !pl.p[alt + vk_wtype(type)]))
+                                continue;
                         struct vk_pipelines p2 = pl;
                         p2.cm_force = w ? 0 : 1;
                         p2.coopmat2 = w >= 2;
-                        /* w == 3: the wide tile at every width, in the narrow one's place. */
+                        /* w == 3, 4: the wide and the small tile at every width, in the narrow one's place. */
                         p2.cm2_sms = 0;
-                        if (w == 3) {
-                                p2.p[VK_P_MATMUL_CM2 + vk_wtype(type)] = p2.p[VK_P_MATMUL_CM2_WIDE + vk_wtype(type)];
-                                p2.cm2_bn = p2.cm2_wide_bn;
+                        if (w >= 3) {
+                                p2.p[VK_P_MATMUL_CM2 + vk_wtype(type)] = p2.p[alt + vk_wtype(type)];
+                                p2.cm2_bn = w == 3 ? p2.cm2_wide_bn : p2.cm2_small_bn;
                         }
                         cmd.pl = &p2;
                         CHECK(vk_buf_write(d, &by, 0, y0, (size_t) nt * n * 4) == 0);
@@ -619,6 +622,15 @@ static void test_cm_tiles(void) {
                                                                    VK_W_Q4_0) == 32);
         c2.cm2_sms = 0;
         CHECK(!vk_cm2_wide(&c2, 21504, 5376, 512));
+        /* The small tile (64 tokens) where its grid fits in one round: Qwen2.5 0.5B's q/o/down (7 x 8
+         * workgroups) and k (1 x 8), Gemma 3 4B's q (16 x 8); not its gate (38 x 8), nor Qwen2.5 7B's
+         * q (28 x 8), nor where the narrow grid is as large (one token tile). */
+        c2 = (struct vk_pipelines) { .cm2_sms = 132, .cm2_bn = 128, .cm2_small_bn = 64 };
+        CHECK(vk_cm2_small(&c2, 896, 512) && vk_cm2_small(&c2, 128, 512) && vk_cm2_small(&c2, 2048, 512));
+        CHECK(!vk_cm2_small(&c2, 4864, 512) && !vk_cm2_small(&c2, 3584, 512) && !vk_cm2_small(&c2, 896, 64));
+        CHECK(vk_cm2_small(&c2, 896, 100));
+        c2.cm2_small_bn = 0;
+        CHECK(!vk_cm2_small(&c2, 896, 512));
         printf("cooperative-matrix tile choice: ok\n");
 }
 
