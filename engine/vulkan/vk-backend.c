@@ -768,16 +768,21 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                         vk_op_act(cmd, vc->gate.addr, vc->up.addr, nt * F, act);
                 }
                 vk_cmd_barrier(cmd);
-                if (q8 && F % 32 == 0) {
+                /* down on 8-bit activations, after their conversion, where its type has that mat-vec. It
+                 * pays even for small models: the conversion's dispatch and barrier cost less than the
+                 * float mat-vec loses (docs/vulkan.md). */
+                VkDeviceAddress downq = 0;
+                if (q8 && F % 32 == 0 && vk_mv8_type((enum vk_wtype) L->down.wt)) {
                         vk_op_quantx(cmd, vc->gate.addr, F, F, 1, gateq);
                         prefetch(cmd, pf[PF_DOWN], &L->down, NULL, NULL);
                         vk_cmd_barrier(cmd);
+                        downq = gateq;
                 }
                 VkDeviceAddress gate16 = to_x16(cmd, vc, &L->down, vc->gate.addr, F, nt);
                 if (hp->post_norms)
-                        mm(cmd, &L->down, vc->gate.addr, gate16, gateq, F, nt, vc->tmp.addr, E, false);
+                        mm(cmd, &L->down, vc->gate.addr, gate16, downq, F, nt, vc->tmp.addr, E, false);
                 else
-                        mm(cmd, &L->down, vc->gate.addr, gate16, gateq, F, nt, vc->x.addr, E, true);
+                        mm(cmd, &L->down, vc->gate.addr, gate16, downq, F, nt, vc->x.addr, E, true);
                 vk_cmd_barrier(cmd);
                 /* Glue to the next block: post-norm + residual, then the next layer's input norm. */
                 if (hp->post_norms || !last) {
