@@ -440,6 +440,42 @@ static void test_cvt16(uint32_t k, uint32_t nt, uint32_t ldx, uint32_t ldy) {
         vk_buf_destroy(d, &by);
 }
 
+/* vk_op_prefetch reads and writes nothing: the buffer it reads, and one a kernel beside it writes,
+ * hold what they should afterwards; sizes below a 16-byte unit and past a whole workgroup's span. */
+static void test_prefetch(void) {
+        const size_t n = ((size_t) 256 * 8 * 16 * 3 + 48) / 4; /* three workgroups and three units */
+        _cleanup_free_ uint32_t *w = newa(uint32_t, n), *back = newa(uint32_t, n);
+        _cleanup_free_ float *x = newa(float, 1024);
+        _cleanup_free_ uint16_t *y = newa(uint16_t, 1024);
+        struct vk_buf bw, bx, by;
+
+        CHECK(w && back && x && y);
+        for (size_t i = 0; i < n; i++)
+                w[i] = (uint32_t) (i * 2654435761u);
+        for (uint32_t i = 0; i < 1024; i++)
+                x[i] = frand();
+        CHECK(vk_buf_create(d, n * 4, VK_MEM_DEVICE, &bw) == 0);
+        CHECK(vk_buf_create(d, 1024 * 4, VK_MEM_DEVICE, &bx) == 0);
+        CHECK(vk_buf_create(d, 1024 * 2, VK_MEM_DEVICE, &by) == 0);
+        CHECK(vk_buf_write(d, &bw, 0, w, n * 4) == 0);
+        CHECK(vk_buf_write(d, &bx, 0, x, 1024 * 4) == 0);
+        CHECK(vk_cmd_begin(&cmd) == 0);
+        vk_op_cvt16(&cmd, bx.addr, 1024, 1024, 1, by.addr, 1024);
+        vk_op_prefetch(&cmd, bw.addr, n * 4);
+        vk_op_prefetch(&cmd, bw.addr, 15);
+        vk_op_prefetch(&cmd, bw.addr + 16, n * 4 - 16 - 4);
+        vk_cmd_barrier(&cmd);
+        CHECK(vk_cmd_submit_wait(&cmd) == 0);
+        CHECK(vk_buf_read(d, &bw, 0, back, n * 4) == 0);
+        CHECK_MSG(memcmp(w, back, n * 4) == 0, "prefetch changed the buffer it read");
+        CHECK(vk_buf_read(d, &by, 0, y, 1024 * 2) == 0);
+        for (uint32_t i = 0; i < 1024; i++)
+                CHECK_MSG(y[i] == fp32_to_fp16(x[i]), "cvt16 beside a prefetch: element %u", i);
+        vk_buf_destroy(d, &bw);
+        vk_buf_destroy(d, &bx);
+        vk_buf_destroy(d, &by);
+}
+
 /* Attention of nt tokens at positions p0.. of sequence 0 (heads of dim dd, n_kv of them shared by
  * n_head), window 0 or sliding, over a ring of `ring` cached rows; attn_cm.comp against double
  * precision. False where the device has no such kernel for heads of dd. */
@@ -699,6 +735,8 @@ int main(void) {
         test_cvt16(260, 3, 264, 268);
         test_cvt16(3584, 5, 3584, 3584);
         printf("f32 -> f16 rows (cvt16): ok\n");
+        test_prefetch();
+        printf("weight prefetch: ok\n");
         /* Causal from 0 over two query blocks, the last partial; earlier context; a sliding window
          * over a wrapped ring; the head sizes of the fixture models (16, 32) and of real ones. */
         if (test_attn_cm(128, 4, 2, 100, 0, 0, 256)) {
