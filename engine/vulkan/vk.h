@@ -316,9 +316,9 @@ bool vk_op_matvec_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint
 bool vk_op_matvec_glu_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
                          uint32_t row_bytes, uint32_t k, uint32_t n, VkDeviceAddress xq, VkDeviceAddress y,
                          uint32_t op);
-/* nt rows of k floats (ldx apart) to 8-bit activation rows at q (vk_q8_row_bytes(k) apart). */
 /* Reads the first `bytes` of the buffer at a (16-byte aligned) so that a later kernel finds them in the
  * L2 cache; writes nothing. Dispatched beside a kernel that does not use the memory bus, before the
  * barrier the reader waits on (shaders/prefetch.comp). */
 void vk_op_prefetch(struct vk_cmd *c, VkDeviceAddress a, uint64_t bytes);
+/* nt rows of k floats (ldx apart) to 8-bit activation rows at q (vk_q8_row_bytes(k) apart). */
 void vk_op_quantx(struct vk_cmd *c, VkDeviceAddress x, uint32_t ldx, uint32_t k, uint32_t nt, VkDeviceAddress q);
