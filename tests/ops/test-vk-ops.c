@@ -234,10 +234,10 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                 /* Both KHR tiles (narrow, wide), then the NV workgroup-scope kernel where built for
                  * the type (UNICORN_VK_COOPMAT2=1: every type), on its tile, its wide one and its
                  * small one. */
-                int ways = pl.coopmat2 && pl.p[VK_P_MATMUL_CM2 + vk_wtype(type)] ? 3 : 2;
+                bool cm2 = pl.coopmat2 && pl.p[VK_P_MATMUL_CM2 + vk_wtype(type)];
                 for (int w = 0; w < 5; w++) {
                         enum vk_pipe alt = w == 3 ? VK_P_MATMUL_CM2_WIDE : VK_P_MATMUL_CM2_SMALL;
-                        if (w >= ways && (ways < 3 || w < 3 || !pl.p[alt + vk_wtype(type)]))
+                        if ((w >= 2 && !cm2) || (w >= 3 && !pl.p[alt + vk_wtype(type)]))
                                 continue;
                         struct vk_pipelines p2 = pl;
                         p2.cm_force = w ? 0 : 1;
