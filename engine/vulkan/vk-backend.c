@@ -29,11 +29,16 @@
 static uint32_t ATTN_SPLIT_MIN_LEN = 16;
 
 /* The prefetch budgets of a one-token step (see prefetch(); UNICORN_VK_PREFETCH overrides). 8 MiB at
- * every site on NVIDIA discrete GPUs: H200 tg128 Gemma 3 27B Q4_0 120.1 -> 124.1 t/s, Qwen2.5 7B
- * Q4_0 396-399 -> 402, Gemma 3 4B unchanged; 16 MiB and more made the steps it runs beside longer
- * than they save (7B: 369 t/s at 32). Off elsewhere: not measured, and an APU's cache is a few MiB. */
+ * every site on large NVIDIA GPUs: H200 tg128 Gemma 3 27B Q4_0 120.1 -> 124.1 t/s, Qwen2.5 7B Q4_0
+ * 396-399 -> 402, Gemma 3 4B unchanged; 16 MiB and more made the steps it runs beside longer than
+ * they save (7B: 369 t/s at 32). Only where the L2 cache holds it several times over: Vulkan does
+ * not tell its size, but NVIDIA parts of 100 multiprocessors or more have 40-72 MiB (A100, H100,
+ * H200, RTX 4090), where smaller ones can have 4-6 MiB (RTX 3090: 82, 6 MiB). Off elsewhere: not
+ * measured, and an APU's cache is a few MiB. */
+#define PREFETCH_MIN_SMS 100
 static void prefetch_default(const struct vk_device *d, uint64_t bytes[5]) {
-        bool nv = d->props.vendorID == 0x10de && d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
+        bool nv = d->props.vendorID == 0x10de && d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU &&
+                  d->sm_count >= PREFETCH_MIN_SMS;
         for (uint32_t i = 0; i < 5; i++)
                 bytes[i] = nv ? (uint64_t) 8 << 20 : 0;
 }

@@ -383,7 +383,7 @@ int main(int argc, char **argv) {
         fclose(f);
         CHECK(n > 0);
         /* The quantized variants run with the decode steps' weight prefetch (shaders/prefetch.comp; on
-         * by default only on NVIDIA discrete GPUs), the fixtures above with the device's default: so
+         * by default only on large NVIDIA GPUs), the fixtures above with the device's default: so
          * lavapipe runs decode both with and without it, and both must give the CPU's logits. */
         bool pf = !getenv("UNICORN_VK_PREFETCH");
         if (pf)
