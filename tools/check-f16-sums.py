@@ -4,12 +4,14 @@
 sums them by default (shaders/matmul_cm2.comp, ACC16), against exact sums.
 
 The kernel multiplies f16 operands (weights decoded to f16, activations from
-cvt16) 16 columns an instruction and keeps the running sum in f16; a sum past
-65504 is clamped. This replays that rounding on every q, k, v, o, gate, up and
-down product of one prompt's prefill, in a numpy forward pass of the model
-(Gemma 3 or Llama; weights dequantized by gguf-py), and prints per product kind
+cvt16) and keeps the running sum in f16; a sum past 65504 is clamped. This
+replays that rounding, 16 columns at a time (the k of NVIDIA's f16 matrix
+instructions; the order in which the driver adds them is not known), on every
+q, k, v, o, gate, up and down product of one prompt's prefill, in a numpy
+forward pass of the model (Gemma 3 or Llama, the two checked against
+unicorn-generate; weights dequantized by gguf-py), and prints per product kind
 the largest |sum| met at any step and the NMSE of the f16-summed outputs against
-the exact products of the same f16 operands (f32 sums: ~1e-14). The forward pass
+the exact products of the same f16 operands. The forward pass
 itself runs in float64 and its greedy next token is printed, to compare with
 `unicorn-generate --raw --exact -n 1` on the same prompt.
 
@@ -22,7 +24,7 @@ import numpy as np
 from gguf import GGUFReader
 from gguf.quants import dequantize
 
-K_STEP = 16  # columns an f16 matrix instruction sums before its result is rounded into the accumulator
+K_STEP = 16  # columns an f16 matrix instruction (m16n8k16) sums before its result is rounded into the accumulator
 
 
 def field(r, key, default=None):
@@ -84,7 +86,7 @@ class Model:
         inv = base ** (-np.arange(0, d, 2, dtype=np.float64) / d)
         ang = pos[:, None] * inv[None, :]
         c, s = np.cos(ang)[:, None, :], np.sin(ang)[:, None, :]
-        if self.gemma or self.arch == "qwen2":  # NeoX halves
+        if self.gemma:  # NeoX halves
             a, b = x[..., : d // 2], x[..., d // 2:]
             return np.concatenate([a * c - b * s, a * s + b * c], -1)
         a, b = x[..., 0::2], x[..., 1::2]  # llama: interleaved pairs
@@ -101,9 +103,9 @@ class Model:
             p = f"blk.{il}."
             swa = self.gemma and self.window > 0 and (il + 1) % 6 != 0
             h = self.norm(x, self.w(p + "attn_norm.weight"))
-            q, k, v = (self.product(n, h, self.w(p + f"attn_{n}.weight")) + self.t.get(p + f"attn_{n}.bias", 0.0)
-                       for n in ("q", "k", "v"))
-            q, k, v = q.reshape(T, H, D), k.reshape(T, HKV, D), v.reshape(T, HKV, D)
+            q = self.product("q", h, self.w(p + "attn_q.weight")).reshape(T, H, D)
+            k = self.product("k", h, self.w(p + "attn_k.weight")).reshape(T, HKV, D)
+            v = self.product("v", h, self.w(p + "attn_v.weight")).reshape(T, HKV, D)
             if self.gemma:
                 q = self.norm(q, self.w(p + "attn_q_norm.weight"))
                 k = self.norm(k, self.w(p + "attn_k_norm.weight"))
@@ -143,7 +145,7 @@ def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     m = Model(sys.argv[1])
-    if m.arch not in ("gemma3", "llama", "qwen2"):
+    if m.arch not in ("gemma3", "llama"):
         sys.exit(f"{m.arch}: not handled")
     ids = [int(a) for a in sys.argv[2:]]
     nxt = m.forward(ids)

@@ -608,7 +608,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                                 r = make_pipe(d, cache, p.layout, name,
                                               (uint32_t[]) { p.cm2_wide_bn, vk_cm2_wide_bk(&p, (enum vk_wtype) t) }, 2,
                                               &p.p[VK_P_MATMUL_CM2_WIDE + t], err, errsz);
-                        if (r >= 0 && p.cm2_sms && p.cm2_small_bn)
+                        if (r >= 0 && p.cm2_sms && p.cm2_small_bn && p.cm2_small_bn < p.cm2_bn)
                                 r = make_pipe(d, cache, p.layout, name, (uint32_t[]) { p.cm2_small_bn, p.cm2_bk }, 2,
                                               &p.p[VK_P_MATMUL_CM2_SMALL + t], err, errsz);
                         if (r < 0)
