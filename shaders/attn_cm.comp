@@ -4,22 +4,28 @@
  * subgroups of 32): same contract as attn_pf.comp (pc_attn; one head and
  * BQ consecutive query tokens of one sequence per workgroup, positions
  * rising by one a token, which context_decode enforces), flash-style.
- * Each subgroup owns 16 query rows; for every block of BKV cached
- * positions the workgroup stages the k rows, then the v rows, in shared
- * memory as f16, and each subgroup computes its scores S = Q K^T
- * (16 x BKV, f32 sums) on the matrix cores, the online softmax on them in
- * plain code (2 lanes a row), and O += P V with P rounded to f16. O stays
- * in f32 accumulators; when a row's running max grows, the subgroup
- * rescales O through shared memory (KHR matrices have no per-row scaling);
- * blocks where no row's max grows skip that. q is scaled before its
- * rounding.
+ * Each subgroup owns 16 query rows and D / DS of the head's dimensions;
+ * the DS subgroups of a row block share its rows. For every block of BKV
+ * cached positions every invocation issues all its loads of the block's
+ * k and v rows, then the workgroup stores the k rows in shared memory as
+ * f16; each subgroup computes its part of the scores S = Q K^T (16 x BKV,
+ * f32 sums over its dimensions) on the matrix cores. The v rows replace
+ * the k rows; every subgroup of a row block sums the DS parts and runs
+ * the same online softmax on them in plain code (2 lanes a row; the DS
+ * copies agree bit for bit), then O += P V for its columns of O with P
+ * rounded to f16. O stays in f32 accumulators; when a row's running max
+ * grows, the subgroup rescales O through shared memory (KHR matrices have
+ * no per-row scaling); blocks where no row's max grows skip that. q is
+ * scaled before its rounding and kept in registers.
  *
- * Why: attn_pf.comp multiplies in scalar f32 and reads every score back
- * through shared memory 8 queries at a time; UNICORN_VK_PROFILE put it at
- * 15% of a Qwen2.5 7B pp512 step on the H200 (19% for Gemma 3 4B), but
- * that profile's step came to 2.4x the benchmark's step time, and
- * the one side-by-side run measured 7B pp512 8,745 +- 58 -> 8,935 +- 874
- * t/s with this kernel (docs/vulkan.md): within the spread.
+ * Why (H200, vk-kernel-bench attnpf, docs/vulkan.md): the first form kept
+ * a whole head in one subgroup and stored each load to shared memory as
+ * it came. For Gemma 3 4B's heads of 256 at 512 tokens that took 198 us,
+ * slower than attn_pf.comp's 237 us once whole steps were timed; the
+ * split and the loads in flight together take 109 us. A lane now holds
+ * 32-64 f32 sums of O instead of 128, and a model of few heads gets more
+ * workgroups. Loads converted to f16 as they arrive measured 1.4-1.8x
+ * slower: the conversion waits for each load.
  *
  * Operands are f16 like those of the matrix-core products (matmul_cm.comp);
  * the host uses this kernel only where those run (not with exact
@@ -39,10 +45,12 @@ layout(local_size_x_id = 1) in;
 layout(constant_id = 0) const uint D = 128;  /* head_dim = head_dim_v: a multiple of 16, at most 256 */
 layout(constant_id = 1) const uint NT = 128; /* invocations: 32 a subgroup */
 layout(constant_id = 2) const uint BKV = 32; /* cached positions a block: 16, 32 or 64 */
+layout(constant_id = 3) const uint DS = 1;   /* subgroups sharing a row block: 1, 2, 4 or 8, dividing D / 16 */
 
 const uint NSG = NT / 32u;
-const uint BQ = 16u * NSG;  /* query tokens a workgroup */
+const uint BQ = 16u * (NSG / DS); /* query tokens a workgroup */
 const uint DT = D / 16u;    /* 16-wide tiles across a head */
+const uint DTS = DT / DS;   /* those of one subgroup */
 const uint KT = BKV / 16u;  /* 16-wide tiles across a block */
 /* Shared rows padded by 16 bytes: rows stay 16-byte aligned for coopMatLoad and successive rows
  * start in different banks. */
@@ -53,28 +61,44 @@ const uint HALF = BKV / 2u; /* columns a lane of a row pair */
 
 layout(push_constant) uniform PC { pc_attn p; };
 
-shared float16_t qs[BQ * LDH];
-shared float16_t kvs[BKV * LDH]; /* the block's k rows, then its v rows */
-shared float sf[NSG * 16u * LDS];
+shared float16_t kvs[BKV * LDH]; /* q rows at the start, then each block's k rows, then its v rows */
+shared float sf[NSG * 16u * LDS]; /* S, a part per subgroup */
 shared float16_t ps[NSG * 16u * LDP];
+shared float ot[NSG * 256u]; /* a 16 x 16 O tile per subgroup (not in sf: the row block's others read it) */
 
 const float NEG_INF = -1.0 / 0.0;
 
-/* Rows [lo, hi] of the cache (positions; rows outside get zeros, so that stale ring slots cannot
- * turn masked products into NaN) into kvs as f16. */
-void stage(uint64_t base, uint stride, int p0, int lo, int hi)
+const uint NV4 = BKV * (D / 4u);       /* vec4 of a block's k (or v) rows */
+const uint LPT = (NV4 + NT - 1u) / NT; /* of them an invocation stages */
+
+/* Rows [lo, hi] of the cache of block p0 (positions; rows outside get zeros, so that stale ring slots
+ * cannot turn masked products into NaN) into registers, every load issued before any is used: a loop
+ * that stored each load to shared memory as it came waited a memory latency per vec4 (about 10 us a
+ * block of 32 rows of 256 on the H200). */
+void fetch(uint64_t base, uint stride, int p0, int lo, int hi, out vec4 r[LPT])
 {
-        for (uint i = gl_LocalInvocationID.x; i < BKV * (D / 4u); i += NT) {
-                uint r = i / (D / 4u), c = i % (D / 4u);
-                int pp = p0 + int(r);
-                vec4 v = vec4(0.0);
-                if (pp >= lo && pp <= hi)
-                        v = F32x4Buf(base + uint64_t(uint(pp) % p.ring) * stride * 4ul).v[c];
-                uint o = r * LDH + c * 4u;
-                kvs[o] = float16_t(v.x);
-                kvs[o + 1u] = float16_t(v.y);
-                kvs[o + 2u] = float16_t(v.z);
-                kvs[o + 3u] = float16_t(v.w);
+        [[unroll]] for (uint j = 0; j < LPT; j++) {
+                uint i = gl_LocalInvocationID.x + j * NT;
+                uint rr = i / (D / 4u), c = i % (D / 4u);
+                int pp = p0 + int(rr);
+                r[j] = vec4(0.0);
+                if (i < NV4 && pp >= lo && pp <= hi)
+                        r[j] = F32x4Buf(base + uint64_t(uint(pp) % p.ring) * stride * 4ul).v[c];
+        }
+}
+
+/* Fetched rows into kvs as f16. */
+void put(vec4 r[LPT])
+{
+        [[unroll]] for (uint j = 0; j < LPT; j++) {
+                uint i = gl_LocalInvocationID.x + j * NT;
+                if (i < NV4) {
+                        uint o = (i / (D / 4u)) * LDH + (i % (D / 4u)) * 4u;
+                        kvs[o] = float16_t(r[j].x);
+                        kvs[o + 1u] = float16_t(r[j].y);
+                        kvs[o + 2u] = float16_t(r[j].z);
+                        kvs[o + 3u] = float16_t(r[j].w);
+                }
         }
 }
 
@@ -87,7 +111,7 @@ int first_seen(int pos)
 void main()
 {
         uint h = gl_WorkGroupID.x, lid = gl_LocalInvocationID.x;
-        uint sg = lid / 32u, lane = lid % 32u;
+        uint sg = lid / 32u, lane = lid % 32u, rb = sg / DS, part = sg % DS;
         /* The last query blocks see the most positions: start them first. */
         uint tq0 = (gl_NumWorkGroups.y - 1u - gl_WorkGroupID.y) * BQ;
         uint kvh = h / (p.n_head / p.n_head_kv);
@@ -100,69 +124,86 @@ void main()
         int pos0 = tok.v[tq0 * 4u];
         int lo = first_seen(pos0), hi = tok.v[tlast * 4u];
         /* This lane's row (2 lanes a row), and the rows of its subgroup. */
-        uint row = lane >> 1, t = tq0 + sg * 16u + row;
+        uint row = lane >> 1, t = tq0 + rb * 16u + row;
         int qend = t < p.nt ? pos0 + int(t - tq0) : -1;
         int qstart = first_seen(qend);
-        uint sfirst = tq0 + sg * 16u, slast = min(sfirst + 16u, p.nt) - 1u;
+        uint sfirst = tq0 + rb * 16u, slast = min(sfirst + 16u, p.nt) - 1u;
         bool sg_any = sfirst < p.nt;
         int sg_hi = pos0 + int(slast - tq0);
         int sg_lo = first_seen(pos0 + int(sfirst - tq0));
 
-        /* q rows, scaled, as f16 (rows past the step repeat the last token's and are never written). */
-        for (uint i = lid; i < BQ * (D / 4u); i += NT) {
-                uint r = i / (D / 4u), c = i % (D / 4u);
-                uint tt = min(tq0 + r, p.nt - 1u);
-                vec4 v = F32x4Buf(p.q + uint64_t(tt * p.ldq + h * p.head_dim) * 4ul).v[c] * p.scale;
-                uint o = r * LDH + c * 4u;
-                qs[o] = float16_t(v.x);
-                qs[o + 1u] = float16_t(v.y);
-                qs[o + 2u] = float16_t(v.z);
-                qs[o + 3u] = float16_t(v.w);
+        /* q rows, scaled, as f16 (rows past the step repeat the last token's and are never written),
+         * BKV rows at a time through kvs into each subgroup's A tiles of its rows and dimensions. */
+        coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> qa[DTS];
+        for (uint r0 = 0; r0 < BQ; r0 += BKV) {
+                vec4 qr[LPT];
+                [[unroll]] for (uint j = 0; j < LPT; j++) {
+                        uint i = lid + j * NT, r = i / (D / 4u);
+                        uint tt = min(tq0 + r0 + r, p.nt - 1u);
+                        qr[j] = vec4(0.0);
+                        if (i < NV4 && r0 + r < BQ)
+                                qr[j] = F32x4Buf(p.q + uint64_t(tt * p.ldq + h * p.head_dim) * 4ul).v[i % (D / 4u)] *
+                                        p.scale;
+                }
+                put(qr);
+                barrier();
+                /* A row block lies within one pass (16 divides BKV). */
+                if (rb * 16u >= r0 && rb * 16u < r0 + BKV)
+                        [[unroll]] for (uint d = 0; d < DTS; d++)
+                                coopMatLoad(qa[d], kvs, (rb * 16u - r0) * LDH + (part * DTS + d) * 16u, LDH,
+                                            gl_CooperativeMatrixLayoutRowMajor);
+                barrier();
         }
 
-        coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> o[DT];
-        [[unroll]] for (uint j = 0; j < DT; j++)
+        coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> o[DTS];
+        [[unroll]] for (uint j = 0; j < DTS; j++)
                 o[j] = coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>(0.0);
         float m = NEG_INF, l = 0.0;
-        uint sbase = sg * 16u * LDS, pbase = sg * 16u * LDP;
+        uint sbase = sg * 16u * LDS, rbase = rb * DS * 16u * LDS, pbase = sg * 16u * LDP, obase = sg * 256u;
         uint64_t kbase = p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * 4ul;
         uint64_t vbase = p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * 4ul;
 
         for (int p0 = lo; p0 <= hi; p0 += int(BKV)) {
                 /* Whether any of this subgroup's rows sees a position of the block (uniform in it). */
                 bool act = sg_any && p0 <= sg_hi && p0 + int(BKV) - 1 >= sg_lo;
-                stage(kbase, kd, p0, lo, hi);
+                /* The v rows' loads stay in flight through the scores. */
+                vec4 kr[LPT], vr[LPT];
+                fetch(kbase, kd, p0, lo, hi, kr);
+                fetch(vbase, vd, p0, lo, hi, vr);
+                put(kr);
                 barrier();
                 if (act) {
                         coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> s[KT];
                         [[unroll]] for (uint n = 0; n < KT; n++)
                                 s[n] = coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>(0.0);
-                        [[unroll]] for (uint d = 0; d < DT; d++) {
-                                coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> a;
-                                coopMatLoad(a, qs, sg * 16u * LDH + d * 16u, LDH, gl_CooperativeMatrixLayoutRowMajor);
+                        [[unroll]] for (uint d = 0; d < DTS; d++) {
                                 [[unroll]] for (uint n = 0; n < KT; n++) {
                                         /* K^T: column c of the tile is cached row n * 16 + c. */
                                         coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB> b;
-                                        coopMatLoad(b, kvs, n * 16u * LDH + d * 16u, LDH,
+                                        coopMatLoad(b, kvs, n * 16u * LDH + (part * DTS + d) * 16u, LDH,
                                                     gl_CooperativeMatrixLayoutColumnMajor);
-                                        s[n] = coopMatMulAdd(a, b, s[n]);
+                                        s[n] = coopMatMulAdd(qa[d], b, s[n]);
                                 }
                         }
                         [[unroll]] for (uint n = 0; n < KT; n++)
                                 coopMatStore(s[n], sf, sbase + n * 16u, LDS, gl_CooperativeMatrixLayoutRowMajor);
                 }
-                barrier(); /* every subgroup is done with the k rows */
-                stage(vbase, vd, p0, lo, hi);
+                barrier(); /* every subgroup is done with the k rows; S's parts are written */
+                put(vr);
                 if (act) {
-                        subgroupMemoryBarrierShared();
-                        subgroupBarrier();
-                        /* Online softmax of row `row` over this lane's half of the block. */
+                        /* Online softmax of row `row` over this lane's half of the block, on S summed
+                         * over the row block's parts (in one order in each of its subgroups). */
                         uint c0 = (lane & 1u) * HALF;
+                        float sr[HALF];
                         float mb = NEG_INF;
                         [[unroll]] for (uint i = 0; i < HALF; i++) {
+                                float v = sf[rbase + row * LDS + c0 + i];
+                                [[unroll]] for (uint k = 1; k < DS; k++)
+                                        v += sf[rbase + k * 16u * LDS + row * LDS + c0 + i];
+                                sr[i] = v;
                                 int pp = p0 + int(c0 + i);
                                 if (pp >= qstart && pp <= qend)
-                                        mb = max(mb, sf[sbase + row * LDS + c0 + i]);
+                                        mb = max(mb, v);
                         }
                         mb = max(mb, subgroupShuffleXor(mb, 1u));
                         float mn = max(m, mb);
@@ -173,7 +214,7 @@ void main()
                                 int pp = p0 + int(c0 + i);
                                 float16_t pv = float16_t(0.0);
                                 if (pp >= qstart && pp <= qend)
-                                        pv = float16_t(exp(sf[sbase + row * LDS + c0 + i] - mn));
+                                        pv = float16_t(exp(sr[i] - mn));
                                 ps[pbase + row * LDP + c0 + i] = pv;
                                 sum += float(pv); /* the weights as rounded for P V */
                         }
@@ -184,15 +225,15 @@ void main()
                         m = mn;
                         if (rescale) {
                                 /* Lane pairs own the 8 + 8 elements of their row in a row-major 16 x 16 tile. */
-                                [[unroll]] for (uint j = 0; j < DT; j++) {
-                                        coopMatStore(o[j], sf, sbase, 16u, gl_CooperativeMatrixLayoutRowMajor);
+                                [[unroll]] for (uint j = 0; j < DTS; j++) {
+                                        coopMatStore(o[j], ot, obase, 16u, gl_CooperativeMatrixLayoutRowMajor);
                                         subgroupMemoryBarrierShared();
                                         subgroupBarrier();
                                         [[unroll]] for (uint e = 0; e < 8u; e++)
-                                                sf[sbase + lane * 8u + e] *= c;
+                                                ot[obase + lane * 8u + e] *= c;
                                         subgroupMemoryBarrierShared();
                                         subgroupBarrier();
-                                        coopMatLoad(o[j], sf, sbase, 16u, gl_CooperativeMatrixLayoutRowMajor);
+                                        coopMatLoad(o[j], ot, obase, 16u, gl_CooperativeMatrixLayoutRowMajor);
                                         subgroupMemoryBarrierShared();
                                         subgroupBarrier();
                                 }
@@ -203,9 +244,9 @@ void main()
                         [[unroll]] for (uint n = 0; n < KT; n++) {
                                 coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> a;
                                 coopMatLoad(a, ps, pbase + n * 16u, LDP, gl_CooperativeMatrixLayoutRowMajor);
-                                [[unroll]] for (uint j = 0; j < DT; j++) {
+                                [[unroll]] for (uint j = 0; j < DTS; j++) {
                                         coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB> b;
-                                        coopMatLoad(b, kvs, n * 16u * LDH + j * 16u, LDH,
+                                        coopMatLoad(b, kvs, n * 16u * LDH + (part * DTS + j) * 16u, LDH,
                                                     gl_CooperativeMatrixLayoutRowMajor);
                                         o[j] = coopMatMulAdd(a, b, o[j]);
                                 }
@@ -219,13 +260,13 @@ void main()
         F32Buf ob = F32Buf(p.dst + uint64_t(min(t, p.nt - 1u) * p.n_head * p.head_dim_v + h * p.head_dim_v) * 4ul);
         float inv = l > 0.0 ? 1.0 / l : 0.0;
         uint c0 = (lane & 1u) * 8u;
-        [[unroll]] for (uint j = 0; j < DT; j++) {
-                coopMatStore(o[j], sf, sbase, 16u, gl_CooperativeMatrixLayoutRowMajor);
+        [[unroll]] for (uint j = 0; j < DTS; j++) {
+                coopMatStore(o[j], ot, obase, 16u, gl_CooperativeMatrixLayoutRowMajor);
                 subgroupMemoryBarrierShared();
                 subgroupBarrier();
                 if (t < p.nt)
                         [[unroll]] for (uint e = 0; e < 8u; e++)
-                                ob.v[j * 16u + c0 + e] = sf[sbase + lane * 8u + e] * inv;
+                                ob.v[(part * DTS + j) * 16u + c0 + e] = ot[obase + lane * 8u + e] * inv;
                 subgroupMemoryBarrierShared();
                 subgroupBarrier();
         }

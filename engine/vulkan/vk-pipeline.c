@@ -257,30 +257,45 @@ void vk_pipelines_destroy(struct vk_device *d, struct vk_pipelines *p) {
         *p = (struct vk_pipelines) {};
 }
 
-/* Shared memory of shaders/attn_cm.comp (its qs, kvs, sf and ps arrays). */
-static size_t attn_cm_shared(uint32_t d, uint32_t nt, uint32_t bkv) {
-        size_t bq = nt / 32 * 16, ldh = d + 8;
-        return bq * ldh * 2 + bkv * ldh * 2 + bq * (bkv + 4) * 4 + bq * (bkv + 8) * 2;
+/* Shared memory of shaders/attn_cm.comp (its kvs, sf, ps and ot arrays). */
+static size_t attn_cm_shared(uint32_t d, const struct vk_attn_cm_shape *c) {
+        size_t nsg = c->nt / 32, ldh = d + 8;
+        return c->bkv * ldh * 2 + nsg * 16 * (c->bkv + 4) * 4 + nsg * 16 * (c->bkv + 8) * 2 + nsg * 256 * 4;
 }
 
-/* 64 query rows a workgroup (32 with heads of more than 128), 32 positions a block (64 with heads of
- * at most 64), fewer of either where the shared memory is short. 64 x 128 takes 41 KiB. */
-bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t *nt, uint32_t *bkv) {
-        uint32_t n = d > 128 ? 64 : 128, b = d > 64 ? 32 : 64;
+static bool attn_cm_shape_ok(uint32_t d, const struct vk_attn_cm_shape *c) {
+        return (c->nt == 32 || c->nt == 64 || c->nt == 128 || c->nt == 256) &&
+               (c->bkv == 16 || c->bkv == 32 || c->bkv == 64) && (c->ds == 1 || c->ds == 2 || c->ds == 4 || c->ds == 8) &&
+               (c->nt / 32) % c->ds == 0 && (d / 16) % c->ds == 0;
+}
+
+/* 4 subgroups of 32 lanes, 32 positions a block (64 with heads of at most 64); heads over 128 split 4
+ * ways between the subgroups of a row block (16 query rows a workgroup), heads of 64-128 2 ways (32
+ * rows), smaller ones not (64 rows). The fastest on the H200 of the shapes tried (docs/vulkan.md): splitting
+ * keeps a lane's f32 sums of O at 32-64 and makes more workgroups for the same tokens.
+ * UNICORN_VK_ATTN_CM_SHAPE=nt,bkv,ds sets another start. Then fewer positions, then fewer row blocks,
+ * then fewer subgroups a row block, where the shared memory or the workgroup is short. */
+bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, struct vk_attn_cm_shape *ret) {
+        struct vk_attn_cm_shape c = { 128, d > 64 ? 32 : 64, d > 128 ? 4 : d >= 64 ? 2 : 1 }, e;
+        const char *env = getenv("UNICORN_VK_ATTN_CM_SHAPE");
 
         if (d == 0 || d % 16 || d > 256)
                 return false;
-        while (attn_cm_shared(d, n, b) > lim->maxComputeSharedMemorySize || n > lim->maxComputeWorkGroupInvocations ||
-               n > lim->maxComputeWorkGroupSize[0]) {
-                if (b > 16)
-                        b /= 2;
-                else if (n > 32)
-                        n /= 2;
-                else
+        if (env && sscanf(env, "%u,%u,%u", &e.nt, &e.bkv, &e.ds) == 3 && attn_cm_shape_ok(d, &e))
+                c = e;
+        while (attn_cm_shared(d, &c) > lim->maxComputeSharedMemorySize || c.nt > lim->maxComputeWorkGroupInvocations ||
+               c.nt > lim->maxComputeWorkGroupSize[0]) {
+                if (c.bkv > 16)
+                        c.bkv /= 2;
+                else if (c.nt / 32 > c.ds)
+                        c.nt /= 2;
+                else if (c.ds > 1) {
+                        c.nt /= 2;
+                        c.ds /= 2;
+                } else
                         return false;
         }
-        *nt = n;
-        *bkv = b;
+        *ret = c;
         return true;
 }
 
@@ -290,7 +305,7 @@ static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct
         const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT |
                               VK_SUBGROUP_FEATURE_VOTE_BIT;
         const char *e = getenv("UNICORN_VK_ATTN_CM");
-        uint32_t sp[3] = { head_dim };
+        struct vk_attn_cm_shape c;
         int r;
 
         if (p->p[VK_P_ATTN_CM]) {
@@ -298,18 +313,16 @@ static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct
                 p->p[VK_P_ATTN_CM] = VK_NULL_HANDLE;
         }
         p->attn_cm_d = p->attn_cm_bq = 0;
-        /* Heads over 128 (32 query rows a workgroup, 128 accumulator registers a lane for O) only on
-         * request: the one H200 run of Gemma 3 4B (head 256) spread too much to tell its effect
-         * (docs/vulkan.md). */
-        if (!p->coopmat || (e && streq(e, "0")) || (head_dim > 128 && !(e && streq(e, "1"))) ||
+        if (!p->coopmat || (e && streq(e, "0")) ||
             head_dim != head_dim_v || (d->subgroup_ops & need) != need || !spirv_find("attn_cm") ||
-            !vk_attn_cm_pick(&d->props.limits, head_dim, &sp[1], &sp[2]))
+            !vk_attn_cm_pick(&d->props.limits, head_dim, &c))
                 return 0;
-        r = make_pipe(d, cache, p->layout, "attn_cm", sp, 3, &p->p[VK_P_ATTN_CM], err, errsz);
+        r = make_pipe(d, cache, p->layout, "attn_cm", (const uint32_t[]) { head_dim, c.nt, c.bkv, c.ds }, 4,
+                      &p->p[VK_P_ATTN_CM], err, errsz);
         if (r < 0)
                 return r;
         p->attn_cm_d = head_dim;
-        p->attn_cm_bq = sp[1] / 32 * 16;
+        p->attn_cm_bq = c.nt / 32 / c.ds * 16;
         return 0;
 }
 

@@ -202,8 +202,7 @@ struct vk_pipelines {
         uint32_t cm2_small_bn;
         /* Prefill attention on cooperative matrices (VK_P_ATTN_CM, shaders/attn_cm.comp) for heads of
          * attn_cm_d (0: none; vk_pipeline_attn_cm makes it per model), attn_cm_bq query tokens a
-         * workgroup. Heads of up to 128 by default; UNICORN_VK_ATTN_CM=1 also larger ones, =0 none
-         * (attn_pf.comp). */
+         * workgroup. UNICORN_VK_ATTN_CM=0: none (attn_pf.comp). */
         uint32_t attn_cm_d, attn_cm_bq;
 };
 
@@ -218,10 +217,14 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
 bool vk_cm_tile_ok(const VkPhysicalDeviceLimits *lim, struct vk_cm_tile *t, const char **why);
 bool vk_cm_tiles_pick(const VkPhysicalDeviceLimits *lim, struct vk_pipelines *p);
 void vk_pipelines_destroy(struct vk_device *d, struct vk_pipelines *p);
-/* shaders/attn_cm.comp's sizes for heads of d dimensions under these limits: *nt invocations (32 a
- * subgroup of 16 query rows), *bkv cached positions a block; false where d does not suit it or nothing
+/* shaders/attn_cm.comp's sizes: nt invocations (32 a subgroup of 16 query rows), bkv cached positions a
+ * block, ds subgroups sharing 16 query rows (each its d / ds of a head's dimensions). */
+struct vk_attn_cm_shape {
+        uint32_t nt, bkv, ds;
+};
+/* Those for heads of d dimensions under these limits; false where d does not suit the kernel or nothing
  * fits the shared memory. */
-bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t *nt, uint32_t *bkv);
+bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, struct vk_attn_cm_shape *ret);
 /* (Re)makes p's VK_P_ATTN_CM for heads of head_dim (= head_dim_v) where device and compiler have
  * cooperative matrices; 0 also where they do not or the head does not suit it (then the scalar
  * attn_pf.comp runs), negative errno where creating it failed. vk_pipelines_create makes the model's;

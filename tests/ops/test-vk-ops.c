@@ -628,15 +628,20 @@ static void test_cm_tiles(void) {
                 CHECK_MSG(!vk_cm_tile_ok(&nv, &bad[i], &why), "tile %zu taken", i);
         struct vk_cm_tile one = { 128, 128, 32, 32, 64, 1 };
         CHECK(vk_cm_tile_ok(&nv, &one, &why) && one.nt == 512);
-        /* attn_cm.comp: 64 query rows (32 for heads over 128) and 32 positions (64 for heads up to 64)
-         * in 48 KiB; in 16 KiB one subgroup and blocks of 16; head sizes it cannot take. */
-        uint32_t ant, bkv;
-        CHECK(vk_attn_cm_pick(&nv, 128, &ant, &bkv) && ant == 128 && bkv == 32);
-        CHECK(vk_attn_cm_pick(&nv, 256, &ant, &bkv) && ant == 64 && bkv == 32);
-        CHECK(vk_attn_cm_pick(&nv, 64, &ant, &bkv) && ant == 128 && bkv == 64);
-        CHECK(vk_attn_cm_pick(&small, 128, &ant, &bkv) && ant == 32 && bkv == 16);
-        CHECK(!vk_attn_cm_pick(&nv, 72, &ant, &bkv) && !vk_attn_cm_pick(&nv, 272, &ant, &bkv) &&
-              !vk_attn_cm_pick(&nv, 0, &ant, &bkv));
+        /* attn_cm.comp: 4 subgroups, 32 positions (64 for heads up to 64), heads over 128 split 4 ways,
+         * of 64-128 2 ways, in 48 KiB; in 16 KiB 2 subgroups and blocks of 16; a start from the
+         * environment, one that does not divide the head ignored; head sizes it cannot take. */
+        struct vk_attn_cm_shape acs;
+#define ACS(lim, dd, n, b, s_) (vk_attn_cm_pick(&(lim), dd, &acs) && acs.nt == (n) && acs.bkv == (b) && acs.ds == (s_))
+        CHECK(ACS(nv, 128, 128, 32, 2) && ACS(nv, 256, 128, 32, 4) && ACS(nv, 64, 128, 64, 2) && ACS(nv, 32, 128, 64, 1));
+        CHECK(ACS(small, 128, 64, 16, 2) && ACS(small, 256, 64, 16, 2) && ACS(small, 64, 128, 16, 2));
+        setenv("UNICORN_VK_ATTN_CM_SHAPE", "64,32,4", 1);
+        CHECK(ACS(nv, 256, 128, 32, 4)); /* 2 subgroups cannot split 4 ways */
+        setenv("UNICORN_VK_ATTN_CM_SHAPE", "256,64,4", 1);
+        CHECK(ACS(nv, 256, 256, 16, 4) && ACS(nv, 96, 128, 32, 2));
+        unsetenv("UNICORN_VK_ATTN_CM_SHAPE");
+#undef ACS
+        CHECK(!vk_attn_cm_pick(&nv, 72, &acs) && !vk_attn_cm_pick(&nv, 272, &acs) && !vk_attn_cm_pick(&nv, 0, &acs));
         /* The NV kernel's wide tile (H200: 132 multiprocessors, 128 and 256 tokens): taken for the Gemma
          * 3 27B FFN products of a 512-token prefill, where it measured 1.15-1.3x faster, not for its q
          * projection (4096 rows), where the narrow grid is one round and measured 1.6x faster; never
@@ -740,12 +745,25 @@ int main(void) {
         /* Causal from 0 over two query blocks, the last partial; earlier context; a sliding window
          * over a wrapped ring; the head sizes of the fixture models (16, 32) and of real ones. */
         if (test_attn_cm(128, 4, 2, 100, 0, 0, 256)) {
-                CHECK(test_attn_cm(256, 2, 1, 37, 50, 0, 128));
-                CHECK(test_attn_cm(64, 3, 3, 70, 100, 40, 110));
-                CHECK(test_attn_cm(96, 2, 1, 20, 7, 0, 64));
-                CHECK(test_attn_cm(16, 4, 2, 24, 0, 0, 64));
-                CHECK(test_attn_cm(32, 4, 1, 65, 3, 0, 128));
-                CHECK(test_attn_cm(128, 7, 1, 512, 0, 0, 512));
+                /* The default shapes, then others: heads split 2 and 4 ways, one row block, 8 subgroups
+                 * (a shape a head cannot take falls back to its default). */
+                static const char *const shapes[] = { NULL, "64,32,2", "128,16,4", "256,32,1", "128,64,2", "256,32,8" };
+                for (size_t i = 0; i < ELEMENTSOF(shapes); i++) {
+                        if (shapes[i]) {
+                                printf("attn_cm with UNICORN_VK_ATTN_CM_SHAPE=%s\n", shapes[i]);
+                                setenv("UNICORN_VK_ATTN_CM_SHAPE", shapes[i], 1);
+                                CHECK(test_attn_cm(128, 4, 2, 100, 0, 0, 256));
+                        }
+                        CHECK(test_attn_cm(256, 2, 1, 37, 50, 0, 128));
+                        CHECK(test_attn_cm(256, 4, 1, 150, 0, 0, 256));
+                        CHECK(test_attn_cm(256, 4, 2, 90, 600, 512, 640));
+                        CHECK(test_attn_cm(64, 3, 3, 70, 100, 40, 110));
+                        CHECK(test_attn_cm(96, 2, 1, 20, 7, 0, 64));
+                        CHECK(test_attn_cm(16, 4, 2, 24, 0, 0, 64));
+                        CHECK(test_attn_cm(32, 4, 1, 65, 3, 0, 128));
+                        CHECK(test_attn_cm(128, 7, 1, 512, 0, 0, 512));
+                }
+                unsetenv("UNICORN_VK_ATTN_CM_SHAPE");
         } else
                 printf("attention on cooperative matrices: %s\n",
                        pl.coopmat ? "no kernel for these heads" : "not tested (no cooperative matrices)");
