@@ -20,11 +20,12 @@
  *
  * Why (H200, vk-kernel-bench attnpf, docs/vulkan.md): the first form kept
  * a whole head in one subgroup and stored each load to shared memory as
- * it came. For Gemma 3 4B's heads of 256 at 512 tokens that took 198 us,
- * slower than attn_pf.comp's 237 us once whole steps were timed; the
- * split and the loads in flight together take 109 us. A lane now holds
- * 32-64 f32 sums of O instead of 128, and a model of few heads gets more
- * workgroups. Loads converted to f16 as they arrive measured 1.4-1.8x
+ * it came. For Gemma 3 4B's heads of 256 at 512 tokens that took 198 us
+ * against attn_pf.comp's 237 us, and whole steps were no faster; the
+ * 4-way split and the loads in flight together take 109 us. A lane now
+ * holds 32-64 f32 sums of O instead of 128, and a model of few heads gets
+ * more workgroups. Heads of 128 or less are not split by default: that
+ * lost 1.4-1.6x after long context. Loads converted to f16 as they arrive measured 1.4-1.8x
  * slower: the conversion waits for each load.
  *
  * Operands are f16 like those of the matrix-core products (matmul_cm.comp);

@@ -10,7 +10,7 @@
  *
  *   vk-kernel-bench [-r REPS] CASE...
  *   CASE: empty | empty-nobarrier | norm:E | quantx:K | attn:HEADS,KVHEADS,HEADDIM,LEN
- *         attnpf:HEADS,KVHEADS,HEADDIM,TOKENS (prefill attention, causal from position 0)
+ *         attnpf:HEADS,KVHEADS,HEADDIM,TOKENS[,P0] (prefill attention, causal, at positions P0..)
  *         mv:TYPE:N:K | mvq:TYPE:N:K | glu:TYPE:N:K | gluq:TYPE:N:K | mm:TYPE:N:K:T
  *   TYPE: q4_0 q8_0 q4_k q6_k ... (mv/glu: float activations; mvq/gluq: 8-bit;
  *         mm: the prefill product of T tokens)
@@ -283,17 +283,18 @@ out:
         return r;
 }
 
-/* Prefill attention of nt tokens at positions 0..nt-1 of sequence 0 (causal, no window): attn_cm.comp
+/* Prefill attention of nt tokens at positions p0..p0+nt-1 of sequence 0 (causal, no window, p0 0 unless
+ * given: earlier context, as in a later chunk of a long prompt): attn_cm.comp
  * where the device and the head take it (UNICORN_VK_ATTN_CM, UNICORN_VK_ATTN_CM_SHAPE), else
  * attn_pf.comp. Cache and queries hold small random values. */
 static int bench_attn_prefill(const char *spec, int reps) {
         struct vk_buf q = {}, kc = {}, vc = {}, o = {}, tok = {};
-        uint32_t nh = 0, nkv = 0, hd = 0, nt = 0;
+        uint32_t nh = 0, nkv = 0, hd = 0, nt = 0, p0 = 0;
         char err[256] = "";
         int r;
 
-        if (!spec || sscanf(spec, "%u,%u,%u,%u", &nh, &nkv, &hd, &nt) != 4 || !nh || !nkv || nh % nkv || hd % 16 ||
-            !hd || hd > 256 || !nt || nt > 65536 || nh > 256) {
+        if (!spec || sscanf(spec, "%u,%u,%u,%u,%u", &nh, &nkv, &hd, &nt, &p0) < 4 || !nh || !nkv || nh % nkv ||
+            hd % 16 || !hd || hd > 256 || !nt || nt > 65536 || p0 > 65536 || nh > 256) {
                 fprintf(stderr, "bad case attnpf:%s\n", spec ? spec : "");
                 return -EINVAL;
         }
@@ -301,7 +302,8 @@ static int bench_attn_prefill(const char *spec, int reps) {
                 fprintf(stderr, "attnpf: %s\n", err);
                 return r;
         }
-        size_t ldq = (size_t) (nh + 2 * nkv) * hd, qn = nt * ldq, kvn = (size_t) nt * nkv * hd, on = (size_t) nt * nh * hd;
+        uint32_t ring = p0 + nt;
+        size_t ldq = (size_t) (nh + 2 * nkv) * hd, qn = nt * ldq, kvn = (size_t) ring * nkv * hd, on = (size_t) nt * nh * hd;
         _cleanup_free_ float *h = newa(float, MAX(qn, kvn));
         _cleanup_free_ int32_t *ti = newa(int32_t, (size_t) nt * 4);
         if (!h || !ti)
@@ -309,7 +311,7 @@ static int bench_attn_prefill(const char *spec, int reps) {
         for (size_t i = 0; i < MAX(qn, kvn); i++)
                 h[i] = (float) ((int) (rand32() % 2001) - 1000) / 1000.0f;
         for (uint32_t t = 0; t < nt; t++) {
-                ti[4 * t] = (int32_t) t;
+                ti[4 * t] = (int32_t) (p0 + t);
                 ti[4 * t + 1] = ti[4 * t + 2] = ti[4 * t + 3] = 0;
         }
         double us = -1;
@@ -324,15 +326,16 @@ static int bench_attn_prefill(const char *spec, int reps) {
                 for (int i = 0; i < reps; i++) {
                         vk_op_attn_prefill(&cmd, &(struct pc_attn) {
                                 .q = q.addr, .kc = kc.addr, .vc = vc.addr, .dst = o.addr, .tok = tok.addr, .n_head = nh,
-                                .n_head_kv = nkv, .head_dim = hd, .head_dim_v = hd, .ldq = (uint32_t) ldq, .ring = nt,
+                                .n_head_kv = nkv, .head_dim = hd, .head_dim_v = hd, .ldq = (uint32_t) ldq, .ring = ring,
                                 .nt = nt, .scale = 1.0f / sqrtf((float) hd) });
                         vk_cmd_barrier(&cmd);
                 }
                 us = end_us() / reps;
         }
-        /* q k and p v products over the causal triangle: 2 x 2 x heads x dims x nt (nt + 1) / 2 */
-        printf("%-16s %-14s %9.2f us  %7.1f TFLOP/s  (%s)\n", "attnpf", spec, us,
-               2.0 * nh * hd * nt * (nt + 1.0) / (us * 1e6), pl.p[VK_P_ATTN_CM] ? "attn_cm" : "attn_pf");
+        /* q k and p v products, each query over p0 + its index + 1 positions: 2 x 2 x heads x dims x that */
+        printf("%-16s %-18s %9.2f us  %7.1f TFLOP/s  (%s)\n", "attnpf", spec, us,
+               4.0 * nh * hd * (nt * (p0 + 1.0) + nt * (nt - 1.0) / 2) / (us * 1e6),
+               pl.p[VK_P_ATTN_CM] ? "attn_cm" : "attn_pf");
 out:
         vk_buf_destroy(d, &q);
         vk_buf_destroy(d, &kc);
