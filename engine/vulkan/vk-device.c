@@ -115,14 +115,21 @@ static bool env_disabled(const char *feature) {
         return v && *v && !streq(v, "0");
 }
 
+int vk_subgroup32_mode(uint32_t dflt, bool control, bool full, uint32_t min, uint32_t max, bool compute,
+                       uint32_t max_subgroups) {
+        if (dflt == 32)
+                return 0;
+        return control && full && compute && min <= 32 && max >= 32 && max_subgroups >= 1024 / 32 ? 1 : -ENOTSUP;
+}
+
 /*
  * Whether the cooperative-matrix prefill kernel (shaders/matmul_cm.comp) can run: the extension and
  * its feature, the Vulkan memory model its SPIR-V declares, f16 arithmetic, subgroups of 32 (its tile
- * split), and a 16x16x16 f16 x f16 -> f32 subgroup product among the device's configurations.
+ * split; by default or required, sg32 from vk_subgroup32_mode), and a 16x16x16 f16 x f16 -> f32 subgroup product among the device's configurations.
  * Otherwise prefill uses the float tiled kernel; why is in *why.
  */
 static bool coopmat_usable(VkInstance inst, VkPhysicalDevice p, const VkExtensionProperties *e, uint32_t n,
-                           bool feature, bool memory_model, bool fp16, uint32_t subgroup, const char **why) {
+                           bool feature, bool memory_model, bool fp16, int sg32, const char **why) {
         PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR get;
         VkCooperativeMatrixPropertiesKHR props[64];
         uint32_t np = ELEMENTSOF(props);
@@ -133,8 +140,9 @@ static bool coopmat_usable(VkInstance inst, VkPhysicalDevice p, const VkExtensio
                 return *why = "UNICORN_VK_DISABLE_COOPMAT", false;
         if (!feature || !memory_model || !fp16)
                 return *why = "cooperativeMatrix, vulkanMemoryModel or shaderFloat16 missing", false;
-        if (subgroup != 32)
-                return *why = "subgroup size is not 32", false;
+        if (sg32 < 0)
+                return *why = "subgroup size is not 32 and cannot be required to be (VK_EXT_subgroup_size_control)",
+                       false;
         get = (PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR) vkGetInstanceProcAddr(
                 inst, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR");
         if (!get)
@@ -333,6 +341,10 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
         VkPhysicalDeviceVulkan12Features f12 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
                                                  .pNext = &fdot };
         VkPhysicalDeviceFeatures2 f2 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f12 };
+        VkPhysicalDeviceSubgroupSizeControlFeaturesEXT fsc = {
+                .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT };
+        VkPhysicalDeviceSubgroupSizeControlPropertiesEXT psc = {
+                .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES_EXT };
         const char *dev_exts[8];
         uint32_t n_dev_ext = 0;
         VkPhysicalDeviceIDProperties idp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES };
@@ -390,7 +402,19 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                 vkGetPhysicalDeviceProperties2(d->phys, &pp);
                 d->sm_count = sm.shaderSMCount;
         }
+        d->subgroup_size_control = has_ext(exts, n_ext, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+        if (d->subgroup_size_control) {
+                VkPhysicalDeviceProperties2 pp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                                   .pNext = &psc };
+                vkGetPhysicalDeviceProperties2(d->phys, &pp);
+                fsc.pNext = f2.pNext;
+                f2.pNext = &fsc;
+        }
         vkGetPhysicalDeviceFeatures2(d->phys, &f2);
+        int sg32 = vk_subgroup32_mode(d->subgroup_size, d->subgroup_size_control && fsc.subgroupSizeControl,
+                                      fsc.computeFullSubgroups, psc.minSubgroupSize, psc.maxSubgroupSize,
+                                      psc.requiredSubgroupSizeStages & VK_SHADER_STAGE_COMPUTE_BIT,
+                                      psc.maxComputeWorkgroupSubgroups);
         d->fp16 = f12.shaderFloat16 && f11.storageBuffer16BitAccess && !env_disabled("F16");
         d->int8_storage = f12.storageBuffer8BitAccess && f12.shaderInt8;
         /* The extension is core in 1.3 but the instance asks for 1.2, so it is enabled by name. */
@@ -399,14 +423,17 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
         if (d->int_dot)
                 dev_exts[n_dev_ext++] = VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME;
         d->coopmat = coopmat_usable(d->instance, d->phys, exts, n_ext, fcm.cooperativeMatrix, f12.vulkanMemoryModel,
-                                    f12.shaderFloat16, d->subgroup_size, &d->coopmat_why);
+                                    f12.shaderFloat16, sg32, &d->coopmat_why);
         if (d->coopmat)
                 dev_exts[n_dev_ext++] = VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME;
+        /* Only the KHR matrix kernels need it; other kernels keep the default size. */
+        d->sg32_required = d->coopmat && sg32 == 1;
+        if (d->sg32_required)
+                dev_exts[n_dev_ext++] = VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME;
         d->coopmat2 = coopmat2_usable(d, exts, n_ext, &fcm2, pcm2.cooperativeMatrixWorkgroupScopeMaxWorkgroupSize,
                                       f11.storageBuffer16BitAccess && f2.features.shaderInt16, &d->coopmat2_why);
         if (d->coopmat2)
                 dev_exts[n_dev_ext++] = VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME;
-        d->subgroup_size_control = has_ext(exts, n_ext, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
         /* Weight import from the embedder's dma-bufs (vk-import.c): only what the device has. */
         d->ext_memory_fd = has_ext(exts, n_ext, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
         d->ext_dma_buf = d->ext_memory_fd && has_ext(exts, n_ext, VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME);
@@ -476,9 +503,15 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                         .pNext = &e11,
                         .pipelineExecutableInfo = VK_TRUE,
                 };
+                VkPhysicalDeviceSubgroupSizeControlFeaturesEXT esc = {
+                        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT,
+                        .pNext = d->pipe_stats ? (void *) &eps : (void *) &e11,
+                        .subgroupSizeControl = VK_TRUE,
+                        .computeFullSubgroups = VK_TRUE,
+                };
                 VkPhysicalDeviceFeatures2 e2 = {
                         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
-                        .pNext = d->pipe_stats ? (void *) &eps : (void *) &e11,
+                        .pNext = d->sg32_required ? (void *) &esc : d->pipe_stats ? (void *) &eps : (void *) &e11,
                         .features = { .shaderInt64 = VK_TRUE, .shaderInt16 = f2.features.shaderInt16 },
                 };
                 VkDeviceQueueCreateInfo qci = {
@@ -505,9 +538,10 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
         }
         vkGetDeviceQueue(d->dev, d->queue_family, 0, &d->queue);
         /* Device names are at most 256 bytes; 96 keep the description inside d->desc (224). */
-        snprintf(d->desc, sizeof d->desc, "vulkan (%.96s, %s, %.1f GiB device-local%s, subgroup %u%s%s%s)",
+        snprintf(d->desc, sizeof d->desc, "vulkan (%.96s, %s, %.1f GiB device-local%s, subgroup %u%s%s%s%s)",
                  d->props.deviceName, d->uma ? "UMA" : "discrete", (double) d->heap_device / (1 << 30),
                  d->uma && d->heap_host_visible_device ? " host-visible" : "", d->subgroup_size,
+                 d->sg32_required ? " (32 for matrices)" : "",
                  d->fp16 ? ", fp16" : "", d->int_dot ? ", int-dot" : "", d->coopmat2 ? ", coopmat2" : d->coopmat ? ", coopmat" : "");
         *ret = d;
         return 0;

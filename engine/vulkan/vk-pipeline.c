@@ -222,10 +222,19 @@ static int make_pipe(const struct vk_device *d, VkPipelineCache cache, VkPipelin
                 snprintf(err, errsz, "cannot load shader '%s'", name);
                 return -EIO;
         }
+        /* Kernels written for subgroups of 32, on a device whose default differs: that size, every
+         * subgroup full (their workgroups are whole subgroups of 32). */
+        bool sg32 = s->subgroup32 && d->sg32_required;
+        VkPipelineShaderStageRequiredSubgroupSizeCreateInfoEXT rss = {
+                .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO_EXT,
+                .requiredSubgroupSize = 32,
+        };
         VkComputePipelineCreateInfo ci = {
                 .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
                 .stage = {
                         .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                        .pNext = sg32 ? &rss : NULL,
+                        .flags = sg32 ? VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT_EXT : 0,
                         .stage = VK_SHADER_STAGE_COMPUTE_BIT,
                         .module = mod,
                         .pName = "main",

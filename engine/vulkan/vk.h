@@ -31,6 +31,10 @@ struct vk_device {
         bool uma;            /* integrated/CPU: device-local memory is also host-visible */
         bool fp16, int8_storage, int_dot, coopmat, subgroup_size_control;
         const char *coopmat_why; /* why coopmat is false */
+        /* The kernels written for subgroups of 32 (struct vk_spirv's subgroup32: the KHR matrix ones)
+         * are made with a required subgroup size of 32 (VK_EXT_subgroup_size_control): the device's
+         * default differs (RADV on RDNA: 64). */
+        bool sg32_required;
         bool coopmat2;            /* NV workgroup-scope matrices (VK_NV_cooperative_matrix2) */
         const char *coopmat2_why; /* why coopmat2 is false */
         uint32_t sm_count;        /* multiprocessors (VK_NV_shader_sm_builtins), 0: not known */
@@ -49,6 +53,13 @@ struct vk_device {
  * or name substring; default discrete > integrated > virtual > CPU. */
 int vk_device_acquire(struct vk_device **ret, char *err, size_t errsz);
 void vk_device_release(struct vk_device *d);
+/* How kernels written for subgroups of 32 lanes can run where the default compute subgroup size is
+ * dflt: 0 as they are (dflt 32); 1 with a required size of 32 (VK_EXT_subgroup_size_control with its
+ * subgroupSizeControl and computeFullSubgroups features, 32 within [min, max], required sizes allowed
+ * for compute, and workgroups of 1024 invocations in subgroups of 32 within max_subgroups); -ENOTSUP
+ * not at all. */
+int vk_subgroup32_mode(uint32_t dflt, bool control, bool full, uint32_t min, uint32_t max, bool compute,
+                       uint32_t max_subgroups);
 /* Whether some usable device exists, without keeping it; reason on failure. */
 bool vk_device_usable(char *reason, size_t reasonsz);
 

@@ -643,6 +643,20 @@ static void test_cm_tiles(void) {
         unsetenv("UNICORN_VK_ATTN_CM_SHAPE");
 #undef ACS
         CHECK(!vk_attn_cm_pick(&nv, 72, &acs) && !vk_attn_cm_pick(&nv, 272, &acs) && !vk_attn_cm_pick(&nv, 0, &acs));
+        /* The matrix kernels' 32 lanes a subgroup: as they are where that is the default (NVIDIA);
+         * required where the default differs and the device lets it be required for compute in full
+         * subgroups (RADV on RDNA: default 64, sizes 32-64; an Intel-like 8-32); not where 32 is out of
+         * range (lavapipe: 8), not required-able for compute, without full subgroups or with too few
+         * subgroups a workgroup. */
+        CHECK(vk_subgroup32_mode(32, false, false, 0, 0, false, 0) == 0);
+        CHECK(vk_subgroup32_mode(64, true, true, 32, 64, true, UINT32_MAX) == 1);
+        CHECK(vk_subgroup32_mode(16, true, true, 8, 32, true, 128) == 1);
+        CHECK(vk_subgroup32_mode(8, true, true, 8, 8, true, UINT32_MAX) < 0);
+        CHECK(vk_subgroup32_mode(64, false, true, 32, 64, true, UINT32_MAX) < 0);
+        CHECK(vk_subgroup32_mode(64, true, false, 32, 64, true, UINT32_MAX) < 0);
+        CHECK(vk_subgroup32_mode(64, true, true, 32, 64, false, UINT32_MAX) < 0);
+        CHECK(vk_subgroup32_mode(64, true, true, 32, 64, true, 16) < 0);
+        CHECK(vk_subgroup32_mode(64, true, true, 64, 64, true, UINT32_MAX) < 0);
         /* The NV kernel's wide tile (H200: 132 multiprocessors, 128 and 256 tokens): taken for the Gemma
          * 3 27B FFN products of a 512-token prefill, where it measured 1.15-1.3x faster, not for its q
          * projection (4096 rows), where the narrow grid is one round and measured 1.6x faster; never
