@@ -18,13 +18,15 @@
  * no per-row scaling); blocks where no row's max grows skip that. q is
  * scaled before its rounding and kept in registers.
  *
- * Why (H200, vk-kernel-bench attnpf, docs/vulkan.md): the first form kept
- * a whole head in one subgroup and stored each load to shared memory as
- * it came. For Gemma 3 4B's heads of 256 at 512 tokens that took 198 us
- * against attn_pf.comp's 237 us, and whole steps were no faster; the
- * 4-way split and the loads in flight together take 109 us. A lane now
- * holds 32-64 f32 sums of O instead of 128, and a model of few heads gets
- * more workgroups. Heads of 128 or less are not split by default: that
+ * Why (H200, docs/vulkan.md): the first form kept a whole head in one
+ * subgroup and stored each load to shared memory as it came; with heads
+ * of 256 whole steps ran slower than with attn_pf.comp (Gemma 3 4B pp512
+ * 10,946 against 12,567 t/s). With the loads in flight a whole head of 256
+ * takes 198 us for 4B's 512 tokens (vk-kernel-bench attnpf), split 4 ways
+ * 109 us, attn_pf.comp 237 us; the 4-way split went from 13,120 to 14,021
+ * t/s in 4B pp512 when the loads went in flight. A lane now holds 32-64
+ * f32 sums of O instead of 128, and a model of few heads gets more
+ * workgroups. Heads of 128 or less are not split by default: that
  * lost 1.4-1.6x after long context. Loads converted to f16 as they
  * arrive measured 1.4-1.8x slower: the conversion waits for each load.
  *
@@ -74,8 +76,7 @@ const uint LPT = (NV4 + NT - 1u) / NT; /* of them an invocation stages */
 
 /* Rows [lo, hi] of the cache of block p0 (positions; rows outside get zeros, so that stale ring slots
  * cannot turn masked products into NaN) into registers, every load issued before any is used: a loop
- * that stored each load to shared memory as it came waited a memory latency per vec4 (about 10 us a
- * block of 32 rows of 256 on the H200). */
+ * that stored each load to shared memory as it came could wait a memory latency per vec4. */
 void fetch(uint64_t base, uint stride, int p0, int lo, int hi, out vec4 r[LPT])
 {
         [[unroll]] for (uint j = 0; j < LPT; j++) {
