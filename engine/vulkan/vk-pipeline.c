@@ -249,7 +249,10 @@ static int make_pipe(const struct vk_device *d, VkPipelineCache cache, VkPipelin
         if (vr == VK_SUCCESS && d->pipe_stats)
                 print_stats(d, *ret, name);
         if (vr != VK_SUCCESS) {
-                snprintf(err, errsz, "cannot create pipeline '%s' (VkResult %d)", name, vr);
+                /* The matrix kernels are the ones a driver may refuse (a required subgroup size, a
+                 * matrix type): say how to run without them. */
+                snprintf(err, errsz, "cannot create pipeline '%s' (VkResult %d)%s", name, vr,
+                         s->subgroup32 ? "; UNICORN_VK_DISABLE_COOPMAT=1 runs without the matrix kernels" : "");
                 return -EIO;
         }
         return 0;
