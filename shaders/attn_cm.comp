@@ -28,7 +28,7 @@
  * f32 sums of O instead of 128, and a model of few heads gets more
  * workgroups. Heads of 128 or less are not split by default: that
  * lost 1.4-1.6x after long context. Loads converted to f16 as they
- * arrive measured 1.4-1.8x slower: the conversion waits for each load.
+ * arrive measured 1.4-1.9x slower (the conversion likely waits on each load).
  *
  * Operands are f16 like those of the matrix-core products (matmul_cm.comp);
  * the host uses this kernel only where those run (not with exact
