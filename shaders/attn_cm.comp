@@ -58,7 +58,7 @@ const uint KT = BKV / 16u;  /* 16-wide tiles across a block */
 /* Shared rows padded by 16 bytes: rows stay 16-byte aligned for coopMatLoad and successive rows
  * start in different banks. */
 const uint LDH = D + 8u;    /* q, k, v rows (halves) */
-const uint LDS = BKV + 4u;  /* score rows (floats); also holds one 16 x 16 O tile (LDS >= 16) */
+const uint LDS = BKV + 4u;  /* score rows (floats) */
 const uint LDP = BKV + 8u;  /* probability rows (halves) */
 const uint HALF = BKV / 2u; /* columns a lane of a row pair */
 

@@ -284,8 +284,8 @@ static bool attn_cm_shape_ok(uint32_t d, const struct vk_attn_cm_shape *c) {
 /* 4 subgroups of 32 lanes, 32 positions a block (64 with heads of at most 64); heads over 128 split 4
  * ways between the subgroups of a row block (16 query rows a workgroup), smaller heads not (64 rows).
  * The fastest on the H200 of the shapes tried (docs/vulkan.md): the split keeps a lane's f32 sums of O
- * at 32 for heads of 256 and gives few-head models more workgroups. Heads of 128 split 2 ways were 15%
- * faster for 512 tokens from position 0 but 1.4-1.6x slower after 1536-3584 positions of context,
+ * at 32 for heads of 256 and gives few-head models more workgroups. Heads of 128 split 2 ways took 15% less
+ * time for 512 tokens from position 0 but 1.4-1.6x slower after 1536-3584 positions of context,
  * where each workgroup's 32 rows stage the whole context's k and v rows for half the queries.
  * UNICORN_VK_ATTN_CM_SHAPE=nt,bkv,ds sets another start. Then fewer positions, then fewer row blocks,
  * then fewer subgroups a row block, where the shared memory or the workgroup is short. */
