@@ -72,6 +72,86 @@ bool vk_cm2_small(const struct vk_pipelines *p, uint32_t n, uint32_t nt) {
         return small > narrow && small <= p->cm2_sms;
 }
 
+/* s slices of *ks columns each, whole multiples of 256 (so that every block size divides a slice's start
+ * and the NV kernel's unrolled loop covers it); fewer where the last would be empty. */
+static uint32_t split_slices(uint32_t k, uint32_t s, uint32_t *ks) {
+        for (; s > 1; s--) {
+                *ks = ALIGN_TO(DIV_ROUND_UP(k, s), 256u);
+                if (*ks * (s - 1) < k)
+                        break;
+        }
+        return s;
+}
+
+/*
+ * Split-K slices for an NV product of `tiles` workgroups over rows of k columns, as llama.cpp's Vulkan
+ * backend chooses them: where the grid fills at most half of the multiprocessors and rows are long
+ * (k >= cm2_split_k, 2048), enough slices to fill them (at most cm2_split); up to two thirds, 3.
+ * 1: no split.
+ */
+uint32_t vk_cm2_split(const struct vk_pipelines *p, uint32_t tiles, uint32_t k, uint32_t *ks) {
+        uint32_t s = 1;
+
+        if (!p->cm2_sms || p->cm2_split < 2 || k < p->cm2_split_k || tiles == 0)
+                return 1;
+        if (tiles <= p->cm2_sms / 2)
+                s = p->cm2_sms / tiles;
+        else if (tiles * 3 <= p->cm2_sms * 2)
+                s = 3;
+        return split_slices(k, MIN(s, p->cm2_split), ks);
+}
+
+/* Bytes from a weight row's start to its column kb (a multiple of 256). */
+static uint64_t w_offset(enum vk_wtype wt, uint32_t row_bytes, uint32_t k, uint32_t kb) {
+        /* Repacked types are rows of whole 256-column superblocks (the last one padded). */
+        if (vk_wtype_repacked(wt))
+                return (uint64_t) row_bytes / DIV_ROUND_UP(k, 256) * (kb / 256);
+        return (uint64_t) row_bytes * kb / k;
+}
+
+/*
+ * Records a tiled product, split over k where split > 1 and the scratch allows it: each slice of ks
+ * columns runs the same kernel on its part of the rows (weights and activations offset, k shortened)
+ * into its own plane of partial sums, then a barrier, then splitk_sum.comp adds the planes (and y, the
+ * bias) into y. The kernel itself is unchanged: a split-K form inside the NV kernel (each workgroup
+ * taking its columns from gl_WorkGroupID.z, the last of a tile adding the others' sums) spilled
+ * registers and ran 2-3x slower on the H200 (docs/vulkan.md). xbytes: bytes of an activation element.
+ */
+static void product(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *pc, uint32_t gx, uint32_t gy,
+                    uint32_t split, uint32_t ks, enum vk_wtype wt, uint32_t xbytes) {
+        uint64_t plane = (uint64_t) pc->n * pc->nt * 4, used;
+        VkDeviceAddress part;
+
+        if (split < 2 || !c->splitk.addr || !c->pl->p[VK_P_SPLITK_SUM] ||
+            c->splitk_used + plane * split > c->splitk.size) {
+                vk_cmd_dispatch(c, pp, pc, sizeof *pc, gx, gy, 1);
+                return;
+        }
+        part = c->splitk.addr + c->splitk_used;
+        c->splitk_used += ALIGN_TO(plane * split, 256);
+        for (uint32_t z = 0; z < split; z++) {
+                struct pc_mm s = *pc;
+                uint32_t kb = z * ks;
+                s.w += w_offset(wt, pc->row_bytes, pc->k, kb);
+                s.x += (uint64_t) kb * xbytes;
+                s.k = MIN(ks, pc->k - kb);
+                s.y = part + z * plane;
+                s.ldy = pc->n;
+                s.bias = 0;
+                s.flags = 0;
+                vk_cmd_dispatch(c, pp, &s, sizeof s, gx, gy, 1);
+        }
+        /* The planes stay taken until the caller's next barrier: the sum reads them after this one. */
+        used = c->splitk_used;
+        vk_cmd_barrier(c);
+        c->splitk_used = used;
+        struct pc_mm sum = {
+                .x = part, .y = pc->y, .bias = pc->bias, .k = split, .n = pc->n, .nt = pc->nt, .ldy = pc->ldy,
+                .flags = pc->flags & (MM_ACC | MM_BIAS),
+        };
+        vk_cmd_dispatch(c, VK_P_SPLITK_SUM, &sum, sizeof sum, DIV_ROUND_UP(pc->n, 256), pc->nt, 1);
+}
+
 void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k, uint32_t n,
                   VkDeviceAddress x, VkDeviceAddress x16, uint32_t ldx, uint32_t nt, VkDeviceAddress y, uint32_t ldy,
                   VkDeviceAddress bias, bool acc) {
@@ -82,8 +162,10 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                 .flags = (acc ? MM_ACC : 0) | (bias ? MM_BIAS : 0),
                 .scale = 1.0f,
         };
-        uint32_t gx, gy;
+        uint32_t gx, gy, ks = 0, split_force = c->pl->split_force, split = 1;
 
+        if (split_force > 1 && k > 256)
+                split = split_slices(k, split_force, &ks);
         if (nt == 1 && c->pl->p[VK_P_MATVEC1 + wt]) {
                 grid_1d(DIV_ROUND_UP(n, c->pl->matvec1_rows), &gx, &gy);
                 vk_cmd_dispatch(c, VK_P_MATVEC1 + wt, &pc, sizeof pc, gx, gy, 1);
@@ -93,26 +175,30 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                 vk_cmd_dispatch(c, VK_P_MATVEC + wt, &pc, sizeof pc, gx, gy, 1);
         } else if (x16 && c->pl->coopmat2 && !c->exact && c->pl->p[VK_P_MATMUL_CM2 + wt]) {
                 enum vk_pipe pp = VK_P_MATMUL_CM2 + wt;
-                uint32_t bn = c->pl->cm2_bn;
-                if (c->pl->p[VK_P_MATMUL_CM2_WIDE + wt] && vk_cm2_wide(c->pl, n, k, nt)) {
+                uint32_t bn = c->pl->cm2_bn, tx = DIV_ROUND_UP(n, 128);
+                /* Split over k on the narrow tile where its grid leaves multiprocessors idle; else the wide
+                 * or the small tile where they make fewer rounds or fill more multiprocessors. */
+                if (!split_force)
+                        split = c->splitk.addr ? vk_cm2_split(c->pl, tx * DIV_ROUND_UP(nt, bn), k, &ks) : 1;
+                if (split == 1 && c->pl->p[VK_P_MATMUL_CM2_WIDE + wt] && vk_cm2_wide(c->pl, n, k, nt)) {
                         pp = VK_P_MATMUL_CM2_WIDE + wt;
                         bn = c->pl->cm2_wide_bn;
-                } else if (c->pl->p[VK_P_MATMUL_CM2_SMALL + wt] && vk_cm2_small(c->pl, n, nt)) {
+                } else if (split == 1 && c->pl->p[VK_P_MATMUL_CM2_SMALL + wt] && vk_cm2_small(c->pl, n, nt)) {
                         pp = VK_P_MATMUL_CM2_SMALL + wt;
                         bn = c->pl->cm2_small_bn;
                 }
                 pc.x = x16;
-                vk_cmd_dispatch(c, pp, &pc, sizeof pc, DIV_ROUND_UP(n, 128), DIV_ROUND_UP(nt, bn), 1);
+                product(c, pp, &pc, tx, DIV_ROUND_UP(nt, bn), split, ks, wt, 2);
         } else if (x16 && c->pl->coopmat && !c->exact && c->pl->p[VK_P_MATMUL_CM + wt]) {
                 /* The wide tile dequantizes each weight tile for more tokens; the narrow one wastes
                  * less on short batches. */
                 int i = c->pl->cm_force >= 0 ? c->pl->cm_force : nt >= CM_WIDE_MIN_TOKENS ? 0 : 1;
                 const struct vk_cm_tile *tl = &c->pl->cm_tile[i];
                 pc.x = x16;
-                vk_cmd_dispatch(c, (i == 0 ? VK_P_MATMUL_CM : VK_P_MATMUL_CM_NARROW) + wt, &pc, sizeof pc,
-                                DIV_ROUND_UP(n, tl->bm), DIV_ROUND_UP(nt, tl->bn), 1);
+                product(c, (i == 0 ? VK_P_MATMUL_CM : VK_P_MATMUL_CM_NARROW) + wt, &pc, DIV_ROUND_UP(n, tl->bm),
+                        DIV_ROUND_UP(nt, tl->bn), split, ks, wt, 2);
         } else
-                vk_cmd_dispatch(c, VK_P_MATMUL + wt, &pc, sizeof pc, DIV_ROUND_UP(n, 64), DIV_ROUND_UP(nt, 64), 1);
+                product(c, VK_P_MATMUL + wt, &pc, DIV_ROUND_UP(n, 64), DIV_ROUND_UP(nt, 64), split, ks, wt, 4);
 }
 
 void vk_op_get_rows(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k,

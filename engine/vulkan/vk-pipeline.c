@@ -561,6 +561,11 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                         p.cm2_small_bn = (uint32_t) atoi(e);
                 e = getenv("UNICORN_VK_CM2_WIDE");
                 p.cm2_sms = e && streq(e, "0") ? 0 : d->sm_count;
+                p.cm2_split = 8;
+                p.cm2_split_k = 2048;
+                e = getenv("UNICORN_VK_CM2_SPLIT");
+                if (e && *e)
+                        p.cm2_split = MIN((uint32_t) strtoul(e, NULL, 10), 64u);
         }
         if (p.coopmat)
                 p.coopmat = vk_cm_tiles_pick(&d->props.limits, &p);
@@ -650,7 +655,9 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                     (r = make_pipe(d, cache, p.layout, "qkv", g128, 1, &p.p[VK_P_QKV], err, errsz)) >= 0 &&
                     (r = make_pipe(d, cache, p.layout, "attn", g128, 1, &p.p[VK_P_ATTN], err, errsz)) >= 0 &&
                     (r = make_pipe(d, cache, p.layout, "attn_pf", g128, 1, &p.p[VK_P_ATTN_PF], err, errsz)) >= 0 &&
-                    (r = make_pipe(d, cache, p.layout, "act", g256, 1, &p.p[VK_P_ACT], err, errsz)) >= 0)
+                    (r = make_pipe(d, cache, p.layout, "act", g256, 1, &p.p[VK_P_ACT], err, errsz)) >= 0 &&
+                    (r = make_pipe(d, cache, p.layout, "splitk_sum", NULL, 0, &p.p[VK_P_SPLITK_SUM], err,
+                                   errsz)) >= 0)
                         r = make_pipe(d, cache, p.layout, "quantx", (uint32_t[]) { 64 }, 1, &p.p[VK_P_QUANTX], err,
                                       errsz);
                 /* The matrix-core kernels' f16 activations (built everywhere, so that it is tested
@@ -764,6 +771,13 @@ int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cm
                 vk_cmd_free(&c);
                 return -ENOMEM;
         }
+        if ((pl->coopmat2 && pl->cm2_split > 1 && pl->cm2_sms) || pl->split_force > 1) {
+                int r = vk_buf_create(d, VK_SPLITK_BYTES, VK_MEM_DEVICE, &c.splitk);
+                if (r < 0) {
+                        vk_cmd_free(&c);
+                        return r;
+                }
+        }
         c.cb = c.cbs[0];
         *ret = c;
         return 0;
@@ -780,6 +794,7 @@ void vk_cmd_free(struct vk_cmd *c) {
                 vkDestroyQueryPool(c->d->dev, c->steps, NULL);
         if (c->pool)
                 vkDestroyCommandPool(c->d->dev, c->pool, NULL);
+        vk_buf_destroy(c->d, &c->splitk);
         *c = (struct vk_cmd) {};
 }
 
@@ -792,6 +807,7 @@ int vk_cmd_begin(struct vk_cmd *c) {
         c->bound = VK_NULL_HANDLE;
         c->n_cb = 0;
         c->err = 0;
+        c->splitk_used = 0;
         c->cb = c->cbs[0];
         if (host_times) {
                 c->t_begin = mono_s();
@@ -971,4 +987,6 @@ void vk_cmd_dispatch(struct vk_cmd *c, enum vk_pipe p, const void *pc, size_t pc
 
 void vk_cmd_barrier(struct vk_cmd *c) {
         barrier(c, c->full_barrier);
+        /* Every product before it is done with the split-K scratch. */
+        c->splitk_used = 0;
 }

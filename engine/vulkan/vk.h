@@ -155,7 +155,8 @@ enum vk_pipe {
         VK_P_MATMUL_CM2_WIDE,            /* + wtype: MATMUL_CM2 on tiles of cm2_wide_bn tokens */
         VK_P_PREFETCH = VK_P_MATMUL_CM2_WIDE + VK_W_COUNT, /* reads weights into the L2 cache */
         VK_P_MATMUL_CM2_SMALL,           /* + wtype: MATMUL_CM2 on tiles of cm2_small_bn tokens */
-        VK_P_COUNT = VK_P_MATMUL_CM2_SMALL + VK_W_COUNT,
+        VK_P_SPLITK_SUM = VK_P_MATMUL_CM2_SMALL + VK_W_COUNT, /* adds up a split product's partial sums */
+        VK_P_COUNT,
 };
 
 /* 8-bit activation rows (shaders/include/q8.glsl): k quants, then a (d, d * sum) pair per block of 32,
@@ -211,6 +212,11 @@ struct vk_pipelines {
         uint32_t cm2_wide_bn;
         uint32_t cm2_wide_bk;
         uint32_t cm2_small_bn;
+        /* Split-K for the NV kernel (vk_cm2_split) where its grid leaves multiprocessors idle: at most
+         * cm2_split slices (0: never; UNICORN_VK_CM2_SPLIT=N, default 8), for rows of at least
+         * cm2_split_k columns (2048). split_force > 1: every product of more than 256 columns in that
+         * many slices (or fewer: whole 256-column slices), on whichever kernel (tests). */
+        uint32_t cm2_split, cm2_split_k, split_force;
         /* Prefill attention on cooperative matrices (VK_P_ATTN_CM, shaders/attn_cm.comp) for heads of
          * attn_cm_d (0: none; vk_pipeline_attn_cm makes it per model), attn_cm_bq query tokens a
          * workgroup. UNICORN_VK_ATTN_CM=0: none (attn_pf.comp). */
@@ -266,7 +272,14 @@ struct vk_cmd {
         double t_begin; /* UNICORN_VK_HOST_TIMES: when recording began */
         VkQueryPool steps; /* UNICORN_VK_HOST_TIMES: GPU timestamps at a step's start and end */
         double wait_avg, wait_last; /* seconds from a step's last submit to its end (fence_wait) */
+        /* Split-K products' partial sums (vk_op_matmul; devices with the NV kernel, and tests). Taken in
+         * order by the products between two barriers of the caller (the q, k and v products are issued
+         * together) and free again after the next: each split product's own barrier, between its
+         * slices and their sum, keeps what is taken. */
+        struct vk_buf splitk;
+        uint64_t splitk_used;
 };
+#define VK_SPLITK_BYTES (64u << 20)
 
 int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cmd *ret);
 void vk_cmd_free(struct vk_cmd *c);
@@ -300,6 +313,8 @@ bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t k, uint32_t 
 /* Whether it takes the small tile instead (where p has one for the type): where its grid still fits
  * in one round over the multiprocessors and the narrow grid is smaller. */
 bool vk_cm2_small(const struct vk_pipelines *p, uint32_t n, uint32_t nt);
+/* Split-K slices of a product of `tiles` workgroups over k columns (1: none), *ks columns each. */
+uint32_t vk_cm2_split(const struct vk_pipelines *p, uint32_t tiles, uint32_t k, uint32_t *ks);
 /* Its wide tile's BK for weights of type t. */
 uint32_t vk_cm2_wide_bk(const struct vk_pipelines *p, enum vk_wtype t);
 /* nt rows of k floats (ldx apart) to f16 rows at y16 (ldy halves apart); k, ldx, ldy multiples of 4. */

@@ -51,6 +51,7 @@ static struct vk_device *d;
 static struct vk_pipelines pl;
 static struct vk_cmd cmd;
 static int n_cm; /* cooperative-matrix cases run */
+static int n_split, n_split_cm; /* split over k: the float kernel's cases, the NV kernel's */
 
 /* The 8-bit activation row of shaders/include/q8.glsl, computed here as the kernels do; xd gets the
  * dequantized values (what the integer-dot mat-vec multiplies by). */
@@ -160,6 +161,16 @@ static void test_matvec_q8(enum ggml_type type, const float *deq, struct vk_buf 
         vk_buf_destroy(d, &by);
 }
 
+/* The slices vk_op_matmul makes of k when forced to s (pl.split_force). */
+static uint32_t split_slices_test(uint32_t k, uint32_t s, uint32_t *ks) {
+        for (; s > 1; s--) {
+                *ks = ALIGN_TO(DIV_ROUND_UP(k, s), 256u);
+                if (*ks * (s - 1) < k)
+                        break;
+        }
+        return s;
+}
+
 static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt, bool acc) {
         size_t row_bytes;
         struct vk_buf bw, bx, by;
@@ -212,6 +223,38 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
         CHECK(vk_buf_read(d, &by, 0, y, (size_t) nt * n * 4) == 0);
         double e = nmse(y, ref, (size_t) nt * n);
         CHECK_MSG(e <= 1e-10, "matmul %s k=%u n=%u nt=%u acc=%d: NMSE %.3g", quant_type_name(type), k, n, nt, acc, e);
+        if (nt > 8 && k > 256) {
+                /* Split over k (3 slices, or 2 of 256 columns and the rest) into partial planes and
+                 * their sum, here on the float kernel, with a bias: what the NV kernel's split runs. */
+                _cleanup_free_ float *bias = newa(float, n);
+                _cleanup_free_ double *rb = newa(double, (size_t) nt * n);
+                struct vk_buf bb;
+                struct vk_pipelines p2 = pl;
+                uint32_t ks = 0;
+                CHECK(bias && rb);
+                for (uint32_t r = 0; r < n; r++)
+                        bias[r] = frand();
+                for (size_t i = 0; i < (size_t) nt * n; i++)
+                        rb[i] = ref[i] + bias[i % n];
+                CHECK(vk_buf_create(d, (size_t) n * 4, VK_MEM_DEVICE, &bb) == 0);
+                CHECK(vk_buf_write(d, &bb, 0, bias, (size_t) n * 4) == 0);
+                CHECK(vk_buf_write(d, &by, 0, y0, (size_t) nt * n * 4) == 0);
+                p2.split_force = 3;
+                cmd.pl = &p2;
+                CHECK(vk_cmd_begin(&cmd) == 0);
+                cmd.exact = true;
+                vk_op_matmul(&cmd, vk_wtype(type), bw.addr, (uint32_t) drb, k, n, bx.addr, 0, k, nt, by.addr, n, bb.addr,
+                             acc);
+                vk_cmd_barrier(&cmd);
+                CHECK(vk_cmd_submit_wait(&cmd) == 0);
+                cmd.pl = &pl;
+                CHECK(vk_buf_read(d, &by, 0, y, (size_t) nt * n * 4) == 0);
+                e = nmse(y, rb, (size_t) nt * n);
+                CHECK_MSG(e <= 1e-10, "matmul %s k=%u n=%u nt=%u acc=%d split %u: NMSE %.3g", quant_type_name(type), k,
+                          n, nt, acc, split_slices_test(k, 3, &ks), e);
+                vk_buf_destroy(d, &bb);
+                n_split++;
+        }
         if (nt > 8 && pl.coopmat) {
                 /* Cooperative matrices, both tile widths: against the products of the f16-rounded operands
                  * (what the kernel multiplies), in double; f32 sums in another order. Against the
@@ -233,18 +276,30 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                 CHECK(vk_cmd_submit_wait(&cmd) == 0);
                 /* Both KHR tiles (narrow, wide), then the NV workgroup-scope kernel where built for
                  * the type (UNICORN_VK_COOPMAT2=1: every type), on its tile, its wide one and its
-                 * small one. */
+                 * small one, and split over k where k has more than 256 columns. */
                 bool cm2 = pl.coopmat2 && pl.p[VK_P_MATMUL_CM2 + vk_wtype(type)];
-                for (int w = 0; w < 5; w++) {
+                for (int w = 0; w < 6; w++) {
                         enum vk_pipe alt = w == 3 ? VK_P_MATMUL_CM2_WIDE : VK_P_MATMUL_CM2_SMALL;
-                        if ((w >= 2 && !cm2) || (w >= 3 && !pl.p[alt + vk_wtype(type)]))
+                        uint32_t ks = 0, split = 1;
+                        if ((w >= 2 && !cm2) || ((w == 3 || w == 4) && !pl.p[alt + vk_wtype(type)]))
                                 continue;
                         struct vk_pipelines p2 = pl;
                         p2.cm_force = w ? 0 : 1;
                         p2.coopmat2 = w >= 2;
                         /* w == 3, 4: the wide and the small tile at every width, in the narrow one's place. */
                         p2.cm2_sms = 0;
-                        if (w >= 3) {
+                        /* w == 5: the narrow tile split over k, as a product of long rows would be (the
+                         * split rule on 132 multiprocessors, from rows of 256 columns). */
+                        if (w == 5) {
+                                p2.cm2_sms = 132;
+                                p2.cm2_wide_bn = p2.cm2_small_bn = 0;
+                                p2.cm2_split = 8;
+                                p2.cm2_split_k = 256;
+                                split = vk_cm2_split(&p2, DIV_ROUND_UP(n, 128) * DIV_ROUND_UP(nt, p2.cm2_bn), k, &ks);
+                                if (split < 2 || !cmd.splitk.addr)
+                                        continue;
+                        }
+                        if (w == 3 || w == 4) {
                                 p2.p[VK_P_MATMUL_CM2 + vk_wtype(type)] = p2.p[alt + vk_wtype(type)];
                                 p2.cm2_bn = w == 3 ? p2.cm2_wide_bn : p2.cm2_small_bn;
                         }
@@ -263,10 +318,11 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                         /* f16 sums (UNICORN_VK_CM2_ACC16=1) round each partial sum to 11 bits: NMSE
                          * ~1e-6 at these k, so 1e-4 still tells a wrong element or tile from it. */
                         bool h = p2.coopmat2 && p2.cm2_acc16;
-                        CHECK_MSG(e <= (h ? 1e-4 : 1e-8), "matmul_cm%s%u %s k=%u n=%u nt=%u acc=%d: NMSE %.3g",
+                        CHECK_MSG(e <= (h ? 1e-4 : 1e-8), "matmul_cm%s%u %s k=%u n=%u nt=%u acc=%d split=%u: NMSE %.3g",
                                   p2.coopmat2 ? (h ? "2h_" : "2_") : "",
                                   p2.coopmat2 ? p2.cm2_bn : p2.cm_tile[p2.cm_force].bn, quant_type_name(type), k, n,
-                                  nt, acc, e);
+                                  nt, acc, split, e);
+                        n_split_cm += split > 1;
                         if (h && getenv("UNICORN_TEST_VERBOSE"))
                                 printf("# cm2h %s k=%u n=%u nt=%u acc=%d: NMSE %.3g\n", quant_type_name(type), k, n,
                                        nt, acc, e);
@@ -687,6 +743,18 @@ static void test_cm_tiles(void) {
         CHECK(vk_cm2_small(&c2, 896, 100));
         c2.cm2_small_bn = 0;
         CHECK(!vk_cm2_small(&c2, 896, 512));
+        /* Split-K: Gemma 3 4B's k and v products at 512 tokens (8 x 4 tiles, k 2560) in 4 slices of 768
+         * columns; its down (20 x 4, k 10240) in 3; not its gate (80 x 4) nor rows under 2048; slices
+         * fewer where the last would be empty (k 2304 on one tile: 5 of 512); none with cm2_split 0. */
+        uint32_t ks = 0;
+        c2 = (struct vk_pipelines) { .cm2_sms = 132, .cm2_split = 8, .cm2_split_k = 2048 };
+        CHECK(vk_cm2_split(&c2, 32, 2560, &ks) == 4 && ks == 768);
+        CHECK(vk_cm2_split(&c2, 80, 10240, &ks) == 3 && ks == 3584);
+        CHECK(vk_cm2_split(&c2, 8, 2048, &ks) == 8 && ks == 256);
+        CHECK(vk_cm2_split(&c2, 1, 2304, &ks) == 5 && ks == 512);
+        CHECK(vk_cm2_split(&c2, 320, 2560, &ks) == 1 && vk_cm2_split(&c2, 32, 1024, &ks) == 1);
+        c2.cm2_split = 0;
+        CHECK(vk_cm2_split(&c2, 32, 2560, &ks) == 1);
         printf("cooperative-matrix tile choice: ok\n");
 }
 
@@ -704,6 +772,9 @@ int main(void) {
                 SKIP("no usable Vulkan device: %s", err);
         CHECK_MSG(vk_pipelines_create(d, &pl, VK_WTYPES_ALL, 0, 0, err, sizeof err) == 0, "%s", err);
         CHECK(vk_cmd_init(d, &pl, &cmd) == 0);
+        /* Split-K scratch, which the command has only where the NV kernel splits (test_matmul forces it). */
+        if (!cmd.splitk.addr)
+                CHECK(vk_buf_create(d, VK_SPLITK_BYTES, VK_MEM_DEVICE, &cmd.splitk) == 0);
         printf("device: %s\n", d->desc);
         /* The memory the buffers were placed in (vk-buffer.c pick_type), for reading a failure. */
         for (uint32_t i = 0; i < d->mem.memoryTypeCount; i++)
@@ -784,7 +855,8 @@ int main(void) {
                        pl.coopmat ? "no kernel for these heads" : "not tested (no cooperative matrices)");
         CHECK(vk_pipeline_attn_cm(d, &pl, 0, 0, err, sizeof err) == 0);
         test_wtype_subset();
-        printf("%d matmul cases passed (NMSE <= 1e-10), %d on cooperative matrices (NMSE <= 1e-8)\n", n, n_cm);
+        printf("%d matmul cases passed (NMSE <= 1e-10; %d more split over k), %d on cooperative matrices (NMSE <= 1e-8; "
+               "%d of them split over k)\n", n, n_split, n_cm, n_split_cm);
         vk_cmd_free(&cmd);
         vk_pipelines_destroy(d, &pl);
         vk_device_release(d);
