@@ -115,7 +115,7 @@ static uint64_t w_offset(enum vk_wtype wt, uint32_t row_bytes, uint32_t k, uint3
  * into its own plane of partial sums, then a barrier, then splitk_sum.comp adds the planes (and y, the
  * bias) into y. The kernel itself is unchanged: a split-K form inside the NV kernel (each workgroup
  * taking its columns from gl_WorkGroupID.z, the last of a tile adding the others' sums) spilled
- * registers and ran 2-3x slower on the H200 (docs/vulkan.md). xbytes: bytes of an activation element.
+ * registers and ran up to 2.7x slower on the H200 (docs/vulkan.md). xbytes: bytes of an activation element.
  */
 static void product(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *pc, uint32_t gx, uint32_t gy,
                     uint32_t split, uint32_t ks, enum vk_wtype wt, uint32_t xbytes) {

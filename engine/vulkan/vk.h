@@ -279,7 +279,7 @@ struct vk_cmd {
         struct vk_buf splitk;
         uint64_t splitk_used;
 };
-#define VK_SPLITK_BYTES (64u << 20)
+#define VK_SPLITK_BYTES (64u << 20) /* forced splits' scratch (tests) */
 
 int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cmd *ret);
 void vk_cmd_free(struct vk_cmd *c);
