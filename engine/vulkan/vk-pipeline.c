@@ -771,13 +771,11 @@ int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cm
                 vk_cmd_free(&c);
                 return -ENOMEM;
         }
-        if ((pl->coopmat2 && pl->cm2_split > 1 && pl->cm2_sms) || pl->split_force > 1) {
+        if (pl->coopmat2 && pl->cm2_split > 1 && pl->cm2_sms) {
                 /* vk_cm2_split keeps slices x tiles within 2 x cm2_sms, so a product's planes hold at most
-                 * that many tiles of 128 x cm2_bn sums; the q, k and v products hold theirs together.
-                 * Forced splits (tests) take what fits in VK_SPLITK_BYTES. */
-                uint64_t size = pl->split_force > 1 ? VK_SPLITK_BYTES
-                                                    : 3 * 2 * (uint64_t) pl->cm2_sms * 128 * pl->cm2_bn * 4;
-                int r = vk_buf_create(d, size, VK_MEM_DEVICE, &c.splitk);
+                 * that many tiles of 128 x cm2_bn sums; the q, k and v products hold theirs together. */
+                int r = vk_buf_create(d, 3 * 2 * (uint64_t) pl->cm2_sms * 128 * pl->cm2_bn * 4, VK_MEM_DEVICE,
+                                      &c.splitk);
                 if (r < 0) {
                         vk_cmd_free(&c);
                         return r;

@@ -272,14 +272,14 @@ struct vk_cmd {
         double t_begin; /* UNICORN_VK_HOST_TIMES: when recording began */
         VkQueryPool steps; /* UNICORN_VK_HOST_TIMES: GPU timestamps at a step's start and end */
         double wait_avg, wait_last; /* seconds from a step's last submit to its end (fence_wait) */
-        /* Split-K products' partial sums (vk_op_matmul; devices with the NV kernel, and tests). Taken in
+        /* Split-K products' partial sums (vk_op_matmul; made by vk_cmd_init where the NV kernel splits,
+         * by tests that force splits elsewhere; without it nothing is split). Taken in
          * order by the products between two barriers of the caller (the q, k and v products are issued
          * together) and free again after the next: each split product's own barrier, between its
          * slices and their sum, keeps what is taken. */
         struct vk_buf splitk;
         uint64_t splitk_used;
 };
-#define VK_SPLITK_BYTES (64u << 20) /* forced splits' scratch (tests) */
 
 int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cmd *ret);
 void vk_cmd_free(struct vk_cmd *c);

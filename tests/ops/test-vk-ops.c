@@ -214,8 +214,9 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
         double e = nmse(y, ref, (size_t) nt * n);
         CHECK_MSG(e <= 1e-10, "matmul %s k=%u n=%u nt=%u acc=%d: NMSE %.3g", quant_type_name(type), k, n, nt, acc, e);
         if (nt > 8 && k > 256) {
-                /* Split over k (3 slices, or 2 of 256 columns and the rest) into partial planes and
-                 * their sum, here on the float kernel, with a bias: what the NV kernel's split runs. */
+                /* Split over k (3 slices of whole 256 columns where k has room for them, else 2) into
+                 * partial planes and their sum, here on the float kernel, with a bias: what the NV
+                 * kernel's split runs. */
                 _cleanup_free_ float *bias = newa(float, n);
                 _cleanup_free_ double *rb = newa(double, (size_t) nt * n);
                 struct vk_buf bb;
@@ -761,9 +762,10 @@ int main(void) {
                 SKIP("no usable Vulkan device: %s", err);
         CHECK_MSG(vk_pipelines_create(d, &pl, VK_WTYPES_ALL, 0, 0, err, sizeof err) == 0, "%s", err);
         CHECK(vk_cmd_init(d, &pl, &cmd) == 0);
-        /* Split-K scratch, which the command has only where the NV kernel splits (test_matmul forces it). */
+        /* Split-K scratch, which the command has only where the NV kernel splits (test_matmul forces
+         * splits everywhere); 16 MiB holds the planes of its largest case (3 x 300 x 264 floats) many times. */
         if (!cmd.splitk.addr)
-                CHECK(vk_buf_create(d, VK_SPLITK_BYTES, VK_MEM_DEVICE, &cmd.splitk) == 0);
+                CHECK(vk_buf_create(d, 16u << 20, VK_MEM_DEVICE, &cmd.splitk) == 0);
         printf("device: %s\n", d->desc);
         /* The memory the buffers were placed in (vk-buffer.c pick_type), for reading a failure. */
         for (uint32_t i = 0; i < d->mem.memoryTypeCount; i++)
