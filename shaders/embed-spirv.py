@@ -39,6 +39,8 @@ for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_0", "Q4_1"):
             name = f"mv8{'g' if glu else ''}_{t.lower()}_r{r}u{u}"
             defs = [f"TYPE_{t}", f"R={r}", f"U={u}"] + (["GLU"] if glu else [])
             VARIANTS.append((name, "mv8.comp", defs, "int_dot"))
+            # staged: the float row quantized (and RMS-normed) by each workgroup
+            VARIANTS.append((name.replace("mv8", "mv8s", 1), "mv8.comp", defs + ["XS"], "int_dot"))
 for s in ("norm", "qkv", "attn", "attn_pf", "act", "quantx", "cvt16", "prefetch", "splitk_sum"):
     VARIANTS.append((s, f"{s}.comp", [], None))
 # prefill attention on cooperative matrices (f16 operands, f32 sums)

@@ -19,8 +19,13 @@
  * activation units once for all R rows. With GPR > 1 (long rows), GPR
  * groups share the R rows, lane i of the set taking units i, i + 32 GPR, ...
  *
- * GLU: the group's R rows of gate (p.w) and the same rows of up (p.bias),
+ * GLU: the group's R rows of gate (p.w) and the same rows of up (p.up),
  * y = act(gate . x) * (up . x).
+ *
+ * Staged (XS, the "mv8s" variants): x is the float row, and every
+ * workgroup makes its 8-bit row in shared memory itself, with the RMSNorm
+ * (MV8_NORM, times the norm weights g). A decode layer then needs no norm
+ * dispatch and barrier between the residual add and the next products.
  */
 #version 450
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -29,6 +34,9 @@
 #extension GL_EXT_integer_dot_product : require
 #include "include/common.glsl"
 #include "include/push.glsl"
+#ifdef XS
+#include "include/q8.glsl"
+#endif
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 128;
@@ -43,7 +51,14 @@ layout(constant_id = 1) const uint GPR = 1;
 #define RR R
 #endif
 
-layout(push_constant) uniform PC { pc_mm p; };
+layout(push_constant) uniform PC { pc_mv8 p; };
+
+#ifdef XS
+/* Longest staged row (the host checks k against it): its quants and its blocks' (d, d * sum). */
+layout(constant_id = 2) const uint XS_K = 8192;
+shared uvec4 xsq[XS_K / 16u];
+shared vec2 xss[XS_K / 32u];
+#endif
 
 shared float red[WG];
 shared float part[WG / 32u * RR]; /* per group, its R rows' sums (GPR > 1) */
@@ -86,6 +101,12 @@ uvec4 xload(uint64_t xa, uint off) /* 16 bytes at byte offset off (16-aligned) o
 xunit xunit_block(uint64_t xa, uint u)
 {
         xunit x;
+#ifdef XS
+        x.a = xsq[2u * u];
+        x.b = xsq[2u * u + 1u];
+        x.s = vec4(xss[u], xss[u]);
+        return x;
+#endif
         x.a = xload(xa, u * 32u);
         x.b = xload(xa, u * 32u + 16u);
         uvec4 s = xload(xa, p.k + (u & ~1u) * 8u);
@@ -272,6 +293,12 @@ xunit xunit_load(uint64_t xa, uint u)
          * next block, whose scales follow in the same 16 bytes (e0 / 32 is even). */
         uint c = (u >> 1) & 3u, h = u & 1u, e0 = (u >> 3) * 256u + c * 64u + h * 16u;
         xunit x;
+#ifdef XS
+        x.a = xsq[e0 / 16u];
+        x.b = xsq[e0 / 16u + 2u];
+        x.s = vec4(xss[e0 / 32u], xss[e0 / 32u + 1u]);
+        return x;
+#endif
         x.a = xload(xa, e0);
         x.b = xload(xa, e0 + 32u);
         x.s = uintBitsToFloat(xload(xa, p.k + (e0 / 32u) * 8u));
@@ -309,6 +336,74 @@ float reduce32(float v)
         return r;
 }
 
+#ifdef XS
+/* Sum over the workgroup (uniform control flow; red is free before and after). */
+float wg_sum(float v)
+{
+        float s = subgroupAdd(v);
+        if (subgroupElect())
+                red[gl_SubgroupID] = s;
+        barrier();
+        float r = 0.0;
+        for (uint i = 0; i < gl_NumSubgroups; i++)
+                r += red[i];
+        barrier();
+        return r;
+}
+
+/* The workgroup's 8-bit row in xsq/xss from the float row at p.x (times g where p.g != 0; under
+ * MV8_POST of x + rmsnorm(t) * wt, written to xo by the first workgroup), in one pass after the
+ * post-norm's sum of squares: a vec4 per invocation, a block of 32 per 8 lanes (clustered max and sum; subgroups of 8 or
+ * more, which the host checks), so that the few registers it takes do not cut the main loop's
+ * occupancy (a block per invocation took 74 registers against 32 and ran the products 2x slower on
+ * the H200). The quants equal q8_store's of the same values. Quantizing is scale-invariant, so the
+ * norm's 1 / rms is not applied here: it is returned, and the sums are multiplied by it (1 without
+ * MV8_NORM). */
+float stage_x()
+{
+        uint lid = gl_LocalInvocationID.x;
+        /* Read-only: every workgroup reads the same row. */
+        U32x4Buf x = U32x4Buf(p.x), g = U32x4Buf(p.g), t = U32x4Buf(p.t), wt = U32x4Buf(p.wt);
+        bool has_g = p.g != 0ul, post = (p.flags & MV8_POST) != 0u;
+        bool xo = post && p.xo != 0ul && gl_WorkGroupID.x == 0u && gl_WorkGroupID.y == 0u;
+        float rt = 1.0;
+        if (post) {
+                float st = 0.0;
+                for (uint i = lid; i < p.k / 4u; i += WG) {
+                        vec4 v = uintBitsToFloat(t.v[i]);
+                        st += dot(v, v);
+                }
+                rt = inversesqrt(wg_sum(st) / float(p.k) + p.eps);
+        }
+        float ss = 0.0;
+        /* 8 consecutive invocations hold one block; k % 32 == 0, so a block is in range or out whole. */
+        for (uint i = lid; i < p.k / 4u; i += WG) {
+                vec4 v = uintBitsToFloat(x.v[i]);
+                if (post) {
+                        /* norm.comp's arithmetic (NORM_T | ADD_T), so the residual is the glue kernel's. */
+                        v += uintBitsToFloat(t.v[i]) * rt * uintBitsToFloat(wt.v[i]);
+                        if (xo)
+                                F32x4Buf(p.xo).v[i] = v;
+                }
+                ss += dot(v, v);
+                if (has_g)
+                        v *= uintBitsToFloat(g.v[i]);
+                vec4 a = abs(v);
+                float amax = subgroupClusteredMax(max(max(a.x, a.y), max(a.z, a.w)), 8);
+                float d = amax / 127.0, id = d > 0.0 ? 1.0 / d : 0.0;
+                int sum = 0;
+                uint word = q8_pack(v, id, sum);
+                sum = subgroupClusteredAdd(sum, 8);
+                xsq[i / 4u][i % 4u] = word;
+                if (i % 8u == 0u)
+                        xss[i / 8u] = vec2(d, d * float(sum));
+        }
+        /* wg_sum's barriers also make xsq and xss visible to the workgroup. */
+        float ssum = wg_sum(ss);
+        return (p.flags & MV8_NORM) != 0u ? inversesqrt(ssum / float(p.k) + p.eps) : 1.0;
+}
+#endif
+
 #ifdef GLU
 /* The same functions as act.comp. */
 float glu_act(float x)
@@ -335,7 +430,7 @@ void main()
         uint64_t rb[RR];
         [[unroll]] for (uint i = 0; i < RR; i++) {
 #ifdef GLU
-                uint64_t base = i < R ? p.w : p.bias;
+                uint64_t base = i < R ? p.w : p.up;
                 uint ri = i < R ? i : i - R;
 #else
                 uint64_t base = p.w;
@@ -352,6 +447,9 @@ void main()
         [[unroll]] for (uint j = 0; j < U; j++)
                 [[unroll]] for (uint i = 0; i < RR; i++)
                         w[j][i] = wload(rb[i], min(gl + j * STEP, nu - 1u));
+#ifdef XS
+        float xscale = stage_x();
+#endif
         for (uint u0 = gl; u0 < nu; u0 += STEP * U) {
                 [[unroll]] for (uint j = 0; j < U; j++) {
                         uint u = u0 + j * STEP;
@@ -369,6 +467,10 @@ void main()
         }
         [[unroll]] for (uint i = 0; i < RR; i++)
                 acc[i] = reduce32(acc[i]);
+#ifdef XS
+        [[unroll]] for (uint i = 0; i < RR; i++)
+                acc[i] *= xscale;
+#endif
         if (GPR > 1u) {
                 if (lane == 0u)
                         [[unroll]] for (uint i = 0; i < RR; i++)

@@ -11,8 +11,10 @@
  *   vk-kernel-bench [-r REPS] CASE...
  *   CASE: empty | empty-nobarrier | norm:E | quantx:K | attn:HEADS,KVHEADS,HEADDIM,LEN
  *         attnpf:HEADS,KVHEADS,HEADDIM,TOKENS[,P0] (prefill attention, causal, at positions P0..)
- *         mv:TYPE:N:K | mvq:TYPE:N:K | glu:TYPE:N:K | gluq:TYPE:N:K | mm:TYPE:N:K:T
+ *         mv:TYPE:N:K | mvq:TYPE:N:K | mvs:TYPE:N:K | glu:TYPE:N:K | gluq:TYPE:N:K |
+ *         glus:TYPE:N:K | mm:TYPE:N:K:T
  *   TYPE: q4_0 q8_0 q4_k q6_k ... (mv/glu: float activations; mvq/gluq: 8-bit;
+ *         mvs/glus: the staged 8-bit forms, RMS-norming the float row themselves;
  *         mm: the prefill product of T tokens)
  *
  * Prints per case: microseconds per dispatch (with its barrier) and, for the
@@ -116,6 +118,7 @@ static int bench_matvec(const char *kind, const char *spec, int reps) {
         char tname[16];
         uint32_t n, k, nt = 1;
         bool q8 = kind[strlen(kind) - 1] == 'q', glu = strncmp(kind, "glu", 3) == 0, mm = streq(kind, "mm");
+        bool staged = kind[strlen(kind) - 1] == 's';
 
         /* T only for mm: a mat-vec case with tokens would time the tiled product as a mat-vec. */
         if (sscanf(spec, "%15[^:]:%u:%u:%u", tname, &n, &k, &nt) != 3 + mm || n == 0 || k == 0 || k % 32 ||
@@ -178,7 +181,14 @@ static int bench_matvec(const char *kind, const char *spec, int reps) {
                 begin();
                 for (int i = 0; i < reps; i++) {
                         uint32_t c = glu ? (uint32_t) (2 * i) % copies : (uint32_t) i % copies;
-                        if (glu && q8)
+                        /* The float row is its own norm weights here: any row of k floats will do. */
+                        struct vk_xrow xr = { .x = x.addr, .g = x.addr, .eps = 1e-6f, .norm = true };
+                        if (glu && staged)
+                                ok = vk_op_matvec_glu_q8s(&cmd, (enum vk_wtype) wt, w[c], w[c + 1], rb, k, n, &xr,
+                                                          y.addr, ACT_SILU);
+                        else if (staged)
+                                ok = vk_op_matvec_q8s(&cmd, (enum vk_wtype) wt, w[c], rb, k, n, &xr, y.addr, false);
+                        else if (glu && q8)
                                 ok = vk_op_matvec_glu_q8(&cmd, (enum vk_wtype) wt, w[c], w[c + 1], rb, k, n,
                                                          xq.addr, y.addr, ACT_SILU);
                         else if (glu)
@@ -396,6 +406,7 @@ int main(int argc, char **argv) {
                 snprintf(kind, sizeof kind, "%.*s", (int) MIN(kl, sizeof kind - 1), argv[i]);
                 const char *spec = colon ? colon + 1 : NULL;
                 if (streq(kind, "mv") || streq(kind, "mvq") || streq(kind, "glu") || streq(kind, "gluq") ||
+                    streq(kind, "mvs") || streq(kind, "glus") ||
                     streq(kind, "mm"))
                         r = spec ? bench_matvec(kind, spec, reps) : -EINVAL;
                 else if (streq(kind, "attnpf"))

@@ -95,11 +95,15 @@ struct vk_context {
         uint32_t *ring;         /* [n_layer] */
         uint32_t ring_global, ring_swa;
         struct vk_buf x, h, qkv, att, tmp, gate, up;
+        struct vk_buf x2;       /* one row: the other residual buffer of staged post-norms (vk_decode) */
         struct vk_buf hq, attq, gateq; /* one token's h, att, gate as 8-bit activations (vk_q8_row_bytes) */
         struct vk_buf x16;      /* prefill: the input of the next products as f16 (matrix-core devices) */
         struct vk_buf attp;     /* split-K attention partials of decode steps */
         bool no_pf;             /* UNICORN_VK_ATTN_PF=0: prefill attention one query per workgroup */
         bool no_attn_qkv;       /* UNICORN_VK_ATTN_QKV=0: one-token steps run the qkv kernel too */
+        /* Which one-token products may take the staged mat-vec (norm folded in): bit 0 q/k/v, bit 1
+         * gate/up (UNICORN_VK_MV8S_SITES=N). */
+        uint32_t staged_sites;
         uint32_t flush_layers;  /* submit the step's work every this many layers (0: once at the end) */
         /* One-token steps: weight bytes read into L2 beside an idle-bus kernel, by the product they are
          * for: PF_QKV (beside the norm before a layer), PF_O (the attention), PF_GLU (the norm after
@@ -436,6 +440,7 @@ static void vk_context_free(void *state) {
                         vk_buf_destroy(d, &vc->vc[i]);
                 }
                 vk_buf_destroy(d, &vc->x);
+                vk_buf_destroy(d, &vc->x2);
                 vk_buf_destroy(d, &vc->h);
                 vk_buf_destroy(d, &vc->qkv);
                 vk_buf_destroy(d, &vc->att);
@@ -499,6 +504,8 @@ static int vk_context_init(Context *c, void **ret) {
                 vc->no_pf = e && streq(e, "0");
                 e = getenv("UNICORN_VK_ATTN_QKV");
                 vc->no_attn_qkv = e && streq(e, "0");
+                e = getenv("UNICORN_VK_MV8S_SITES");
+                vc->staged_sites = e && *e ? (uint32_t) strtoul(e, NULL, 10) : 3;
                 /* UNICORN_VK_FLUSH_LAYERS=N: submit every N layers (0: one submit per step). */
                 e = getenv("UNICORN_VK_FLUSH_LAYERS");
                 vc->flush_layers = e && *e ? (uint32_t) strtoul(e, NULL, 10) : FLUSH_LAYERS;
@@ -524,6 +531,7 @@ static int vk_context_init(Context *c, void **ret) {
                         goto fail;
         }
         if ((r = vk_buf_create(d, nb * E * 4, VK_MEM_DEVICE, &vc->x)) < 0 ||
+            (r = vk_buf_create(d, E * 4, VK_MEM_DEVICE, &vc->x2)) < 0 ||
             (r = vk_buf_create(d, nb * MAX(E, o_dim) * 4, VK_MEM_DEVICE, &vc->h)) < 0 ||
             (r = vk_buf_create(d, nb * (q_dim + k_dim + v_dim) * 4, VK_MEM_DEVICE, &vc->qkv)) < 0 ||
             (r = vk_buf_create(d, nb * o_dim * 4, VK_MEM_DEVICE, &vc->att)) < 0 ||
@@ -633,6 +641,26 @@ static VkDeviceAddress to_x16(struct vk_cmd *cmd, const struct vk_context *vc, c
         return vc->x16.addr;
 }
 
+/* One-token steps of models without post-norms: whether layer il's q, k and v products (or its
+ * gate/up product) take the staged mat-vec, which norms and quantizes the residual row itself, so that
+ * no norm dispatch and barrier come before them. */
+static bool qkv_staged(const struct vk_context *vc, const struct vk_cmd *cmd, const struct vk_layer *L,
+                       uint32_t E) {
+        return (vc->staged_sites & 1) && vk_mv8s_ok(cmd->pl, L->wq.wt, E, false) && vk_mv8s_ok(cmd->pl, L->wk.wt, E, false) &&
+               vk_mv8s_ok(cmd->pl, L->wv.wt, E, false);
+}
+
+static bool glu_staged(const struct vk_context *vc, const struct vk_cmd *cmd, const struct vk_layer *L,
+                       uint32_t E) {
+        return (vc->staged_sites & 2) && L->gate.wt == L->up.wt && L->gate.row_bytes == L->up.row_bytes &&
+               vk_mv8s_ok(cmd->pl, L->gate.wt, E, true);
+}
+
+/* The residual buffer that is not x (staged post-norms alternate between the two; one row). */
+static VkDeviceAddress other_x(const struct vk_context *vc, VkDeviceAddress x) {
+        return x == vc->x.addr ? vc->x2.addr : vc->x.addr;
+}
+
 static int vk_decode(Context *c, const struct batch *b, float *out) {
         Model *m = c->model;
         struct vk_model *vm = m->backend_state;
@@ -651,6 +679,12 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
         /* One-token steps (decode) run the mat-vecs on 8-bit activations where the device has integer
          * dot products, as the CPU backend does unless exact activations were asked for. */
         bool q8 = nt == 1 && vm->pl.q8 && !m->exact_activations;
+        /* ... and products that norm their input row themselves (qkv_staged). With Gemma's post-norms
+         * they also add the post-normed block output to the residual, and the first workgroup of one of
+         * them writes the sum into the other residual buffer: xr is the residual row now, post the
+         * post-norm weights of the block output in tmp not yet added to it (0: none). */
+        bool staged = q8;
+        VkDeviceAddress xr = vc->x.addr, post = 0;
         const uint64_t none[5] = { 0 }, *pf = nt == 1 ? vc->prefetch : none;
         VkDeviceAddress hq = q8 ? vc->hq.addr : 0, attq = q8 ? vc->attq.addr : 0, gateq = q8 ? vc->gateq.addr : 0;
         uint32_t fq8 = q8 ? NORM_Q8 : 0;
@@ -686,11 +720,13 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
         vk_op_get_rows(cmd, vm->tok_embd.wt, vm->tok_embd.addr, vm->tok_embd.row_bytes, E, ina + vc->off_tok, nt,
                        vc->x.addr, E, hp->emb_scale);
         vk_cmd_barrier(cmd);
-        vk_op_norm(cmd, &(struct pc_norm) { .x = vc->x.addr, .w = vm->layers[0].attn_norm, .dst = vc->h.addr,
-                                            .q8 = hq, .n = E, .rows = nt, .flags = NORM_OUT | NORM_W | fq8,
-                                            .eps = hp->norm_eps });
-        prefetch(cmd, pf[PF_QKV], &vm->layers[0].wq, &vm->layers[0].wk, &vm->layers[0].wv);
-        vk_cmd_barrier(cmd);
+        if (!(staged && qkv_staged(vc, cmd, &vm->layers[0], E))) {
+                vk_op_norm(cmd, &(struct pc_norm) { .x = xr, .w = vm->layers[0].attn_norm, .dst = vc->h.addr,
+                                                    .q8 = hq, .n = E, .rows = nt, .flags = NORM_OUT | NORM_W | fq8,
+                                                    .eps = hp->norm_eps });
+                prefetch(cmd, pf[PF_QKV], &vm->layers[0].wq, &vm->layers[0].wk, &vm->layers[0].wv);
+                vk_cmd_barrier(cmd);
+        }
 
         for (uint32_t il = 0; il < hp->n_layer; il++) {
                 const struct vk_layer *L = &vm->layers[il];
@@ -698,10 +734,27 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 VkDeviceAddress qkv = vc->qkv.addr;
 
                 /* Attention block: q, k, v in one row per token. */
-                VkDeviceAddress h16 = to_x16(cmd, vc, &L->wq, vc->h.addr, E, nt);
-                mm(cmd, &L->wq, vc->h.addr, h16, hq, E, nt, qkv, ld, false);
-                mm(cmd, &L->wk, vc->h.addr, h16, hq, E, nt, qkv + (VkDeviceAddress) q_dim * 4, ld, false);
-                mm(cmd, &L->wv, vc->h.addr, h16, hq, E, nt, qkv + (VkDeviceAddress) (q_dim + k_dim) * 4, ld, false);
+                if (staged && qkv_staged(vc, cmd, L, E)) {
+                        struct vk_xrow xs = { .x = xr, .g = L->attn_norm, .eps = hp->norm_eps, .norm = true };
+                        if (post)
+                                xs = (struct vk_xrow) { .x = xr, .g = L->attn_norm, .eps = hp->norm_eps, .norm = true,
+                                                        .t = vc->tmp.addr, .wt = post, .xo = other_x(vc, xr) };
+                        vk_op_matvec_q8s(cmd, L->wq.wt, L->wq.addr, L->wq.row_bytes, E, L->wq.n, &xs, qkv, false);
+                        xs.xo = 0; /* one writer */
+                        vk_op_matvec_q8s(cmd, L->wk.wt, L->wk.addr, L->wk.row_bytes, E, L->wk.n, &xs,
+                                         qkv + (VkDeviceAddress) q_dim * 4, false);
+                        vk_op_matvec_q8s(cmd, L->wv.wt, L->wv.addr, L->wv.row_bytes, E, L->wv.n, &xs,
+                                         qkv + (VkDeviceAddress) (q_dim + k_dim) * 4, false);
+                        if (post)
+                                xr = other_x(vc, xr);
+                        post = 0;
+                } else {
+                        VkDeviceAddress h16 = to_x16(cmd, vc, &L->wq, vc->h.addr, E, nt);
+                        mm(cmd, &L->wq, vc->h.addr, h16, hq, E, nt, qkv, ld, false);
+                        mm(cmd, &L->wk, vc->h.addr, h16, hq, E, nt, qkv + (VkDeviceAddress) q_dim * 4, ld, false);
+                        mm(cmd, &L->wv, vc->h.addr, h16, hq, E, nt, qkv + (VkDeviceAddress) (q_dim + k_dim) * 4, ld,
+                           false);
+                }
                 vk_cmd_barrier(cmd);
                 uint32_t qkv_flags = (L->bqkv ? QKV_BIAS : 0) | (hp->qk_norm ? QKV_NORM : 0) |
                                      (hp->rope_neox ? QKV_NEOX : 0);
@@ -749,24 +802,36 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 if (hp->post_norms)
                         mm(cmd, &L->wo, vc->att.addr, att16, attq, o_dim, nt, vc->tmp.addr, E, false);
                 else
-                        mm(cmd, &L->wo, vc->att.addr, att16, attq, o_dim, nt, vc->x.addr, E, true);
+                        mm(cmd, &L->wo, vc->att.addr, att16, attq, o_dim, nt, xr, E, true);
                 vk_cmd_barrier(cmd);
-                vk_op_norm(cmd, &(struct pc_norm) {
-                        .x = vc->x.addr, .t = vc->tmp.addr, .wt = L->post_attn_norm, .w = L->ffn_norm,
-                        .dst = vc->h.addr, .q8 = hq, .n = E, .rows = nt, .eps = hp->norm_eps,
-                        .flags = (hp->post_norms ? NORM_T | ADD_T : 0) | NORM_OUT | NORM_W | fq8,
-                });
-                prefetch(cmd, pf[PF_GLU], &L->gate, &L->up, NULL);
-                vk_cmd_barrier(cmd);
+                bool glu_s = staged && glu_staged(vc, cmd, L, E);
+                if (!glu_s) {
+                        vk_op_norm(cmd, &(struct pc_norm) {
+                                .x = xr, .t = vc->tmp.addr, .wt = L->post_attn_norm, .w = L->ffn_norm,
+                                .dst = vc->h.addr, .q8 = hq, .n = E, .rows = nt, .eps = hp->norm_eps,
+                                .flags = (hp->post_norms ? NORM_T | ADD_T : 0) | NORM_OUT | NORM_W | fq8,
+                        });
+                        prefetch(cmd, pf[PF_GLU], &L->gate, &L->up, NULL);
+                        vk_cmd_barrier(cmd);
+                }
 
                 /* Feed-forward block. */
                 uint32_t act = hp->act == FFN_GELU_TANH ? ACT_GELU_TANH : ACT_SILU;
                 bool same = L->gate.wt == L->up.wt && L->gate.row_bytes == L->up.row_bytes;
-                if (!(same && q8 && vk_op_matvec_glu_q8(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes,
+                struct vk_xrow xf = { .x = xr, .g = L->ffn_norm, .eps = hp->norm_eps, .norm = true };
+                if (glu_s && hp->post_norms) {
+                        xf.t = vc->tmp.addr;
+                        xf.wt = L->post_attn_norm;
+                        xf.xo = other_x(vc, xr);
+                        xr = xf.xo;
+                }
+                if (!(glu_s && vk_op_matvec_glu_q8s(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E, F,
+                                                    &xf, vc->gate.addr, act)) &&
+                    !(same && q8 && vk_op_matvec_glu_q8(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes,
                                                         E, F, hq, vc->gate.addr, act)) &&
                     !(same && vk_op_matvec_glu(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E, F,
                                                vc->h.addr, nt, vc->gate.addr, act))) {
-                        h16 = to_x16(cmd, vc, &L->gate, vc->h.addr, E, nt);
+                        VkDeviceAddress h16 = to_x16(cmd, vc, &L->gate, vc->h.addr, E, nt);
                         mm(cmd, &L->gate, vc->h.addr, h16, hq, E, nt, vc->gate.addr, F, false);
                         mm(cmd, &L->up, vc->h.addr, h16, hq, E, nt, vc->up.addr, F, false);
                         vk_cmd_barrier(cmd);
@@ -787,15 +852,18 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 if (hp->post_norms)
                         mm(cmd, &L->down, vc->gate.addr, gate16, downq, F, nt, vc->tmp.addr, E, false);
                 else
-                        mm(cmd, &L->down, vc->gate.addr, gate16, downq, F, nt, vc->x.addr, E, true);
+                        mm(cmd, &L->down, vc->gate.addr, gate16, downq, F, nt, xr, E, true);
                 vk_cmd_barrier(cmd);
-                /* Glue to the next block: post-norm + residual, then the next layer's input norm. */
-                if (hp->post_norms || !last) {
+                /* Glue to the next block: post-norm + residual, then the next layer's input norm (which
+                 * staged products do themselves, the post-norm too). */
+                if (!last && staged && qkv_staged(vc, cmd, &vm->layers[il + 1], E))
+                        post = hp->post_norms ? L->post_ffn_norm : 0;
+                else if (hp->post_norms || !last) {
                         uint32_t fl = hp->post_norms ? NORM_T | ADD_T : 0;
                         if (!last)
                                 fl |= NORM_OUT | NORM_W | fq8;
                         vk_op_norm(cmd, &(struct pc_norm) {
-                                .x = vc->x.addr, .t = vc->tmp.addr, .wt = L->post_ffn_norm,
+                                .x = xr, .t = vc->tmp.addr, .wt = L->post_ffn_norm,
                                 .w = last ? 0 : vm->layers[il + 1].attn_norm, .dst = vc->h.addr, .q8 = hq, .n = E,
                                 .rows = nt, .flags = fl, .eps = hp->norm_eps,
                         });
@@ -810,7 +878,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
 
         if (n_out > 0) {
                 vk_op_norm(cmd, &(struct pc_norm) {
-                        .x = vc->x.addr, .w = vm->output_norm, .dst = vc->h.addr, .idx = ina + vc->off_idx, .n = E,
+                        .x = xr, .w = vm->output_norm, .dst = vc->h.addr, .idx = ina + vc->off_idx, .n = E,
                         .q8 = hq, .rows = n_out, .flags = NORM_OUT | NORM_W | NORM_IDX | fq8, .eps = hp->norm_eps,
                 });
                 prefetch(cmd, pf[PF_OUT], &vm->output, NULL, NULL);

@@ -278,12 +278,8 @@ bool vk_op_matvec_glu(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, 
 
 bool vk_op_matvec_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k,
                      uint32_t n, VkDeviceAddress xq, VkDeviceAddress y, bool acc) {
-        struct pc_mm pc = {
-                .w = w, .x = xq, .y = y,
-                .k = k, .n = n, .nt = 1, .row_bytes = row_bytes,
-                .ldx = vk_q8_row_bytes(k), .ldy = n,
-                .flags = acc ? MM_ACC : 0,
-                .scale = 1.0f,
+        struct pc_mv8 pc = {
+                .w = w, .x = xq, .y = y, .k = k, .n = n, .row_bytes = row_bytes, .flags = acc ? MM_ACC : 0,
         };
         uint32_t gx, gy;
 
@@ -302,12 +298,9 @@ bool vk_op_matvec_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint
 bool vk_op_matvec_glu_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
                          uint32_t row_bytes, uint32_t k, uint32_t n, VkDeviceAddress xq, VkDeviceAddress y,
                          uint32_t op) {
-        struct pc_mm pc = {
-                .w = gate, .x = xq, .y = y, .bias = up,
-                .k = k, .n = n, .nt = 1, .row_bytes = row_bytes,
-                .ldx = vk_q8_row_bytes(k), .ldy = n,
+        struct pc_mv8 pc = {
+                .w = gate, .x = xq, .y = y, .up = up, .k = k, .n = n, .row_bytes = row_bytes,
                 .flags = op == ACT_GELU_TANH ? MM_GLU_GELU : 0,
-                .scale = 1.0f,
         };
         uint32_t gx, gy;
 
@@ -316,6 +309,39 @@ bool vk_op_matvec_glu_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gat
         grid_1d(DIV_ROUND_UP(n, c->pl->matvec_q8_rows), &gx, &gy);
         vk_cmd_dispatch(c, VK_P_MATVEC_Q8_GLU + wt, &pc, sizeof pc, gx, gy, 1);
         return true;
+}
+
+bool vk_mv8s_ok(const struct vk_pipelines *pl, enum vk_wtype wt, uint32_t k, bool glu) {
+        return pl->q8 && k % 32 == 0 && k <= pl->mv8s_k && (!glu || pl->glu) &&
+               pl->p[(glu ? VK_P_MATVEC_Q8S_GLU : VK_P_MATVEC_Q8S) + wt];
+}
+
+/* The staged forms: up = 0 for the plain one, else the GLU form with gate = w. */
+static bool mv8s(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, VkDeviceAddress up, uint32_t row_bytes,
+                 uint32_t k, uint32_t n, const struct vk_xrow *x, VkDeviceAddress y, uint32_t flags) {
+        struct pc_mv8 pc = {
+                .w = w, .x = x->x, .y = y, .up = up, .g = x->g, .t = x->t, .wt = x->wt, .xo = x->xo,
+                .k = k, .n = n, .row_bytes = row_bytes,
+                .flags = flags | (x->norm ? MV8_NORM : 0) | (x->t ? MV8_POST : 0), .eps = x->eps,
+        };
+        uint32_t gx, gy;
+
+        if (!vk_mv8s_ok(c->pl, wt, k, up != 0))
+                return false;
+        grid_1d(DIV_ROUND_UP(n, c->pl->matvec_q8s_rows), &gx, &gy);
+        vk_cmd_dispatch(c, (up ? VK_P_MATVEC_Q8S_GLU : VK_P_MATVEC_Q8S) + wt, &pc, sizeof pc, gx, gy, 1);
+        return true;
+}
+
+bool vk_op_matvec_q8s(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k,
+                      uint32_t n, const struct vk_xrow *x, VkDeviceAddress y, bool acc) {
+        return mv8s(c, wt, w, 0, row_bytes, k, n, x, y, acc ? MM_ACC : 0);
+}
+
+bool vk_op_matvec_glu_q8s(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
+                          uint32_t row_bytes, uint32_t k, uint32_t n, const struct vk_xrow *x, VkDeviceAddress y,
+                          uint32_t op) {
+        return up && mv8s(c, wt, gate, up, row_bytes, k, n, x, y, op == ACT_GELU_TANH ? MM_GLU_GELU : 0);
 }
 
 void vk_op_prefetch(struct vk_cmd *c, VkDeviceAddress a, uint64_t bytes) {

@@ -512,6 +512,20 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
         }
         p.q8 = d->int_dot && VK_SPIRV_HAVE_INT_DOT;
         p.matvec_q8_rows = mv8_wg / 32 * mv8_r;
+        /* The staged forms: four times the lanes by default, so that each workgroup's staging of the
+         * row serves more rows (H200 tg128, 512 against 256 lanes: Qwen2.5 7B Q4_0 409.8 vs 403.5,
+         * Q4_K 312.9 vs 295.1; docs/vulkan.md); rows of up to 8192 columns (10 KiB of shared
+         * memory: every device has 16). */
+        unsigned mv8s_wg = MIN(MIN(4 * mv8_wg, 1024u), d->props.limits.maxComputeWorkGroupInvocations / 32 * 32);
+        {
+                const char *e = getenv("UNICORN_VK_MV8S");
+                unsigned w;
+                if (e && sscanf(e, "%u", &w) == 1 && (w == 0 || (w >= 32 && w <= 1024 && w % 32 == 0)))
+                        mv8s_wg = w;
+        }
+        /* Blocks are quantized by clusters of 8 lanes (a subgroup size every GPU has). */
+        p.mv8s_k = mv8s_wg && d->subgroup_size >= 8 ? 8192 : 0;
+        p.matvec_q8s_rows = mv8s_wg / 32 * mv8_r;
         /* Long rows: G groups of 32 lanes a row from K columns (H200, vk-kernel-bench; docs/vulkan.md). */
         p.mv8_split = 2;
         p.mv8_split_k = 6144;
@@ -606,6 +620,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                                 snprintf(name, sizeof name, "mv8_%s_r1u2", wtype_names[t]);
                                 snprintf(mg, sizeof mg, "mv8g_%s_r1u2", wtype_names[t]);
                                 p.matvec_q8_rows = mv8_wg / 32;
+                                p.matvec_q8s_rows = mv8s_wg / 32;
                         }
                         uint32_t wsp[2] = { mv8_wg, p.mv8_split };
                         r = make_pipe(d, cache, p.layout, name, wgs, 1, &p.p[VK_P_MATVEC_Q8 + t], err, errsz);
@@ -614,6 +629,16 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                         if (r >= 0)
                                 r = make_pipe(d, cache, p.layout, name, wsp, 2, &p.p[VK_P_MATVEC_Q8_SPLIT + t], err,
                                               errsz);
+                        if (r >= 0 && p.mv8s_k) {
+                                uint32_t ssp[3] = { mv8s_wg, 1, p.mv8s_k };
+                                char sn[40], sg[40];
+                                snprintf(sn, sizeof sn, "mv8s%s", name + 3); /* mv8_... -> mv8s_... */
+                                snprintf(sg, sizeof sg, "mv8sg%s", mg + 4);  /* mv8g_... -> mv8sg_... */
+                                r = make_pipe(d, cache, p.layout, sn, ssp, 3, &p.p[VK_P_MATVEC_Q8S + t], err, errsz);
+                                if (r >= 0)
+                                        r = make_pipe(d, cache, p.layout, sg, ssp, 3, &p.p[VK_P_MATVEC_Q8S_GLU + t],
+                                                      err, errsz);
+                        }
                         if (r < 0)
                                 break;
                 }

@@ -156,7 +156,10 @@ enum vk_pipe {
         VK_P_PREFETCH = VK_P_MATMUL_CM2_WIDE + VK_W_COUNT, /* reads weights into the L2 cache */
         VK_P_MATMUL_CM2_SMALL,           /* + wtype: MATMUL_CM2 on tiles of cm2_small_bn tokens */
         VK_P_SPLITK_SUM = VK_P_MATMUL_CM2_SMALL + VK_W_COUNT, /* adds up a split product's partial sums */
-        VK_P_COUNT,
+        VK_P_MATVEC_Q8S,                 /* + wtype: MATVEC_Q8 staging (and norming) its float row itself */
+        VK_P_MATVEC_Q8S_GLU = VK_P_MATVEC_Q8S + VK_W_COUNT, /* + wtype: its GLU form */
+        VK_P_MATVEC_Q8S_END = VK_P_MATVEC_Q8S_GLU + VK_W_COUNT,
+        VK_P_COUNT = VK_P_MATVEC_Q8S_END,
 };
 
 /* 8-bit activation rows (shaders/include/q8.glsl): k quants, then a (d, d * sum) pair per block of 32,
@@ -186,6 +189,9 @@ struct vk_pipelines {
         /* Rows of at least mv8_split_k columns take the split form: mv8_split groups of 32 lanes share
          * a row (UNICORN_VK_MV8_SPLIT=G,K; tests set K = 0 to run it at every size). */
         uint32_t mv8_split, mv8_split_k; /* mv8_split divides matvec_q8_rows */
+        /* The staged forms (VK_P_MATVEC_Q8S*): rows per workgroup, and the longest row they take
+         * (shared memory; 0: none built). UNICORN_VK_MV8S=0 turns them off, =WG sets their lanes. */
+        uint32_t matvec_q8s_rows, mv8s_k;
         /* Prefill on cooperative matrices (device and compiler have them; UNICORN_VK_DISABLE_COOPMAT=1
          * turns them off) in two tiles: [0] for batches of more than 64 tokens, [1] for the others.
          * cm_force >= 0 runs that tile at every width (tests; UNICORN_VK_CM_TILE sets and forces
@@ -345,6 +351,23 @@ bool vk_op_matvec_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint
 bool vk_op_matvec_glu_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
                          uint32_t row_bytes, uint32_t k, uint32_t n, VkDeviceAddress xq, VkDeviceAddress y,
                          uint32_t op);
+/* The staged forms of those two (shaders/mv8.comp, XS): each workgroup quantizes the float row x->x
+ * itself, RMS-normed first where x->norm (times x->g where not 0, eps x->eps), so that a decode step
+ * needs no norm dispatch and barrier before them. vk_mv8s_ok: whether they take this type and k. */
+struct vk_xrow {
+        VkDeviceAddress x, g;
+        float eps;
+        bool norm;
+        /* Where t != 0 (Gemma's post-norms): the row is x + rmsnorm(t) * wt, and the first workgroup
+         * writes it to xo where that is not 0 (another buffer than x: the others still read x). */
+        VkDeviceAddress t, wt, xo;
+};
+bool vk_mv8s_ok(const struct vk_pipelines *pl, enum vk_wtype wt, uint32_t k, bool glu);
+bool vk_op_matvec_q8s(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k,
+                      uint32_t n, const struct vk_xrow *x, VkDeviceAddress y, bool acc);
+bool vk_op_matvec_glu_q8s(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
+                          uint32_t row_bytes, uint32_t k, uint32_t n, const struct vk_xrow *x, VkDeviceAddress y,
+                          uint32_t op);
 /* Reads the first `bytes` of the buffer at a (16-byte aligned) so that a later kernel finds them in the
  * L2 cache; writes nothing. Dispatched beside a kernel that does not use the memory bus, before the
  * barrier the reader waits on (shaders/prefetch.comp). */

@@ -18,6 +18,21 @@ struct pc_mm {
         float scale;
 };
 
+/* One-token mat-vec on 8-bit activations (mv8.comp): y[r] (+)= W[r] . x, or in the GLU form
+ * y = act(gate . x) * (up . x) (w = gate, up = up weights). x is the 8-bit row of include/q8.glsl;
+ * in the staged variants (mv8s*) it is the float row, which every workgroup quantizes into shared
+ * memory itself, after an RMSNorm (times g where g != 0) under MV8_NORM. MV8_POST (Gemma's
+ * post-norms): the row is first x + rmsnorm(t) * wt, and the first workgroup writes it to xo
+ * (the residual for the next block; xo != x). */
+#define MV8_NORM 8u
+#define MV8_POST 16u
+struct pc_mv8 {
+        uint64_t w, x, y, up, g, t, wt, xo;
+        uint k, n, row_bytes, flags;
+        float eps;
+        uint pad;
+};
+
 /* Fused block glue, one row per workgroup:
  *   if NORM_T:   t = rmsnorm(t) * wt        (Gemma's post-norms)
  *   if ADD_T:    x += t

@@ -19,8 +19,8 @@ uint q8_pack(vec4 v, float id, inout int sum)
         return uint(q.x & 0xff) | (uint(q.y & 0xff) << 8) | (uint(q.z & 0xff) << 16) | (uint(q.w & 0xff) << 24);
 }
 
-/* Block b (elements 32 b .. 32 b + 31) of the row at q (k elements). */
-void q8_store(uint64_t q, uint k, uint b, vec4 v[8])
+/* Block b's quants (lo: elements 0..15, hi: 16..31) and its (d, d * sum) from its 32 values v. */
+void q8_quant(vec4 v[8], out uvec4 lo, out uvec4 hi, out vec2 ds)
 {
         float amax = 0.0;
         [[unroll]] for (uint i = 0; i < 8u; i++) {
@@ -29,7 +29,6 @@ void q8_store(uint64_t q, uint k, uint b, vec4 v[8])
         }
         float d = amax / 127.0, id = d > 0.0 ? 1.0 / d : 0.0;
         int sum = 0;
-        uvec4 lo, hi;
         lo.x = q8_pack(v[0], id, sum);
         lo.y = q8_pack(v[1], id, sum);
         lo.z = q8_pack(v[2], id, sum);
@@ -38,10 +37,19 @@ void q8_store(uint64_t q, uint k, uint b, vec4 v[8])
         hi.y = q8_pack(v[5], id, sum);
         hi.z = q8_pack(v[6], id, sum);
         hi.w = q8_pack(v[7], id, sum);
+        ds = vec2(d, d * float(sum));
+}
+
+/* Block b (elements 32 b .. 32 b + 31) of the row at q (k elements). */
+void q8_store(uint64_t q, uint k, uint b, vec4 v[8])
+{
+        uvec4 lo, hi;
+        vec2 ds;
+        q8_quant(v, lo, hi, ds);
         U32x4W o = U32x4W(q + uint64_t(b) * 32ul);
         o.v[0] = lo;
         o.v[1] = hi;
-        V2Buf(q + uint64_t(k) + uint64_t(b) * 8ul).v[0] = vec2(d, d * float(sum));
+        V2Buf(q + uint64_t(k) + uint64_t(b) * 8ul).v[0] = ds;
 }
 
 #ifdef Q8_LANES /* the includer enabled the subgroup extensions */

@@ -52,6 +52,7 @@ static struct vk_pipelines pl;
 static struct vk_cmd cmd;
 static int n_cm; /* cooperative-matrix cases run */
 static int n_split, n_split_cm; /* split over k: the float kernel's cases, the NV kernel's */
+static int n_staged;            /* staged 8-bit mat-vec cases */
 
 /* The 8-bit activation row of shaders/include/q8.glsl, computed here as the kernels do; xd gets the
  * dequantized values (what the integer-dot mat-vec multiplies by). */
@@ -94,24 +95,8 @@ static void check_q8_row(const uint8_t *q, const uint8_t *qd, uint32_t k, uint32
         }
 }
 
-/*
- * The one-token mat-vec on 8-bit activations (integer dot products): x quantized on the device by
- * the quantx kernel, checked against the quants computed here (a quant may differ by one where
- * x / d lands on a rounding edge: the device's division is not correctly rounded), then the product
- * against deq . xd in double. Bound: NMSE 1e-8 (float32 scale products; a rare off-by-one quant).
- */
-static void test_matvec_q8(enum ggml_type type, const float *deq, struct vk_buf *bw, uint32_t drb, uint32_t k,
-                           uint32_t n, bool glu, uint32_t op) {
-        uint32_t qrb = vk_q8_row_bytes(k);
-        _cleanup_free_ float *x = new0(float, k), *xd = newa(float, k), *y = newa(float, n);
-        _cleanup_free_ uint8_t *q = new0(uint8_t, qrb), *qd = newa(uint8_t, qrb);
-        _cleanup_free_ double *ref = newa(double, n);
-        struct vk_buf bx, bq, by;
-
-        CHECK(x && xd && y && q && qd && ref);
-        for (uint32_t i = 0; i < k; i++)
-                x[i] = frand() * (i % 7 == 0 ? 2.0f : 0.1f);
-        q8_row(x, k, q, xd);
+/* The reference of the 8-bit mat-vec (or its GLU form) over the dequantized activations xd. */
+static void q8_ref(const float *deq, const float *xd, uint32_t k, uint32_t n, bool glu, uint32_t op, double *ref) {
         for (uint32_t r = 0; r < n; r++) {
                 double g = 0, u = 0;
                 for (uint32_t i = 0; i < k; i++) {
@@ -128,10 +113,68 @@ static void test_matvec_q8(enum ggml_type type, const float *deq, struct vk_buf 
                 }
                 ref[r] = g;
         }
+}
+
+/*
+ * The one-token mat-vec on 8-bit activations (integer dot products): x quantized on the device by
+ * the quantx kernel, checked against the quants computed here (a quant may differ by one where
+ * x / d lands on a rounding edge: the device's division is not correctly rounded), then the product
+ * against deq . xd in double. Bound: NMSE 1e-8 (float32 scale products; a rare off-by-one quant).
+ * Then the staged forms, which quantize the float row themselves: plain (the same quants, so the
+ * same reference), RMS-normed with weights g first (reference: the norm in double here, then
+ * quantized; the device's sum of squares in float may move a quant at a rounding edge, as above),
+ * and with Gemma's post-norm too (x + rmsnorm(t) * wt first, which the first workgroup also writes
+ * out: checked to 1e-6).
+ */
+static void test_matvec_q8(enum ggml_type type, const float *deq, struct vk_buf *bw, uint32_t drb, uint32_t k,
+                           uint32_t n, bool glu, uint32_t op) {
+        uint32_t qrb = vk_q8_row_bytes(k);
+        const float eps = 1e-6f;
+        _cleanup_free_ float *x = new0(float, k), *xd = newa(float, k), *y = newa(float, n), *g = newa(float, k);
+        _cleanup_free_ float *xn = newa(float, k), *xnd = newa(float, k), *t = newa(float, k), *wt = newa(float, k);
+        _cleanup_free_ float *xp = newa(float, k), *xpd = newa(float, k);
+        _cleanup_free_ uint8_t *q = new0(uint8_t, qrb), *qd = newa(uint8_t, qrb), *qn = newa(uint8_t, qrb);
+        _cleanup_free_ double *ref = newa(double, n), *refn = newa(double, n), *refp = newa(double, n);
+        struct vk_buf bx, bq, by, bg, bt, bwt, bxo;
+        double ss = 0, st = 0, sp = 0;
+
+        CHECK(x && xd && y && g && xn && xnd && t && wt && xp && xpd && q && qd && qn && ref && refn && refp);
+        for (uint32_t i = 0; i < k; i++) {
+                x[i] = frand() * (i % 7 == 0 ? 2.0f : 0.1f);
+                g[i] = 1.0f + 0.5f * frand();
+                t[i] = frand() * 3.0f;
+                wt[i] = 0.5f + frand();
+                ss += (double) x[i] * x[i];
+                st += (double) t[i] * t[i];
+        }
+        double rinv = 1.0 / sqrt(ss / k + eps), rt = 1.0 / sqrt(st / k + eps);
+        for (uint32_t i = 0; i < k; i++) {
+                xn[i] = (float) (x[i] * rinv * g[i]);
+                xp[i] = (float) (x[i] + t[i] * rt * wt[i]);
+                sp += (double) xp[i] * xp[i];
+        }
+        double rp = 1.0 / sqrt(sp / k + eps);
+        _cleanup_free_ float *xpn = newa(float, k);
+        CHECK(xpn);
+        for (uint32_t i = 0; i < k; i++)
+                xpn[i] = (float) (xp[i] * rp * g[i]);
+        q8_row(x, k, q, xd);
+        q8_row(xn, k, qn, xnd);
+        q8_ref(deq, xd, k, n, glu, op, ref);
+        q8_ref(deq, xnd, k, n, glu, op, refn);
+        q8_row(xpn, k, qn, xpd);
+        q8_ref(deq, xpd, k, n, glu, op, refp);
         CHECK(vk_buf_create(d, (size_t) k * 4, VK_MEM_DEVICE, &bx) == 0);
+        CHECK(vk_buf_create(d, (size_t) k * 4, VK_MEM_DEVICE, &bg) == 0);
+        CHECK(vk_buf_create(d, (size_t) k * 4, VK_MEM_DEVICE, &bt) == 0);
+        CHECK(vk_buf_create(d, (size_t) k * 4, VK_MEM_DEVICE, &bwt) == 0);
+        CHECK(vk_buf_create(d, (size_t) k * 4, VK_MEM_DEVICE, &bxo) == 0);
+        CHECK(vk_buf_write(d, &bt, 0, t, (size_t) k * 4) == 0);
+        CHECK(vk_buf_write(d, &bwt, 0, wt, (size_t) k * 4) == 0);
         CHECK(vk_buf_create(d, qrb, VK_MEM_DEVICE, &bq) == 0);
         CHECK(vk_buf_create(d, (size_t) n * 4, VK_MEM_DEVICE, &by) == 0);
         CHECK(vk_buf_write(d, &bx, 0, x, (size_t) k * 4) == 0);
+        CHECK(vk_buf_write(d, &bg, 0, g, (size_t) k * 4) == 0);
         /* The mat-vec in both forms: a row per group of 32 lanes, and shared by mv8_split groups (the
          * form of long rows, forced here at every size). */
         for (int split = 0; split < (glu ? 1 : 2); split++) {
@@ -156,7 +199,38 @@ static void test_matvec_q8(enum ggml_type type, const float *deq, struct vk_buf 
                 CHECK_MSG(e <= 1e-8, "%s q8 %s%s k=%u n=%u: NMSE %.3g", glu ? "glu" : "matvec",
                           split ? "split " : "", quant_type_name(type), k, n, e);
         }
+        for (int norm = 0; norm < 3 && vk_mv8s_ok(&pl, vk_wtype(type), k, glu); norm++) {
+                struct vk_xrow xr = { .x = bx.addr, .g = norm ? bg.addr : 0, .eps = eps, .norm = norm };
+                if (norm == 2) {
+                        xr.t = bt.addr;
+                        xr.wt = bwt.addr;
+                        xr.xo = bxo.addr;
+                }
+                CHECK(vk_cmd_begin(&cmd) == 0);
+                if (glu)
+                        CHECK(vk_op_matvec_glu_q8s(&cmd, vk_wtype(type), bw->addr,
+                                                   bw->addr + (VkDeviceAddress) drb * n, drb, k, n, &xr, by.addr, op));
+                else
+                        CHECK(vk_op_matvec_q8s(&cmd, vk_wtype(type), bw->addr, drb, k, n, &xr, by.addr, false));
+                vk_cmd_barrier(&cmd);
+                CHECK(vk_cmd_submit_wait(&cmd) == 0);
+                CHECK(vk_buf_read(d, &by, 0, y, (size_t) n * 4) == 0);
+                double e = nmse(y, norm == 2 ? refp : norm ? refn : ref, n);
+                CHECK_MSG(e <= 1e-8, "%s q8 staged%s %s k=%u n=%u: NMSE %.3g", glu ? "glu" : "matvec",
+                          norm == 2 ? " post-norm" : norm ? " norm" : "", quant_type_name(type), k, n, e);
+                if (norm == 2) {
+                        CHECK(vk_buf_read(d, &bxo, 0, xpd, (size_t) k * 4) == 0);
+                        for (uint32_t i = 0; i < k; i++)
+                                CHECK_MSG(fabsf(xpd[i] - xp[i]) <= 1e-6f * (1 + fabsf(xp[i])),
+                                          "staged post-norm k=%u: residual %u is %g, expected %g", k, i, xpd[i], xp[i]);
+                }
+                n_staged++;
+        }
         vk_buf_destroy(d, &bx);
+        vk_buf_destroy(d, &bt);
+        vk_buf_destroy(d, &bwt);
+        vk_buf_destroy(d, &bxo);
+        vk_buf_destroy(d, &bg);
         vk_buf_destroy(d, &bq);
         vk_buf_destroy(d, &by);
 }
@@ -848,6 +922,9 @@ int main(void) {
         test_wtype_subset();
         printf("%d matmul cases passed (NMSE <= 1e-10; %d more split over k), %d on cooperative matrices (NMSE <= 1e-8; "
                "%d of them split over k)\n", n, n_split, n_cm, n_split_cm);
+        /* Every 8-bit mat-vec case also runs the staged forms where the device has 8-bit mat-vecs. */
+        CHECK(!pl.q8 || n_staged > 0);
+        printf("%d staged 8-bit mat-vec cases passed (NMSE <= 1e-8)\n", n_staged);
         vk_cmd_free(&cmd);
         vk_pipelines_destroy(d, &pl);
         vk_device_release(d);
