@@ -328,7 +328,8 @@ static bool mv8s(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, VkDevice
 
         if (!vk_mv8s_ok(c->pl, wt, k, up != 0))
                 return false;
-        grid_1d(DIV_ROUND_UP(n, c->pl->matvec_q8s_rows), &gx, &gy);
+        uint32_t blocks = DIV_ROUND_UP(n, c->pl->matvec_q8s_rows);
+        grid_1d(c->pl->mv8s_grid ? MIN(blocks, c->pl->mv8s_grid) : blocks, &gx, &gy);
         vk_cmd_dispatch(c, (up ? VK_P_MATVEC_Q8S_GLU : VK_P_MATVEC_Q8S) + wt, &pc, sizeof pc, gx, gy, 1);
         return true;
 }

@@ -20,6 +20,10 @@
 #include "vk-spirv.h"
 #include "vk.h"
 
+/* Staged mat-vec workgroups per multiprocessor (VK_P_MATVEC_Q8S*, where the count is known): about
+ * what the GPU holds at once (512 lanes of up to 64 registers: 2 per NVIDIA multiprocessor). */
+#define MV8S_PER_SM 2u
+
 int vk_wtype(enum ggml_type t) {
         switch (t) {
         case GGML_TYPE_F32: return VK_W_F32;
@@ -526,6 +530,11 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
         /* Blocks are quantized by clusters of 8 lanes (a subgroup size every GPU has). */
         p.mv8s_k = mv8s_wg && d->subgroup_size >= 8 ? 8192 : 0;
         p.matvec_q8s_rows = mv8s_wg / 32 * mv8_r;
+        {
+                const char *e = getenv("UNICORN_VK_MV8S_GRID");
+                unsigned per_sm = e && *e ? (unsigned) strtoul(e, NULL, 10) : MV8S_PER_SM;
+                p.mv8s_grid = d->sm_count * MIN(per_sm, 64u);
+        }
         /* Long rows: G groups of 32 lanes a row from K columns (H200, vk-kernel-bench; docs/vulkan.md). */
         p.mv8_split = 2;
         p.mv8_split_k = 6144;

@@ -192,6 +192,10 @@ struct vk_pipelines {
         /* The staged forms (VK_P_MATVEC_Q8S*): rows per workgroup, and the longest row they take
          * (shared memory; 0: none built). UNICORN_VK_MV8S=0 turns them off, =WG sets their lanes. */
         uint32_t matvec_q8s_rows, mv8s_k;
+        /* At most this many of their workgroups, each taking every mv8s_grid-th block of rows, so that
+         * one staging serves several (0: a workgroup per block; UNICORN_VK_MV8S_GRID=N per
+         * multiprocessor where their count is known). */
+        uint32_t mv8s_grid;
         /* Prefill on cooperative matrices (device and compiler have them; UNICORN_VK_DISABLE_COOPMAT=1
          * turns them off) in two tiles: [0] for batches of more than 64 tokens, [1] for the others.
          * cm_force >= 0 runs that tile at every width (tests; UNICORN_VK_CM_TILE sets and forces

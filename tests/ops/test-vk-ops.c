@@ -199,7 +199,13 @@ static void test_matvec_q8(enum ggml_type type, const float *deq, struct vk_buf 
                 CHECK_MSG(e <= 1e-8, "%s q8 %s%s k=%u n=%u: NMSE %.3g", glu ? "glu" : "matvec",
                           split ? "split " : "", quant_type_name(type), k, n, e);
         }
-        for (int norm = 0; norm < 3 && vk_mv8s_ok(&pl, vk_wtype(type), k, glu); norm++) {
+        /* Each form with a workgroup per block of rows, then with 3 workgroups taking every third block
+         * (the capped grid of GPUs whose multiprocessor count is known). */
+        for (int form = 0; form < 6 && vk_mv8s_ok(&pl, vk_wtype(type), k, glu); form++) {
+                int norm = form % 3;
+                struct vk_pipelines p2 = pl;
+                p2.mv8s_grid = form >= 3 ? 3 : 0;
+                cmd.pl = &p2;
                 struct vk_xrow xr = { .x = bx.addr, .g = norm ? bg.addr : 0, .eps = eps, .norm = norm };
                 if (norm == 2) {
                         xr.t = bt.addr;
@@ -214,10 +220,12 @@ static void test_matvec_q8(enum ggml_type type, const float *deq, struct vk_buf 
                         CHECK(vk_op_matvec_q8s(&cmd, vk_wtype(type), bw->addr, drb, k, n, &xr, by.addr, false));
                 vk_cmd_barrier(&cmd);
                 CHECK(vk_cmd_submit_wait(&cmd) == 0);
+                cmd.pl = &pl;
                 CHECK(vk_buf_read(d, &by, 0, y, (size_t) n * 4) == 0);
                 double e = nmse(y, norm == 2 ? refp : norm ? refn : ref, n);
-                CHECK_MSG(e <= 1e-8, "%s q8 staged%s %s k=%u n=%u: NMSE %.3g", glu ? "glu" : "matvec",
-                          norm == 2 ? " post-norm" : norm ? " norm" : "", quant_type_name(type), k, n, e);
+                CHECK_MSG(e <= 1e-8, "%s q8 staged%s%s %s k=%u n=%u: NMSE %.3g", glu ? "glu" : "matvec",
+                          norm == 2 ? " post-norm" : norm ? " norm" : "", p2.mv8s_grid ? " grid 3" : "",
+                          quant_type_name(type), k, n, e);
                 if (norm == 2) {
                         CHECK(vk_buf_read(d, &bxo, 0, xpd, (size_t) k * 4) == 0);
                         for (uint32_t i = 0; i < k; i++)
