@@ -158,8 +158,7 @@ enum vk_pipe {
         VK_P_SPLITK_SUM = VK_P_MATMUL_CM2_SMALL + VK_W_COUNT, /* adds up a split product's partial sums */
         VK_P_MATVEC_Q8S,                 /* + wtype: MATVEC_Q8 staging (and norming) its float row itself */
         VK_P_MATVEC_Q8S_GLU = VK_P_MATVEC_Q8S + VK_W_COUNT, /* + wtype: its GLU form */
-        VK_P_MATVEC_Q8S_END = VK_P_MATVEC_Q8S_GLU + VK_W_COUNT,
-        VK_P_COUNT = VK_P_MATVEC_Q8S_END,
+        VK_P_COUNT = VK_P_MATVEC_Q8S_GLU + VK_W_COUNT,
 };
 
 /* 8-bit activation rows (shaders/include/q8.glsl): k quants, then a (d, d * sum) pair per block of 32,
