@@ -533,7 +533,11 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
         {
                 const char *e = getenv("UNICORN_VK_MV8S_GRID");
                 unsigned per_sm = e && *e ? (unsigned) strtoul(e, NULL, 10) : MV8S_PER_SM;
-                p.mv8s_grid = d->sm_count * MIN(per_sm, 64u);
+                /* A CPU device (lavapipe) runs a workgroup per thread, by default one per core. */
+                long cores = sysconf(_SC_NPROCESSORS_ONLN);
+                uint32_t units = d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? (uint32_t) MAX(cores, 1L)
+                                                                                      : d->sm_count;
+                p.mv8s_grid = units * MIN(per_sm, 64u);
         }
         /* Long rows: G groups of 32 lanes a row from K columns (H200, vk-kernel-bench; docs/vulkan.md). */
         p.mv8_split = 2;

@@ -193,7 +193,7 @@ struct vk_pipelines {
         uint32_t matvec_q8s_rows, mv8s_k;
         /* At most this many of their workgroups, each taking every mv8s_grid-th block of rows, so that
          * one staging serves several (0: a workgroup per block; UNICORN_VK_MV8S_GRID=N per
-         * multiprocessor where their count is known). */
+         * multiprocessor where their count is known, per core on CPU devices). */
         uint32_t mv8s_grid;
         /* Prefill on cooperative matrices (device and compiler have them; UNICORN_VK_DISABLE_COOPMAT=1
          * turns them off) in two tiles: [0] for batches of more than 64 tokens, [1] for the others.
