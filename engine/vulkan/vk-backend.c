@@ -685,11 +685,10 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
         /* One-token steps (decode) run the mat-vecs on 8-bit activations where the device has integer
          * dot products, as the CPU backend does unless exact activations were asked for. */
         bool q8 = nt == 1 && vm->pl.q8 && !m->exact_activations;
-        /* ... and products that norm their input row themselves (qkv_staged). With Gemma's post-norms
-         * they also add the post-normed block output to the residual, and the first workgroup of one of
-         * them writes the sum into the other residual buffer: xr is the residual row now, post the
-         * post-norm weights of the block output in tmp not yet added to it (0: none). */
-        bool staged = q8;
+        /* ... and there, products that norm their input row themselves (qkv_staged). With Gemma's
+         * post-norms they also add the post-normed block output to the residual, and the first
+         * workgroup of one of them writes the sum into the other residual buffer: xr is the residual
+         * row now, post the post-norm weights of the block output in tmp not yet added to it (0: none). */
         VkDeviceAddress xr = vc->x.addr, post = 0;
         const uint64_t none[5] = { 0 }, *pf = nt == 1 ? vc->prefetch : none;
         VkDeviceAddress hq = q8 ? vc->hq.addr : 0, attq = q8 ? vc->attq.addr : 0, gateq = q8 ? vc->gateq.addr : 0;
@@ -726,7 +725,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
         vk_op_get_rows(cmd, vm->tok_embd.wt, vm->tok_embd.addr, vm->tok_embd.row_bytes, E, ina + vc->off_tok, nt,
                        vc->x.addr, E, hp->emb_scale);
         vk_cmd_barrier(cmd);
-        if (!(staged && qkv_staged(vc, cmd, &vm->layers[0], E))) {
+        if (!(q8 && qkv_staged(vc, cmd, &vm->layers[0], E))) {
                 vk_op_norm(cmd, &(struct pc_norm) { .x = xr, .w = vm->layers[0].attn_norm, .dst = vc->h.addr,
                                                     .q8 = hq, .n = E, .rows = nt, .flags = NORM_OUT | NORM_W | fq8,
                                                     .eps = hp->norm_eps });
@@ -740,11 +739,13 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 VkDeviceAddress qkv = vc->qkv.addr;
 
                 /* Attention block: q, k, v in one row per token. */
-                if (staged && qkv_staged(vc, cmd, L, E)) {
+                if (q8 && qkv_staged(vc, cmd, L, E)) {
                         struct vk_xrow xs = { .x = xr, .g = L->attn_norm, .eps = hp->norm_eps, .norm = true };
-                        if (post)
-                                xs = (struct vk_xrow) { .x = xr, .g = L->attn_norm, .eps = hp->norm_eps, .norm = true,
-                                                        .t = vc->tmp.addr, .wt = post, .xo = other_x(vc, xr) };
+                        if (post) {
+                                xs.t = vc->tmp.addr;
+                                xs.wt = post;
+                                xs.xo = other_x(vc, xr);
+                        }
                         vk_op_matvec_q8s(cmd, L->wq.wt, L->wq.addr, L->wq.row_bytes, E, L->wq.n, &xs, qkv, false);
                         xs.xo = 0; /* one writer */
                         vk_op_matvec_q8s(cmd, L->wk.wt, L->wk.addr, L->wk.row_bytes, E, L->wk.n, &xs,
@@ -810,7 +811,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 else
                         mm(cmd, &L->wo, vc->att.addr, att16, attq, o_dim, nt, xr, E, true);
                 vk_cmd_barrier(cmd);
-                bool glu_s = staged && glu_staged(vc, cmd, L, E, hp->post_norms);
+                bool glu_s = q8 && glu_staged(vc, cmd, L, E, hp->post_norms);
                 if (!glu_s) {
                         vk_op_norm(cmd, &(struct pc_norm) {
                                 .x = xr, .t = vc->tmp.addr, .wt = L->post_attn_norm, .w = L->ffn_norm,
@@ -824,19 +825,22 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 /* Feed-forward block. */
                 uint32_t act = hp->act == FFN_GELU_TANH ? ACT_GELU_TANH : ACT_SILU;
                 bool same = L->gate.wt == L->up.wt && L->gate.row_bytes == L->up.row_bytes;
-                struct vk_xrow xf = { .x = xr, .g = L->ffn_norm, .eps = hp->norm_eps, .norm = true };
-                if (glu_s && hp->post_norms) {
-                        xf.t = vc->tmp.addr;
-                        xf.wt = L->post_attn_norm;
-                        xf.xo = other_x(vc, xr);
-                        xr = xf.xo;
-                }
-                if (!(glu_s && vk_op_matvec_glu_q8s(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E, F,
-                                                    &xf, vc->gate.addr, act)) &&
-                    !(same && q8 && vk_op_matvec_glu_q8(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes,
-                                                        E, F, hq, vc->gate.addr, act)) &&
-                    !(same && vk_op_matvec_glu(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E, F,
-                                               vc->h.addr, nt, vc->gate.addr, act))) {
+                if (glu_s) {
+                        struct vk_xrow xf = { .x = xr, .g = L->ffn_norm, .eps = hp->norm_eps, .norm = true };
+                        if (hp->post_norms) {
+                                xf.t = vc->tmp.addr;
+                                xf.wt = L->post_attn_norm;
+                                xf.xo = other_x(vc, xr);
+                                xr = xf.xo;
+                        }
+                        /* glu_staged asked vk_mv8s_ok, so this records the product. */
+                        vk_op_matvec_glu_q8s(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E, F, &xf,
+                                             vc->gate.addr, act);
+                } else if (!(same && q8 &&
+                             vk_op_matvec_glu_q8(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E, F, hq,
+                                                 vc->gate.addr, act)) &&
+                           !(same && vk_op_matvec_glu(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E,
+                                                      F, vc->h.addr, nt, vc->gate.addr, act))) {
                         VkDeviceAddress h16 = to_x16(cmd, vc, &L->gate, vc->h.addr, E, nt);
                         mm(cmd, &L->gate, vc->h.addr, h16, hq, E, nt, vc->gate.addr, F, false);
                         mm(cmd, &L->up, vc->h.addr, h16, hq, E, nt, vc->up.addr, F, false);
@@ -862,7 +866,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 vk_cmd_barrier(cmd);
                 /* Glue to the next block: post-norm + residual, then the next layer's input norm (which
                  * staged products do themselves, the post-norm too). */
-                if (!last && staged && qkv_staged(vc, cmd, &vm->layers[il + 1], E))
+                if (!last && q8 && qkv_staged(vc, cmd, &vm->layers[il + 1], E))
                         post = hp->post_norms ? L->post_ffn_norm : 0;
                 else if (hp->post_norms || !last) {
                         uint32_t fl = hp->post_norms ? NORM_T | ADD_T : 0;
