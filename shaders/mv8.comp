@@ -337,32 +337,20 @@ float reduce32(float v)
 }
 
 #ifdef XS
-/* Sum over the workgroup (uniform control flow; red is free before and after). */
-float wg_sum(float v)
-{
-        float s = subgroupAdd(v);
-        if (subgroupElect())
-                red[gl_SubgroupID] = s;
-        barrier();
-        float r = 0.0;
-        for (uint i = 0; i < gl_NumSubgroups; i++)
-                r += red[i];
-        barrier();
-        return r;
-}
+#include "include/block_sum.glsl"
 
 /* The workgroup's 8-bit row in xsq/xss from the float row at p.x (times g where p.g != 0; under
  * MV8_POST of x + rmsnorm(t) * wt, written to xo by the first workgroup), in one pass after the
- * post-norm's sum of squares: a vec4 per invocation, a block of 32 per 8 lanes (clustered max and sum; subgroups of 8 or
- * more, which the host checks), so that the few registers it takes do not cut the main loop's
- * occupancy (a block per invocation took 74 registers against 32 and ran the products 2x slower on
- * the H200). The quants equal q8_store's of the same values. Quantizing is scale-invariant, so the
- * norm's 1 / rms is not applied here: it is returned, and the sums are multiplied by it (1 without
- * MV8_NORM). */
+ * post-norm's sum of squares. A vec4 per invocation, a block of 32 per 8 lanes (clustered max and
+ * sum; subgroups of 8 or more, which the host checks), so that the few registers it takes do not
+ * cut the main loop's occupancy (a block per invocation took 74 registers against 32 and ran the
+ * products 2x slower on the H200). The quants equal q8_store's of the same values. Quantizing is
+ * scale-invariant, so the norm's 1 / rms is not applied here: it is returned, and the sums are
+ * multiplied by it (1 without MV8_NORM). */
 float stage_x()
 {
         uint lid = gl_LocalInvocationID.x;
-        /* Read-only: every workgroup reads the same row. */
+        /* Read-only types (a read-write one measured the same on the H200). */
         U32x4Buf x = U32x4Buf(p.x), g = U32x4Buf(p.g), t = U32x4Buf(p.t), wt = U32x4Buf(p.wt);
         bool has_g = p.g != 0ul, post = (p.flags & MV8_POST) != 0u;
         bool xo = post && p.xo != 0ul && gl_WorkGroupID.x == 0u && gl_WorkGroupID.y == 0u;
@@ -373,7 +361,7 @@ float stage_x()
                         vec4 v = uintBitsToFloat(t.v[i]);
                         st += dot(v, v);
                 }
-                rt = inversesqrt(wg_sum(st) / float(p.k) + p.eps);
+                rt = inversesqrt(block_sum(st) / float(p.k) + p.eps);
         }
         float ss = 0.0;
         /* 8 consecutive invocations hold one block; k % 32 == 0, so a block is in range or out whole. */
@@ -398,8 +386,8 @@ float stage_x()
                 if (i % 8u == 0u)
                         xss[i / 8u] = vec2(d, d * float(sum));
         }
-        /* wg_sum's barriers also make xsq and xss visible to the workgroup. */
-        float ssum = wg_sum(ss);
+        /* block_sum's barriers also make xsq and xss visible to the workgroup. */
+        float ssum = block_sum(ss);
         return (p.flags & MV8_NORM) != 0u ? inversesqrt(ssum / float(p.k) + p.eps) : 1.0;
 }
 #endif
@@ -429,7 +417,7 @@ void main()
         /* Staged: a workgroup takes every wstride-th block of rows (the host caps the grid near what
          * the GPU holds at once), so that one staging of the row serves them all. The row is staged
          * before any weight load is in flight: loads held across the staging raised the register
-         * count (Q4_K GLU: 56 against 38), which cut the products' occupancy. */
+         * count (Q4_K GLU: 56 against 45), which cut the products' occupancy. */
         uint wstride = gl_NumWorkGroups.x * gl_NumWorkGroups.y;
         float xscale = stage_x();
 #else

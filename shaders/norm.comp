@@ -26,19 +26,7 @@ shared float red[WG];
  * compute unit, so its time is the number of memory round trips, not bandwidth. */
 #define U 16u
 
-float block_sum(float v)
-{
-        /* Subgroup sums, then one pass over the subgroups' partials: two barriers, any subgroup size. */
-        float s = subgroupAdd(v);
-        if (subgroupElect())
-                red[gl_SubgroupID] = s;
-        barrier();
-        float r = 0.0;
-        for (uint i = 0; i < gl_NumSubgroups; i++)
-                r += red[i];
-        barrier();
-        return r;
-}
+#include "include/block_sum.glsl"
 
 float sum_sq(F32Buf b)
 {

@@ -653,7 +653,8 @@ static bool qkv_staged(const struct vk_context *vc, const struct vk_cmd *cmd, co
 
 /* The staged Q4_K gate/up product is slower than the 8-bit one by more than the plain norm it saves
  * (H200, Qwen2.5 7B: 44.6 against 35.3 us; tg128 304.6 against 313.4 with q/k/v alone staged); with
- * post-norms it also saves the post-norm glue, and pays (Gemma 3 4B Q4_K: 327.3 against 310.7). */
+ * post-norms it also saves the post-norm glue, and pays (Gemma 3 4B Q4_K: 327.3 against 310.7 with
+ * q/k/v alone staged). */
 static bool glu_staged(const struct vk_context *vc, const struct vk_cmd *cmd, const struct vk_layer *L,
                        uint32_t E, bool post_norms) {
         if (L->gate.wt == VK_W_Q4_K && !post_norms && !(vc->staged_sites & 4))

@@ -517,8 +517,9 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
         p.q8 = d->int_dot && VK_SPIRV_HAVE_INT_DOT;
         p.matvec_q8_rows = mv8_wg / 32 * mv8_r;
         /* The staged forms: four times the lanes by default, so that each workgroup's staging of the
-         * row serves more rows (H200 tg128, 512 against 256 lanes: Qwen2.5 7B Q4_0 409.8 vs 403.5,
-         * Q4_K 312.9 vs 295.1; docs/vulkan.md); rows of up to 8192 columns (10 KiB of shared
+         * row serves more rows (H200 tg128 of the form before the grid cap, 512 lanes in one run
+         * against 256 in the run before: Qwen2.5 7B Q4_0 409.8 vs 403.5 and 402.1, Q4_K 312.9 vs
+         * 295.0 and 295.1; docs/vulkan.md); rows of up to 8192 columns (10 KiB of shared
          * memory: every device has 16). */
         unsigned mv8s_wg = MIN(MIN(4 * mv8_wg, 1024u), d->props.limits.maxComputeWorkGroupInvocations / 32 * 32);
         {
