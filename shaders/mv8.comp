@@ -9,8 +9,10 @@
  * aligned words and shifted into place (the Q4_K mix of models whose rows
  * 256 does not divide is mostly Q5_0).
  *
- * A unit is the 32 weights of a row that meet one block of x. A group of
- * 32 lanes owns R rows; lane i takes units i, i + 32, ... with U units per
+ * A unit is the 32 weights of a row that meet one block of x (Q4_K, Q6_K:
+ * 64 weights that meet two, so that a lane reads the block's scales once
+ * per 64; H200: Q4_K GLU 18944 x 3584 35.3 -> 25.1 us, Qwen2.5 7B Q4_K
+ * tg128 312 -> 379 t/s; docs/vulkan.md). A group of 32 lanes owns R rows; lane i takes units i, i + 32, ... with U units per
  * row in flight. Everything that sizes registers (R, U) is a compile-time
  * constant, so each variant's arrays are exactly as large as used (the
  * specialization-constant form of matvec.comp kept up to 64 units of
@@ -68,16 +70,18 @@ int idot(uint a, uint b)
         return dotPacked4x8EXT(int(a), int(b));
 }
 
-/* One unit: 32 weights of a row (a ggml block; for Q4_K half of a sub-block pair, see below). */
+/* One unit: 32 weights of a row (a ggml block); for Q4_K and Q6_K 64 (see below). */
 struct wunit {
         uvec4 q;
-#if defined(TYPE_Q8_0) || defined(TYPE_Q6_K) || defined(TYPE_Q5_0)
+#if defined(TYPE_Q8_0) || defined(TYPE_Q6_K) || defined(TYPE_Q5_0) || defined(TYPE_Q4_K)
         uvec4 q2;
 #endif
 #if defined(TYPE_Q4_K)
         vec4 c; /* scale lo, min lo, scale hi, min hi */
 #elif defined(TYPE_Q6_K)
-        vec2 c; /* d * scale of elements 0..15, of 16..31 */
+        uvec4 h, h2; /* the high bits */
+        vec4 c;      /* d * scale of elements 0..15, 16..31 of quarter p, of quarter p + 2 */
+        uint sh;     /* 2 p: quarter p's bits in h */
 #else
         float d;
 #endif
@@ -89,6 +93,9 @@ struct wunit {
 /* The activations a unit multiplies: 32 quants as two uvec4 (a, b) and the block scales s. */
 struct xunit {
         uvec4 a, b;
+#if defined(TYPE_Q4_K) || defined(TYPE_Q6_K)
+        uvec4 a2, b2; /* a unit of 64 weights meets two blocks of x */
+#endif
         vec4 s;
 };
 
@@ -225,95 +232,127 @@ float wdot(wunit w, xunit x)
         return w.d * (x.s.x * float(s) - 16.0 * x.s.y);
 }
 #elif defined(TYPE_Q6_K)
-/* Unit u = elements 32 (u % 8) .. + 31 of block u / 8 (224 bytes on the device: ggml's 210-byte block
- * - ql[128], qh[64], int8 scales[16], f16 d - padded so that every block is 16-byte aligned). Its x
- * block is block u of the row. Quant l of quarter qq of half h: the low (qq < 2) or high nibble of
- * ql[64 h + 32 (qq & 1) + l] and bits 2 qq of qh[32 h + l], minus 32; one scale per 16. */
+/* Unit u = quarters p and p + 2 (p = u % 2) of half h = (u / 2) % 2 of block u / 4, 64 weights (224
+ * bytes on the device: ggml's 210-byte block - ql[128], qh[64], int8 scales[16], f16 d - padded so
+ * that every block is 16-byte aligned). Quant l of quarter qq of half h: the low (qq < 2) or high
+ * nibble of ql[64 h + 32 (qq & 1) + l] and bits 2 qq of qh[32 h + l], minus 32; one scale per 16.
+ * Quarters p and p + 2 share their ql and qh bytes, so a unit reads each once; their x blocks are
+ * 4 h + p and 4 h + p + 2 of the block's 8. */
 wunit wload(uint64_t rb, uint u)
 {
         wunit r;
-        uint64_t bo = rb + uint64_t(u >> 3) * 224ul;
-        uint h = (u >> 2) & 1u, qq = u & 3u;
-        U32x4Buf lq = U32x4Buf(bo + uint64_t(h * 64u + (qq & 1u) * 32u)), hq = U32x4Buf(bo + 128ul + uint64_t(h * 32u));
-        uvec4 l0 = lq.v[0], l1 = lq.v[1], h0 = hq.v[0], h1 = hq.v[1];
-        uvec4 sc = U32x4Buf(bo + 192ul).v[0];
+        uint64_t bo = rb + uint64_t(u >> 2) * 224ul;
+        uint h = (u >> 1) & 1u, pq = u & 1u;
+        U32x4Buf lq = U32x4Buf(bo + uint64_t(h * 64u + pq * 32u)), hq = U32x4Buf(bo + 128ul + uint64_t(h * 32u));
+        r.q = lq.v[0];
+        r.q2 = lq.v[1];
+        r.h = hq.v[0];
+        r.h2 = hq.v[1];
+        /* Scales 8 h + 2 p, + 1 (quarter p) and + 4, + 5 (quarter p + 2): bytes 2 p, 2 p + 1 of words
+         * 2 h and 2 h + 1. */
+        uvec4 scw = U32x4Buf(bo + 192ul).v[0];
+        uint w0 = h == 0u ? scw.x : scw.z, w1 = h == 0u ? scw.y : scw.w;
+        int sh = int(pq * 16u);
         float d = unpackHalf2x16(U32Buf(bo + 208ul).v[0]).x;
-        uint ls = (qq >> 1) * 4u, hs = 2u * qq;
-        const uint M4 = 0x0f0f0f0fu, M2 = 0x03030303u;
-        r.q = ((l0 >> ls) & M4) | (((h0 >> hs) & M2) << 4);
-        r.q2 = ((l1 >> ls) & M4) | (((h1 >> hs) & M2) << 4);
-        uint si = h * 8u + 2u * qq; /* even: both scale bytes in one word */
-        uint sw = si < 4u ? sc.x : (si < 8u ? sc.y : (si < 12u ? sc.z : sc.w));
-        int s0 = bitfieldExtract(int(sw), int((si & 3u) * 8u), 8), s1 = bitfieldExtract(int(sw), int((si & 3u) * 8u + 8u), 8);
-        r.c = vec2(d * float(s0), d * float(s1));
+        r.c = d * vec4(bitfieldExtract(int(w0), sh, 8), bitfieldExtract(int(w0), sh + 8, 8),
+                       bitfieldExtract(int(w1), sh, 8), bitfieldExtract(int(w1), sh + 8, 8));
+        r.sh = 2u * pq;
         return r;
 }
 xunit xunit_load(uint64_t xa, uint u)
 {
-        return xunit_block(xa, u);
+        uint b0 = (u >> 2) * 8u + ((u >> 1) & 1u) * 4u + (u & 1u); /* x block of quarter p */
+        xunit x;
+#ifdef XS
+        x.a = xsq[2u * b0];
+        x.a2 = xsq[2u * b0 + 1u];
+        x.b = xsq[2u * b0 + 4u];
+        x.b2 = xsq[2u * b0 + 5u];
+        x.s = vec4(xss[b0], xss[b0 + 2u]);
+        return x;
+#endif
+        x.a = xload(xa, b0 * 32u);
+        x.a2 = xload(xa, b0 * 32u + 16u);
+        x.b = xload(xa, b0 * 32u + 64u);
+        x.b2 = xload(xa, b0 * 32u + 80u);
+        U32x2Buf sb = U32x2Buf(xa + uint64_t(p.k + b0 * 8u));
+        x.s = vec4(uintBitsToFloat(sb.v[0]), uintBitsToFloat(sb.v[2]));
+        return x;
+}
+int idot4(uvec4 a, uvec4 b)
+{
+        return (idot(a.x, b.x) + idot(a.y, b.y)) + (idot(a.z, b.z) + idot(a.w, b.w));
 }
 float wdot(wunit w, xunit x)
 {
-        const uint ONE = 0x01010101u;
-        int s0 = (idot(w.q.x, x.a.x) + idot(w.q.y, x.a.y)) + (idot(w.q.z, x.a.z) + idot(w.q.w, x.a.w));
-        int s1 = (idot(w.q2.x, x.b.x) + idot(w.q2.y, x.b.y)) + (idot(w.q2.z, x.b.z) + idot(w.q2.w, x.b.w));
-        int n0 = (idot(ONE, x.a.x) + idot(ONE, x.a.y)) + (idot(ONE, x.a.z) + idot(ONE, x.a.w));
-        int n1 = (idot(ONE, x.b.x) + idot(ONE, x.b.y)) + (idot(ONE, x.b.z) + idot(ONE, x.b.w));
-        /* sum sc (q - 32) qx dx over each half of 16 */
-        return x.s.x * (w.c.x * float(s0 - 32 * n0) + w.c.y * float(s1 - 32 * n1));
+        const uint M4 = 0x0f0f0f0fu, M2 = 0x03030303u;
+        const uvec4 ONE = uvec4(0x01010101u);
+        /* The 6-bit quants of quarter p (low nibbles, qh bits 2 p) and p + 2 (high, bits 2 p + 4). */
+        uvec4 q0 = (w.q & M4) | (((w.h >> w.sh) & M2) << 4), q1 = (w.q2 & M4) | (((w.h2 >> w.sh) & M2) << 4);
+        uvec4 q2 = ((w.q >> 4) & M4) | (((w.h >> (w.sh + 4u)) & M2) << 4);
+        uvec4 q3 = ((w.q2 >> 4) & M4) | (((w.h2 >> (w.sh + 4u)) & M2) << 4);
+        /* sum sc (q - 32) qx dx over each 16 */
+        float lo = w.c.x * float(idot4(q0, x.a) - 32 * idot4(ONE, x.a)) + w.c.y * float(idot4(q1, x.a2) - 32 * idot4(ONE, x.a2));
+        float hi = w.c.z * float(idot4(q2, x.b) - 32 * idot4(ONE, x.b)) + w.c.w * float(idot4(q3, x.b2) - 32 * idot4(ONE, x.b2));
+        return x.s.x * lo + x.s.z * hi;
 }
-#else /* Q4_K: unit u = half h of the 32 quant bytes of sub-block pair c of block u / 8 */
-uint sbyte(uvec4 hd, uint i) /* scales byte i (0..11): bytes 4.. of the block header */
-{
-        uint wd = i < 4u ? hd.y : (i < 8u ? hd.z : hd.w);
-        return (wd >> ((i & 3u) * 8u)) & 0xffu;
-}
-vec2 scale_min(uvec4 hd, uint sb)
-{
-        if (sb < 4u)
-                return vec2(sbyte(hd, sb) & 63u, sbyte(hd, sb + 4u) & 63u);
-        uint a = sbyte(hd, sb + 4u);
-        return vec2((a & 0xfu) | ((sbyte(hd, sb - 4u) >> 6) << 4), (a >> 4) | ((sbyte(hd, sb) >> 6) << 4));
-}
+#else /* Q4_K: unit u = sub-block pair c = u % 4 of block u / 4, 64 weights */
+/* A unit is the pair's 32 quant bytes (low nibbles: sub-block 2c, high: 2c + 1), so that the mins
+ * need only the blocks' (d, d * sum) of x, and each lane reads the 16-byte block header and decodes
+ * the scales once per 64 weights. */
 wunit wload(uint64_t rb, uint u)
 {
         wunit r;
-        uint64_t bo = rb + uint64_t(u >> 3) * 144ul;
-        uint c = (u >> 1) & 3u, h = u & 1u;
+        uint64_t bo = rb + uint64_t(u >> 2) * 144ul;
+        uint c = u & 3u;
         uvec4 hd = U32x4Buf(bo).v[0];
-        r.q = U32x4Buf(bo + 16ul + uint64_t(c * 32u + h * 16u)).v[0];
+        U32x4Buf qb = U32x4Buf(bo + 16ul + uint64_t(c * 32u));
+        r.q = qb.v[0];
+        r.q2 = qb.v[1];
+        /* The 6-bit scales and mins of sub-blocks 0..3 (bytes of words y, z) and 4..7 (low and high
+         * nibbles of w, top bits of y and z), four to a word; the pair's two are bytes 2 (c & 1), + 1. */
+        const uint M6 = 0x3f3f3f3fu, M4 = 0x0f0f0f0fu, T2 = 0x30303030u;
+        uint sw = c < 2u ? hd.y & M6 : (hd.w & M4) | ((hd.y >> 2) & T2);
+        uint mw = c < 2u ? hd.z & M6 : ((hd.w >> 4) & M4) | ((hd.z >> 2) & T2);
+        uint sh = (c & 1u) * 16u;
         vec2 dm = unpackHalf2x16(hd.x);
-        vec2 lo = scale_min(hd, 2u * c), hi = scale_min(hd, 2u * c + 1u);
-        r.c = vec4(dm.x * lo.x, dm.y * lo.y, dm.x * hi.x, dm.y * hi.y);
+        r.c = vec4(dm.x * float((sw >> sh) & 0xffu), dm.y * float((mw >> sh) & 0xffu),
+                   dm.x * float((sw >> (sh + 8u)) & 0xffu), dm.y * float((mw >> (sh + 8u)) & 0xffu));
         return r;
 }
 xunit xunit_load(uint64_t xa, uint u)
 {
-        /* Low nibbles: elements e0 .. e0 + 15 (half h of x block e0 / 32); high: the same half of the
-         * next block, whose scales follow in the same 16 bytes (e0 / 32 is even). */
-        uint c = (u >> 1) & 3u, h = u & 1u, e0 = (u >> 3) * 256u + c * 64u + h * 16u;
+        /* Elements e0 .. e0 + 63: x blocks e0 / 32 (low nibbles) and the next (high), whose scales
+         * are the same 16 bytes (e0 / 32 is even). */
+        uint e0 = (u >> 2) * 256u + (u & 3u) * 64u;
         xunit x;
 #ifdef XS
         x.a = xsq[e0 / 16u];
+        x.a2 = xsq[e0 / 16u + 1u];
         x.b = xsq[e0 / 16u + 2u];
+        x.b2 = xsq[e0 / 16u + 3u];
         x.s = vec4(xss[e0 / 32u], xss[e0 / 32u + 1u]);
         return x;
 #endif
         x.a = xload(xa, e0);
+        x.a2 = xload(xa, e0 + 16u);
         x.b = xload(xa, e0 + 32u);
+        x.b2 = xload(xa, e0 + 48u);
         x.s = uintBitsToFloat(xload(xa, p.k + (e0 / 32u) * 8u));
         return x;
 }
 float wdot(wunit w, xunit x)
 {
-        const uint M = 0x0f0f0f0fu, ONE = 0x01010101u;
+        const uint M = 0x0f0f0f0fu;
         int sl = (idot(w.q.x & M, x.a.x) + idot(w.q.y & M, x.a.y)) + (idot(w.q.z & M, x.a.z) + idot(w.q.w & M, x.a.w));
+        sl += (idot(w.q2.x & M, x.a2.x) + idot(w.q2.y & M, x.a2.y)) +
+              (idot(w.q2.z & M, x.a2.z) + idot(w.q2.w & M, x.a2.w));
         int sh = (idot((w.q.x >> 4) & M, x.b.x) + idot((w.q.y >> 4) & M, x.b.y)) +
                  (idot((w.q.z >> 4) & M, x.b.z) + idot((w.q.w >> 4) & M, x.b.w));
-        /* The mins need the sums of the halves' quants (the block sums cover 32). */
-        int nl = (idot(ONE, x.a.x) + idot(ONE, x.a.y)) + (idot(ONE, x.a.z) + idot(ONE, x.a.w));
-        int nh = (idot(ONE, x.b.x) + idot(ONE, x.b.y)) + (idot(ONE, x.b.z) + idot(ONE, x.b.w));
-        return x.s.x * (w.c.x * float(sl) - w.c.y * float(nl)) + x.s.z * (w.c.z * float(sh) - w.c.w * float(nh));
+        sh += (idot((w.q2.x >> 4) & M, x.b2.x) + idot((w.q2.y >> 4) & M, x.b2.y)) +
+              (idot((w.q2.z >> 4) & M, x.b2.z) + idot((w.q2.w >> 4) & M, x.b2.w));
+        /* sum over each sub-block (d sc q - dmin m) qx dx = d sc dx sum q qx - dmin m (dx sum qx) */
+        return (x.s.x * w.c.x * float(sl) - w.c.y * x.s.y) + (x.s.z * w.c.z * float(sh) - w.c.w * x.s.w);
 }
 #endif
 
@@ -423,7 +462,11 @@ void main()
 #else
         uint wstride = 0u;
 #endif
+#if defined(TYPE_Q4_K) || defined(TYPE_Q6_K)
+        uint nu = p.k / 64u;
+#else
         uint nu = p.k / 32u;
+#endif
         for (uint wb = wg; wb * NS * R < p.n; wb += wstride) {
                 uint r0 = (wb * NS + set) * R;
                 uint64_t rb[RR];

@@ -102,8 +102,7 @@ struct vk_context {
         bool no_pf;             /* UNICORN_VK_ATTN_PF=0: prefill attention one query per workgroup */
         bool no_attn_qkv;       /* UNICORN_VK_ATTN_QKV=0: one-token steps run the qkv kernel too */
         /* Which one-token products may take the staged mat-vec (norm folded in): bit 0 q/k/v, bit 1
-         * gate/up, bit 2 Q4_K gate/up in models without post-norms too (UNICORN_VK_MV8S_SITES=N;
-         * default 3). */
+         * gate/up (UNICORN_VK_MV8S_SITES=N; default 3). */
         uint32_t staged_sites;
         uint32_t flush_layers;  /* submit the step's work every this many layers (0: once at the end) */
         /* One-token steps: weight bytes read into L2 beside an idle-bus kernel, by the product they are
@@ -651,14 +650,8 @@ static bool qkv_staged(const struct vk_context *vc, const struct vk_cmd *cmd, co
                vk_mv8s_ok(cmd->pl, L->wk.wt, E, false) && vk_mv8s_ok(cmd->pl, L->wv.wt, E, false);
 }
 
-/* The staged Q4_K gate/up product is slower than the 8-bit one by more than the plain norm it saves
- * (H200, Qwen2.5 7B: 44.6 against 35.3 us; tg128 304.6 against 313.4 with q/k/v alone staged); with
- * post-norms it also saves the post-norm glue, and pays (Gemma 3 4B Q4_K: 327.3 against 310.7 with
- * q/k/v alone staged). */
 static bool glu_staged(const struct vk_context *vc, const struct vk_cmd *cmd, const struct vk_layer *L,
-                       uint32_t E, bool post_norms) {
-        if (L->gate.wt == VK_W_Q4_K && !post_norms && !(vc->staged_sites & 4))
-                return false;
+                       uint32_t E) {
         return (vc->staged_sites & 2) && L->gate.wt == L->up.wt && L->gate.row_bytes == L->up.row_bytes &&
                vk_mv8s_ok(cmd->pl, L->gate.wt, E, true);
 }
@@ -812,7 +805,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 else
                         mm(cmd, &L->wo, vc->att.addr, att16, attq, o_dim, nt, xr, E, true);
                 vk_cmd_barrier(cmd);
-                bool glu_s = q8 && glu_staged(vc, cmd, L, E, hp->post_norms);
+                bool glu_s = q8 && glu_staged(vc, cmd, L, E);
                 if (!glu_s) {
                         vk_op_norm(cmd, &(struct pc_norm) {
                                 .x = xr, .t = vc->tmp.addr, .wt = L->post_attn_norm, .w = L->ffn_norm,

@@ -500,7 +500,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
         }
         /* mv8.comp: one-token mat-vecs on 8-bit activations (UNICORN_VK_MV8=R,U[,WG] picks a built
          * variant for every type; R=1, U=2, 128 lanes measured best on the H100 overall, and U=1 for
-         * Q4_K on the H200, whose unit decode is heavier; see docs/vulkan.md). */
+         * Q4_K and Q6_K on the H200, whose units are 64 weights; see docs/vulkan.md). */
         unsigned mv8_r = 1, mv8_u = 2, mv8_wg = 128;
         bool mv8_env = false;
         {
@@ -543,12 +543,18 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
         /* Long rows: G groups of 32 lanes a row from K columns (H200, vk-kernel-bench; docs/vulkan.md). */
         p.mv8_split = 2;
         p.mv8_split_k = 6144;
+        p.mv8_split_n64 = UINT32_MAX;
         {
                 const char *e = getenv("UNICORN_VK_MV8_SPLIT");
                 unsigned g, k;
                 if (e && sscanf(e, "%u,%u", &g, &k) == 2 && g >= 1 && g <= mv8_wg / 32 && (mv8_wg / 32) % g == 0) {
                         p.mv8_split = g;
                         p.mv8_split_k = k;
+                } else if (d->sm_count) {
+                        /* Q4_K down projections, split in two / not: 3584 x 18944 16.4 / 19.2 us, 4096 x
+                         * 14336 14.9 / 15.4, but 5376 x 21504 34.9 / 26.9 (Gemma 3 27B tg128 107.7 /
+                         * 116.4); docs/vulkan.md. */
+                        p.mv8_split_n64 = d->sm_count * 64 / p.mv8_split;
                 }
         }
         p.coopmat = d->coopmat && VK_SPIRV_HAVE_COOPMAT;
@@ -627,7 +633,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                         char mg[32];
                         uint32_t wgs[1] = { mv8_wg };
                         /* Rows per workgroup depend on R and WG only, so U may differ by type. */
-                        unsigned u = t == VK_W_Q4_K && !mv8_env ? 1 : mv8_u;
+                        unsigned u = (t == VK_W_Q4_K || t == VK_W_Q6_K) && !mv8_env ? 1 : mv8_u;
                         snprintf(name, sizeof name, "mv8_%s_r%uu%u", wtype_names[t], mv8_r, u);
                         snprintf(mg, sizeof mg, "mv8g_%s_r%uu%u", wtype_names[t], mv8_r, u);
                         if (!spirv_find(name)) { /* an UNICORN_VK_MV8 that names no built variant */

@@ -188,6 +188,9 @@ struct vk_pipelines {
         /* Rows of at least mv8_split_k columns take the split form: mv8_split groups of 32 lanes share
          * a row (UNICORN_VK_MV8_SPLIT=G,K; tests set K = 0 to run it at every size). */
         uint32_t mv8_split, mv8_split_k; /* mv8_split divides matvec_q8_rows */
+        /* Q4_K and Q6_K (units of 64 weights) split only products of at most this many rows: past one
+         * wave of split groups (64 a multiprocessor) the split ran slower on the H200. */
+        uint32_t mv8_split_n64;
         /* The staged forms (VK_P_MATVEC_Q8S*): rows per workgroup, and the longest row they take
          * (shared memory; 0: none built). UNICORN_VK_MV8S=0 turns them off, =WG sets their lanes. */
         uint32_t matvec_q8s_rows, mv8s_k;
