@@ -50,6 +50,10 @@ bool vk_mv8_type(enum vk_wtype wt) {
                wt == VK_W_Q4_1;
 }
 
+bool vk_mv8_unit64(enum vk_wtype wt) {
+        return wt == VK_W_Q4_K || wt == VK_W_Q6_K;
+}
+
 bool vk_matvec_wide(enum vk_wtype wt) {
         return wt == VK_W_Q4_0 || wt == VK_W_Q8_0 || wt == VK_W_Q4_K;
 }
@@ -633,7 +637,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                         char mg[32];
                         uint32_t wgs[1] = { mv8_wg };
                         /* Rows per workgroup depend on R and WG only, so U may differ by type. */
-                        unsigned u = (t == VK_W_Q4_K || t == VK_W_Q6_K) && !mv8_env ? 1 : mv8_u;
+                        unsigned u = vk_mv8_unit64((enum vk_wtype) t) && !mv8_env ? 1 : mv8_u;
                         snprintf(name, sizeof name, "mv8_%s_r%uu%u", wtype_names[t], mv8_r, u);
                         snprintf(mg, sizeof mg, "mv8g_%s_r%uu%u", wtype_names[t], mv8_r, u);
                         if (!spirv_find(name)) { /* an UNICORN_VK_MV8 that names no built variant */

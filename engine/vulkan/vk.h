@@ -127,6 +127,8 @@ bool vk_wtype_repacked(enum vk_wtype wt);
 #define VK_Q6_K_BLOCK 224
 /* Whether the type has one-token mat-vecs on 8-bit activations (shaders/mv8.comp). */
 bool vk_mv8_type(enum vk_wtype wt);
+/* Types whose mv8.comp unit is 64 weights (Q4_K, Q6_K): one unit a row in flight, their own split rule. */
+bool vk_mv8_unit64(enum vk_wtype wt);
 size_t vk_row_bytes(enum vk_wtype wt, uint32_t k, size_t ggml_row_bytes);
 void vk_repack(enum vk_wtype wt, const void *src, size_t src_row_bytes, uint32_t k, uint32_t n, void *dst);
 /* Whether the mat-vec of this type is the wide-load kernel (16-byte aligned rows). */
