@@ -12,9 +12,10 @@
  * A unit is the 32 weights of a row that meet one block of x (Q4_K, Q6_K:
  * 64 weights that meet two, so that a lane reads the block's scales once
  * per 64; H200: Q4_K GLU 18944 x 3584 35.3 -> 25.1 us, Qwen2.5 7B Q4_K
- * tg128 312 -> 379 t/s; docs/vulkan.md). A group of 32 lanes owns R rows; lane i takes units i, i + 32, ... with U units per
- * row in flight. Everything that sizes registers (R, U) is a compile-time
- * constant, so each variant's arrays are exactly as large as used (the
+ * tg128 312 -> 379 t/s; docs/vulkan.md). A group of 32 lanes owns R rows;
+ * lane i takes units i, i + 32, ... with U units per row in flight.
+ * Everything that sizes registers (R, U) is a compile-time constant, so
+ * each variant's arrays are exactly as large as used (the
  * specialization-constant form of matvec.comp kept up to 64 units of
  * registers alive and ran at a third of this speed on an H100 for Q4_K).
  * Each lane first issues all R x U weight loads of a step, then reads the U
@@ -70,7 +71,16 @@ int idot(uint a, uint b)
         return dotPacked4x8EXT(int(a), int(b));
 }
 
-/* One unit: 32 weights of a row (a ggml block); for Q4_K and Q6_K 64 (see below). */
+int idot4(uvec4 a, uvec4 b) /* 16 byte products, summed in pairs */
+{
+        return (idot(a.x, b.x) + idot(a.y, b.y)) + (idot(a.z, b.z) + idot(a.w, b.w));
+}
+
+/* One unit: 32 weights of a row (a ggml block); for Q4_K and Q6_K 64 (see below; the host's
+ * vk_mv8_unit64 names the same types). */
+#if defined(TYPE_Q4_K) || defined(TYPE_Q6_K)
+#define UNIT64
+#endif
 struct wunit {
         uvec4 q;
 #if defined(TYPE_Q8_0) || defined(TYPE_Q6_K) || defined(TYPE_Q5_0) || defined(TYPE_Q4_K)
@@ -93,7 +103,7 @@ struct wunit {
 /* The activations a unit multiplies: 32 quants as two uvec4 (a, b) and the block scales s. */
 struct xunit {
         uvec4 a, b;
-#if defined(TYPE_Q4_K) || defined(TYPE_Q6_K)
+#ifdef UNIT64
         uvec4 a2, b2; /* a unit of 64 weights meets two blocks of x */
 #endif
         vec4 s;
@@ -149,14 +159,11 @@ float wdot(wunit w, xunit x)
 {
 #if defined(TYPE_Q4_0)
         const uint M = 0x0f0f0f0fu;
-        int s = (idot(w.q.x & M, x.a.x) + idot(w.q.y & M, x.a.y)) + (idot(w.q.z & M, x.a.z) + idot(w.q.w & M, x.a.w));
-        s += (idot((w.q.x >> 4) & M, x.b.x) + idot((w.q.y >> 4) & M, x.b.y)) +
-             (idot((w.q.z >> 4) & M, x.b.z) + idot((w.q.w >> 4) & M, x.b.w));
+        int s = idot4(w.q & M, x.a) + idot4((w.q >> 4) & M, x.b);
         /* sum (q - 8) qx dx = dx sum q qx - 8 (dx sum qx) */
         return w.d * (x.s.x * float(s) - 8.0 * x.s.y);
 #else
-        int s = (idot(w.q.x, x.a.x) + idot(w.q.y, x.a.y)) + (idot(w.q.z, x.a.z) + idot(w.q.w, x.a.w));
-        s += (idot(w.q2.x, x.b.x) + idot(w.q2.y, x.b.y)) + (idot(w.q2.z, x.b.z) + idot(w.q2.w, x.b.w));
+        int s = idot4(w.q, x.a) + idot4(w.q2, x.b);
         return w.d * x.s.x * float(s);
 #endif
 }
@@ -180,9 +187,7 @@ xunit xunit_load(uint64_t xa, uint u)
 float wdot(wunit w, xunit x)
 {
         const uint M = 0x0f0f0f0fu;
-        int s = (idot(w.q.x & M, x.a.x) + idot(w.q.y & M, x.a.y)) + (idot(w.q.z & M, x.a.z) + idot(w.q.w & M, x.a.w));
-        s += (idot((w.q.x >> 4) & M, x.b.x) + idot((w.q.y >> 4) & M, x.b.y)) +
-             (idot((w.q.z >> 4) & M, x.b.z) + idot((w.q.w >> 4) & M, x.b.w));
+        int s = idot4(w.q & M, x.a) + idot4((w.q >> 4) & M, x.b);
         /* sum (d q + m) qx dx = d dx sum q qx + m (dx sum qx) */
         return w.d * x.s.x * float(s) + w.m * x.s.y;
 }
@@ -226,8 +231,7 @@ xunit xunit_load(uint64_t xa, uint u)
 }
 float wdot(wunit w, xunit x)
 {
-        int s = (idot(w.q.x, x.a.x) + idot(w.q.y, x.a.y)) + (idot(w.q.z, x.a.z) + idot(w.q.w, x.a.w));
-        s += (idot(w.q2.x, x.b.x) + idot(w.q2.y, x.b.y)) + (idot(w.q2.z, x.b.z) + idot(w.q2.w, x.b.w));
+        int s = idot4(w.q, x.a) + idot4(w.q2, x.b);
         /* sum (q - 16) qx dx = dx sum q qx - 16 (dx sum qx) */
         return w.d * (x.s.x * float(s) - 16.0 * x.s.y);
 }
@@ -279,10 +283,6 @@ xunit xunit_load(uint64_t xa, uint u)
         x.s = vec4(uintBitsToFloat(sb.v[0]), uintBitsToFloat(sb.v[2]));
         return x;
 }
-int idot4(uvec4 a, uvec4 b)
-{
-        return (idot(a.x, b.x) + idot(a.y, b.y)) + (idot(a.z, b.z) + idot(a.w, b.w));
-}
 float wdot(wunit w, xunit x)
 {
         const uint M4 = 0x0f0f0f0fu, M2 = 0x03030303u;
@@ -292,8 +292,10 @@ float wdot(wunit w, xunit x)
         uvec4 q2 = ((w.q >> 4) & M4) | (((w.h >> (w.sh + 4u)) & M2) << 4);
         uvec4 q3 = ((w.q2 >> 4) & M4) | (((w.h2 >> (w.sh + 4u)) & M2) << 4);
         /* sum sc (q - 32) qx dx over each 16 */
-        float lo = w.c.x * float(idot4(q0, x.a) - 32 * idot4(ONE, x.a)) + w.c.y * float(idot4(q1, x.a2) - 32 * idot4(ONE, x.a2));
-        float hi = w.c.z * float(idot4(q2, x.b) - 32 * idot4(ONE, x.b)) + w.c.w * float(idot4(q3, x.b2) - 32 * idot4(ONE, x.b2));
+        float lo = w.c.x * float(idot4(q0, x.a) - 32 * idot4(ONE, x.a)) +
+                   w.c.y * float(idot4(q1, x.a2) - 32 * idot4(ONE, x.a2));
+        float hi = w.c.z * float(idot4(q2, x.b) - 32 * idot4(ONE, x.b)) +
+                   w.c.w * float(idot4(q3, x.b2) - 32 * idot4(ONE, x.b2));
         return x.s.x * lo + x.s.z * hi;
 }
 #else /* Q4_K: unit u = sub-block pair c = u % 4 of block u / 4, 64 weights */
@@ -344,13 +346,8 @@ xunit xunit_load(uint64_t xa, uint u)
 float wdot(wunit w, xunit x)
 {
         const uint M = 0x0f0f0f0fu;
-        int sl = (idot(w.q.x & M, x.a.x) + idot(w.q.y & M, x.a.y)) + (idot(w.q.z & M, x.a.z) + idot(w.q.w & M, x.a.w));
-        sl += (idot(w.q2.x & M, x.a2.x) + idot(w.q2.y & M, x.a2.y)) +
-              (idot(w.q2.z & M, x.a2.z) + idot(w.q2.w & M, x.a2.w));
-        int sh = (idot((w.q.x >> 4) & M, x.b.x) + idot((w.q.y >> 4) & M, x.b.y)) +
-                 (idot((w.q.z >> 4) & M, x.b.z) + idot((w.q.w >> 4) & M, x.b.w));
-        sh += (idot((w.q2.x >> 4) & M, x.b2.x) + idot((w.q2.y >> 4) & M, x.b2.y)) +
-              (idot((w.q2.z >> 4) & M, x.b2.z) + idot((w.q2.w >> 4) & M, x.b2.w));
+        int sl = idot4(w.q & M, x.a) + idot4(w.q2 & M, x.a2);
+        int sh = idot4((w.q >> 4) & M, x.b) + idot4((w.q2 >> 4) & M, x.b2);
         /* sum over each sub-block (d sc q - dmin m) qx dx = d sc dx sum q qx - dmin m (dx sum qx) */
         return (x.s.x * w.c.x * float(sl) - w.c.y * x.s.y) + (x.s.z * w.c.z * float(sh) - w.c.w * x.s.w);
 }
@@ -462,7 +459,7 @@ void main()
 #else
         uint wstride = 0u;
 #endif
-#if defined(TYPE_Q4_K) || defined(TYPE_Q6_K)
+#ifdef UNIT64
         uint nu = p.k / 64u;
 #else
         uint nu = p.k / 32u;
