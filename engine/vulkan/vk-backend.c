@@ -51,6 +51,9 @@ struct vk_tensor {
 
 struct vk_layer {
         struct vk_tensor wq, wk, wv, wo, gate, up, down;
+        /* q, k and v as one matrix (rows [q | k | v], so one product writes the qkv row), where they
+         * share a type and row length; wq, wk and wv are then views into it. addr 0: not fused. */
+        struct vk_tensor wqkv;
         VkDeviceAddress attn_norm, ffn_norm, post_attn_norm, post_ffn_norm;
         VkDeviceAddress bqkv;  /* [q_dim + k_dim + v_dim] qwen2 biases, or 0 */
         VkDeviceAddress qk_norm; /* [2][head_dim] gemma3, or 0 */
@@ -104,6 +107,9 @@ struct vk_context {
         /* Which one-token products may take the staged mat-vec (norm folded in): bit 0 q/k/v, bit 1
          * gate/up (UNICORN_VK_MV8S_SITES=N; default 3). */
         uint32_t staged_sites;
+        /* Which steps run q, k and v as one product where the model has them as one matrix (wqkv): bit 0
+         * one-token steps, bit 1 longer ones (UNICORN_VK_QKV_FUSED=N; default 0 until measured). */
+        uint32_t qkv_fused;
         uint32_t flush_layers;  /* submit the step's work every this many layers (0: once at the end) */
         /* One-token steps: weight bytes read into L2 beside an idle-bus kernel, by the product they are
          * for: PF_QKV (beside the norm before a layer), PF_O (the attention), PF_GLU (the norm after
@@ -152,40 +158,50 @@ static int keep_buf(struct vk_model *vm, struct vk_buf *b) {
         return 0;
 }
 
-static int upload(struct vk_model *vm, const void *data, size_t size, bool matrix, VkDeviceAddress *ret) {
-        VkDeviceSize need = chunk_bytes(size), off = 0;
+/* Room for size bytes of weights: in the current chunk, or a buffer of its own. */
+static int place(struct vk_model *vm, size_t size, bool matrix, struct vk_buf *ret, VkDeviceSize *off) {
+        VkDeviceSize need = chunk_bytes(size);
         bool in_chunk = vm->suballoc && !(matrix && vm->importing) && need <= WEIGHT_CHUNK;
         struct vk_buf b;
         int r;
 
+        *off = 0;
         if (!in_chunk) {
                 if ((r = weight_buf(vm, size, matrix, &b)) < 0 || (r = keep_buf(vm, &b)) < 0)
                         return r;
-        } else {
-                if (!vm->chunk.buf || vm->chunk.size - vm->chunk_used < need) {
-                        r = vk_buf_create(vm->d, MIN(WEIGHT_CHUNK, MAX((VkDeviceSize) vm->arena_left, need)),
-                                          VK_MEM_DEVICE, &b);
-                        if (r < 0 || (r = keep_buf(vm, &b)) < 0)
-                                return r;
-                        vm->chunk = b;
-                        vm->chunk_used = 0;
-                }
-                b = vm->chunk;
-                off = vm->chunk_used;
-                vm->chunk_used += need;
-                vm->arena_left -= MIN(vm->arena_left, (uint64_t) need);
+                *ret = b;
+                return 0;
         }
-        r = vk_buf_write(vm->d, &b, off, data, size);
-        if (r < 0)
-                return r;
-        *ret = b.addr + off;
+        if (!vm->chunk.buf || vm->chunk.size - vm->chunk_used < need) {
+                r = vk_buf_create(vm->d, MIN(WEIGHT_CHUNK, MAX((VkDeviceSize) vm->arena_left, need)), VK_MEM_DEVICE,
+                                  &b);
+                if (r < 0 || (r = keep_buf(vm, &b)) < 0)
+                        return r;
+                vm->chunk = b;
+                vm->chunk_used = 0;
+        }
+        *ret = vm->chunk;
+        *off = vm->chunk_used;
+        vm->chunk_used += need;
+        vm->arena_left -= MIN(vm->arena_left, (uint64_t) need);
         return 0;
 }
 
-static int upload_matrix(struct vk_model *vm, const struct tensor *t, struct vk_tensor *ret, char *err,
-                         size_t errsz) {
+static int upload(struct vk_model *vm, const void *data, size_t size, bool matrix, VkDeviceAddress *ret) {
+        struct vk_buf b;
+        VkDeviceSize off;
+        int r = place(vm, size, matrix, &b, &off);
+
+        if (r >= 0)
+                r = vk_buf_write(vm->d, &b, off, data, size);
+        if (r >= 0)
+                *ret = b.addr + off;
+        return r;
+}
+
+/* Whether the kernels take t, and its rows' size on the device (vk_row_bytes) in *rb. */
+static int matrix_check(const struct tensor *t, size_t *rb, char *err, size_t errsz) {
         int wt = vk_wtype(t->type);
-        int r;
 
         if (wt < 0) {
                 snprintf(err, errsz, "tensor '%s' has type %s, which the Vulkan kernels do not handle", t->name,
@@ -196,24 +212,95 @@ static int upload_matrix(struct vk_model *vm, const struct tensor *t, struct vk_
                 snprintf(err, errsz, "tensor '%s' has a shape the Vulkan kernels do not handle", t->name);
                 return -EOPNOTSUPP;
         }
-        size_t rb = vk_row_bytes(wt, (uint32_t) t->ne[0], t->row_bytes);
+        *rb = vk_row_bytes(wt, (uint32_t) t->ne[0], t->row_bytes);
+        return wt;
+}
+
+/* Writes t (checked by matrix_check: type wt, device rows of rb bytes) at off in b; *ret views it. */
+static int matrix_write(struct vk_model *vm, struct vk_buf *b, VkDeviceSize off, const struct tensor *t, int wt,
+                        size_t rb, struct vk_tensor *ret, char *err, size_t errsz) {
+        int r;
+
         if (vk_wtype_repacked(wt)) {
-                void *tmp = malloc(rb * t->ne[1]);
+                _cleanup_free_ void *tmp = malloc(rb * t->ne[1]);
                 if (!tmp)
                         return -ENOMEM;
                 vk_repack(wt, t->data, t->row_bytes, (uint32_t) t->ne[0], (uint32_t) t->ne[1], tmp);
-                r = upload(vm, tmp, rb * t->ne[1], true, &ret->addr);
-                free(tmp);
+                r = vk_buf_write(vm->d, b, off, tmp, rb * t->ne[1]);
         } else
-                r = upload(vm, t->data, t->row_bytes * t->ne[1], true, &ret->addr);
+                r = vk_buf_write(vm->d, b, off, t->data, t->row_bytes * t->ne[1]);
         if (r < 0) {
                 snprintf(err, errsz, "cannot upload '%s' to the GPU: %s", t->name, strerror(-r));
                 return r;
         }
-        ret->wt = wt;
-        ret->row_bytes = (uint32_t) rb;
-        ret->k = (uint32_t) t->ne[0];
-        ret->n = (uint32_t) t->ne[1];
+        *ret = (struct vk_tensor) { .addr = b->addr + off, .wt = wt, .row_bytes = (uint32_t) rb,
+                                    .k = (uint32_t) t->ne[0], .n = (uint32_t) t->ne[1] };
+        return 0;
+}
+
+static int upload_matrix(struct vk_model *vm, const struct tensor *t, struct vk_tensor *ret, char *err,
+                         size_t errsz) {
+        struct vk_buf b;
+        VkDeviceSize off;
+        size_t rb;
+        int wt = matrix_check(t, &rb, err, errsz), r;
+
+        if (wt < 0)
+                return wt;
+        r = place(vm, rb * t->ne[1], true, &b, &off);
+        if (r < 0) {
+                snprintf(err, errsz, "cannot upload '%s' to the GPU: %s", t->name, strerror(-r));
+                return r;
+        }
+        return matrix_write(vm, &b, off, t, wt, rb, ret, err, errsz);
+}
+
+/* q, k and v in one matrix where they share a type and row length (every model but some layers of
+ * Q4_K_M mixes, whose v may be Q6_K), so that a step may run them as one product: for a prefill one
+ * grid instead of three small ones, for a staged decode product one staging of the row. */
+static size_t qkv_row_bytes(const struct layer *L) {
+        return vk_row_bytes(vk_wtype(L->wq.type), (uint32_t) L->wq.ne[0], L->wq.row_bytes);
+}
+
+static bool qkv_fusable(const struct layer *L) {
+        return L->wq.type == L->wk.type && L->wq.type == L->wv.type && L->wq.ne[0] == L->wk.ne[0] &&
+               L->wq.ne[0] == L->wv.ne[0] && L->wq.row_bytes == L->wk.row_bytes &&
+               L->wq.row_bytes == L->wv.row_bytes && L->wq.ne[1] + L->wk.ne[1] + L->wv.ne[1] <= UINT32_MAX &&
+               vk_wtype(L->wq.type) >= 0 && L->wq.ne[0] <= UINT32_MAX &&
+               /* k and v start where they would alone: at a WEIGHT_ALIGN boundary */
+               qkv_row_bytes(L) * L->wq.ne[1] % WEIGHT_ALIGN == 0 && qkv_row_bytes(L) * L->wk.ne[1] % WEIGHT_ALIGN == 0;
+}
+
+static int upload_qkv(struct vk_model *vm, const struct layer *L, struct vk_layer *V, char *err, size_t errsz) {
+        const struct tensor *t[3] = { &L->wq, &L->wk, &L->wv };
+        struct vk_tensor *v[3] = { &V->wq, &V->wk, &V->wv };
+        struct vk_buf b;
+        VkDeviceSize off;
+        size_t rb = 0;
+        int wt = -1, r;
+
+        if (!qkv_fusable(L)) {
+                for (int i = 0; i < 3; i++)
+                        if ((r = upload_matrix(vm, t[i], v[i], err, errsz)) < 0)
+                                return r;
+                return 0;
+        }
+        for (int i = 0; i < 3; i++)
+                if ((wt = matrix_check(t[i], &rb, err, errsz)) < 0)
+                        return wt;
+        uint64_t n = L->wq.ne[1] + L->wk.ne[1] + L->wv.ne[1];
+        r = place(vm, rb * n, true, &b, &off);
+        if (r < 0) {
+                snprintf(err, errsz, "cannot upload '%s' to the GPU: %s", L->wq.name, strerror(-r));
+                return r;
+        }
+        for (int i = 0; i < 3; i++) {
+                if ((r = matrix_write(vm, &b, off, t[i], wt, rb, v[i], err, errsz)) < 0)
+                        return r;
+                off += rb * t[i]->ne[1];
+        }
+        V->wqkv = V->wq;
+        V->wqkv.n = (uint32_t) n;
         return 0;
 }
 
@@ -259,10 +346,10 @@ static void describe_import(struct vk_model *vm, Model *m) {
         if (vm->n_imported == 0)
                 snprintf(p, n, " [weights: allocated here, not imported: %s]", vm->import_why);
         else if (!vm->importing)
-                snprintf(p, n, " [weights: %u matrices imported (%s, %.1f MiB), the rest allocated here: %s]",
+                snprintf(p, n, " [weights: %u weight buffers imported (%s, %.1f MiB), the rest allocated here: %s]",
                          vm->n_imported, vm->imp.what, (double) vm->imported_bytes / (1 << 20), vm->import_why);
         else
-                snprintf(p, n, " [weights: %u matrices imported (%s, %.1f MiB)]", vm->n_imported, vm->imp.what,
+                snprintf(p, n, " [weights: %u weight buffers imported (%s, %.1f MiB)]", vm->n_imported, vm->imp.what,
                          (double) vm->imported_bytes / (1 << 20));
 }
 
@@ -290,8 +377,13 @@ static uint64_t arena_bytes(const struct vk_model *vm, const Model *m) {
                 n += arena_add(vm, &m->output, true);
         for (uint32_t il = 0; il < hp->n_layer; il++) {
                 const struct layer *L = &m->layers[il];
-                n += arena_add(vm, &L->wq, true) + arena_add(vm, &L->wk, true) + arena_add(vm, &L->wv, true) +
-                     arena_add(vm, &L->wo, true) + arena_add(vm, &L->ffn_gate, true) + arena_add(vm, &L->ffn_up, true) +
+                if (!qkv_fusable(L))
+                        n += arena_add(vm, &L->wq, true) + arena_add(vm, &L->wk, true) + arena_add(vm, &L->wv, true);
+                else if (!vm->importing) {
+                        uint64_t b = chunk_bytes(qkv_row_bytes(L) * (L->wq.ne[1] + L->wk.ne[1] + L->wv.ne[1]));
+                        n += b <= WEIGHT_CHUNK ? b : 0;
+                }
+                n += arena_add(vm, &L->wo, true) + arena_add(vm, &L->ffn_gate, true) + arena_add(vm, &L->ffn_up, true) +
                      arena_add(vm, &L->ffn_down, true) + arena_add(vm, &L->attn_norm, false) +
                      arena_add(vm, &L->ffn_norm, false) + arena_add(vm, &L->post_attn_norm, false) +
                      arena_add(vm, &L->post_ffn_norm, false);
@@ -378,9 +470,7 @@ static int vk_model_init(Model *m, void **ret, char *err, size_t errsz) {
                 const struct layer *L = &m->layers[il];
                 struct vk_layer *V = &vm->layers[il];
 
-                if ((r = upload_matrix(vm, &L->wq, &V->wq, err, errsz)) < 0 ||
-                    (r = upload_matrix(vm, &L->wk, &V->wk, err, errsz)) < 0 ||
-                    (r = upload_matrix(vm, &L->wv, &V->wv, err, errsz)) < 0 ||
+                if ((r = upload_qkv(vm, L, V, err, errsz)) < 0 ||
                     (r = upload_matrix(vm, &L->wo, &V->wo, err, errsz)) < 0 ||
                     (r = upload_matrix(vm, &L->ffn_gate, &V->gate, err, errsz)) < 0 ||
                     (r = upload_matrix(vm, &L->ffn_up, &V->up, err, errsz)) < 0 ||
@@ -506,6 +596,8 @@ static int vk_context_init(Context *c, void **ret) {
                 vc->no_attn_qkv = e && streq(e, "0");
                 e = getenv("UNICORN_VK_MV8S_SITES");
                 vc->staged_sites = e && *e ? (uint32_t) strtoul(e, NULL, 10) : 3;
+                e = getenv("UNICORN_VK_QKV_FUSED");
+                vc->qkv_fused = e && *e ? (uint32_t) strtoul(e, NULL, 10) : 0;
                 /* UNICORN_VK_FLUSH_LAYERS=N: submit every N layers (0: one submit per step). */
                 e = getenv("UNICORN_VK_FLUSH_LAYERS");
                 vc->flush_layers = e && *e ? (uint32_t) strtoul(e, NULL, 10) : FLUSH_LAYERS;
@@ -731,6 +823,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 const struct vk_layer *L = &vm->layers[il];
                 bool swa = m->layers[il].swa, last = il + 1 == hp->n_layer;
                 VkDeviceAddress qkv = vc->qkv.addr;
+                const struct vk_tensor *wqkv = L->wqkv.addr && (vc->qkv_fused & (nt == 1 ? 1 : 2)) ? &L->wqkv : NULL;
 
                 /* Attention block: q, k, v in one row per token. */
                 if (q8 && qkv_staged(vc, cmd, L, E)) {
@@ -740,21 +833,31 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                                 xs.wt = post;
                                 xs.xo = other_x(vc, xr);
                         }
-                        vk_op_matvec_q8s(cmd, L->wq.wt, L->wq.addr, L->wq.row_bytes, E, L->wq.n, &xs, qkv, false);
-                        xs.xo = 0; /* one writer */
-                        vk_op_matvec_q8s(cmd, L->wk.wt, L->wk.addr, L->wk.row_bytes, E, L->wk.n, &xs,
-                                         qkv + (VkDeviceAddress) q_dim * 4, false);
-                        vk_op_matvec_q8s(cmd, L->wv.wt, L->wv.addr, L->wv.row_bytes, E, L->wv.n, &xs,
-                                         qkv + (VkDeviceAddress) (q_dim + k_dim) * 4, false);
+                        if (wqkv)
+                                vk_op_matvec_q8s(cmd, wqkv->wt, wqkv->addr, wqkv->row_bytes, E, wqkv->n, &xs, qkv, false);
+                        else {
+                                vk_op_matvec_q8s(cmd, L->wq.wt, L->wq.addr, L->wq.row_bytes, E, L->wq.n, &xs, qkv,
+                                                 false);
+                                xs.xo = 0; /* one writer */
+                                vk_op_matvec_q8s(cmd, L->wk.wt, L->wk.addr, L->wk.row_bytes, E, L->wk.n, &xs,
+                                                 qkv + (VkDeviceAddress) q_dim * 4, false);
+                                vk_op_matvec_q8s(cmd, L->wv.wt, L->wv.addr, L->wv.row_bytes, E, L->wv.n, &xs,
+                                                 qkv + (VkDeviceAddress) (q_dim + k_dim) * 4, false);
+                        }
                         if (post)
                                 xr = other_x(vc, xr);
                         post = 0;
                 } else {
                         VkDeviceAddress h16 = to_x16(cmd, vc, &L->wq, vc->h.addr, E, nt);
-                        mm(cmd, &L->wq, vc->h.addr, h16, hq, E, nt, qkv, ld, false);
-                        mm(cmd, &L->wk, vc->h.addr, h16, hq, E, nt, qkv + (VkDeviceAddress) q_dim * 4, ld, false);
-                        mm(cmd, &L->wv, vc->h.addr, h16, hq, E, nt, qkv + (VkDeviceAddress) (q_dim + k_dim) * 4, ld,
-                           false);
+                        if (wqkv)
+                                mm(cmd, wqkv, vc->h.addr, h16, hq, E, nt, qkv, ld, false);
+                        else {
+                                mm(cmd, &L->wq, vc->h.addr, h16, hq, E, nt, qkv, ld, false);
+                                mm(cmd, &L->wk, vc->h.addr, h16, hq, E, nt, qkv + (VkDeviceAddress) q_dim * 4, ld,
+                                   false);
+                                mm(cmd, &L->wv, vc->h.addr, h16, hq, E, nt,
+                                   qkv + (VkDeviceAddress) (q_dim + k_dim) * 4, ld, false);
+                        }
                 }
                 vk_cmd_barrier(cmd);
                 uint32_t qkv_flags = (L->bqkv ? QKV_BIAS : 0) | (hp->qk_norm ? QKV_NORM : 0) |

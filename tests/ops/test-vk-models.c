@@ -259,6 +259,44 @@ static void compare_q8(const char *path, const int32_t *tok, size_t n, int steps
         printf("\n");
 }
 
+/* q, k and v as one product (UNICORN_VK_QKV_FUSED=3, both step kinds) against three products, on one
+ * Vulkan model, with exact and default activations: a 24-token prefill and 4 decode steps. Rows are
+ * independent in every product kernel here, so the logits must agree to rounding (lavapipe: equal). */
+static void test_qkv_fused(const char *path, const char *label) {
+        for (int exact = 0; exact < 2; exact++) {
+                _cleanup_(model_unrefp) Model *m = load_opt(path, "vulkan", exact);
+                _cleanup_(context_freep) Context *c3 = NULL, *c1 = NULL;
+                size_t nv = model_get_info(m)->n_vocab;
+                int32_t tok[24];
+                double worst = 0;
+
+                for (size_t i = 0; i < ELEMENTSOF(tok); i++)
+                        tok[i] = (int32_t) ((i * 7919 + 11) % nv);
+                CHECK(setenv("UNICORN_VK_QKV_FUSED", "0", 1) == 0);
+                c3 = test_context(m, 64, 32);
+                CHECK(setenv("UNICORN_VK_QKV_FUSED", "3", 1) == 0);
+                c1 = test_context(m, 64, 32);
+                CHECK(unsetenv("UNICORN_VK_QKV_FUSED") == 0);
+                _cleanup_free_ float *l3 = newa(float, ELEMENTSOF(tok) * nv);
+                CHECK(l3);
+                memcpy(l3, test_step(c3, tok, ELEMENTSOF(tok), 0, true), ELEMENTSOF(tok) * nv * sizeof(float));
+                double e = test_nmse(test_step(c1, tok, ELEMENTSOF(tok), 0, true), l3, ELEMENTSOF(tok) * nv);
+                CHECK_MSG(e <= 1e-12, "%s q/k/v fused prefill (%s activations): NMSE %.3g", label,
+                          exact ? "exact" : "default", e);
+                worst = e;
+                for (int32_t s = 0; s < 4; s++) {
+                        int32_t t = tok[(size_t) s * 5 % ELEMENTSOF(tok)];
+                        memcpy(l3, test_step(c3, &t, 1, 24 + s, false), nv * sizeof(float));
+                        e = test_nmse(test_step(c1, &t, 1, 24 + s, false), l3, nv);
+                        CHECK_MSG(e <= 1e-12, "%s q/k/v fused decode step %d (%s activations): NMSE %.3g", label, s,
+                                  exact ? "exact" : "default", e);
+                        worst = MAX(worst, e);
+                }
+                printf("%-20s q/k/v as one product, %s activations: prefill and 4 decode steps, worst NMSE %.3g "
+                       "against three products\n", label, exact ? "exact" : "default", worst);
+        }
+}
+
 static void test_fixture_q8(const char *dir, const char *file) {
         char path[2048];
 
@@ -299,6 +337,7 @@ static void test_quantized(const char *models) {
                 CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
                 test_fixture(dir, file);
                 test_fixture_q8(dir, file);
+                test_qkv_fused(out, file);
                 CHECK(unlink(out) == 0);
         }
         CHECK(rmdir(dir) == 0);
@@ -378,6 +417,8 @@ int main(int argc, char **argv) {
                         continue;
                 test_fixture(models, file);
                 test_fixture_q8(models, file);
+                snprintf(path, sizeof path, "%s/%s", models, file);
+                test_qkv_fused(path, file);
                 n++;
         }
         fclose(f);
