@@ -29,6 +29,11 @@
  * workgroup makes its 8-bit row in shared memory itself, with the RMSNorm
  * (MV8_NORM, times the norm weights g). A decode layer then needs no norm
  * dispatch and barrier between the residual add and the next products.
+ *
+ * Staged GLU with p.yq: the output also as an 8-bit row (include/q8.glsl)
+ * at yq, for the down projection, so that no quantx dispatch and barrier
+ * come between them. Each block of 32 rows is quantized by the workgroup
+ * that made it: the host runs this only with 32 rows a workgroup (NS x R).
  */
 #version 450
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -61,6 +66,9 @@ layout(push_constant) uniform PC { pc_mv8 p; };
 layout(constant_id = 2) const uint XS_K = 8192;
 shared uvec4 xsq[XS_K / 16u];
 shared vec2 xss[XS_K / 32u];
+#ifdef GLU
+shared float yqs[2][32]; /* p.yq: the block's 32 outputs, by parity of the block (one barrier a block) */
+#endif
 #endif
 
 shared float red[WG];
@@ -464,6 +472,7 @@ void main()
 #else
         uint nu = p.k / 32u;
 #endif
+        uint par = 0u;
         for (uint wb = wg; wb * NS * R < p.n; wb += wstride) {
                 uint r0 = (wb * NS + set) * R;
                 uint64_t rb[RR];
@@ -520,9 +529,15 @@ void main()
                 }
                 if (lane == 0u && grp % GPR == 0u) {
 #ifdef GLU
-                        [[unroll]] for (uint i = 0; i < R; i++)
-                                if (r0 + i < p.n)
-                                        F32Buf(p.y).v[r0 + i] = glu_act(acc[i]) * acc[i + R];
+                        [[unroll]] for (uint i = 0; i < R; i++) {
+                                if (r0 + i < p.n) {
+                                        float v = glu_act(acc[i]) * acc[i + R];
+                                        F32Buf(p.y).v[r0 + i] = v;
+#ifdef XS
+                                        yqs[par][set * R + i] = v;
+#endif
+                                }
+                        }
 #else
                         [[unroll]] for (uint i = 0; i < R; i++) {
                                 if (r0 + i < p.n) {
@@ -535,6 +550,27 @@ void main()
                         }
 #endif
                 }
+#if defined(GLU) && defined(XS)
+                if (p.yq != 0ul) {
+                        /* Block wb of the 8-bit row (n % 32 == 0), as stage_x quantizes: 4 values a lane,
+                         * clusters of 8 (the quants of q8_store). */
+                        barrier();
+                        if (lid < 8u) {
+                                vec4 v = vec4(yqs[par][4u * lid], yqs[par][4u * lid + 1u], yqs[par][4u * lid + 2u],
+                                              yqs[par][4u * lid + 3u]);
+                                vec4 a = abs(v);
+                                float amax = subgroupClusteredMax(max(max(a.x, a.y), max(a.z, a.w)), 8);
+                                float d = amax / 127.0, id = d > 0.0 ? 1.0 / d : 0.0;
+                                int sum = 0;
+                                uint word = q8_pack(v, id, sum);
+                                sum = subgroupClusteredAdd(sum, 8);
+                                U32W(p.yq + uint64_t(wb * 32u + 4u * lid)).v[0] = word;
+                                if (lid == 0u)
+                                        V2Buf(p.yq + uint64_t(p.n) + uint64_t(wb) * 8ul).v[0] = vec2(d, d * float(sum));
+                        }
+                        par ^= 1u;
+                }
+#endif
                 if (wstride == 0u)
                         break;
         }

@@ -12,9 +12,10 @@
  *   CASE: empty | empty-nobarrier | norm:E | quantx:K | attn:HEADS,KVHEADS,HEADDIM,LEN
  *         attnpf:HEADS,KVHEADS,HEADDIM,TOKENS[,P0] (prefill attention, causal, at positions P0..)
  *         mv:TYPE:N:K | mvq:TYPE:N:K | mvs:TYPE:N:K | glu:TYPE:N:K | gluq:TYPE:N:K |
- *         glus:TYPE:N:K | mm:TYPE:N:K:T
+ *         glus:TYPE:N:K | glusq:TYPE:N:K | mm:TYPE:N:K:T
  *   TYPE: q4_0 q8_0 q4_k q6_k ... (mv/glu: float activations; mvq/gluq: 8-bit;
  *         mvs/glus: the staged 8-bit forms, RMS-norming the float row themselves;
+ *         glusq: glus writing its output as an 8-bit row too (built under UNICORN_VK_GLU_Q8=1);
  *         mm: the prefill product of T tokens)
  *
  * Prints per case: microseconds per dispatch (with its barrier) and, for the
@@ -117,8 +118,9 @@ static enum ggml_type parse_type(const char *s) {
 static int bench_matvec(const char *kind, const char *spec, int reps) {
         char tname[16];
         uint32_t n, k, nt = 1;
-        bool q8 = kind[strlen(kind) - 1] == 'q', glu = strncmp(kind, "glu", 3) == 0, mm = streq(kind, "mm");
-        bool staged = kind[strlen(kind) - 1] == 's';
+        bool gsq = streq(kind, "glusq");
+        bool q8 = kind[strlen(kind) - 1] == 'q' && !gsq, glu = strncmp(kind, "glu", 3) == 0, mm = streq(kind, "mm");
+        bool staged = kind[strlen(kind) - 1] == 's' || gsq;
 
         /* T only for mm: a mat-vec case with tokens would time the tiled product as a mat-vec. */
         if (sscanf(spec, "%15[^:]:%u:%u:%u", tname, &n, &k, &nt) != 3 + mm || n == 0 || k == 0 || k % 32 ||
@@ -159,7 +161,8 @@ static int bench_matvec(const char *kind, const char *spec, int reps) {
                         xf[i] = (float) (rand32() % 2001) / 1000.0f - 1.0f;
                 if ((r = vk_buf_create(d, (size_t) k * 4 * nt, VK_MEM_DEVICE, &x)) >= 0 &&
                     (r = vk_buf_write(d, &x, 0, xf, (size_t) k * 4 * nt)) >= 0 &&
-                    (r = vk_buf_create(d, vk_q8_row_bytes(k), VK_MEM_DEVICE, &xq)) >= 0 &&
+                    (r = vk_buf_create(d, MAX(vk_q8_row_bytes(k), vk_q8_row_bytes(n / 32 * 32)), VK_MEM_DEVICE,
+                                       &xq)) >= 0 &&
                     (r = vk_buf_create(d, (size_t) n * 4 * nt, VK_MEM_DEVICE, &y)) >= 0 &&
                     (!use16 || (r = vk_buf_create(d, (size_t) k * 2 * nt, VK_MEM_DEVICE, &x16)) >= 0)) {
                         /* The 8-bit row from the quantx kernel, as a step makes it; the f16 rows. */
@@ -183,7 +186,10 @@ static int bench_matvec(const char *kind, const char *spec, int reps) {
                         uint32_t c = glu ? (uint32_t) (2 * i) % copies : (uint32_t) i % copies;
                         /* The float row is its own norm weights here: any row of k floats will do. */
                         struct vk_xrow xr = { .x = x.addr, .g = x.addr, .eps = 1e-6f, .norm = true };
-                        if (glu && staged)
+                        if (gsq) /* xq is free here: the 8-bit output goes there */
+                                ok = vk_op_matvec_glu_q8s_q(&cmd, (enum vk_wtype) wt, w[c], w[c + 1], rb, k, n, &xr,
+                                                            y.addr, xq.addr, ACT_SILU);
+                        else if (glu && staged)
                                 ok = vk_op_matvec_glu_q8s(&cmd, (enum vk_wtype) wt, w[c], w[c + 1], rb, k, n, &xr,
                                                           y.addr, ACT_SILU);
                         else if (staged)
@@ -406,7 +412,7 @@ int main(int argc, char **argv) {
                 snprintf(kind, sizeof kind, "%.*s", (int) MIN(kl, sizeof kind - 1), argv[i]);
                 const char *spec = colon ? colon + 1 : NULL;
                 if (streq(kind, "mv") || streq(kind, "mvq") || streq(kind, "glu") || streq(kind, "gluq") ||
-                    streq(kind, "mvs") || streq(kind, "glus") ||
+                    streq(kind, "mvs") || streq(kind, "glus") || streq(kind, "glusq") ||
                     streq(kind, "mm"))
                         r = spec ? bench_matvec(kind, spec, reps) : -EINVAL;
                 else if (streq(kind, "attnpf"))

@@ -922,6 +922,11 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                 /* Feed-forward block. */
                 uint32_t act = hp->act == FFN_GELU_TANH ? ACT_GELU_TANH : ACT_SILU;
                 bool same = L->gate.wt == L->up.wt && L->gate.row_bytes == L->up.row_bytes;
+                /* down on 8-bit activations where its type has that mat-vec. It pays even for small
+                 * models: the conversion's dispatch and barrier cost less than the float mat-vec loses
+                 * (docs/vulkan.md). The staged GLU may write them itself (UNICORN_VK_GLU_Q8=1). */
+                bool down8 = q8 && F % 32 == 0 && vk_mv8_type((enum vk_wtype) L->down.wt);
+                VkDeviceAddress downq = 0;
                 if (glu_s) {
                         struct vk_xrow xf = { .x = xr, .g = L->ffn_norm, .eps = hp->norm_eps, .norm = true };
                         if (hp->post_norms) {
@@ -930,9 +935,13 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                                 xf.xo = other_x(vc, xr);
                                 xr = xf.xo;
                         }
-                        /* glu_staged asked vk_mv8s_ok, so this records the product. */
-                        vk_op_matvec_glu_q8s(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E, F, &xf,
-                                             vc->gate.addr, act);
+                        /* glu_staged asked vk_mv8s_ok, so one of these records the product. */
+                        if (down8 && vk_op_matvec_glu_q8s_q(cmd, L->gate.wt, L->gate.addr, L->up.addr,
+                                                            L->gate.row_bytes, E, F, &xf, vc->gate.addr, gateq, act))
+                                downq = gateq;
+                        else
+                                vk_op_matvec_glu_q8s(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E,
+                                                     F, &xf, vc->gate.addr, act);
                 } else if (!(same && q8 &&
                              vk_op_matvec_glu_q8(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E, F, hq,
                                                  vc->gate.addr, act)) &&
@@ -945,11 +954,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                         vk_op_act(cmd, vc->gate.addr, vc->up.addr, nt * F, act);
                 }
                 vk_cmd_barrier(cmd);
-                /* down on 8-bit activations, after their conversion, where its type has that mat-vec. It
-                 * pays even for small models: the conversion's dispatch and barrier cost less than the
-                 * float mat-vec loses (docs/vulkan.md). */
-                VkDeviceAddress downq = 0;
-                if (q8 && F % 32 == 0 && vk_mv8_type((enum vk_wtype) L->down.wt)) {
+                if (down8 && !downq) {
                         vk_op_quantx(cmd, vc->gate.addr, F, F, 1, gateq);
                         prefetch(cmd, pf[PF_DOWN], &L->down, NULL, NULL);
                         vk_cmd_barrier(cmd);

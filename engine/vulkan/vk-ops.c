@@ -317,33 +317,48 @@ bool vk_mv8s_ok(const struct vk_pipelines *pl, enum vk_wtype wt, uint32_t k, boo
                pl->p[(glu ? VK_P_MATVEC_Q8S_GLU : VK_P_MATVEC_Q8S) + wt];
 }
 
-/* The staged forms: up = 0 for the plain one, else the GLU form with gate = w. */
+/* The staged forms: up = 0 for the plain one, else the GLU form with gate = w (yq: its 8-bit output). */
 static bool mv8s(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, VkDeviceAddress up, uint32_t row_bytes,
-                 uint32_t k, uint32_t n, const struct vk_xrow *x, VkDeviceAddress y, uint32_t flags) {
+                 uint32_t k, uint32_t n, const struct vk_xrow *x, VkDeviceAddress y, VkDeviceAddress yq,
+                 uint32_t flags) {
         struct pc_mv8 pc = {
-                .w = w, .x = x->x, .y = y, .up = up, .g = x->g, .t = x->t, .wt = x->wt, .xo = x->xo,
+                .w = w, .x = x->x, .y = y, .up = up, .g = x->g, .t = x->t, .wt = x->wt, .xo = x->xo, .yq = yq,
                 .k = k, .n = n, .row_bytes = row_bytes,
                 .flags = flags | (x->norm ? MV8_NORM : 0) | (x->t ? MV8_POST : 0), .eps = x->eps,
         };
-        uint32_t gx, gy;
+        uint32_t gx, gy, blocks, cap = c->pl->mv8s_grid;
+        int pipe = up ? VK_P_MATVEC_Q8S_GLU : VK_P_MATVEC_Q8S;
 
         if (!vk_mv8s_ok(c->pl, wt, k, up != 0))
                 return false;
-        uint32_t blocks = DIV_ROUND_UP(n, c->pl->matvec_q8s_rows);
-        grid_1d(c->pl->mv8s_grid ? MIN(blocks, c->pl->mv8s_grid) : blocks, &gx, &gy);
-        vk_cmd_dispatch(c, (up ? VK_P_MATVEC_Q8S_GLU : VK_P_MATVEC_Q8S) + wt, &pc, sizeof pc, gx, gy, 1);
+        if (yq) {
+                if (!up || n % 32 || !c->pl->p[VK_P_MATVEC_Q8S_GLUQ + wt])
+                        return false;
+                pipe = VK_P_MATVEC_Q8S_GLUQ;
+                blocks = n / 32;
+                cap = c->pl->mv8sq_grid;
+        } else
+                blocks = DIV_ROUND_UP(n, c->pl->matvec_q8s_rows);
+        grid_1d(cap ? MIN(blocks, cap) : blocks, &gx, &gy);
+        vk_cmd_dispatch(c, pipe + wt, &pc, sizeof pc, gx, gy, 1);
         return true;
 }
 
 bool vk_op_matvec_q8s(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k,
                       uint32_t n, const struct vk_xrow *x, VkDeviceAddress y, bool acc) {
-        return mv8s(c, wt, w, 0, row_bytes, k, n, x, y, acc ? MM_ACC : 0);
+        return mv8s(c, wt, w, 0, row_bytes, k, n, x, y, 0, acc ? MM_ACC : 0);
 }
 
 bool vk_op_matvec_glu_q8s(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
                           uint32_t row_bytes, uint32_t k, uint32_t n, const struct vk_xrow *x, VkDeviceAddress y,
                           uint32_t op) {
-        return up && mv8s(c, wt, gate, up, row_bytes, k, n, x, y, op == ACT_GELU_TANH ? MM_GLU_GELU : 0);
+        return up && mv8s(c, wt, gate, up, row_bytes, k, n, x, y, 0, op == ACT_GELU_TANH ? MM_GLU_GELU : 0);
+}
+
+bool vk_op_matvec_glu_q8s_q(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
+                            uint32_t row_bytes, uint32_t k, uint32_t n, const struct vk_xrow *x, VkDeviceAddress y,
+                            VkDeviceAddress yq, uint32_t op) {
+        return up && yq && mv8s(c, wt, gate, up, row_bytes, k, n, x, y, yq, op == ACT_GELU_TANH ? MM_GLU_GELU : 0);
 }
 
 void vk_op_prefetch(struct vk_cmd *c, VkDeviceAddress a, uint64_t bytes) {

@@ -544,6 +544,12 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                                                                                       : d->sm_count;
                 p.mv8s_grid = units * MIN(per_sm, 64u);
         }
+        /* UNICORN_VK_GLU_Q8=1: also the staged GLU form that writes its output as an 8-bit row for the
+         * down projection (no quantx dispatch and barrier between them). Its workgroups hold 32 rows, one
+         * block of that row (1024 lanes at R = 1), under the same lanes per multiprocessor as the other
+         * staged forms. Off by default until measured on a GPU. */
+        const char *glu_q8_env = getenv("UNICORN_VK_GLU_Q8");
+        bool glu_q8 = glu_q8_env && streq(glu_q8_env, "1");
         /* Long rows: G groups of 32 lanes a row from K columns (H200, vk-kernel-bench; docs/vulkan.md). */
         p.mv8_split = 2;
         p.mv8_split_k = 6144;
@@ -662,6 +668,15 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                                 if (r >= 0)
                                         r = make_pipe(d, cache, p.layout, sg, ssp, 3, &p.p[VK_P_MATVEC_Q8S_GLU + t],
                                                       err, errsz);
+                                unsigned rr = p.matvec_q8s_rows / (mv8s_wg / 32); /* R */
+                                unsigned wq = rr && 32 % rr == 0 ? 1024 / rr : 0;
+                                if (r >= 0 && glu_q8 && wq && wq <= d->props.limits.maxComputeWorkGroupInvocations &&
+                                    wq <= d->props.limits.maxComputeWorkGroupSize[0]) {
+                                        uint32_t qsp[3] = { wq, 1, p.mv8s_k };
+                                        r = make_pipe(d, cache, p.layout, sg, qsp, 3, &p.p[VK_P_MATVEC_Q8S_GLUQ + t],
+                                                      err, errsz);
+                                        p.mv8sq_grid = p.mv8s_grid ? MAX(1u, p.mv8s_grid * mv8s_wg / wq) : 0;
+                                }
                         }
                         if (r < 0)
                                 break;

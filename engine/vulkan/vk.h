@@ -160,7 +160,8 @@ enum vk_pipe {
         VK_P_SPLITK_SUM = VK_P_MATMUL_CM2_SMALL + VK_W_COUNT, /* adds up a split product's partial sums */
         VK_P_MATVEC_Q8S,                 /* + wtype: MATVEC_Q8 staging (and norming) its float row itself */
         VK_P_MATVEC_Q8S_GLU = VK_P_MATVEC_Q8S + VK_W_COUNT, /* + wtype: its GLU form */
-        VK_P_COUNT = VK_P_MATVEC_Q8S_GLU + VK_W_COUNT,
+        VK_P_MATVEC_Q8S_GLUQ = VK_P_MATVEC_Q8S_GLU + VK_W_COUNT, /* + wtype: that, 32 rows a workgroup, 8-bit out too */
+        VK_P_COUNT = VK_P_MATVEC_Q8S_GLUQ + VK_W_COUNT,
 };
 
 /* 8-bit activation rows (shaders/include/q8.glsl): k quants, then a (d, d * sum) pair per block of 32,
@@ -200,6 +201,10 @@ struct vk_pipelines {
          * one staging serves several (0: a workgroup per block; UNICORN_VK_MV8S_GRID=N per
          * multiprocessor where their count is known, per core on CPU devices). */
         uint32_t mv8s_grid;
+        /* The staged GLU that also writes its output as an 8-bit row (VK_P_MATVEC_Q8S_GLUQ: 32 rows, so
+         * 32 x 32 / R lanes, a workgroup), built under UNICORN_VK_GLU_Q8=1 only until measured; its grid
+         * cap, mv8s_grid scaled to the same lanes. */
+        uint32_t mv8sq_grid;
         /* Prefill on cooperative matrices (device and compiler have them; UNICORN_VK_DISABLE_COOPMAT=1
          * turns them off) in two tiles: [0] for batches of more than 64 tokens, [1] for the others.
          * cm_force >= 0 runs that tile at every width (tests; UNICORN_VK_CM_TILE sets and forces
@@ -376,6 +381,12 @@ bool vk_op_matvec_q8s(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uin
 bool vk_op_matvec_glu_q8s(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
                           uint32_t row_bytes, uint32_t k, uint32_t n, const struct vk_xrow *x, VkDeviceAddress y,
                           uint32_t op);
+/* The same, also writing y as an 8-bit row at yq (vk_q8_row_bytes(n)) for the next mat-vec, so that no
+ * quantx dispatch and barrier come between: false (nothing recorded) where that form is not built or
+ * n % 32 != 0. */
+bool vk_op_matvec_glu_q8s_q(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
+                            uint32_t row_bytes, uint32_t k, uint32_t n, const struct vk_xrow *x, VkDeviceAddress y,
+                            VkDeviceAddress yq, uint32_t op);
 /* Reads the first `bytes` of the buffer at a (16-byte aligned) so that a later kernel finds them in the
  * L2 cache; writes nothing. Dispatched beside a kernel that does not use the memory bus, before the
  * barrier the reader waits on (shaders/prefetch.comp). */

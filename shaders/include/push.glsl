@@ -23,11 +23,12 @@ struct pc_mm {
  * in the staged variants (mv8s*) it is the float row, which every workgroup quantizes into shared
  * memory itself, after an RMSNorm (times g where g != 0) under MV8_NORM. MV8_POST (Gemma's
  * post-norms): the row is first x + rmsnorm(t) * wt, and the first workgroup writes it to xo
- * (the residual for the next block; xo != x). */
+ * (the residual for the next block; xo != x). Staged GLU with yq != 0: y also as an 8-bit row at yq
+ * (32 rows a workgroup). */
 #define MV8_NORM 8u
 #define MV8_POST 16u
 struct pc_mv8 {
-        uint64_t w, x, y, up, g, t, wt, xo;
+        uint64_t w, x, y, up, g, t, wt, xo, yq;
         uint k, n, row_bytes, flags;
         float eps;
         uint pad;

@@ -10,6 +10,9 @@
  *    three sequences, and decode steps at positions 240.. (split-K attention over ~16 workgroups);
  *  - the same models with default activations on both sides (8-bit decode
  *    mat-vecs), teacher-forced (test_fixture_q8);
+ *  - q, k and v as one product against three (test_qkv_fused);
+ *  - quantized variants of the fixtures (test_quantized), with the weight prefetch and the staged
+ *    GLU writing its 8-bit output on;
  *  - with the argument gemma-chat, and $UNICORN_MODELS holding gemma-3-270m-q4_k_m.gguf (else
  *    skipped): the greedy reply to a fixed chat prompt is the same on both, or the first divergence is a
  *    near-tie (top-2 logit gap < 1e-2 relative on the CPU side), with exact
@@ -426,12 +429,19 @@ int main(int argc, char **argv) {
         /* The quantized variants run with the decode steps' weight prefetch (shaders/prefetch.comp; on
          * by default only on large NVIDIA GPUs), the fixtures above with the device's default: so
          * lavapipe runs decode both with and without it, and both must give the CPU's logits. */
-        bool pf = !getenv("UNICORN_VK_PREFETCH");
+        bool pf = !getenv("UNICORN_VK_PREFETCH"), gq = !getenv("UNICORN_VK_GLU_Q8");
         if (pf)
                 CHECK(setenv("UNICORN_VK_PREFETCH", "1", 1) == 0);
-        printf("quantized fixtures: weight prefetch %s MiB\n", getenv("UNICORN_VK_PREFETCH"));
+        /* ... and with the staged GLU writing the down projection's 8-bit row itself (off by default
+         * until measured), so that both forms are held to the CPU's logits. */
+        if (gq)
+                CHECK(setenv("UNICORN_VK_GLU_Q8", "1", 1) == 0);
+        printf("quantized fixtures: weight prefetch %s MiB, UNICORN_VK_GLU_Q8=%s\n", getenv("UNICORN_VK_PREFETCH"),
+               getenv("UNICORN_VK_GLU_Q8"));
         test_quantized(models);
         if (pf)
                 CHECK(unsetenv("UNICORN_VK_PREFETCH") == 0);
+        if (gq)
+                CHECK(unsetenv("UNICORN_VK_GLU_Q8") == 0);
         return 0;
 }

@@ -53,6 +53,7 @@ static struct vk_cmd cmd;
 static int n_cm; /* cooperative-matrix cases run */
 static int n_split, n_split_cm; /* split over k: the float kernel's cases, the NV kernel's */
 static int n_staged;            /* staged 8-bit mat-vec cases */
+static int n_gluq;              /* of those, staged GLUs writing their 8-bit output (UNICORN_VK_GLU_Q8) */
 
 /* The 8-bit activation row of shaders/include/q8.glsl, computed here as the kernels do; xd gets the
  * dequantized values (what the integer-dot mat-vec multiplies by). */
@@ -226,6 +227,34 @@ static void test_matvec_q8(enum ggml_type type, const float *deq, struct vk_buf 
                 CHECK_MSG(e <= 1e-8, "%s q8 staged%s%s %s k=%u n=%u: NMSE %.3g", glu ? "glu" : "matvec",
                           norm == 2 ? " post-norm" : norm ? " norm" : "", p2.mv8s_grid ? " grid 3" : "",
                           quant_type_name(type), k, n, e);
+                /* The form that writes its output as an 8-bit row too: the same y, and that row as q8_row
+                 * makes it from y (the quants of quantx). */
+                if (glu && n % 32 == 0 && pl.p[VK_P_MATVEC_Q8S_GLUQ + vk_wtype(type)]) {
+                        uint32_t yrb = vk_q8_row_bytes(n);
+                        _cleanup_free_ float *y2 = newa(float, n), *yd = newa(float, n);
+                        _cleanup_free_ uint8_t *yq = newa(uint8_t, yrb), *yqd = newa(uint8_t, yrb);
+                        struct vk_buf byq;
+                        CHECK(y2 && yd && yq && yqd);
+                        CHECK(vk_buf_create(d, yrb, VK_MEM_DEVICE, &byq) == 0);
+                        p2.mv8sq_grid = form >= 3 ? 2 : 0;
+                        cmd.pl = &p2;
+                        CHECK(vk_cmd_begin(&cmd) == 0);
+                        CHECK(vk_op_matvec_glu_q8s_q(&cmd, vk_wtype(type), bw->addr,
+                                                     bw->addr + (VkDeviceAddress) drb * n, drb, k, n, &xr, by.addr,
+                                                     byq.addr, op));
+                        vk_cmd_barrier(&cmd);
+                        CHECK(vk_cmd_submit_wait(&cmd) == 0);
+                        cmd.pl = &pl;
+                        CHECK(vk_buf_read(d, &by, 0, y2, (size_t) n * 4) == 0);
+                        CHECK(vk_buf_read(d, &byq, 0, yqd, yrb) == 0);
+                        vk_buf_destroy(d, &byq);
+                        e = nmse(y2, norm == 2 ? refp : norm ? refn : ref, n);
+                        CHECK_MSG(e <= 1e-8, "glu q8 staged, 8-bit out%s %s k=%u n=%u: NMSE %.3g",
+                                  p2.mv8sq_grid ? " grid 2" : "", quant_type_name(type), k, n, e);
+                        q8_row(y2, n, yq, yd);
+                        check_q8_row(yq, yqd, n, n / 256 + 1, "glu 8-bit out");
+                        n_gluq++;
+                }
                 if (norm == 2) {
                         CHECK(vk_buf_read(d, &bxo, 0, xpd, (size_t) k * 4) == 0);
                         for (uint32_t i = 0; i < k; i++)
@@ -840,6 +869,7 @@ int main(void) {
          * matrix-core attention also for heads over 128. */
         setenv("UNICORN_VK_MV1_ALL", "1", 0);
         setenv("UNICORN_VK_ATTN_CM", "1", 0);
+        setenv("UNICORN_VK_GLU_Q8", "1", 0);
         if (vk_device_acquire(&d, err, sizeof err) < 0)
                 SKIP("no usable Vulkan device: %s", err);
         CHECK_MSG(vk_pipelines_create(d, &pl, VK_WTYPES_ALL, 0, 0, err, sizeof err) == 0, "%s", err);
@@ -883,6 +913,9 @@ int main(void) {
                 if (pl.p[VK_P_MATVEC_GLU + vk_wtype(types[i])] || pl.p[VK_P_MATVEC_Q8_GLU + vk_wtype(types[i])]) {
                         test_glu(types[i], bs == 256 ? 2816 : 2336, 67, ACT_SILU);
                         test_glu(types[i], 256, 37, ACT_GELU_TANH);
+                        /* Whole blocks of 32 rows: the staged GLU that writes its 8-bit output (5 blocks,
+                         * 2 workgroups on the capped grid). */
+                        test_glu(types[i], 512, 160, ACT_SILU);
                         printf("%-5s gate/up/activation mat-vec: ok%s\n", quant_type_name(types[i]),
                                pl.p[VK_P_MATVEC_Q8_GLU + vk_wtype(types[i])] ? " (also on 8-bit activations)" : "");
                 }
@@ -932,7 +965,11 @@ int main(void) {
                "%d of them split over k)\n", n, n_split, n_cm, n_split_cm);
         /* Every 8-bit mat-vec case also runs the staged forms where the device has 8-bit mat-vecs. */
         CHECK(!pl.q8 || n_staged > 0);
-        printf("%d staged 8-bit mat-vec cases passed (NMSE <= 1e-8)\n", n_staged);
+        printf("%d staged 8-bit mat-vec cases passed (NMSE <= 1e-8), %d of them GLUs writing 8-bit output too\n",
+               n_staged, n_gluq);
+        /* Where the device has the staged forms and 1024 lanes a workgroup, the 8-bit-output GLU ran. */
+        CHECK(!pl.mv8s_k || d->props.limits.maxComputeWorkGroupInvocations < 1024 ||
+              !streq(getenv("UNICORN_VK_GLU_Q8"), "1") || n_gluq > 0);
         vk_cmd_free(&cmd);
         vk_pipelines_destroy(d, &pl);
         vk_device_release(d);
