@@ -264,14 +264,15 @@ static void compare_q8(const char *path, const int32_t *tok, size_t n, int steps
 
 /* q, k and v as one product (UNICORN_VK_QKV_FUSED=3, both step kinds) against three products, on one
  * Vulkan model, with exact and default activations: a 24-token prefill and 4 decode steps. Rows are
- * independent in every product kernel here, so the logits must agree to rounding (lavapipe: equal). */
+ * independent in the mat-vec and tiled kernels, so the logits must agree to rounding (lavapipe:
+ * equal); the matrix-core kernels may pick another tile or split for the taller product (1e-6). */
 static void test_qkv_fused(const char *path, const char *label) {
         for (int exact = 0; exact < 2; exact++) {
                 _cleanup_(model_unrefp) Model *m = load_opt(path, "vulkan", exact);
                 _cleanup_(context_freep) Context *c3 = NULL, *c1 = NULL;
                 size_t nv = model_get_info(m)->n_vocab;
                 int32_t tok[24];
-                double worst = 0;
+                double worst = 0, bound = strstr(model_backend_name(m), "coopmat") ? 1e-6 : 1e-12;
 
                 for (size_t i = 0; i < ELEMENTSOF(tok); i++)
                         tok[i] = (int32_t) ((i * 7919 + 11) % nv);
@@ -284,14 +285,14 @@ static void test_qkv_fused(const char *path, const char *label) {
                 CHECK(l3);
                 memcpy(l3, test_step(c3, tok, ELEMENTSOF(tok), 0, true), ELEMENTSOF(tok) * nv * sizeof(float));
                 double e = test_nmse(test_step(c1, tok, ELEMENTSOF(tok), 0, true), l3, ELEMENTSOF(tok) * nv);
-                CHECK_MSG(e <= 1e-12, "%s q/k/v fused prefill (%s activations): NMSE %.3g", label,
+                CHECK_MSG(e <= bound, "%s q/k/v fused prefill (%s activations): NMSE %.3g", label,
                           exact ? "exact" : "default", e);
                 worst = e;
                 for (int32_t s = 0; s < 4; s++) {
                         int32_t t = tok[(size_t) s * 5 % ELEMENTSOF(tok)];
                         memcpy(l3, test_step(c3, &t, 1, 24 + s, false), nv * sizeof(float));
                         e = test_nmse(test_step(c1, &t, 1, 24 + s, false), l3, nv);
-                        CHECK_MSG(e <= 1e-12, "%s q/k/v fused decode step %d (%s activations): NMSE %.3g", label, s,
+                        CHECK_MSG(e <= bound, "%s q/k/v fused decode step %d (%s activations): NMSE %.3g", label, s,
                                   exact ? "exact" : "default", e);
                         worst = MAX(worst, e);
                 }
