@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Gated FFN activation: gate = act(gate) * up (SiLU for llama/qwen2, GELU-tanh for Gemma). */
+/* Gated FFN activation: dst = act(gate) * up (SiLU for llama/qwen2, GELU-tanh for Gemma), in place or
+ * from the two halves of a joined gate/up product's rows. */
 #version 450
 #include "include/common.glsl"
 #include "include/push.glsl"
@@ -14,8 +15,10 @@ void main()
         uint i = gl_GlobalInvocationID.x + gl_NumWorkGroups.x * WG * gl_GlobalInvocationID.y;
         if (i >= p.n)
                 return;
-        F32Buf g = F32Buf(p.gate);
-        float x = g.v[i], u = F32Buf(p.up).v[i];
+        uint j = i;
+        if (p.k != p.ld) /* rows of k elements, ld apart: [gate | up] of a joined product */
+                j = i / p.k * p.ld + i % p.k;
+        float x = F32Buf(p.gate).v[j], u = F32Buf(p.up).v[j];
         if (p.op == ACT_SILU) {
                 x = x / (1.0 + exp(-x));
         } else {
@@ -23,5 +26,5 @@ void main()
                 float a = 0.79788456080286535588 * (x + 0.044715 * x * x * x);
                 x = 0.5 * x * (2.0 - 2.0 / (exp(2.0 * a) + 1.0));
         }
-        g.v[i] = x * u;
+        F32Buf(p.dst).v[i] = x * u;
 }

@@ -12,7 +12,7 @@ gen() { [ -f /tmp/$1-$2.gguf ] || python3 tools/gen-random-gguf.py $1 $2 /tmp/$1
 (gen gemma3-1b q8_0 & gen qwen2.5-7b q4_k & gen qwen2.5-7b q4_0 & wait; echo gen done) &
 B=.gl/bin
 timeout 120 $B/test-vk-ops 2>&1 | tail -3
-UNICORN_QUANTIZE=$B/unicorn-quantize timeout 150 $B/test-vk-models 2>&1 | grep -E "q/k/v as one|check failed|quantized" | tail -8
+UNICORN_QUANTIZE=$B/unicorn-quantize timeout 150 $B/test-vk-models 2>&1 | grep -E "as one product|check failed|quantized" | tail -8
 K="glus:q8_0:6912:1152 glusq:q8_0:6912:1152 glus:q4_0:18944:3584 glusq:q4_0:18944:3584"
 K="$K glus:q4_k:18944:3584 glusq:q4_k:18944:3584 mvs:q4_k:4608:3584 mvs:q4_k:3584:3584 mvs:q4_k:512:3584"
 UNICORN_VK_GLU_Q8=1 timeout 60 $B/vk-kernel-bench -r 200 $K 2>&1 | grep -E "^(mv|glu)"

@@ -51,9 +51,10 @@ struct vk_tensor {
 
 struct vk_layer {
         struct vk_tensor wq, wk, wv, wo, gate, up, down;
-        /* q, k and v as one matrix (rows [q | k | v], so one product writes the qkv row), where they
-         * share a type and row length; wq, wk and wv are then views into it. addr 0: not fused. */
-        struct vk_tensor wqkv;
+        /* q, k and v as one matrix (rows [q | k | v], so one product writes the qkv row), and gate and
+         * up (rows [gate | up]), where they share a type and row length (upload_joined); the parts are
+         * then views into them. addr 0: not joined. */
+        struct vk_tensor wqkv, wgu;
         VkDeviceAddress attn_norm, ffn_norm, post_attn_norm, post_ffn_norm;
         VkDeviceAddress bqkv;  /* [q_dim + k_dim + v_dim] qwen2 biases, or 0 */
         VkDeviceAddress qk_norm; /* [2][head_dim] gemma3, or 0 */
@@ -110,6 +111,10 @@ struct vk_context {
         /* Which steps run q, k and v as one product where the model has them as one matrix (wqkv): bit 0
          * one-token steps, bit 1 longer ones (UNICORN_VK_QKV_FUSED=N; default 0 until measured). */
         uint32_t qkv_fused;
+        /* Steps of several tokens run gate and up as one product where the model has them as one matrix
+         * (wgu), into up (then two rows wide), and the activation reads both halves from there
+         * (UNICORN_VK_GU_FUSED=1; default 0 until measured). */
+        bool gu_fused;
         uint32_t flush_layers;  /* submit the step's work every this many layers (0: once at the end) */
         /* One-token steps: weight bytes read into L2 beside an idle-bus kernel, by the product they are
          * for: PF_QKV (beside the norm before a layer), PF_O (the attention), PF_GLU (the norm after
@@ -255,52 +260,76 @@ static int upload_matrix(struct vk_model *vm, const struct tensor *t, struct vk_
         return matrix_write(vm, &b, off, t, wt, rb, ret, err, errsz);
 }
 
-/* q, k and v in one matrix where they share a type and row length (every model but some layers of
- * Q4_K_M mixes, whose v may be Q6_K), so that a step may run them as one product: for a prefill one
- * grid instead of three small ones, for a staged decode product one staging of the row. */
-static size_t qkv_row_bytes(const struct layer *L) {
-        return vk_row_bytes(vk_wtype(L->wq.type), (uint32_t) L->wq.ne[0], L->wq.row_bytes);
+/* Matrices of one input uploaded as one (rows of t[0], then t[1], ...) where they share a type and
+ * row length, so that a step may run them as one product: q, k and v (every model here but some
+ * layers of llama.cpp's Q4_K_M files, whose v may be Q6_K), gate and up. For a prefill that is one
+ * grid instead of several, fewer rounds of workgroups where the grids' last rounds were part-empty;
+ * for a staged decode product, one staging of the row. Each part starts where it would alone (a
+ * WEIGHT_ALIGN boundary), else they stay apart. */
+static size_t joined_row_bytes(const struct tensor *t) {
+        return vk_row_bytes(vk_wtype(t->type), (uint32_t) t->ne[0], t->row_bytes);
 }
 
-static bool qkv_fusable(const struct layer *L) {
-        return L->wq.type == L->wk.type && L->wq.type == L->wv.type && L->wq.ne[0] == L->wk.ne[0] &&
-               L->wq.ne[0] == L->wv.ne[0] && L->wq.row_bytes == L->wk.row_bytes &&
-               L->wq.row_bytes == L->wv.row_bytes && L->wq.ne[1] + L->wk.ne[1] + L->wv.ne[1] <= UINT32_MAX &&
-               vk_wtype(L->wq.type) >= 0 && L->wq.ne[0] <= UINT32_MAX &&
-               /* k and v start where they would alone: at a WEIGHT_ALIGN boundary */
-               qkv_row_bytes(L) * L->wq.ne[1] % WEIGHT_ALIGN == 0 && qkv_row_bytes(L) * L->wk.ne[1] % WEIGHT_ALIGN == 0;
+static bool joinable(const struct tensor *const *t, int n) {
+        uint64_t rows = 0;
+
+        if (vk_wtype(t[0]->type) < 0 || t[0]->ne[0] > UINT32_MAX)
+                return false;
+        for (int i = 0; i < n; i++) {
+                if (!t[i]->data || t[i]->type != t[0]->type || t[i]->ne[0] != t[0]->ne[0] ||
+                    t[i]->row_bytes != t[0]->row_bytes ||
+                    (i + 1 < n && joined_row_bytes(t[0]) * t[i]->ne[1] % WEIGHT_ALIGN != 0))
+                        return false;
+                rows += t[i]->ne[1];
+        }
+        return rows <= UINT32_MAX;
 }
 
-static int upload_qkv(struct vk_model *vm, const struct layer *L, struct vk_layer *V, char *err, size_t errsz) {
-        const struct tensor *t[3] = { &L->wq, &L->wk, &L->wv };
-        struct vk_tensor *v[3] = { &V->wq, &V->wk, &V->wv };
+/* The bytes of a joined matrix (0: not joinable). */
+static uint64_t joined_bytes(const struct tensor *const *t, int n) {
+        uint64_t rows = 0;
+
+        if (!joinable(t, n))
+                return 0;
+        for (int i = 0; i < n; i++)
+                rows += t[i]->ne[1];
+        return joined_row_bytes(t[0]) * rows;
+}
+
+/* t[0..n) into v[0..n), as views into one matrix *joined where joinable (else each alone and
+ * joined->addr 0). */
+static int upload_joined(struct vk_model *vm, const struct tensor *const *t, struct vk_tensor *const *v, int n,
+                         struct vk_tensor *joined, char *err, size_t errsz) {
         struct vk_buf b;
         VkDeviceSize off;
         size_t rb = 0;
+        uint64_t rows = 0;
         int wt = -1, r;
 
-        if (!qkv_fusable(L)) {
-                for (int i = 0; i < 3; i++)
+        *joined = (struct vk_tensor) { 0 };
+        if (!joinable(t, n)) {
+                for (int i = 0; i < n; i++)
                         if ((r = upload_matrix(vm, t[i], v[i], err, errsz)) < 0)
                                 return r;
                 return 0;
         }
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < n; i++) {
                 if ((wt = matrix_check(t[i], &rb, err, errsz)) < 0)
                         return wt;
-        uint64_t n = L->wq.ne[1] + L->wk.ne[1] + L->wv.ne[1];
-        r = place(vm, rb * n, true, &b, &off);
+                rows += t[i]->ne[1];
+        }
+        r = place(vm, rb * rows, true, &b, &off);
         if (r < 0) {
-                snprintf(err, errsz, "cannot upload '%s' to the GPU: %s", L->wq.name, strerror(-r));
+                snprintf(err, errsz, "cannot upload '%s' to the GPU: %s", t[0]->name, strerror(-r));
                 return r;
         }
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < n; i++) {
                 if ((r = matrix_write(vm, &b, off, t[i], wt, rb, v[i], err, errsz)) < 0)
                         return r;
                 off += rb * t[i]->ne[1];
         }
-        V->wqkv = V->wq;
-        V->wqkv.n = (uint32_t) n;
+        *joined = *v[0];
+        joined->n = (uint32_t) rows;
         return 0;
 }
 
@@ -369,6 +398,18 @@ static uint64_t arena_add(const struct vk_model *vm, const struct tensor *t, boo
         return chunk_bytes(size) <= WEIGHT_CHUNK ? chunk_bytes(size) : 0;
 }
 
+/* The same for matrices that upload_joined places: joined, or each alone. */
+static uint64_t arena_joined(const struct vk_model *vm, const struct tensor *const *t, int n) {
+        uint64_t b = joined_bytes(t, n), sum = 0;
+
+        if (!b) {
+                for (int i = 0; i < n; i++)
+                        sum += arena_add(vm, t[i], true);
+                return sum;
+        }
+        return vm->importing || chunk_bytes(b) > WEIGHT_CHUNK ? 0 : chunk_bytes(b);
+}
+
 static uint64_t arena_bytes(const struct vk_model *vm, const Model *m) {
         const struct hparams *hp = &m->hp;
         uint64_t n = arena_add(vm, &m->tok_embd, true) + arena_add(vm, &m->output_norm, false);
@@ -377,14 +418,9 @@ static uint64_t arena_bytes(const struct vk_model *vm, const Model *m) {
                 n += arena_add(vm, &m->output, true);
         for (uint32_t il = 0; il < hp->n_layer; il++) {
                 const struct layer *L = &m->layers[il];
-                if (!qkv_fusable(L))
-                        n += arena_add(vm, &L->wq, true) + arena_add(vm, &L->wk, true) + arena_add(vm, &L->wv, true);
-                else if (!vm->importing) {
-                        uint64_t b = chunk_bytes(qkv_row_bytes(L) * (L->wq.ne[1] + L->wk.ne[1] + L->wv.ne[1]));
-                        n += b <= WEIGHT_CHUNK ? b : 0;
-                }
-                n += arena_add(vm, &L->wo, true) + arena_add(vm, &L->ffn_gate, true) + arena_add(vm, &L->ffn_up, true) +
-                     arena_add(vm, &L->ffn_down, true) + arena_add(vm, &L->attn_norm, false) +
+                const struct tensor *qkv[3] = { &L->wq, &L->wk, &L->wv }, *gu[2] = { &L->ffn_gate, &L->ffn_up };
+                n += arena_joined(vm, qkv, 3) + arena_joined(vm, gu, 2);
+                n += arena_add(vm, &L->wo, true) + arena_add(vm, &L->ffn_down, true) + arena_add(vm, &L->attn_norm, false) +
                      arena_add(vm, &L->ffn_norm, false) + arena_add(vm, &L->post_attn_norm, false) +
                      arena_add(vm, &L->post_ffn_norm, false);
                 if (L->bq.data)
@@ -469,11 +505,12 @@ static int vk_model_init(Model *m, void **ret, char *err, size_t errsz) {
         for (uint32_t il = 0; il < hp->n_layer; il++) {
                 const struct layer *L = &m->layers[il];
                 struct vk_layer *V = &vm->layers[il];
+                const struct tensor *qkv[3] = { &L->wq, &L->wk, &L->wv }, *gu[2] = { &L->ffn_gate, &L->ffn_up };
+                struct vk_tensor *vqkv[3] = { &V->wq, &V->wk, &V->wv }, *vgu[2] = { &V->gate, &V->up };
 
-                if ((r = upload_qkv(vm, L, V, err, errsz)) < 0 ||
+                if ((r = upload_joined(vm, qkv, vqkv, 3, &V->wqkv, err, errsz)) < 0 ||
                     (r = upload_matrix(vm, &L->wo, &V->wo, err, errsz)) < 0 ||
-                    (r = upload_matrix(vm, &L->ffn_gate, &V->gate, err, errsz)) < 0 ||
-                    (r = upload_matrix(vm, &L->ffn_up, &V->up, err, errsz)) < 0 ||
+                    (r = upload_joined(vm, gu, vgu, 2, &V->wgu, err, errsz)) < 0 ||
                     (r = upload_matrix(vm, &L->ffn_down, &V->down, err, errsz)) < 0 ||
                     (r = upload_vec(vm, &L->attn_norm, &V->attn_norm, err, errsz)) < 0 ||
                     (r = upload_vec(vm, &L->ffn_norm, &V->ffn_norm, err, errsz)) < 0 ||
@@ -598,6 +635,8 @@ static int vk_context_init(Context *c, void **ret) {
                 vc->staged_sites = e && *e ? (uint32_t) strtoul(e, NULL, 10) : 3;
                 e = getenv("UNICORN_VK_QKV_FUSED");
                 vc->qkv_fused = e && *e ? (uint32_t) strtoul(e, NULL, 10) : 0;
+                e = getenv("UNICORN_VK_GU_FUSED");
+                vc->gu_fused = e && streq(e, "1");
                 /* UNICORN_VK_FLUSH_LAYERS=N: submit every N layers (0: one submit per step). */
                 e = getenv("UNICORN_VK_FLUSH_LAYERS");
                 vc->flush_layers = e && *e ? (uint32_t) strtoul(e, NULL, 10) : FLUSH_LAYERS;
@@ -629,7 +668,7 @@ static int vk_context_init(Context *c, void **ret) {
             (r = vk_buf_create(d, nb * o_dim * 4, VK_MEM_DEVICE, &vc->att)) < 0 ||
             (r = vk_buf_create(d, nb * E * 4, VK_MEM_DEVICE, &vc->tmp)) < 0 ||
             (r = vk_buf_create(d, nb * F * 4, VK_MEM_DEVICE, &vc->gate)) < 0 ||
-            (r = vk_buf_create(d, nb * F * 4, VK_MEM_DEVICE, &vc->up)) < 0 ||
+            (r = vk_buf_create(d, nb * F * 4 * (vc->gu_fused ? 2 : 1), VK_MEM_DEVICE, &vc->up)) < 0 ||
             ((vm->pl.coopmat || vm->pl.coopmat2) &&
              (r = vk_buf_create(d, nb * MAX(MAX(E, o_dim), F) * 2, VK_MEM_DEVICE, &vc->x16)) < 0) ||
             (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) MAX(E, o_dim)), VK_MEM_DEVICE, &vc->hq)) < 0 ||
@@ -948,10 +987,18 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                            !(same && vk_op_matvec_glu(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E,
                                                       F, vc->h.addr, nt, vc->gate.addr, act))) {
                         VkDeviceAddress h16 = to_x16(cmd, vc, &L->gate, vc->h.addr, E, nt);
-                        mm(cmd, &L->gate, vc->h.addr, h16, hq, E, nt, vc->gate.addr, F, false);
-                        mm(cmd, &L->up, vc->h.addr, h16, hq, E, nt, vc->up.addr, F, false);
-                        vk_cmd_barrier(cmd);
-                        vk_op_act(cmd, vc->gate.addr, vc->up.addr, nt * F, act);
+                        if (vc->gu_fused && L->wgu.addr && nt > 1) {
+                                /* rows [gate | up] per token, 2F apart */
+                                mm(cmd, &L->wgu, vc->h.addr, h16, hq, E, nt, vc->up.addr, 2 * F, false);
+                                vk_cmd_barrier(cmd);
+                                vk_op_act_rows(cmd, vc->up.addr, vc->up.addr + (VkDeviceAddress) F * 4, 2 * F, F, nt,
+                                               vc->gate.addr, act);
+                        } else {
+                                mm(cmd, &L->gate, vc->h.addr, h16, hq, E, nt, vc->gate.addr, F, false);
+                                mm(cmd, &L->up, vc->h.addr, h16, hq, E, nt, vc->up.addr, F, false);
+                                vk_cmd_barrier(cmd);
+                                vk_op_act(cmd, vc->gate.addr, vc->up.addr, nt * F, act);
+                        }
                 }
                 vk_cmd_barrier(cmd);
                 if (down8 && !downq) {

@@ -89,10 +89,11 @@ struct pc_attn {
 #define ATTN_MAX_SPLIT 64u /* workgroups per (token, head) at most */
 #define ATTN_CNT_BYTES(n_head) ((ATTN_SPLIT_TOKENS * (n_head) * 4u + 255u) & ~255u)
 
-/* gate = act(gate) * up over n elements. */
+/* dst = act(gate) * up over n = nt x k elements: row t's element c of gate and up at t * ld + c, of dst at
+ * t * k + c (dst = gate, k = ld = n: in place). */
 #define ACT_SILU 0u
 #define ACT_GELU_TANH 1u
 struct pc_act {
-        uint64_t gate, up;
-        uint n, op;
+        uint64_t gate, up, dst;
+        uint n, op, k, ld;
 };

@@ -238,16 +238,20 @@ static Model *load(const char *path, const char *backend, struct engine_weight_a
 }
 
 /* The weight buffers the backend allocates: the embedding, the output unless tied, and per layer one
- * per matrix, but q, k and v in one where they share a type and row length (upload_qkv in
- * vk-backend.c; so in every fixture). */
+ * per matrix, but q, k and v in one, and gate and up, where they share a type and row length
+ * (upload_joined in vk-backend.c; so in every fixture). */
+static bool same_rows(const struct tensor *a, const struct tensor *b) {
+        return a->type == b->type && a->ne[0] == b->ne[0];
+}
+
 static unsigned n_buffers(const Model *m) {
         unsigned n = 1 + (m->output.data != m->tok_embd.data);
 
         for (uint32_t il = 0; il < m->hp.n_layer; il++) {
                 const struct layer *L = &m->layers[il];
-                bool one = L->wq.type == L->wk.type && L->wq.type == L->wv.type && L->wq.ne[0] == L->wk.ne[0] &&
-                           L->wq.ne[0] == L->wv.ne[0];
-                n += one ? 5 : 7;
+                n += same_rows(&L->wq, &L->wk) && same_rows(&L->wq, &L->wv) ? 1 : 3;
+                n += same_rows(&L->ffn_gate, &L->ffn_up) ? 1 : 2;
+                n += 2; /* o, down */
         }
         return n;
 }

@@ -10,7 +10,7 @@
  *    three sequences, and decode steps at positions 240.. (split-K attention over ~16 workgroups);
  *  - the same models with default activations on both sides (8-bit decode
  *    mat-vecs), teacher-forced (test_fixture_q8);
- *  - q, k and v as one product against three (test_qkv_fused);
+ *  - q, k and v as one product, and gate and up, against separate products (test_joined);
  *  - quantized variants of the fixtures (test_quantized), with the weight prefetch and the staged
  *    GLU writing its 8-bit output on;
  *  - with the argument gemma-chat, and $UNICORN_MODELS holding gemma-3-270m-q4_k_m.gguf (else
@@ -262,11 +262,12 @@ static void compare_q8(const char *path, const int32_t *tok, size_t n, int steps
         printf("\n");
 }
 
-/* q, k and v as one product (UNICORN_VK_QKV_FUSED=3, both step kinds) against three products, on one
- * Vulkan model, with exact and default activations: a 24-token prefill and 4 decode steps. Rows are
- * independent in the mat-vec and tiled kernels, so the logits must agree to rounding (lavapipe:
- * equal); the matrix-core kernels may pick another tile or split for the taller product (1e-6). */
-static void test_qkv_fused(const char *path, const char *label) {
+/* q, k and v as one product (UNICORN_VK_QKV_FUSED=3, both step kinds) and gate and up as one in the
+ * prefill (UNICORN_VK_GU_FUSED=1) against separate products, on one Vulkan model, with exact and
+ * default activations: a 24-token prefill and 4 decode steps. Rows are independent in the mat-vec
+ * and tiled kernels, so the logits must agree to rounding (lavapipe: equal); the matrix-core kernels
+ * may pick another tile or split for the taller product (1e-6). */
+static void test_joined(const char *path, const char *label) {
         for (int exact = 0; exact < 2; exact++) {
                 _cleanup_(model_unrefp) Model *m = load_opt(path, "vulkan", exact);
                 _cleanup_(context_freep) Context *c3 = NULL, *c1 = NULL;
@@ -276,28 +277,28 @@ static void test_qkv_fused(const char *path, const char *label) {
 
                 for (size_t i = 0; i < ELEMENTSOF(tok); i++)
                         tok[i] = (int32_t) ((i * 7919 + 11) % nv);
-                CHECK(setenv("UNICORN_VK_QKV_FUSED", "0", 1) == 0);
+                CHECK(setenv("UNICORN_VK_QKV_FUSED", "0", 1) == 0 && setenv("UNICORN_VK_GU_FUSED", "0", 1) == 0);
                 c3 = test_context(m, 64, 32);
-                CHECK(setenv("UNICORN_VK_QKV_FUSED", "3", 1) == 0);
+                CHECK(setenv("UNICORN_VK_QKV_FUSED", "3", 1) == 0 && setenv("UNICORN_VK_GU_FUSED", "1", 1) == 0);
                 c1 = test_context(m, 64, 32);
-                CHECK(unsetenv("UNICORN_VK_QKV_FUSED") == 0);
+                CHECK(unsetenv("UNICORN_VK_QKV_FUSED") == 0 && unsetenv("UNICORN_VK_GU_FUSED") == 0);
                 _cleanup_free_ float *l3 = newa(float, ELEMENTSOF(tok) * nv);
                 CHECK(l3);
                 memcpy(l3, test_step(c3, tok, ELEMENTSOF(tok), 0, true), ELEMENTSOF(tok) * nv * sizeof(float));
                 double e = test_nmse(test_step(c1, tok, ELEMENTSOF(tok), 0, true), l3, ELEMENTSOF(tok) * nv);
-                CHECK_MSG(e <= bound, "%s q/k/v fused prefill (%s activations): NMSE %.3g", label,
+                CHECK_MSG(e <= bound, "%s joined products, prefill (%s activations): NMSE %.3g", label,
                           exact ? "exact" : "default", e);
                 worst = e;
                 for (int32_t s = 0; s < 4; s++) {
                         int32_t t = tok[(size_t) s * 5 % ELEMENTSOF(tok)];
                         memcpy(l3, test_step(c3, &t, 1, 24 + s, false), nv * sizeof(float));
                         e = test_nmse(test_step(c1, &t, 1, 24 + s, false), l3, nv);
-                        CHECK_MSG(e <= bound, "%s q/k/v fused decode step %d (%s activations): NMSE %.3g", label, s,
+                        CHECK_MSG(e <= bound, "%s joined products, decode step %d (%s activations): NMSE %.3g", label, s,
                                   exact ? "exact" : "default", e);
                         worst = MAX(worst, e);
                 }
-                printf("%-20s q/k/v as one product, %s activations: prefill and 4 decode steps, worst NMSE %.3g "
-                       "against three products\n", label, exact ? "exact" : "default", worst);
+                printf("%-20s q/k/v and gate/up as one product each, %s activations: prefill and 4 decode steps, "
+                       "worst NMSE %.3g against separate products\n", label, exact ? "exact" : "default", worst);
         }
 }
 
@@ -341,7 +342,7 @@ static void test_quantized(const char *models) {
                 CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
                 test_fixture(dir, file);
                 test_fixture_q8(dir, file);
-                test_qkv_fused(out, file);
+                test_joined(out, file);
                 CHECK(unlink(out) == 0);
         }
         CHECK(rmdir(dir) == 0);
@@ -422,7 +423,7 @@ int main(int argc, char **argv) {
                 test_fixture(models, file);
                 test_fixture_q8(models, file);
                 snprintf(path, sizeof path, "%s/%s", models, file);
-                test_qkv_fused(path, file);
+                test_joined(path, file);
                 n++;
         }
         fclose(f);
