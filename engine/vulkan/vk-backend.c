@@ -420,9 +420,9 @@ static uint64_t arena_bytes(const struct vk_model *vm, const Model *m) {
                 const struct layer *L = &m->layers[il];
                 const struct tensor *qkv[3] = { &L->wq, &L->wk, &L->wv }, *gu[2] = { &L->ffn_gate, &L->ffn_up };
                 n += arena_joined(vm, qkv, 3) + arena_joined(vm, gu, 2);
-                n += arena_add(vm, &L->wo, true) + arena_add(vm, &L->ffn_down, true) + arena_add(vm, &L->attn_norm, false) +
-                     arena_add(vm, &L->ffn_norm, false) + arena_add(vm, &L->post_attn_norm, false) +
-                     arena_add(vm, &L->post_ffn_norm, false);
+                n += arena_add(vm, &L->wo, true) + arena_add(vm, &L->ffn_down, true) +
+                     arena_add(vm, &L->attn_norm, false) + arena_add(vm, &L->ffn_norm, false) +
+                     arena_add(vm, &L->post_attn_norm, false) + arena_add(vm, &L->post_ffn_norm, false);
                 if (L->bq.data)
                         n += chunk_bytes((L->bq.ne[0] + L->bk.ne[0] + L->bv.ne[0]) * sizeof(float));
                 if (hp->qk_norm)
@@ -873,7 +873,8 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
                                 xs.xo = other_x(vc, xr);
                         }
                         if (wqkv)
-                                vk_op_matvec_q8s(cmd, wqkv->wt, wqkv->addr, wqkv->row_bytes, E, wqkv->n, &xs, qkv, false);
+                                vk_op_matvec_q8s(cmd, wqkv->wt, wqkv->addr, wqkv->row_bytes, E, wqkv->n, &xs, qkv,
+                                                 false);
                         else {
                                 vk_op_matvec_q8s(cmd, L->wq.wt, L->wq.addr, L->wq.row_bytes, E, L->wq.n, &xs, qkv,
                                                  false);
