@@ -141,7 +141,9 @@ int context_decode(Context *c, const struct batch *b) {
                 c->logits_cap = cap;
         }
 
-        r = c->model->backend->decode(c, b, c->logits);
+        c->logits_view = NULL;
+        c->n_logits = 0;
+        r = c->model->backend->decode(c, b, c->logits, &c->logits_view);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < b->n_tokens; i++)
@@ -154,5 +156,5 @@ int context_decode(Context *c, const struct batch *b) {
 const float *context_logits(const Context *c, size_t i) {
         if (i >= c->n_logits)
                 return NULL;
-        return c->logits + i * c->model->hp.n_vocab;
+        return (c->logits_view ? c->logits_view : c->logits) + i * c->model->hp.n_vocab;
 }

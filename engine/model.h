@@ -119,8 +119,10 @@ struct backend_ops {
         /* KV cache and scratch for n_seq sequences of n_ctx tokens, n_batch tokens per step. */
         int (*context_init)(Context *c, void **ret_state);
         void (*context_free)(void *state);
-        /* One forward step; logits of the n_out flagged tokens into out[n_out][n_vocab]. */
-        int (*decode)(Context *c, const struct batch *b, float *out);
+        /* One forward step; logits of the n_out flagged tokens into out[n_out][n_vocab], or, where the
+         * backend has them in host memory of its own, *view pointed at them instead (valid until the
+         * next decode or context_free; writable, as out is) and out left alone. */
+        int (*decode)(Context *c, const struct batch *b, float *out, float **view);
         /* Keeps positions < p0 of seq; returns the position actually kept (<= p0)
          * when a ring buffer has already overwritten what p0 would need. */
         int32_t (*seq_truncate)(Context *c, int32_t seq, int32_t p0);
@@ -140,6 +142,7 @@ struct Context {
         int32_t *seq_len;      /* [n_seq] positions in the KV cache */
         int32_t **seq_tokens;  /* [n_seq][n_ctx] token at each cached position */
         float *logits;         /* [n_out][n_vocab] of the last decode */
+        float *logits_view;    /* or these, the backend's (decode's view), where it set them */
         size_t n_logits, logits_cap;
         void *backend_state;
 };

@@ -513,7 +513,7 @@ static void layer_norm_rows(float *out, const float *x, const struct tensor *w, 
                 cpu_rmsnorm(out + t * n, x + t * n, w ? w->data : NULL, n, eps);
 }
 
-static int cpu_decode(Context *c, const struct batch *b, float *out) {
+static int cpu_decode(Context *c, const struct batch *b, float *out, float **view) {
         Model *m = c->model;
         struct cpu_model *cm = m->backend_state;
         struct cpu_context *cc = c->backend_state;

@@ -792,7 +792,7 @@ static VkDeviceAddress other_x(const struct vk_context *vc, VkDeviceAddress x) {
         return x == vc->x.addr ? vc->x2.addr : vc->x.addr;
 }
 
-static int vk_decode(Context *c, const struct batch *b, float *out) {
+static int vk_decode(Context *c, const struct batch *b, float *out, float **view) {
         Model *m = c->model;
         struct vk_model *vm = m->backend_state;
         struct vk_context *vc = c->backend_state;
@@ -1048,7 +1048,12 @@ static int vk_decode(Context *c, const struct batch *b, float *out) {
         }
         /* vk_cmd_submit_wait's own barrier makes the logits visible to the host. */
         r = vk_cmd_submit_wait(cmd);
-        if (r >= 0 && n_out > 0)
+        /* The caller reads the logits where the device wrote them, where that memory is host-cached: a
+         * copy of n_vocab floats (1 MiB for Gemma 3) would sit between every two steps. Uncached memory
+         * is read once, by the copy, since the sampler reads logits more than once. */
+        if (r >= 0 && n_out > 0 && vc->logits.cached)
+                *view = vc->logits.map;
+        else if (r >= 0 && n_out > 0)
                 memcpy(out, vc->logits.map, (size_t) n_out * hp->n_vocab * sizeof(float));
 out:
         pthread_mutex_unlock(&vm->lock);

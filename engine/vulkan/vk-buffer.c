@@ -90,6 +90,7 @@ int vk_buf_create(struct vk_device *d, VkDeviceSize size, enum vk_mem kind, stru
                 vk_buf_destroy(d, &b);
                 return -ENOMEM;
         }
+        b.cached = d->mem.memoryTypes[t].propertyFlags & VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
         if (d->mem.memoryTypes[t].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
                 if (vkMapMemory(d->dev, b.mem, 0, VK_WHOLE_SIZE, 0, &b.map) != VK_SUCCESS) {
                         vk_buf_destroy(d, &b);

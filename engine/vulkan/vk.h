@@ -74,6 +74,7 @@ struct vk_buf {
         VkDeviceSize size;
         VkDeviceAddress addr;
         void *map; /* non-NULL when host-visible */
+        bool cached; /* host-cached: the CPU reads it at memory speed (else maybe uncached, slow) */
 };
 
 /* Every buffer's usage: kernels reach buffers by device address; staging copies go both ways. */
