@@ -115,6 +115,9 @@ struct vk_context {
          * (wgu), into up (then two rows wide), and the activation reads both halves from there
          * (UNICORN_VK_GU_FUSED=1; default 0 until measured). */
         bool gu_fused;
+        /* The activation writes the down projection's f16 rows itself (no cvt16 dispatch and barrier;
+         * UNICORN_VK_ACT16=0: off). */
+        bool act16;
         uint32_t flush_layers;  /* submit the step's work every this many layers (0: once at the end) */
         /* One-token steps: weight bytes read into L2 beside an idle-bus kernel, by the product they are
          * for: PF_QKV (beside the norm before a layer), PF_O (the attention), PF_GLU (the norm after
@@ -637,6 +640,8 @@ static int vk_context_init(Context *c, void **ret) {
                 vc->qkv_fused = e && *e ? (uint32_t) strtoul(e, NULL, 10) : 0;
                 e = getenv("UNICORN_VK_GU_FUSED");
                 vc->gu_fused = e && streq(e, "1");
+                e = getenv("UNICORN_VK_ACT16");
+                vc->act16 = !(e && streq(e, "0"));
                 /* UNICORN_VK_FLUSH_LAYERS=N: submit every N layers (0: one submit per step). */
                 e = getenv("UNICORN_VK_FLUSH_LAYERS");
                 vc->flush_layers = e && *e ? (uint32_t) strtoul(e, NULL, 10) : FLUSH_LAYERS;
@@ -769,6 +774,16 @@ static VkDeviceAddress to_x16(struct vk_cmd *cmd, const struct vk_context *vc, c
                 return 0;
         vk_op_cvt16(cmd, x, ld, ld, nt, vc->x16.addr, ld);
         vk_cmd_barrier(cmd);
+        return vc->x16.addr;
+}
+
+/* Where the products of w over nt rows of ld floats read them as f16 (matrix cores), the buffer for
+ * them, which the kernel making the rows may fill itself (UNICORN_VK_ACT16=0: it leaves that to
+ * to_x16's conversion); else 0. Nothing is recorded. */
+static VkDeviceAddress x16_target(const struct vk_cmd *cmd, const struct vk_context *vc, const struct vk_tensor *w,
+                                  uint32_t ld, uint32_t nt) {
+        if (!vc->x16.addr || !vc->act16 || ld % 4 || !vk_op_matmul_reads_x16(cmd, w->wt, nt))
+                return 0;
         return vc->x16.addr;
 }
 
@@ -966,7 +981,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                  * models: the conversion's dispatch and barrier cost less than the float mat-vec loses
                  * (docs/vulkan.md). The staged GLU may write them itself (UNICORN_VK_GLU_Q8=1). */
                 bool down8 = q8 && F % 32 == 0 && vk_mv8_type((enum vk_wtype) L->down.wt);
-                VkDeviceAddress downq = 0;
+                VkDeviceAddress downq = 0, gate16 = 0;
                 if (glu_s) {
                         struct vk_xrow xf = { .x = xr, .g = L->ffn_norm, .eps = hp->norm_eps, .norm = true };
                         if (hp->post_norms) {
@@ -988,17 +1003,20 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                            !(same && vk_op_matvec_glu(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E,
                                                       F, vc->h.addr, nt, vc->gate.addr, act))) {
                         VkDeviceAddress h16 = to_x16(cmd, vc, &L->gate, vc->h.addr, E, nt);
+                        /* The gate/up products read h16 from x16, and all of them are behind the barrier
+                         * before the activation, which may then write the down projection's f16 rows there. */
+                        gate16 = x16_target(cmd, vc, &L->down, F, nt);
                         if (vc->gu_fused && L->wgu.addr && nt > 1) {
                                 /* rows [gate | up] per token, 2F apart */
                                 mm(cmd, &L->wgu, vc->h.addr, h16, hq, E, nt, vc->up.addr, 2 * F, false);
                                 vk_cmd_barrier(cmd);
                                 vk_op_act_rows(cmd, vc->up.addr, vc->up.addr + (VkDeviceAddress) F * 4, 2 * F, F, nt,
-                                               vc->gate.addr, act);
+                                               vc->gate.addr, gate16, act);
                         } else {
                                 mm(cmd, &L->gate, vc->h.addr, h16, hq, E, nt, vc->gate.addr, F, false);
                                 mm(cmd, &L->up, vc->h.addr, h16, hq, E, nt, vc->up.addr, F, false);
                                 vk_cmd_barrier(cmd);
-                                vk_op_act(cmd, vc->gate.addr, vc->up.addr, nt * F, act);
+                                vk_op_act_rows(cmd, vc->gate.addr, vc->up.addr, F, F, nt, vc->gate.addr, gate16, act);
                         }
                 }
                 vk_cmd_barrier(cmd);
@@ -1008,7 +1026,8 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                         vk_cmd_barrier(cmd);
                         downq = gateq;
                 }
-                VkDeviceAddress gate16 = to_x16(cmd, vc, &L->down, vc->gate.addr, F, nt);
+                if (!gate16)
+                        gate16 = to_x16(cmd, vc, &L->down, vc->gate.addr, F, nt);
                 if (hp->post_norms)
                         mm(cmd, &L->down, vc->gate.addr, gate16, downq, F, nt, vc->tmp.addr, E, false);
                 else

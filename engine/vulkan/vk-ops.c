@@ -250,16 +250,18 @@ void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, Vk
 }
 
 void vk_op_act_rows(struct vk_cmd *c, VkDeviceAddress gate, VkDeviceAddress up, uint32_t ld, uint32_t k, uint32_t nt,
-                    VkDeviceAddress dst, uint32_t op) {
-        struct pc_act pc = { .gate = gate, .up = up, .dst = dst, .n = k * nt, .op = op, .k = k, .ld = ld };
+                    VkDeviceAddress dst, VkDeviceAddress dst16, uint32_t op) {
+        struct pc_act pc = { .gate = gate, .up = up, .dst = dst, .dst16 = dst16, .n = k * nt, .op = op, .k = k,
+                             .ld = ld };
         uint32_t gx, gy;
 
-        grid_1d(DIV_ROUND_UP(pc.n, 256), &gx, &gy);
+        /* act.comp: four elements an invocation */
+        grid_1d(DIV_ROUND_UP(pc.n / 4, 256), &gx, &gy);
         vk_cmd_dispatch(c, VK_P_ACT, &pc, sizeof pc, gx, gy, 1);
 }
 
 void vk_op_act(struct vk_cmd *c, VkDeviceAddress gate, VkDeviceAddress up, uint32_t n, uint32_t op) {
-        vk_op_act_rows(c, gate, up, n, n, 1, gate, op);
+        vk_op_act_rows(c, gate, up, n, n, 1, gate, 0, op);
 }
 
 bool vk_op_matvec_glu(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,

@@ -77,7 +77,7 @@ struct pc_attn {
 #define ACT_SILU 0u
 #define ACT_GELU_TANH 1u
 struct pc_act {
-        uint64_t gate, up, dst;
+        uint64_t gate, up, dst, dst16;
         uint32_t n, op, k, ld;
 };
 
@@ -88,5 +88,5 @@ _Static_assert(sizeof(struct pc_mv8) == 96, "pc_mv8");
 _Static_assert(sizeof(struct pc_norm) == 72, "pc_norm");
 _Static_assert(sizeof(struct pc_qkv) == 96, "pc_qkv");
 _Static_assert(sizeof(struct pc_attn) == 128, "pc_attn");
-_Static_assert(sizeof(struct pc_act) == 40, "pc_act");
+_Static_assert(sizeof(struct pc_act) == 48, "pc_act");
 #define VK_PUSH_MAX 128 /* every Vulkan device has at least 128 bytes */

@@ -352,10 +352,12 @@ void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, Vk
 void vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc);
 /* Whether vk_op_attn writes pc->q8 too (else the caller converts the output with vk_op_quantx). */
 bool vk_attn_q8_ok(const struct vk_cmd *c, const struct pc_attn *pc);
+/* gate = act(gate) * up over n elements (n % 4 == 0). */
 void vk_op_act(struct vk_cmd *c, VkDeviceAddress gate, VkDeviceAddress up, uint32_t n, uint32_t op);
-/* The same over nt rows of k elements, ld apart in gate and up, into dst's rows of k (contiguous). */
+/* The same over nt rows of k elements, ld apart in gate and up, into dst's rows of k (contiguous), and
+ * where dst16 != 0 into its rows of k halves too (as vk_op_cvt16 would convert them). k and ld % 4 == 0. */
 void vk_op_act_rows(struct vk_cmd *c, VkDeviceAddress gate, VkDeviceAddress up, uint32_t ld, uint32_t k, uint32_t nt,
-                    VkDeviceAddress dst, uint32_t op);
+                    VkDeviceAddress dst, VkDeviceAddress dst16, uint32_t op);
 /* One token: y[r] = act(gate[r] . x) * (up[r] . x) in one dispatch; false (nothing recorded) where
  * no GLU kernel fits (more tokens, a type without one, gate and up of different types). */
 bool vk_op_matvec_glu(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,

@@ -90,10 +90,11 @@ struct pc_attn {
 #define ATTN_CNT_BYTES(n_head) ((ATTN_SPLIT_TOKENS * (n_head) * 4u + 255u) & ~255u)
 
 /* dst = act(gate) * up over n = nt x k elements: row t's element c of gate and up at t * ld + c, of dst at
- * t * k + c (dst = gate, k = ld = n: in place). */
+ * t * k + c (dst = gate, k = ld = n: in place); dst16 != 0: the same as f16 there too. n, k and ld are
+ * multiples of 4. */
 #define ACT_SILU 0u
 #define ACT_GELU_TANH 1u
 struct pc_act {
-        uint64_t gate, up, dst;
+        uint64_t gate, up, dst, dst16;
         uint n, op, k, ld;
 };

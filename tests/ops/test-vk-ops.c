@@ -597,6 +597,57 @@ static void test_cvt16(uint32_t k, uint32_t nt, uint32_t ldx, uint32_t ldy) {
         vk_buf_destroy(d, &by);
 }
 
+/* The FFN activation over nt rows of k: in place (ld = k) or from joined [gate | up] rows (ld = 2k)
+ * into other rows, with the f16 copy (dst16) that the matrix-core down projection reads. Floats within
+ * 1e-5 relative of the activation in double here (the device's exp); each half exactly the device's
+ * float rounded to nearest (as cvt16), and nothing written past the rows. */
+static void test_act(uint32_t k, uint32_t nt, bool joined, uint32_t op) {
+        uint32_t ld = joined ? 2 * k : k;
+        size_t nin = (size_t) nt * ld, nout = (size_t) nt * k;
+        _cleanup_free_ float *in = newa(float, nin + (joined ? 0 : nin)), *out = newa(float, nout + 4);
+        _cleanup_free_ uint16_t *h = newa(uint16_t, nout + 4);
+        struct vk_buf bin, bout, bh;
+        uint32_t bad = 0;
+
+        CHECK(in && out && h);
+        /* in place: gate rows in `in`, up rows after them; joined: one buffer of [gate | up] rows */
+        for (size_t i = 0; i < nin + (joined ? 0 : nin); i++)
+                in[i] = frand() * 6.0f;
+        CHECK(vk_buf_create(d, (nin + (joined ? 0 : nin)) * 4, VK_MEM_DEVICE, &bin) == 0);
+        CHECK(vk_buf_write(d, &bin, 0, in, (nin + (joined ? 0 : nin)) * 4) == 0);
+        CHECK(vk_buf_create(d, (nout + 4) * 4, VK_MEM_DEVICE, &bout) == 0);
+        CHECK(vk_buf_create(d, (nout + 4) * 2, VK_MEM_DEVICE, &bh) == 0);
+        for (size_t i = 0; i < nout + 4; i++)
+                h[i] = 0xabcd;
+        CHECK(vk_buf_write(d, &bh, 0, h, (nout + 4) * 2) == 0);
+        VkDeviceAddress g = bin.addr, u = bin.addr + (joined ? (VkDeviceAddress) k * 4 : (VkDeviceAddress) nin * 4);
+        VkDeviceAddress dst = joined ? bout.addr : g;
+        CHECK(vk_cmd_begin(&cmd) == 0);
+        vk_op_act_rows(&cmd, g, u, ld, k, nt, dst, bh.addr, op);
+        vk_cmd_barrier(&cmd);
+        CHECK(vk_cmd_submit_wait(&cmd) == 0);
+        CHECK(vk_buf_read(d, joined ? &bout : &bin, 0, out, nout * 4) == 0);
+        CHECK(vk_buf_read(d, &bh, 0, h, (nout + 4) * 2) == 0);
+        for (uint32_t t = 0; t < nt; t++)
+                for (uint32_t c = 0; c < k; c++) {
+                        double x = in[(size_t) t * ld + c];
+                        double uu = joined ? in[(size_t) t * ld + k + c] : in[nin + (size_t) t * ld + c];
+                        double a = op == ACT_SILU
+                                           ? x / (1 + exp(-x))
+                                           : 0.5 * x * (1 + tanh(0.79788456080286535588 * (x + 0.044715 * x * x * x)));
+                        float got = out[(size_t) t * k + c];
+                        CHECK_MSG(fabs(got - a * uu) <= 1e-5 * (1 + fabs(a * uu)),
+                                  "act k=%u nt=%u joined=%d: %u,%u is %g, expected %g", k, nt, joined, t, c, got, a * uu);
+                        bad += h[(size_t) t * k + c] != fp32_to_fp16(got);
+                }
+        CHECK_MSG(bad == 0, "act k=%u nt=%u joined=%d: %u halves differ from the floats rounded", k, nt, joined, bad);
+        for (size_t i = nout; i < nout + 4; i++)
+                CHECK_MSG(h[i] == 0xabcd, "act k=%u nt=%u: wrote halves past the rows", k, nt);
+        vk_buf_destroy(d, &bin);
+        vk_buf_destroy(d, &bout);
+        vk_buf_destroy(d, &bh);
+}
+
 /* vk_op_prefetch reads and writes nothing: the buffer it reads, and one a kernel beside it writes,
  * hold what they should afterwards; sizes below a 16-byte unit and past a whole workgroup's span. */
 static void test_prefetch(void) {
@@ -932,6 +983,11 @@ int main(void) {
         test_cvt16(260, 3, 264, 268);
         test_cvt16(3584, 5, 3584, 3584);
         printf("f32 -> f16 rows (cvt16): ok\n");
+        /* 260 x 3 / 4 = 195 invocations: a partial workgroup */
+        test_act(260, 3, false, ACT_SILU);
+        test_act(260, 3, true, ACT_GELU_TANH);
+        test_act(2048, 5, true, ACT_SILU);
+        printf("FFN activation, in place and from joined rows, with f16 rows: ok\n");
         test_prefetch();
         printf("weight prefetch: ok\n");
         /* Causal from 0 over two query blocks, the last partial; earlier context; a sliding window

@@ -1,0 +1,27 @@
+#!/bin/bash
+# Written 2026-12-04 (twelfth session, no GPU lent): run93.sh's prefill variants on Gemma 3 27B Q4_K mix,
+# none / q,k,v as one (UNICORN_VK_QKV_FUSED=2) / gate,up as one (UNICORN_VK_GU_FUSED=1) / both /
+# the activation's f16 rows off (UNICORN_VK_ACT16=0: cvt16 makes them, as before 2026-12-04);
+# then its tg128 with both decode experiments of run92.sh off / on.
+cd "$(dirname "$0")/.."
+for f in .gl/*.deb; do dpkg -x $f / ; done; ldconfig
+export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+export XDG_CACHE_HOME=/tmp/vkc
+gen() { [ -f /tmp/$1-$2.gguf ] || python3 tools/gen-random-gguf.py $1 $2 /tmp/$1-$2.gguf >/dev/null; }
+gen gemma3-27b q4_k
+B=.gl/bin
+up() { timeout 90 $B/unicorn-bench --backend vulkan -m $1 -p 512 -n 0 -r 3 2>&1 | grep -E "pp512" | cut -d'|' -f9-; }
+ub() { timeout 90 $B/unicorn-bench --backend vulkan -m $1 -p 0 -n 128 -r 3 2>&1 | grep -E "tg128" | cut -d'|' -f9-; }
+pv() { # $1 model, $2 variant: none qkv gu both noact16
+  local q=0 g=0 a=1
+  [ $2 = qkv -o $2 = both ] && q=2
+  [ $2 = gu -o $2 = both ] && g=1
+  [ $2 = noact16 ] && a=0
+  echo "$1 pp $2 $(export UNICORN_VK_QKV_FUSED=$q UNICORN_VK_GU_FUSED=$g UNICORN_VK_ACT16=$a; up /tmp/$1.gguf)"
+}
+s=gemma3-27b-q4_k
+for v in none qkv both noact16 none qkv both noact16; do pv $s $v; done
+for v in def both def both; do
+  e="X=1"; [ $v = both ] && e="UNICORN_VK_GLU_Q8=1 UNICORN_VK_QKV_FUSED=1"
+  echo "$s tg $v $(export $e; ub /tmp/$s.gguf)"
+done
