@@ -402,6 +402,23 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                 vkGetPhysicalDeviceProperties2(d->phys, &pp);
                 d->sm_count = sm.shaderSMCount;
         }
+        /* AMD's compute units, for the staged mat-vecs' grid cap only (vk-pipeline.c): sm_count also
+         * drives choices measured on NVIDIA alone. Unverified: no AMD GPU was at hand. */
+        if (has_ext(exts, n_ext, VK_AMD_SHADER_CORE_PROPERTIES_2_EXTENSION_NAME)) {
+                VkPhysicalDeviceShaderCoreProperties2AMD cp = {
+                        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_2_AMD };
+                VkPhysicalDeviceProperties2 pp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                                   .pNext = &cp };
+                vkGetPhysicalDeviceProperties2(d->phys, &pp);
+                d->cu_count = cp.activeComputeUnitCount;
+        } else if (has_ext(exts, n_ext, VK_AMD_SHADER_CORE_PROPERTIES_EXTENSION_NAME)) {
+                VkPhysicalDeviceShaderCorePropertiesAMD cp = {
+                        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD };
+                VkPhysicalDeviceProperties2 pp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                                   .pNext = &cp };
+                vkGetPhysicalDeviceProperties2(d->phys, &pp);
+                d->cu_count = cp.shaderEngineCount * cp.shaderArraysPerEngineCount * cp.computeUnitsPerShaderArray;
+        }
         d->subgroup_size_control = has_ext(exts, n_ext, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
         if (d->subgroup_size_control) {
                 VkPhysicalDeviceProperties2 pp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,

@@ -538,10 +538,13 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
         {
                 const char *e = getenv("UNICORN_VK_MV8S_GRID");
                 unsigned per_sm = e && *e ? (unsigned) strtoul(e, NULL, 10) : MV8S_PER_SM;
-                /* A CPU device (lavapipe) runs a workgroup per thread, by default one per core. */
+                /* A CPU device (lavapipe) runs a workgroup per thread, by default one per core; AMD GPUs,
+                 * per compute unit (as NVIDIA's per multiprocessor; unverified on AMD hardware). Elsewhere
+                 * (Intel: no count) the grid is not capped. */
                 long cores = sysconf(_SC_NPROCESSORS_ONLN);
                 uint32_t units = d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? (uint32_t) MAX(cores, 1L)
-                                                                                      : d->sm_count;
+                                 : d->sm_count                                      ? d->sm_count
+                                                                                    : d->cu_count;
                 p.mv8s_grid = units * MIN(per_sm, 64u);
         }
         /* UNICORN_VK_GLU_Q8=1: also the staged GLU form that writes its output as an 8-bit row for the

@@ -38,6 +38,7 @@ struct vk_device {
         bool coopmat2;            /* NV workgroup-scope matrices (VK_NV_cooperative_matrix2) */
         const char *coopmat2_why; /* why coopmat2 is false */
         uint32_t sm_count;        /* multiprocessors (VK_NV_shader_sm_builtins), 0: not known */
+        uint32_t cu_count;        /* AMD compute units (VK_AMD_shader_core_properties*), 0: not known */
         uint32_t subgroup_size;
         uint32_t subgroup_ops; /* VkSubgroupFeatureFlags of compute */
         uint64_t heap_device, heap_host_visible_device; /* bytes */
