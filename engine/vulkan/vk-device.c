@@ -106,6 +106,13 @@ static bool has_ext(const VkExtensionProperties *e, uint32_t n, const char *name
         return false;
 }
 
+/* Fills the property struct chain at next (one whose extension the device has). */
+static void props2(VkPhysicalDevice phys, void *next) {
+        VkPhysicalDeviceProperties2 pp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = next };
+
+        vkGetPhysicalDeviceProperties2(phys, &pp);
+}
+
 static bool env_disabled(const char *feature) {
         char name[64];
         const char *v;
@@ -386,10 +393,8 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
         if (has_ext(exts, n_ext, VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME)) {
                 f11.pNext = &fcm;
                 if (has_ext(exts, n_ext, VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME)) {
-                        VkPhysicalDeviceProperties2 pp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-                                                           .pNext = &pcm2 };
                         fcm.pNext = &fcm2;
-                        vkGetPhysicalDeviceProperties2(d->phys, &pp);
+                        props2(d->phys, &pcm2);
                 }
         }
         /* The multiprocessor count (a property only; the extension need not be enabled): how many
@@ -397,9 +402,7 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
         if (has_ext(exts, n_ext, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME)) {
                 VkPhysicalDeviceShaderSMBuiltinsPropertiesNV sm = {
                         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV };
-                VkPhysicalDeviceProperties2 pp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-                                                   .pNext = &sm };
-                vkGetPhysicalDeviceProperties2(d->phys, &pp);
+                props2(d->phys, &sm);
                 d->sm_count = sm.shaderSMCount;
         }
         /* AMD's compute units, for the staged mat-vecs' grid cap only (vk-pipeline.c): sm_count also
@@ -407,23 +410,17 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
         if (has_ext(exts, n_ext, VK_AMD_SHADER_CORE_PROPERTIES_2_EXTENSION_NAME)) {
                 VkPhysicalDeviceShaderCoreProperties2AMD cp = {
                         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_2_AMD };
-                VkPhysicalDeviceProperties2 pp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-                                                   .pNext = &cp };
-                vkGetPhysicalDeviceProperties2(d->phys, &pp);
+                props2(d->phys, &cp);
                 d->cu_count = cp.activeComputeUnitCount;
         } else if (has_ext(exts, n_ext, VK_AMD_SHADER_CORE_PROPERTIES_EXTENSION_NAME)) {
                 VkPhysicalDeviceShaderCorePropertiesAMD cp = {
                         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD };
-                VkPhysicalDeviceProperties2 pp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-                                                   .pNext = &cp };
-                vkGetPhysicalDeviceProperties2(d->phys, &pp);
+                props2(d->phys, &cp);
                 d->cu_count = cp.shaderEngineCount * cp.shaderArraysPerEngineCount * cp.computeUnitsPerShaderArray;
         }
         d->subgroup_size_control = has_ext(exts, n_ext, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
         if (d->subgroup_size_control) {
-                VkPhysicalDeviceProperties2 pp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-                                                   .pNext = &psc };
-                vkGetPhysicalDeviceProperties2(d->phys, &pp);
+                props2(d->phys, &psc);
                 fsc.pNext = f2.pNext;
                 f2.pNext = &fsc;
         }
