@@ -534,7 +534,8 @@ void main()
                                         float v = glu_act(acc[i]) * acc[i + R];
                                         F32Buf(p.y).v[r0 + i] = v;
 #ifdef XS
-                                        yqs[par][set * R + i] = v;
+                                        if (p.yq != 0ul) /* NS x R == 32 then */
+                                                yqs[par][set * R + i] = v;
 #endif
                                 }
                         }
