@@ -1,16 +1,18 @@
 #!/bin/bash
 # Written 2026-12-04 (twelfth session, no GPU lent): joined products in prefill, pp512 alternating
 # none / q,k,v as one (UNICORN_VK_QKV_FUSED=2) / gate,up as one (UNICORN_VK_GU_FUSED=1) / both /
-# the activation's f16 rows off (UNICORN_VK_ACT16=0: cvt16 makes them, as before 2026-12-04);
-# run94.sh does the same for the 27B.
+# the activation's f16 rows off (UNICORN_VK_ACT16=0: cvt16 makes them, as before 2026-12-04).
+# `run93.sh` (no argument): Qwen2.5 7B, Gemma 3 4B, Llama 3 8B Q4_K mix. `run93.sh 27b` (a call of its
+# own, for the time limit): Gemma 3 27B Q4_K mix, then its tg128 with both decode experiments of
+# run92.sh off / on.
 cd "$(dirname "$0")/.."
 for f in .gl/*.deb; do dpkg -x $f / ; done; ldconfig
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 export XDG_CACHE_HOME=/tmp/vkc
 gen() { [ -f /tmp/$1-$2.gguf ] || python3 tools/gen-random-gguf.py $1 $2 /tmp/$1-$2.gguf >/dev/null; }
-(gen qwen2.5-7b q4_k & gen gemma3-4b q4_k & gen llama3-8b q4_k & wait)
 B=.gl/bin
 up() { timeout 90 $B/unicorn-bench --backend vulkan -m $1 -p 512 -n 0 -r 3 2>&1 | grep -E "pp512" | cut -d'|' -f9-; }
+ub() { timeout 90 $B/unicorn-bench --backend vulkan -m $1 -p 0 -n 128 -r 3 2>&1 | grep -E "tg128" | cut -d'|' -f9-; }
 pv() { # $1 model, $2 variant: none qkv gu both noact16
   local q=0 g=0 a=1
   [ $2 = qkv -o $2 = both ] && q=2
@@ -18,6 +20,17 @@ pv() { # $1 model, $2 variant: none qkv gu both noact16
   [ $2 = noact16 ] && a=0
   echo "$1 pp $2 $(export UNICORN_VK_QKV_FUSED=$q UNICORN_VK_GU_FUSED=$g UNICORN_VK_ACT16=$a; up /tmp/$1.gguf)"
 }
+if [ "$1" = 27b ]; then
+  gen gemma3-27b q4_k
+  s=gemma3-27b-q4_k
+  for v in none qkv both noact16 none qkv both noact16; do pv $s $v; done
+  for v in def both def both; do
+    e="X=1"; [ $v = both ] && e="UNICORN_VK_GLU_Q8=1 UNICORN_VK_QKV_FUSED=1"
+    echo "$s tg $v $(export $e; ub /tmp/$s.gguf)"
+  done
+  exit
+fi
+(gen qwen2.5-7b q4_k & gen gemma3-4b q4_k & gen llama3-8b q4_k & wait)
 for s in qwen2.5-7b-q4_k gemma3-4b-q4_k llama3-8b-q4_k; do
   for v in none qkv gu both noact16 none qkv gu both noact16; do pv $s $v; done
 done

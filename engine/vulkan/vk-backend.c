@@ -273,30 +273,20 @@ static size_t joined_row_bytes(const struct tensor *t) {
         return vk_row_bytes(vk_wtype(t->type), (uint32_t) t->ne[0], t->row_bytes);
 }
 
-static bool joinable(const struct tensor *const *t, int n) {
+/* The joined matrix's rows (0: not joinable). */
+static uint64_t joined_rows(const struct tensor *const *t, int n) {
         uint64_t rows = 0;
 
         if (vk_wtype(t[0]->type) < 0 || t[0]->ne[0] > UINT32_MAX)
-                return false;
+                return 0;
         for (int i = 0; i < n; i++) {
                 if (!t[i]->data || t[i]->type != t[0]->type || t[i]->ne[0] != t[0]->ne[0] ||
                     t[i]->row_bytes != t[0]->row_bytes ||
                     (i + 1 < n && joined_row_bytes(t[0]) * t[i]->ne[1] % WEIGHT_ALIGN != 0))
-                        return false;
+                        return 0;
                 rows += t[i]->ne[1];
         }
-        return rows <= UINT32_MAX;
-}
-
-/* The bytes of a joined matrix (0: not joinable). */
-static uint64_t joined_bytes(const struct tensor *const *t, int n) {
-        uint64_t rows = 0;
-
-        if (!joinable(t, n))
-                return 0;
-        for (int i = 0; i < n; i++)
-                rows += t[i]->ne[1];
-        return joined_row_bytes(t[0]) * rows;
+        return rows <= UINT32_MAX ? rows : 0;
 }
 
 /* t[0..n) into v[0..n), as views into one matrix *joined where joinable (else each alone and
@@ -306,21 +296,19 @@ static int upload_joined(struct vk_model *vm, const struct tensor *const *t, str
         struct vk_buf b;
         VkDeviceSize off;
         size_t rb = 0;
-        uint64_t rows = 0;
+        uint64_t rows = joined_rows(t, n);
         int wt = -1, r;
 
         *joined = (struct vk_tensor) { 0 };
-        if (!joinable(t, n)) {
+        if (!rows) {
                 for (int i = 0; i < n; i++)
                         if ((r = upload_matrix(vm, t[i], v[i], err, errsz)) < 0)
                                 return r;
                 return 0;
         }
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n; i++)
                 if ((wt = matrix_check(t[i], &rb, err, errsz)) < 0)
                         return wt;
-                rows += t[i]->ne[1];
-        }
         r = place(vm, rb * rows, true, &b, &off);
         if (r < 0) {
                 snprintf(err, errsz, "cannot upload '%s' to the GPU: %s", t[0]->name, strerror(-r));
@@ -403,7 +391,7 @@ static uint64_t arena_add(const struct vk_model *vm, const struct tensor *t, boo
 
 /* The same for matrices that upload_joined places: joined, or each alone. */
 static uint64_t arena_joined(const struct vk_model *vm, const struct tensor *const *t, int n) {
-        uint64_t b = joined_bytes(t, n), sum = 0;
+        uint64_t b = joined_rows(t, n) * joined_row_bytes(t[0]), sum = 0;
 
         if (!b) {
                 for (int i = 0; i < n; i++)
@@ -765,26 +753,32 @@ static void mm(struct vk_cmd *cmd, const struct vk_tensor *w, VkDeviceAddress x,
         vk_op_matmul(cmd, w->wt, w->addr, w->row_bytes, w->k, w->n, x, x16, ldx, nt, y, ldy, 0, acc);
 }
 
+/* The context's f16 buffer where the products of w over nt rows of ld floats read them as f16
+ * (matrix cores); else 0. */
+static VkDeviceAddress x16_buf(const struct vk_cmd *cmd, const struct vk_context *vc, const struct vk_tensor *w,
+                               uint32_t ld, uint32_t nt) {
+        return vc->x16.addr && ld % 4 == 0 && vk_op_matmul_reads_x16(cmd, w->wt, nt) ? vc->x16.addr : 0;
+}
+
 /* Where the products of w over these nt rows of x (ld floats apart) run on matrix cores, the rows
  * converted once to f16 for all products that read them (with its barrier); else 0. The buffer is
  * free again by then: every product that read the previous rows is behind a barrier. */
 static VkDeviceAddress to_x16(struct vk_cmd *cmd, const struct vk_context *vc, const struct vk_tensor *w,
                               VkDeviceAddress x, uint32_t ld, uint32_t nt) {
-        if (!vc->x16.addr || ld % 4 || !vk_op_matmul_reads_x16(cmd, w->wt, nt))
-                return 0;
-        vk_op_cvt16(cmd, x, ld, ld, nt, vc->x16.addr, ld);
-        vk_cmd_barrier(cmd);
-        return vc->x16.addr;
+        VkDeviceAddress x16 = x16_buf(cmd, vc, w, ld, nt);
+
+        if (x16) {
+                vk_op_cvt16(cmd, x, ld, ld, nt, x16, ld);
+                vk_cmd_barrier(cmd);
+        }
+        return x16;
 }
 
-/* Where the products of w over nt rows of ld floats read them as f16 (matrix cores), the buffer for
- * them, which the kernel making the rows may fill itself (UNICORN_VK_ACT16=0: it leaves that to
- * to_x16's conversion); else 0. Nothing is recorded. */
+/* The same buffer where the kernel making the rows fills it itself (UNICORN_VK_ACT16=0: it leaves
+ * that to to_x16's conversion); nothing is recorded. */
 static VkDeviceAddress x16_target(const struct vk_cmd *cmd, const struct vk_context *vc, const struct vk_tensor *w,
                                   uint32_t ld, uint32_t nt) {
-        if (!vc->x16.addr || !vc->act16 || ld % 4 || !vk_op_matmul_reads_x16(cmd, w->wt, nt))
-                return 0;
-        return vc->x16.addr;
+        return vc->act16 ? x16_buf(cmd, vc, w, ld, nt) : 0;
 }
 
 /* One-token steps: whether layer L's q, k and v products (or its gate/up product) take the staged
