@@ -16,7 +16,9 @@
  * rounded to f16. O stays in f32 accumulators; when a row's running max
  * grows, the subgroup rescales O through shared memory (KHR matrices have
  * no per-row scaling); blocks where no row's max grows skip that. q is
- * scaled before its rounding and kept in registers.
+ * scaled before its rounding and kept in registers. Prefill has no 8-bit
+ * output, so here pc_attn's q8, where set, is the f16 copy of the output
+ * rows that the o projection reads on the matrix cores (vk_op_attn_prefill).
  *
  * Why (H200, docs/vulkan.md): the first form kept a whole head in one
  * subgroup and stored each load to shared memory as it came; with heads
@@ -266,9 +268,21 @@ void main()
                 coopMatStore(o[j], ot, obase, 16u, gl_CooperativeMatrixLayoutRowMajor);
                 subgroupMemoryBarrierShared();
                 subgroupBarrier();
-                if (t < p.nt)
-                        [[unroll]] for (uint e = 0; e < 8u; e++)
-                                ob.v[(part * DTS + j) * 16u + c0 + e] = ot[obase + lane * 8u + e] * inv;
+                if (t < p.nt) {
+                        uint c = (part * DTS + j) * 16u + c0;
+                        float v[8];
+                        [[unroll]] for (uint e = 0; e < 8u; e++) {
+                                v[e] = ot[obase + lane * 8u + e] * inv;
+                                ob.v[c + e] = v[e];
+                        }
+                        /* The o projection's f16 rows too (what cvt16.comp would make of these). */
+                        if (p.q8 != 0ul) {
+                                U32x2Buf o16 = U32x2Buf(p.q8 + (uint64_t(t * p.n_head * p.head_dim_v +
+                                                                         h * p.head_dim_v + c) * 2ul));
+                                o16.v[0] = uvec2(packHalf2x16(vec2(v[0], v[1])), packHalf2x16(vec2(v[2], v[3])));
+                                o16.v[1] = uvec2(packHalf2x16(vec2(v[4], v[5])), packHalf2x16(vec2(v[6], v[7])));
+                        }
+                }
                 subgroupMemoryBarrierShared();
                 subgroupBarrier();
         }

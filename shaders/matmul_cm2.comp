@@ -32,13 +32,28 @@
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const uint BN = 256; /* tokens per workgroup */
 layout(constant_id = 1) const uint BK = 64;  /* columns a product: 32 or 64 */
+/* Q4_K, Q5_K: the next superblock's block headers are loaded before the current one's products (as
+ * llama.cpp's fetch_scales/store_scales do), not after the barrier that frees the staged scales, so
+ * that the workgroup does not wait for those loads with its matrix units idle once per 256 columns.
+ * UNICORN_VK_CM2_PIPE=0: loaded where they are used (the previous form). */
+layout(constant_id = 2) const bool PIPE_HEAD = true;
+/* Q4_0, Q5_0, Q8_0: the per-element decode in f16 arithmetic (llama.cpp's form). Bit-identical to the
+ * f32 form rounded: (q - z) has at most 8 significant bits and the scale 11, so their f32 product is
+ * exact and either way it is rounded to f16 once. UNICORN_VK_CM2_DEC16=0: the f32 form. */
+layout(constant_id = 3) const bool DEC16 = true;
 
 #define BM 128u
 /* Whole tiles (k a multiple of BK) take unclamped loads, UNROLL_K columns (every block size divides
  * it) a loop pass, so that the driver can overlap one product's loads with another's products; the
  * columns past the last multiple of UNROLL_K one product a pass. Clamped loads without the unrolling
  * ran 2.5-5x slower on the H200. */
-#define UNROLL_K 256u
+#if defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
+#define UNROLL_K 256u /* one superblock a pass: its scales are staged per pass */
+#else
+/* 256, or 512 as llama.cpp's kernel of this kind unrolls blocks of 32 (8 x its BK of 64;
+ * UNICORN_VK_CM2_UNROLL=512, not measured yet). */
+layout(constant_id = 4) const uint UNROLL_K = 256;
+#endif
 
 /* Bytes of one weight block as the decode callback sees it: ggml's blocks, Unicorn's repacked
  * superblocks of 8 (Q4_0, Q8_0) and its 224-byte Q6_K blocks (vk_row_bytes). */
@@ -117,10 +132,14 @@ float16_t decode_w(const in WBlock b, const in uint blockCoords[2], const in uin
 #elif defined(TYPE_Q4_0)
         uint bl = e >> 5, j = e & 31u;
         uint q = (byte_at(b, 16u + bl * 16u + (j & 15u)) >> (j >> 4 << 2)) & 15u;
+        if (DEC16)
+                return float16_t(int(q) - 8) * uint16BitsToHalf(b.h[bl]);
         return float16_t((float(q) - 8.0) * f16_at(b, bl));
 #elif defined(TYPE_Q8_0)
         uint bl = e >> 5;
         int q = bitfieldExtract(int(byte_at(b, 16u + bl * 32u + (e & 31u))), 0, 8);
+        if (DEC16)
+                return float16_t(q) * uint16BitsToHalf(b.h[bl]);
         return float16_t(float(q) * f16_at(b, bl));
 #elif defined(TYPE_Q4_1)
         uint q = (byte_at(b, 4u + (e & 15u)) >> (e >> 4 << 2)) & 15u;
@@ -134,6 +153,8 @@ float16_t decode_w(const in WBlock b, const in uint blockCoords[2], const in uin
         uint qh = uint(b.h[qh0 + (e >> 4)]) >> (e & 15u);
         uint q = ((byte_at(b, qs0 + (e & 15u)) >> (e >> 4 << 2)) & 15u) | ((qh & 1u) << 4);
 #if defined(TYPE_Q5_0)
+        if (DEC16)
+                return float16_t(int(q) - 16) * uint16BitsToHalf(b.h[0]);
         return float16_t((float(q) - 16.0) * f16_at(b, 0));
 #else
         return float16_t(float(q) * f16_at(b, 0) + f16_at(b, 1));
@@ -167,17 +188,33 @@ float16_t decode_w(const in WBlock b, const in uint blockCoords[2], const in uin
 const uint KS_LD = BM + 2u;
 shared vec2 ksc[8u * KS_LD];
 
-/* Superblock kb of rows r0..r0 + BM - 1: 2 invocations a row, 4 sub-blocks each. */
-void stage_scales(uint r0, uint kb)
+/* The 16-byte header (d, dmin, 12 bytes of 6-bit scales and mins) of superblock kb of this
+ * invocation's row of r0..r0 + BM - 1 (2 invocations a row). */
+uvec4 fetch_head(uint r0, uint kb)
 {
-        uint row = gl_LocalInvocationID.x >> 1, s0 = (gl_LocalInvocationID.x & 1u) * 4u, b0;
-        U32Buf w = weight_row(p.w, r0 + row, p.row_bytes, b0);
+        uint b0;
+        U32Buf w = weight_row(p.w, r0 + (gl_LocalInvocationID.x >> 1), p.row_bytes, b0);
         uint bo = b0 + kb * WBLOCK_BYTES;
-        vec2 dm = unpackHalf2x16(ld32(w, bo));
+        return uvec4(ld32(w, bo), ld32(w, bo + 4u), ld32(w, bo + 8u), ld32(w, bo + 12u));
+}
+
+/* Its scales and mins times d and dmin into ksc, 4 sub-blocks an invocation (ggml get_scale_min_k4
+ * on the header's words: scale bytes 0-3 in h.y, 4-7 in h.z, 8-11 in h.w). */
+void store_head(uvec4 h)
+{
+        uint row = gl_LocalInvocationID.x >> 1, s0 = (gl_LocalInvocationID.x & 1u) * 4u;
+        vec2 dm = unpackHalf2x16(h.x);
         barrier(); /* the previous superblock's products are done with ksc */
         [[unroll]] for (uint i = 0; i < 4u; i++) {
-                vec2 sm = scale_min_k4(w, bo + 4u, s0 + i);
-                ksc[(s0 + i) * KS_LD + row] = vec2(dm.x * sm.x, dm.y * sm.y);
+                uint j = 8u * i, sc, m;
+                if (s0 == 0u) {
+                        sc = (h.y >> j) & 63u;
+                        m = (h.z >> j) & 63u;
+                } else {
+                        sc = ((h.w >> j) & 15u) | (((h.y >> j) >> 6 & 3u) << 4);
+                        m = ((h.w >> j) >> 4 & 15u) | (((h.z >> j) >> 6 & 3u) << 4);
+                }
+                ksc[(s0 + i) * KS_LD + row] = vec2(dm.x * float(sc), dm.y * float(m));
         }
         barrier();
 }
@@ -251,9 +288,16 @@ void main()
                 /* 16-byte aligned rows, as the compiler can see. */
                 ux = setTensorLayoutStrideNV(ux, p.ldx & ~7u, 1);
                 uint k0 = 0, ku = p.k - p.k % UNROLL_K;
+#if defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
+                uvec4 head = PIPE_HEAD && ku > 0u ? fetch_head(r0, 0) : uvec4(0);
+#endif
                 for (; k0 < ku; k0 += UNROLL_K) {
 #if defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
-                        stage_scales(r0, k0 / UNROLL_K);
+                        if (!PIPE_HEAD)
+                                head = fetch_head(r0, k0 / UNROLL_K);
+                        store_head(head);
+                        if (PIPE_HEAD && k0 + UNROLL_K < ku)
+                                head = fetch_head(r0, k0 / UNROLL_K + 1u);
 #endif
                         [[unroll]] for (uint j = 0; j < UNROLL_K / BK; j++) {
                                 coopmat<float16_t, gl_ScopeWorkgroup, BM, BK, gl_MatrixUseA> a;
@@ -264,7 +308,7 @@ void main()
                                 acc = coopMatMulAdd(a, b, acc);
                         }
                 }
-                /* Only types of blocks under 256 columns get here (k % 256 != 0). */
+                /* Only types of blocks under UNROLL_K columns get here (k % UNROLL_K != 0). */
                 for (; k0 < p.k; k0 += BK) {
                         coopmat<float16_t, gl_ScopeWorkgroup, BM, BK, gl_MatrixUseA> a;
                         coopmat<float16_t, gl_ScopeWorkgroup, BK, BN, gl_MatrixUseB> b;

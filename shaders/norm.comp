@@ -95,20 +95,28 @@ bool fast_path()
                 ss += xv[j] * xv[j];
         float sc = inversesqrt(block_sum(ss) / float(p.n) + p.eps);
         F32Buf o = F32Buf(p.dst + uint64_t(r * p.n) * 4ul);
-        bool q8 = (p.flags & NORM_Q8) != 0u;
+        bool q8 = (p.flags & NORM_Q8) != 0u, h16 = p.dst16 != 0ul;
         [[unroll]] for (uint j = 0; j < NREG; j++) {
                 uint i = lid + j * WG;
                 if (i < p.n) {
                         float v = xv[j] * sc * wv[j];
                         o.v[i] = v;
-                        if (q8)
+                        if (q8 || h16)
                                 hs[i] = v;
                 }
+        }
+        if (q8 || h16)
+                barrier();
+        if (h16) {
+                /* Four halves an invocation from shared memory: adjacent elements are other lanes'. */
+                U32x2Buf o16 = U32x2Buf(p.dst16 + uint64_t(r * p.n) * 2ul);
+                for (uint b = lid; b < p.n / 4u; b += WG)
+                        o16.v[b] = uvec2(packHalf2x16(vec2(hs[4u * b], hs[4u * b + 1u])),
+                                         packHalf2x16(vec2(hs[4u * b + 2u], hs[4u * b + 3u])));
         }
         if (q8) {
                 /* 8-bit rows a block of 32 per invocation from shared memory: a few loads and in-register
                  * max/sum instead of three cross-lane reductions per element. */
-                barrier();
                 uint64_t q = p.q8 + uint64_t(r) * uint64_t((p.n + p.n / 4u + 15u) & ~15u);
                 for (uint b = lid; b < p.n / 32u; b += WG) {
                         vec4 v[8];
@@ -181,6 +189,17 @@ void main()
                                         if (q8 && lanes)
                                                 q8_lane(q, p.n, i, v[j]);
                                 }
+                        }
+                }
+                if (p.dst16 != 0ul) {
+                        /* Four elements an invocation, recomputed from x as below. */
+                        U32x2Buf o16 = U32x2Buf(p.dst16 + uint64_t(r * p.n) * 2ul);
+                        for (uint b = lid; b < p.n / 4u; b += WG) {
+                                uint i = 4u * b;
+                                vec4 v = vec4(x.v[i], x.v[i + 1u], x.v[i + 2u], x.v[i + 3u]) * sc;
+                                if ((p.flags & NORM_W) != 0u)
+                                        v *= vec4(w.v[i], w.v[i + 1u], w.v[i + 2u], w.v[i + 3u]);
+                                o16.v[b] = uvec2(packHalf2x16(v.xy), packHalf2x16(v.zw));
                         }
                 }
                 if (q8 && !lanes) {

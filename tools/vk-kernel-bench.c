@@ -344,7 +344,7 @@ static int bench_attn_prefill(const char *spec, int reps) {
                         vk_op_attn_prefill(&cmd, &(struct pc_attn) {
                                 .q = q.addr, .kc = kc.addr, .vc = vc.addr, .dst = o.addr, .tok = tok.addr, .n_head = nh,
                                 .n_head_kv = nkv, .head_dim = hd, .head_dim_v = hd, .ldq = (uint32_t) ldq, .ring = ring,
-                                .nt = nt, .scale = 1.0f / sqrtf((float) hd) });
+                                .nt = nt, .scale = 1.0f / sqrtf((float) hd) }, 0);
                         vk_cmd_barrier(&cmd);
                 }
                 us = end_us() / reps;

@@ -115,8 +115,9 @@ struct vk_context {
          * (wgu), into up (then two rows wide), and the activation reads both halves from there
          * (UNICORN_VK_GU_FUSED=1; default 0 until measured). */
         bool gu_fused;
-        /* The activation writes the down projection's f16 rows itself (no cvt16 dispatch and barrier;
-         * UNICORN_VK_ACT16=0: off). */
+        /* The kernels that make a product's input rows (the norms, the prefill attention on matrix
+         * cores, the GLU activation) write its f16 rows themselves: no cvt16 dispatch and barrier
+         * (UNICORN_VK_ACT16=0: off). */
         bool act16;
         uint32_t flush_layers;  /* submit the step's work every this many layers (0: once at the end) */
         /* One-token steps: weight bytes read into L2 beside an idle-bus kernel, by the product they are
@@ -774,8 +775,8 @@ static VkDeviceAddress to_x16(struct vk_cmd *cmd, const struct vk_context *vc, c
         return x16;
 }
 
-/* The same buffer where the kernel making the rows fills it itself (UNICORN_VK_ACT16=0: it leaves
- * that to to_x16's conversion); nothing is recorded. */
+/* The same buffer, for the kernel making the rows to fill itself (UNICORN_VK_ACT16=0: 0, leaving it
+ * to to_x16's conversion); nothing is recorded. */
 static VkDeviceAddress x16_target(const struct vk_cmd *cmd, const struct vk_context *vc, const struct vk_tensor *w,
                                   uint32_t ld, uint32_t nt) {
         return vc->act16 ? x16_buf(cmd, vc, w, ld, nt) : 0;
@@ -829,6 +830,8 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
         uint32_t fq8 = q8 ? NORM_Q8 : 0;
         /* Prefill attention shares k/v reads among queries of one sequence (UNICORN_VK_ATTN_PF=0: off). */
         bool one_seq = true;
+        /* The f16 rows of h for the next products, where the norm that made h wrote them (x16_target). */
+        VkDeviceAddress h16n = 0;
         for (uint32_t t = 1; t < nt; t++)
                 one_seq = one_seq && b->seq_id[t] == b->seq_id[0];
         int r;
@@ -860,9 +863,10 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                        vc->x.addr, E, hp->emb_scale);
         vk_cmd_barrier(cmd);
         if (!(q8 && qkv_staged(vc, cmd, &vm->layers[0], E))) {
+                h16n = x16_target(cmd, vc, &vm->layers[0].wq, E, nt);
                 vk_op_norm(cmd, &(struct pc_norm) { .x = xr, .w = vm->layers[0].attn_norm, .dst = vc->h.addr,
-                                                    .q8 = hq, .n = E, .rows = nt, .flags = NORM_OUT | NORM_W | fq8,
-                                                    .eps = hp->norm_eps });
+                                                    .q8 = hq, .dst16 = h16n, .n = E, .rows = nt,
+                                                    .flags = NORM_OUT | NORM_W | fq8, .eps = hp->norm_eps });
                 prefetch(cmd, pf[PF_QKV], &vm->layers[0].wq, &vm->layers[0].wk, &vm->layers[0].wv);
                 vk_cmd_barrier(cmd);
         }
@@ -897,7 +901,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                                 xr = other_x(vc, xr);
                         post = 0;
                 } else {
-                        VkDeviceAddress h16 = to_x16(cmd, vc, &L->wq, vc->h.addr, E, nt);
+                        VkDeviceAddress h16 = h16n ? h16n : to_x16(cmd, vc, &L->wq, vc->h.addr, E, nt);
                         if (wqkv)
                                 mm(cmd, wqkv, vc->h.addr, h16, hq, E, nt, qkv, ld, false);
                         else {
@@ -939,9 +943,11 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                         pa.flags = qkv_flags | ATTN_QKV | (swa ? ATTN_SLOT_SWA : 0) | hp->n_rot << 16;
                         pa.eps = hp->norm_eps;
                 }
-                if (one_seq && nt > ATTN_SPLIT_TOKENS && !vc->no_pf)
-                        vk_op_attn_prefill(cmd, &pa);
-                else
+                VkDeviceAddress att16 = 0;
+                if (one_seq && nt > ATTN_SPLIT_TOKENS && !vc->no_pf) {
+                        VkDeviceAddress a16 = x16_target(cmd, vc, &L->wo, o_dim, nt);
+                        att16 = vk_op_attn_prefill(cmd, &pa, a16) ? a16 : 0;
+                } else
                         vk_op_attn(cmd, &pa, n_split, vc->attp.addr);
                 prefetch(cmd, pf[PF_O], &L->wo, NULL, NULL);
                 vk_cmd_barrier(cmd);
@@ -951,17 +957,20 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                         vk_cmd_barrier(cmd);
                 }
                 /* Without post-norms the residual add is fused into the output projection. */
-                VkDeviceAddress att16 = to_x16(cmd, vc, &L->wo, vc->att.addr, o_dim, nt);
+                if (!att16)
+                        att16 = to_x16(cmd, vc, &L->wo, vc->att.addr, o_dim, nt);
                 if (hp->post_norms)
                         mm(cmd, &L->wo, vc->att.addr, att16, attq, o_dim, nt, vc->tmp.addr, E, false);
                 else
                         mm(cmd, &L->wo, vc->att.addr, att16, attq, o_dim, nt, xr, E, true);
                 vk_cmd_barrier(cmd);
                 bool glu_s = q8 && glu_staged(vc, cmd, L, E);
+                h16n = 0;
                 if (!glu_s) {
+                        h16n = x16_target(cmd, vc, &L->gate, E, nt);
                         vk_op_norm(cmd, &(struct pc_norm) {
                                 .x = xr, .t = vc->tmp.addr, .wt = L->post_attn_norm, .w = L->ffn_norm,
-                                .dst = vc->h.addr, .q8 = hq, .n = E, .rows = nt, .eps = hp->norm_eps,
+                                .dst = vc->h.addr, .q8 = hq, .dst16 = h16n, .n = E, .rows = nt, .eps = hp->norm_eps,
                                 .flags = (hp->post_norms ? NORM_T | ADD_T : 0) | NORM_OUT | NORM_W | fq8,
                         });
                         prefetch(cmd, pf[PF_GLU], &L->gate, &L->up, NULL);
@@ -996,7 +1005,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                                                  vc->gate.addr, act)) &&
                            !(same && vk_op_matvec_glu(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E,
                                                       F, vc->h.addr, nt, vc->gate.addr, act))) {
-                        VkDeviceAddress h16 = to_x16(cmd, vc, &L->gate, vc->h.addr, E, nt);
+                        VkDeviceAddress h16 = h16n ? h16n : to_x16(cmd, vc, &L->gate, vc->h.addr, E, nt);
                         /* The gate/up products read h16 from x16, and all of them are behind the barrier
                          * before the activation, which may then write the down projection's f16 rows there. */
                         gate16 = x16_target(cmd, vc, &L->down, F, nt);
@@ -1029,16 +1038,19 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                 vk_cmd_barrier(cmd);
                 /* Glue to the next block: post-norm + residual, then the next layer's input norm (which
                  * staged products do themselves, the post-norm too). */
+                h16n = 0;
                 if (!last && q8 && qkv_staged(vc, cmd, &vm->layers[il + 1], E))
                         post = hp->post_norms ? L->post_ffn_norm : 0;
                 else if (hp->post_norms || !last) {
                         uint32_t fl = hp->post_norms ? NORM_T | ADD_T : 0;
-                        if (!last)
+                        if (!last) {
                                 fl |= NORM_OUT | NORM_W | fq8;
+                                h16n = x16_target(cmd, vc, &vm->layers[il + 1].wq, E, nt);
+                        }
                         vk_op_norm(cmd, &(struct pc_norm) {
                                 .x = xr, .t = vc->tmp.addr, .wt = L->post_ffn_norm,
-                                .w = last ? 0 : vm->layers[il + 1].attn_norm, .dst = vc->h.addr, .q8 = hq, .n = E,
-                                .rows = nt, .flags = fl, .eps = hp->norm_eps,
+                                .w = last ? 0 : vm->layers[il + 1].attn_norm, .dst = vc->h.addr, .q8 = hq,
+                                .dst16 = h16n, .n = E, .rows = nt, .flags = fl, .eps = hp->norm_eps,
                         });
                         if (!last)
                                 prefetch(cmd, pf[PF_QKV], &vm->layers[il + 1].wq, &vm->layers[il + 1].wk,
@@ -1050,14 +1062,16 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
         }
 
         if (n_out > 0) {
+                h16n = x16_target(cmd, vc, &vm->output, E, n_out);
                 vk_op_norm(cmd, &(struct pc_norm) {
                         .x = xr, .w = vm->output_norm, .dst = vc->h.addr, .idx = ina + vc->off_idx, .n = E,
-                        .q8 = hq, .rows = n_out, .flags = NORM_OUT | NORM_W | NORM_IDX | fq8, .eps = hp->norm_eps,
+                        .q8 = hq, .dst16 = h16n, .rows = n_out, .flags = NORM_OUT | NORM_W | NORM_IDX | fq8,
+                        .eps = hp->norm_eps,
                 });
                 prefetch(cmd, pf[PF_OUT], &vm->output, NULL, NULL);
                 vk_cmd_barrier(cmd);
-                mm(cmd, &vm->output, vc->h.addr, to_x16(cmd, vc, &vm->output, vc->h.addr, E, n_out), hq, E, n_out,
-                   vc->logits.addr, hp->n_vocab, false);
+                mm(cmd, &vm->output, vc->h.addr, h16n ? h16n : to_x16(cmd, vc, &vm->output, vc->h.addr, E, n_out),
+                   hq, E, n_out, vc->logits.addr, hp->n_vocab, false);
         }
         /* vk_cmd_submit_wait's own barrier makes the logits visible to the host. */
         r = vk_cmd_submit_wait(cmd);

@@ -218,18 +218,22 @@ void vk_op_qkv(struct vk_cmd *c, const struct pc_qkv *pc) {
         vk_cmd_dispatch(c, VK_P_QKV, pc, sizeof *pc, pc->n_head + 2 * pc->n_head_kv, pc->nt, 1);
 }
 
-void vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc) {
+bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddress dst16) {
         struct pc_attn a = *pc;
 
         a.chunk = 0;
         a.q8 = 0;
-        /* On the matrix cores where the f16 products run (not with exact activations). */
+        /* On the matrix cores where the f16 products run (not with exact activations); that kernel
+         * writes the f16 rows too (in q8's place: prefill has no 8-bit output). */
         if (c->pl->p[VK_P_ATTN_CM] && !c->exact && pc->head_dim == c->pl->attn_cm_d &&
-            pc->head_dim_v == c->pl->attn_cm_d)
+            pc->head_dim_v == c->pl->attn_cm_d) {
+                a.q8 = dst16;
                 vk_cmd_dispatch(c, VK_P_ATTN_CM, &a, sizeof a, pc->n_head, DIV_ROUND_UP(pc->nt, c->pl->attn_cm_bq),
                                 1);
-        else
-                vk_cmd_dispatch(c, VK_P_ATTN_PF, &a, sizeof a, pc->n_head, DIV_ROUND_UP(pc->nt, 8), 1);
+                return dst16 != 0;
+        }
+        vk_cmd_dispatch(c, VK_P_ATTN_PF, &a, sizeof a, pc->n_head, DIV_ROUND_UP(pc->nt, 8), 1);
+        return false;
 }
 
 bool vk_attn_q8_ok(const struct vk_cmd *c, const struct pc_attn *pc) {

@@ -598,6 +598,13 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 e = getenv("UNICORN_VK_CM2_ACC16");
                 if (e)
                         p.cm2_acc16 = !streq(e, "0");
+                /* Both from llama.cpp's kernel of this kind; neither measured on its own yet. */
+                e = getenv("UNICORN_VK_CM2_PIPE");
+                p.cm2_pipe_head = !(e && streq(e, "0"));
+                e = getenv("UNICORN_VK_CM2_DEC16");
+                p.cm2_dec16 = !(e && streq(e, "0"));
+                e = getenv("UNICORN_VK_CM2_UNROLL");
+                p.cm2_unroll = e && streq(e, "512") ? 512 : 256;
                 /* 256 tokens a tile: 1.2-1.3x faster on the Gemma 3 27B FFN products (H200,
                  * docs/vulkan.md); BK 32 beat 64 there, except for the K-quants (vk_cm2_wide_bk). */
                 p.cm2_wide_bn = 256;
@@ -700,16 +707,20 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                                 break;
                 }
                 if (p.coopmat2 && (p.cm2_types >> t & 1)) {
+                        /* BN, BK, PIPE_HEAD, DEC16, UNROLL_K */
+                        uint32_t sp[5] = { p.cm2_bn, p.cm2_bk, p.cm2_pipe_head, p.cm2_dec16, p.cm2_unroll };
                         snprintf(name, sizeof name, "matmul_cm2%s_%s", p.cm2_acc16 ? "h" : "", wtype_names[t]);
-                        r = make_pipe(d, cache, p.layout, name, (uint32_t[]) { p.cm2_bn, p.cm2_bk }, 2,
-                                      &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
+                        r = make_pipe(d, cache, p.layout, name, sp, 5, &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
+                        sp[0] = p.cm2_wide_bn;
+                        sp[1] = vk_cm2_wide_bk(&p, (enum vk_wtype) t);
                         if (r >= 0 && p.cm2_sms)
-                                r = make_pipe(d, cache, p.layout, name,
-                                              (uint32_t[]) { p.cm2_wide_bn, vk_cm2_wide_bk(&p, (enum vk_wtype) t) }, 2,
-                                              &p.p[VK_P_MATMUL_CM2_WIDE + t], err, errsz);
+                                r = make_pipe(d, cache, p.layout, name, sp, 5, &p.p[VK_P_MATMUL_CM2_WIDE + t], err,
+                                              errsz);
+                        sp[0] = p.cm2_small_bn;
+                        sp[1] = p.cm2_bk;
                         if (r >= 0 && p.cm2_sms && p.cm2_small_bn && p.cm2_small_bn < p.cm2_bn)
-                                r = make_pipe(d, cache, p.layout, name, (uint32_t[]) { p.cm2_small_bn, p.cm2_bk }, 2,
-                                              &p.p[VK_P_MATMUL_CM2_SMALL + t], err, errsz);
+                                r = make_pipe(d, cache, p.layout, name, sp, 5, &p.p[VK_P_MATMUL_CM2_SMALL + t], err,
+                                              errsz);
                         if (r < 0)
                                 break;
                 }

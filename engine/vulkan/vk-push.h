@@ -35,7 +35,7 @@ struct pc_mv8 {
 #define NORM_IDX 16u
 #define NORM_Q8 32u
 struct pc_norm {
-        uint64_t x, t, wt, w, dst, idx, q8;
+        uint64_t x, t, wt, w, dst, idx, q8, dst16;
         uint32_t n, rows, flags;
         float eps;
 };
@@ -55,7 +55,8 @@ struct pc_qkv {
 
 struct pc_attn {
         uint64_t q, kc, vc, dst, tok;
-        uint64_t q8; /* also the output row as 8-bit activations (include/q8.glsl), or 0 */
+        uint64_t q8; /* also the output row as 8-bit activations (include/q8.glsl), or 0; attn_cm.comp
+                      * (prefill): the output rows as f16 (vk_op_attn_prefill) */
         uint64_t part; /* split-K: counters, then partials (attn.comp) */
         uint64_t bias, norm; /* ATTN_QKV: as pc_qkv's */
         uint32_t n_head, n_head_kv, head_dim, head_dim_v;
@@ -85,7 +86,7 @@ struct pc_act {
  * members first, then 4-byte ones). */
 _Static_assert(sizeof(struct pc_mm) == 64, "pc_mm");
 _Static_assert(sizeof(struct pc_mv8) == 96, "pc_mv8");
-_Static_assert(sizeof(struct pc_norm) == 72, "pc_norm");
+_Static_assert(sizeof(struct pc_norm) == 80, "pc_norm");
 _Static_assert(sizeof(struct pc_qkv) == 96, "pc_qkv");
 _Static_assert(sizeof(struct pc_attn) == 128, "pc_attn");
 _Static_assert(sizeof(struct pc_act) == 48, "pc_act");

@@ -223,9 +223,15 @@ struct vk_pipelines {
          * cm2_wide_bk), taken where it makes fewer rounds of workgroups over the multiprocessors
          * (vk_op_matmul; UNICORN_VK_CM2_WIDE=0 turns it off), and a small one (VK_P_MATMUL_CM2_SMALL:
          * cm2_small_bn tokens, 0: none; UNICORN_VK_CM2_SMALL=0|32|64, default 64) where the narrow
-         * grid leaves multiprocessors idle (vk_cm2_small). */
+         * grid leaves multiprocessors idle (vk_cm2_small). cm2_pipe_head (Q4_K, Q5_K: the next
+         * superblock's headers loaded before the current products) and cm2_dec16 (Q4_0, Q5_0, Q8_0
+         * decoded in f16 arithmetic), both on; UNICORN_VK_CM2_PIPE=0 and UNICORN_VK_CM2_DEC16=0 turn
+         * them off (matmul_cm2.comp). cm2_unroll: columns a pass of its loop for types other than
+         * Q4_K and Q5_K (256; UNICORN_VK_CM2_UNROLL=512). */
         bool coopmat2;
         bool cm2_acc16;
+        bool cm2_pipe_head, cm2_dec16;
+        uint32_t cm2_unroll;
         uint32_t cm2_types;
         uint32_t cm2_bn;
         uint32_t cm2_bk;
@@ -349,8 +355,10 @@ void vk_op_qkv(struct vk_cmd *c, const struct pc_qkv *pc);
  * ([nt][n_head][n_split][head_dim_v + 2] floats), then a merge; records its own barrier. */
 #define VK_ATTN_MAX_SPLIT ATTN_MAX_SPLIT /* vk-push.h: attn.comp sizes its merge by it */
 void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, VkDeviceAddress part);
-/* Prefill attention (pc->chunk and pc->q8 unused): every token of the step must be of one sequence. */
-void vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc);
+/* Prefill attention (pc->chunk and pc->q8 unused): every token of the step must be of one sequence.
+ * dst16 != 0: also its output rows as f16 there, where the kernel it runs can (returns whether it
+ * did; o_dim halves a row, as vk_op_cvt16 would convert them). */
+bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddress dst16);
 /* Whether vk_op_attn writes pc->q8 too (else the caller converts the output with vk_op_quantx). */
 bool vk_attn_q8_ok(const struct vk_cmd *c, const struct pc_attn *pc);
 /* gate = act(gate) * up over n elements (n % 4 == 0). */

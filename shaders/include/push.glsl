@@ -45,8 +45,10 @@ struct pc_mv8 {
 #define NORM_W 8u
 #define NORM_IDX 16u
 #define NORM_Q8 32u /* also write dst's rows as 8-bit activations (include/q8.glsl) at q8 */
+/* dst16 != 0 (with OUT): dst's rows as f16 there too, n halves apart (what cvt16.comp would make of
+ * them, for the matrix-core products; n % 4 == 0). */
 struct pc_norm {
-        uint64_t x, t, wt, w, dst, idx, q8;
+        uint64_t x, t, wt, w, dst, idx, q8, dst16;
         uint n, rows, flags;
         float eps;
 };
@@ -70,7 +72,8 @@ struct pc_qkv {
 /* Attention of token t, head h over the cached positions of its sequence. */
 struct pc_attn {
         uint64_t q, kc, vc, dst, tok;
-        uint64_t q8; /* non-zero: also the output rows as 8-bit activations (one token; needs subgroups of >= 32) */
+        uint64_t q8; /* non-zero: also the output rows as 8-bit activations (one token; needs subgroups of >= 32);
+                      * in attn_cm.comp (prefill) the output rows as f16 instead */
         uint64_t part; /* split-K: counters, then partials (attn.comp) */
         uint64_t bias, norm; /* ATTN_QKV: as pc_qkv's */
         uint n_head, n_head_kv, head_dim, head_dim_v;

@@ -499,6 +499,71 @@ static void test_norm_q8(uint32_t n) {
         vk_buf_destroy(d, &bq);
 }
 
+/* The norm's f16 rows (dst16, for the matrix-core products): rows picked by idx, with and without the
+ * 8-bit rows beside them, rows that fit the registers (n <= 6144) and longer ones. Its floats against
+ * the norm computed here, its halves equal to its floats rounded, nothing past the rows. */
+static void test_norm16(uint32_t n, bool q8) {
+        const uint32_t rows = 3, xrows = 4;
+        const int32_t ids[3] = { 2, 0, 3 };
+        size_t nout = (size_t) rows * n;
+        _cleanup_free_ float *x = newa(float, (size_t) xrows * n), *w = newa(float, n), *o = newa(float, nout);
+        _cleanup_free_ uint16_t *h = newa(uint16_t, nout + 4);
+        struct vk_buf bx, bw, bo, bh, bi, bq = { 0 };
+        uint32_t bad = 0;
+
+        CHECK(x && w && o && h);
+        for (size_t i = 0; i < (size_t) xrows * n; i++)
+                x[i] = frand() * (i % 7 == 0 ? 4.0f : 1.0f);
+        for (uint32_t i = 0; i < n; i++)
+                w[i] = 1.0f + frand() * 0.5f;
+        for (size_t i = 0; i < nout + 4; i++)
+                h[i] = 0xabcd;
+        CHECK(vk_buf_create(d, (size_t) xrows * n * 4, VK_MEM_DEVICE, &bx) == 0);
+        CHECK(vk_buf_create(d, (size_t) n * 4, VK_MEM_DEVICE, &bw) == 0);
+        CHECK(vk_buf_create(d, nout * 4, VK_MEM_DEVICE, &bo) == 0);
+        CHECK(vk_buf_create(d, (nout + 4) * 2, VK_MEM_DEVICE, &bh) == 0);
+        CHECK(vk_buf_create(d, sizeof ids, VK_MEM_DEVICE, &bi) == 0);
+        if (q8)
+                CHECK(vk_buf_create(d, (size_t) rows * vk_q8_row_bytes(n), VK_MEM_DEVICE, &bq) == 0);
+        CHECK(vk_buf_write(d, &bx, 0, x, (size_t) xrows * n * 4) == 0);
+        CHECK(vk_buf_write(d, &bw, 0, w, (size_t) n * 4) == 0);
+        CHECK(vk_buf_write(d, &bh, 0, h, (nout + 4) * 2) == 0);
+        CHECK(vk_buf_write(d, &bi, 0, ids, sizeof ids) == 0);
+        CHECK(vk_cmd_begin(&cmd) == 0);
+        vk_op_norm(&cmd, &(struct pc_norm) { .x = bx.addr, .w = bw.addr, .dst = bo.addr, .idx = bi.addr,
+                                             .q8 = bq.addr, .dst16 = bh.addr, .n = n, .rows = rows,
+                                             .flags = NORM_OUT | NORM_W | NORM_IDX | (q8 ? NORM_Q8 : 0),
+                                             .eps = 1e-6f });
+        vk_cmd_barrier(&cmd);
+        CHECK(vk_cmd_submit_wait(&cmd) == 0);
+        CHECK(vk_buf_read(d, &bo, 0, o, nout * 4) == 0);
+        CHECK(vk_buf_read(d, &bh, 0, h, (nout + 4) * 2) == 0);
+        for (uint32_t r = 0; r < rows; r++) {
+                const float *xr = x + (size_t) ids[r] * n;
+                double ss = 0;
+                for (uint32_t i = 0; i < n; i++)
+                        ss += (double) xr[i] * xr[i];
+                double sc = 1.0 / sqrt(ss / n + 1e-6);
+                for (uint32_t i = 0; i < n; i++) {
+                        double want = xr[i] * sc * w[i];
+                        float got = o[(size_t) r * n + i];
+                        CHECK_MSG(fabs(got - want) <= 1e-5 * (1 + fabs(want)), "norm16 n=%u: %u,%u is %g, expected %g",
+                                  n, r, i, got, want);
+                        bad += h[(size_t) r * n + i] != fp32_to_fp16(got);
+                }
+        }
+        CHECK_MSG(bad == 0, "norm16 n=%u q8=%d: %u halves differ from the floats rounded", n, q8, bad);
+        for (size_t i = nout; i < nout + 4; i++)
+                CHECK_MSG(h[i] == 0xabcd, "norm16 n=%u: wrote halves past the rows", n);
+        vk_buf_destroy(d, &bx);
+        vk_buf_destroy(d, &bw);
+        vk_buf_destroy(d, &bo);
+        vk_buf_destroy(d, &bh);
+        vk_buf_destroy(d, &bi);
+        if (q8)
+                vk_buf_destroy(d, &bq);
+}
+
 /* One-token gate/up/activation mat-vec (wide types, and 8-bit forms): y = act(G x) * (U x). */
 static void test_glu(enum ggml_type type, uint32_t k, uint32_t n, uint32_t op) {
         size_t row_bytes;
@@ -695,7 +760,7 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
                              *vc = newa(float, (size_t) ring * kd), *o = newa(float, (size_t) nt * od);
         _cleanup_free_ double *ref = newa(double, (size_t) nt * od), *w = newa(double, ring);
         _cleanup_free_ int32_t *tok = newa(int32_t, (size_t) nt * 4);
-        struct vk_buf bq, bk, bv, bo, bt;
+        struct vk_buf bq, bk, bv, bo, bt, bh;
         float scale = 1.0f / sqrtf((float) dd);
 
         CHECK_MSG(vk_pipeline_attn_cm(d, &pl, dd, dd, err, sizeof err) == 0, "%s", err);
@@ -752,18 +817,36 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
         CHECK(vk_buf_write(d, &bk, 0, kc, (size_t) ring * kd * 4) == 0);
         CHECK(vk_buf_write(d, &bv, 0, vc, (size_t) ring * kd * 4) == 0);
         CHECK(vk_buf_write(d, &bt, 0, tok, (size_t) nt * 16) == 0);
+        /* with the o projection's f16 rows beside the floats, and 4 halves past them that stay */
+        size_t no = (size_t) nt * od;
+        _cleanup_free_ uint16_t *h = newa(uint16_t, no + 4);
+        CHECK(h);
+        for (size_t i = 0; i < no + 4; i++)
+                h[i] = 0xabcd;
+        CHECK(vk_buf_create(d, (no + 4) * 2, VK_MEM_DEVICE, &bh) == 0);
+        CHECK(vk_buf_write(d, &bh, 0, h, (no + 4) * 2) == 0);
         CHECK(vk_cmd_begin(&cmd) == 0);
-        vk_op_attn_prefill(&cmd, &(struct pc_attn) {
+        cmd.exact = false; /* the matrix-core kernel runs only on default activations */
+        bool wrote16 = vk_op_attn_prefill(&cmd, &(struct pc_attn) {
                 .q = bq.addr, .kc = bk.addr, .vc = bv.addr, .dst = bo.addr, .tok = bt.addr, .n_head = n_head,
                 .n_head_kv = n_kv, .head_dim = dd, .head_dim_v = dd, .ldq = ldq, .ring = ring, .window = window,
                 .nt = nt, .scale = scale,
-        });
+        }, bh.addr);
         vk_cmd_barrier(&cmd);
         CHECK(vk_cmd_submit_wait(&cmd) == 0);
-        CHECK(vk_buf_read(d, &bo, 0, o, (size_t) nt * od * 4) == 0);
-        double e = nmse(o, ref, (size_t) nt * od);
+        CHECK(vk_buf_read(d, &bo, 0, o, no * 4) == 0);
+        CHECK(vk_buf_read(d, &bh, 0, h, (no + 4) * 2) == 0);
+        double e = nmse(o, ref, no);
         CHECK_MSG(e <= 1e-5, "attn_cm d=%u heads %u/%u nt=%u p0=%d window %u ring %u: NMSE %.3g > 1e-5", dd, n_head,
                   n_kv, nt, p0, window, ring, e);
+        uint32_t bad = 0;
+        for (size_t i = 0; i < no; i++)
+                bad += h[i] != fp32_to_fp16(o[i]);
+        CHECK_MSG(wrote16 && bad == 0, "attn_cm d=%u nt=%u: f16 rows %s, %u halves differ from the floats rounded",
+                  dd, nt, wrote16 ? "written" : "not written", bad);
+        for (size_t i = no; i < no + 4; i++)
+                CHECK_MSG(h[i] == 0xabcd, "attn_cm d=%u nt=%u: wrote halves past the rows", dd, nt);
+        vk_buf_destroy(d, &bh);
         printf("attention on cooperative matrices, d=%u heads %u/%u nt=%u p0=%d window %u: NMSE %.3g (%u query "
                "rows a workgroup)\n", dd, n_head, n_kv, nt, p0, window, e, pl.attn_cm_bq);
         vk_buf_destroy(d, &bq);
@@ -979,6 +1062,10 @@ int main(void) {
                 test_norm_q8(3584);
                 printf("norm with 8-bit output (subgroup %u): ok\n", d->subgroup_size);
         }
+        test_norm16(1152, pl.q8);
+        test_norm16(6144, false);
+        test_norm16(8192, pl.q8); /* past the registers: the general path */
+        printf("norm with f16 output: ok\n");
         /* A partial last workgroup (260 / 4 = 65 invocations of 256), rows with padding. */
         test_cvt16(260, 3, 264, 268);
         test_cvt16(3584, 5, 3584, 3584);
