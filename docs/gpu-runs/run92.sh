@@ -4,10 +4,6 @@
 # 8-bit output; q/k/v of the 7B as one staged product against three), then tg128 alternating
 # e3b5046 (-old) / default (logits read in place since fe6fdcc) / UNICORN_VK_GLU_Q8=1 /
 # UNICORN_VK_QKV_FUSED=1 / both, llama.cpp's 1B Q8_0 beside.
-# Added 2026-12-05 (thirteenth session, no GPU lent either): the NV prefill kernel's prefetched
-# Q4_K/Q5_K headers and f16 decode of Q4_0/Q5_0/Q8_0 (both on by default), on and off
-# (UNICORN_VK_CM2_PIPE=0 UNICORN_VK_CM2_DEC16=0), kernels and test-vk-ops; and its loop unrolled over
-# 512 columns for Q4_0/Q8_0/Q5_0 (UNICORN_VK_CM2_UNROLL=512, off by default).
 # .gl/bin: this build's unicorn-bench, vk-kernel-bench, test-vk-ops, test-vk-models, unicorn-quantize;
 # unicorn-bench-old built from e3b5046.
 cd "$(dirname "$0")/.."
@@ -22,16 +18,6 @@ UNICORN_QUANTIZE=$B/unicorn-quantize timeout 150 $B/test-vk-models 2>&1 | grep -
 K="glus:q8_0:6912:1152 glusq:q8_0:6912:1152 glus:q4_0:18944:3584 glusq:q4_0:18944:3584"
 K="$K glus:q4_k:18944:3584 glusq:q4_k:18944:3584 mvs:q4_k:4608:3584 mvs:q4_k:3584:3584 mvs:q4_k:512:3584"
 UNICORN_VK_GLU_Q8=1 timeout 60 $B/vk-kernel-bench -r 200 $K 2>&1 | grep -E "^(mv|glu)"
-UNICORN_VK_CM2_PIPE=0 UNICORN_VK_CM2_DEC16=0 timeout 120 $B/test-vk-ops 2>&1 | tail -2
-UNICORN_VK_CM2_UNROLL=512 timeout 120 $B/test-vk-ops 2>&1 | tail -2
-M="mm:q4_k:18944:3584:512 mm:q4_k:3584:18944:512 mm:q4_k:21504:5376:512 mm:q4_k:3584:3584:512"
-M="$M mm:q4_0:18944:3584:512 mm:q4_0:3584:18944:512 mm:q8_0:6912:1152:512 mm:q5_0:1024:640:512"
-for v in 1 0 1 0; do
-  echo "cm2 pipe, dec16 = $v"
-  UNICORN_VK_CM2_PIPE=$v UNICORN_VK_CM2_DEC16=$v timeout 60 $B/vk-kernel-bench -r 20 $M 2>&1 | grep -E "^mm"
-  echo "cm2 unroll 512"
-  UNICORN_VK_CM2_UNROLL=512 timeout 60 $B/vk-kernel-bench -r 20 ${M#* * * * } 2>&1 | grep -E "^mm"
-done
 wait %1
 xz -dc $B/llama-bench.xz > /tmp/llama-bench; chmod +x /tmp/llama-bench
 ub() { timeout 60 $1 --backend vulkan -m $2 -p 0 -n 128 -r 3 2>&1 | grep -E "tg128" | cut -d'|' -f9-; }
