@@ -12,9 +12,10 @@
  * a tile of 256 tokens fits; llama.cpp's default for this kind of kernel).
  * Tiles at the edges take clamped loads (zeros past the edges).
  *
- * Used for F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K and Q5_K
- * (vk-pipeline.c), where it beats the KHR kernel (matmul_cm.comp) on the
- * H200: Qwen2.5 7B Q4_0 pp512 6,887 -> 8,718 t/s, Q4_K mix 6,029 -> 7,817.
+ * Used for F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K and Q5_K (and Q6_K
+ * with UNICORN_VK_CM2_Q6K=1; vk-pipeline.c), where it beats the KHR kernel
+ * (matmul_cm.comp) on the H200: Qwen2.5 7B Q4_0 pp512 6,887 -> 8,718 t/s,
+ * Q4_K mix 6,029 -> 7,817.
  * What made it fast (it was 2.5x slower than the KHR kernel): f16
  * activations loaded without a callback, and unclamped loads unrolled over
  * 256 columns for whole tiles, as llama.cpp's kernel of this kind does.
@@ -47,7 +48,8 @@ layout(constant_id = 3) const bool DEC16 = true;
  * it) a loop pass, so that the driver can overlap one product's loads with another's products; the
  * columns past the last multiple of UNROLL_K one product a pass. Clamped loads without the unrolling
  * ran 2.5-5x slower on the H200. */
-#if defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
+#if defined(TYPE_Q4_K) || defined(TYPE_Q5_K) || defined(TYPE_Q6_K)
+#define STAGED_SCALES
 #define UNROLL_K 256u /* one superblock a pass: its scales are staged per pass */
 #else
 /* 256, or 512 as llama.cpp's kernel of this kind unrolls blocks of 32 (8 x its BK of 64;
@@ -118,6 +120,22 @@ uint kquant_at(const in WBlock b, uint e)
 }
 #endif
 
+#if defined(TYPE_Q6_K)
+/* The unsigned 6-bit quant of element e of a (224-byte) Q6_K block, and the index of its scale. */
+uint q6_at(const in WBlock b, uint e)
+{
+        uint h = e >> 7, qq = (e >> 5) & 3u, l = e & 31u;
+        uint ql = (byte_at(b, h * 64u + l + (qq & 1u) * 32u) >> (qq >= 2u ? 4u : 0u)) & 15u;
+        uint qh = (byte_at(b, 128u + h * 32u + l) >> (2u * qq)) & 3u;
+        return ql | (qh << 4);
+}
+
+uint q6_scale(uint e)
+{
+        return (e >> 7) * 8u + ((e & 31u) >> 4) + 2u * ((e >> 5) & 3u);
+}
+#endif
+
 /* Element coordInBlock[1] of a weight block, the layouts of include/dequant.glsl one element at a
  * time: the driver calls this for every element it stages, so it reads only what that element needs. */
 float16_t decode_w(const in WBlock b, const in uint blockCoords[2], const in uint coordInBlock[2])
@@ -172,11 +190,8 @@ float16_t decode_w(const in WBlock b, const in uint blockCoords[2], const in uin
         }
         return float16_t(float(kquant_at(b, e)) * (f16_at(b, 0) * float(sc)) - f16_at(b, 1) * float(m));
 #elif defined(TYPE_Q6_K)
-        uint h = e >> 7, qq = (e >> 5) & 3u, l = e & 31u;
-        uint ql = (byte_at(b, h * 64u + l + (qq & 1u) * 32u) >> (qq >= 2u ? 4u : 0u)) & 15u;
-        uint qh = (byte_at(b, 128u + h * 32u + l) >> (2u * qq)) & 3u;
-        int sc = bitfieldExtract(int(byte_at(b, 192u + h * 8u + (l >> 4) + 2u * qq)), 0, 8);
-        return float16_t((float(ql | (qh << 4)) - 32.0) * (f16_at(b, 104) * float(sc)));
+        int sc = bitfieldExtract(int(byte_at(b, 192u + q6_scale(e))), 0, 8);
+        return float16_t((float(q6_at(b, e)) - 32.0) * (f16_at(b, 104) * float(sc)));
 #endif
 }
 
@@ -224,6 +239,39 @@ float16_t decode_w_staged(const in WBlock b, const in uint blockCoords[2], const
         uint e = coordInBlock[1];
         vec2 dm = ksc[(e >> 5) * KS_LD + blockCoords[0] % BM];
         return float16_t(float(kquant_at(b, e)) * dm.x - dm.y);
+}
+#elif defined(TYPE_Q6_K)
+/* Q6_K the same way: its 16 signed 8-bit scales times d, 8 an invocation. Its per-element decode
+ * reads a scale byte and d for every element. Same products in the same order as decode_w, so
+ * bit-identical to it. */
+#define DECODE_WHOLE decode_w_staged
+const uint KS_LD = BM + 2u;
+shared float ksc[16u * KS_LD];
+
+/* This invocation's 8 scale bytes of superblock kb (h.x, h.y) and the word holding d (h.z). */
+uvec4 fetch_head(uint r0, uint kb)
+{
+        uint b0;
+        U32Buf w = weight_row(p.w, r0 + (gl_LocalInvocationID.x >> 1), p.row_bytes, b0);
+        uint bo = b0 + kb * WBLOCK_BYTES;
+        uint so = bo + 192u + (gl_LocalInvocationID.x & 1u) * 8u;
+        return uvec4(ld32(w, so), ld32(w, so + 4u), ld32(w, bo + 208u), 0u);
+}
+
+void store_head(uvec4 h)
+{
+        uint row = gl_LocalInvocationID.x >> 1, s0 = (gl_LocalInvocationID.x & 1u) * 8u;
+        float d = unpackHalf2x16(h.z).x;
+        barrier(); /* the previous superblock's products are done with ksc */
+        [[unroll]] for (uint i = 0; i < 8u; i++)
+                ksc[(s0 + i) * KS_LD + row] = d * float(bitfieldExtract(int(i < 4u ? h.x : h.y), int(8u * (i & 3u)), 8));
+        barrier();
+}
+
+float16_t decode_w_staged(const in WBlock b, const in uint blockCoords[2], const in uint coordInBlock[2])
+{
+        uint e = coordInBlock[1];
+        return float16_t((float(q6_at(b, e)) - 32.0) * ksc[q6_scale(e) * KS_LD + blockCoords[0] % BM]);
 }
 #else
 #define DECODE_WHOLE decode_w
@@ -288,11 +336,11 @@ void main()
                 /* 16-byte aligned rows, as the compiler can see. */
                 ux = setTensorLayoutStrideNV(ux, p.ldx & ~7u, 1);
                 uint k0 = 0, ku = p.k - p.k % UNROLL_K;
-#if defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
+#ifdef STAGED_SCALES
                 uvec4 head = PIPE_HEAD && ku > 0u ? fetch_head(r0, 0) : uvec4(0);
 #endif
                 for (; k0 < ku; k0 += UNROLL_K) {
-#if defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
+#ifdef STAGED_SCALES
                         if (!PIPE_HEAD)
                                 head = fetch_head(r0, k0 / UNROLL_K);
                         store_head(head);

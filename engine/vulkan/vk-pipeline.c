@@ -574,8 +574,9 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
         p.coopmat2 = p.coopmat && d->coopmat2 && VK_SPIRV_HAVE_COOPMAT2;
         /* The NV workgroup-scope kernel for the types where it beat the KHR one by 13% or more on the
          * H200 (docs/vulkan.md); Q4_K and Q5_K with their scales staged in shared memory (1.2x). Q6_K
-         * (1.06x, scales decoded per element) and the float types other than F16 (not measured) keep
-         * the KHR kernel. UNICORN_VK_COOPMAT2=1: every type (tuning), 0: none (vk-device.c). */
+         * (1.06x with its scales decoded per element; staged since 2026-12-05, not measured yet) and
+         * the float types other than F16 (not measured) keep the KHR kernel. UNICORN_VK_COOPMAT2=1:
+         * every type (tuning), 0: none (vk-device.c). */
         p.cm2_types = 1u << VK_W_F16 | 1u << VK_W_Q4_0 | 1u << VK_W_Q4_1 | 1u << VK_W_Q5_0 | 1u << VK_W_Q5_1 |
                       1u << VK_W_Q8_0 | 1u << VK_W_Q4_K | 1u << VK_W_Q5_K;
         p.cm2_bn = 128;
@@ -589,6 +590,10 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 const char *e = getenv("UNICORN_VK_COOPMAT2");
                 if (e && streq(e, "1"))
                         p.cm2_types = ~0u;
+                /* Q6_K with its scales staged as Q4_K's are (2026-12-05; not measured yet). */
+                e = getenv("UNICORN_VK_CM2_Q6K");
+                if (e && streq(e, "1"))
+                        p.cm2_types |= 1u << VK_W_Q6_K;
                 e = getenv("UNICORN_VK_CM2_BN");
                 if (e && (streq(e, "64") || streq(e, "128") || streq(e, "256")))
                         p.cm2_bn = (uint32_t) atoi(e);
