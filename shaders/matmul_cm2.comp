@@ -33,7 +33,7 @@
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const uint BN = 256; /* tokens per workgroup */
 layout(constant_id = 1) const uint BK = 64;  /* columns a product: 32 or 64 */
-/* Q4_K, Q5_K: the next superblock's block headers are loaded before the current one's products (as
+/* Q4_K, Q5_K, Q6_K: the next superblock's block headers are loaded before the current one's products (as
  * llama.cpp's fetch_scales/store_scales do), not after the barrier that frees the staged scales, so
  * that the workgroup does not wait for those loads with its matrix units idle once per 256 columns.
  * UNICORN_VK_CM2_PIPE=0: loaded where they are used (the previous form). */
@@ -263,8 +263,10 @@ void store_head(uvec4 h)
         uint row = gl_LocalInvocationID.x >> 1, s0 = (gl_LocalInvocationID.x & 1u) * 8u;
         float d = unpackHalf2x16(h.z).x;
         barrier(); /* the previous superblock's products are done with ksc */
-        [[unroll]] for (uint i = 0; i < 8u; i++)
-                ksc[(s0 + i) * KS_LD + row] = d * float(bitfieldExtract(int(i < 4u ? h.x : h.y), int(8u * (i & 3u)), 8));
+        [[unroll]] for (uint i = 0; i < 8u; i++) {
+                int sc = bitfieldExtract(int(i < 4u ? h.x : h.y), int(8u * (i & 3u)), 8);
+                ksc[(s0 + i) * KS_LD + row] = d * float(sc);
+        }
         barrier();
 }
 

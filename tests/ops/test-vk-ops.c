@@ -965,8 +965,8 @@ static void test_cm_tiles(void) {
         /* Short rows keep the narrow tile, where the rounds alone would take the wide one: Qwen2.5 0.5B
          * (4864 x 896) and Gemma 3 1B (6912 x 1152) ran pp512 2-9% slower with it. */
         CHECK(!vk_cm2_wide(&c2, 4864, 896, 512) && !vk_cm2_wide(&c2, 6912, 1152, 512));
-        CHECK(vk_cm2_wide_bk(&c2, VK_W_Q4_K) == 64 && vk_cm2_wide_bk(&(struct vk_pipelines) { .cm2_wide_bk = 32 },
-                                                                   VK_W_Q4_0) == 32);
+        CHECK(vk_cm2_wide_bk(&c2, VK_W_Q4_K) == 64 && vk_cm2_wide_bk(&c2, VK_W_Q6_K) == 64 &&
+              vk_cm2_wide_bk(&(struct vk_pipelines) { .cm2_wide_bk = 32 }, VK_W_Q4_0) == 32);
         c2.cm2_sms = 0;
         CHECK(!vk_cm2_wide(&c2, 21504, 5376, 512));
         /* The small tile (64 tokens) where its grid fits in one round: Qwen2.5 0.5B's q/o/down (7 x 8
