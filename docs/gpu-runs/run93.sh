@@ -30,15 +30,20 @@ pv() { # $1 model, $2 variant: none qkv gu both noact16 cm2old unroll512
 if [ "$1" = 27b ]; then
   gen gemma3-27b q4_k
   s=gemma3-27b-q4_k
-  for v in none qkv both noact16 cm2old none qkv both noact16 cm2old; do pv $s $v; done
-  for v in def both def both; do
-    e="X=1"; [ $v = both ] && e="UNICORN_VK_GLU_Q8=1 UNICORN_VK_QKV_FUSED=1"
-    echo "$s tg $v $(export $e; ub /tmp/$s.gguf)"
+  for pass in 1 2; do
+    for v in none qkv both noact16 cm2old; do pv $s $v; done
+    for v in def both; do
+      e="X=1"; [ $v = both ] && e="UNICORN_VK_GLU_Q8=1 UNICORN_VK_QKV_FUSED=1"
+      echo "$s tg $v $(export $e; ub /tmp/$s.gguf)"
+    done
   done
   exit
 fi
 (gen qwen2.5-7b q4_k & gen gemma3-4b q4_k & gen llama3-8b q4_k & gen qwen2.5-7b q4_0 & wait)
-for s in qwen2.5-7b-q4_k gemma3-4b-q4_k llama3-8b-q4_k; do
-  for v in none qkv gu both noact16 cm2old none qkv gu both noact16 cm2old; do pv $s $v; done
+# Two passes over all models, so that a call cut at its time limit still has one of each.
+for pass in 1 2; do
+  for s in qwen2.5-7b-q4_k gemma3-4b-q4_k llama3-8b-q4_k; do
+    for v in none qkv gu both noact16 cm2old; do pv $s $v; done
+  done
+  for v in none cm2old noact16 unroll512; do pv qwen2.5-7b-q4_0 $v; done
 done
-for v in none cm2old noact16 unroll512 none cm2old noact16 unroll512; do pv qwen2.5-7b-q4_0 $v; done
