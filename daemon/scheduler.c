@@ -299,6 +299,15 @@ static void step(Scheduler *s, Request *r) {
                 generation_cancel(r->generation);
 
         q = generation_step(r->generation, &text, &fr);
+        if (q == -ENODEV) {
+                /* The GPU was reset or went away (the Vulkan device is lost): every step of this model
+                 * fails from now on, while loading it again gets a new device (vk_device_acquire). */
+                log_warning("Request %llu: the GPU was lost (reset or removed); its model must be unloaded and "
+                            "loaded again.", (unsigned long long) r->id);
+                return fail(s, r, q,
+                            "The GPU was lost (reset or removed). The model must be unloaded and loaded again "
+                            "(unicornctl unload, unicornctl load).");
+        }
         if (q < 0)
                 return fail(s, r, q, "Generation failed in the engine.");
 

@@ -116,6 +116,8 @@ static int staged(struct vk_device *d, struct vk_buf *b, VkDeviceSize off, void 
         struct vk_buf st = {};
         int r = -EIO;
 
+        if (atomic_load(&d->lost))
+                return -ENODEV;
         if (vk_buf_create(d, MIN((VkDeviceSize) n, STAGING_CHUNK), VK_MEM_HOST, &st) < 0)
                 return -ENOMEM;
         if (vkCreateCommandPool(d->dev, &pci, NULL, &pool) != VK_SUCCESS ||
@@ -156,8 +158,12 @@ static int staged(struct vk_device *d, struct vk_buf *b, VkDeviceSize off, void 
                 pthread_mutex_lock(&d->queue_lock);
                 vr = vkQueueSubmit(d->queue, 1, &si, fence);
                 pthread_mutex_unlock(&d->queue_lock);
-                if (vr != VK_SUCCESS || vkWaitForFences(d->dev, 1, &fence, VK_TRUE, UINT64_MAX) != VK_SUCCESS)
+                if (vr == VK_SUCCESS)
+                        vr = vkWaitForFences(d->dev, 1, &fence, VK_TRUE, UINT64_MAX);
+                if (vr != VK_SUCCESS) {
+                        r = vk_device_error(d, vr);
                         goto out;
+                }
                 vkResetFences(d->dev, 1, &fence);
                 if (!to_dev)
                         memcpy((uint8_t *) host + done, st.map, len);

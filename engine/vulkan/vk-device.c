@@ -568,6 +568,11 @@ int vk_device_acquire(struct vk_device **ret, char *err, size_t errsz) {
         int r = 0;
 
         pthread_mutex_lock(&device_lock);
+        /* A lost device stays with the models and contexts that hold it (they fail with -ENODEV and
+         * release it when their owner lets go of them); whoever comes next gets a new one, so that a
+         * model loaded again after a GPU reset works while another still holds the old device. */
+        if (device_shared && atomic_load(&device_shared->lost))
+                device_shared = NULL;
         if (device_shared)
                 device_shared->n_ref++;
         else
@@ -584,10 +589,18 @@ void vk_device_release(struct vk_device *d) {
         pthread_mutex_lock(&device_lock);
         if (--d->n_ref == 0) {
                 vkDeviceWaitIdle(d->dev);
+                if (device_shared == d)
+                        device_shared = NULL;
                 device_destroy(d);
-                device_shared = NULL;
         }
         pthread_mutex_unlock(&device_lock);
+}
+
+int vk_device_error(struct vk_device *d, VkResult vr) {
+        if (vr != VK_ERROR_DEVICE_LOST)
+                return -EIO;
+        atomic_store(&d->lost, true); /* the caller's caller says so (the engine does not log) */
+        return -ENODEV;
 }
 
 bool vk_device_usable(char *reason, size_t reasonsz) {

@@ -891,6 +891,9 @@ int vk_cmd_begin(struct vk_cmd *c) {
                 .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
         };
 
+        /* Nothing runs on a lost device again; the step fails at once instead of at its submit. */
+        if (atomic_load(&c->d->lost))
+                return -ENODEV;
         c->bound = VK_NULL_HANDLE;
         c->n_cb = 0;
         c->err = 0;
@@ -958,7 +961,7 @@ void vk_cmd_flush(struct vk_cmd *c) {
         vr = vkQueueSubmit(c->d->queue, 1, &si, VK_NULL_HANDLE);
         pthread_mutex_unlock(&c->d->queue_lock);
         if (vr != VK_SUCCESS) {
-                c->err = vr == VK_ERROR_DEVICE_LOST ? -ENODEV : -EIO;
+                c->err = vk_device_error(c->d, vr);
                 return;
         }
         c->cb = c->cbs[++c->n_cb];
@@ -1024,7 +1027,7 @@ int vk_cmd_submit_wait(struct vk_cmd *c) {
         vr = vkQueueSubmit(c->d->queue, 1, &si, c->fence);
         pthread_mutex_unlock(&c->d->queue_lock);
         if (vr != VK_SUCCESS)
-                return vr == VK_ERROR_DEVICE_LOST ? -ENODEV : -EIO;
+                return vk_device_error(c->d, vr);
         vr = fence_wait(c, t_sub);
         vkResetFences(c->d->dev, 1, &c->fence);
         if (host_times) {
@@ -1047,7 +1050,7 @@ int vk_cmd_submit_wait(struct vk_cmd *c) {
                         }
         }
         if (vr != VK_SUCCESS)
-                return vr == VK_ERROR_DEVICE_LOST ? -ENODEV : -EIO;
+                return vk_device_error(c->d, vr);
         return 0;
 }
 

@@ -9,6 +9,7 @@
  */
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,12 +49,19 @@ struct vk_device {
         bool ext_memory_fd, ext_dma_buf;
         bool pipe_stats; /* UNICORN_VK_PIPELINE_STATS=1: print the driver's statistics of each pipeline */
         uint8_t uuid[16];    /* deviceUUID, handed to the embedder's allocator */
+        /* The driver said VK_ERROR_DEVICE_LOST (a GPU reset or hang recovery, or the GPU gone): no
+         * work runs on it again (-ENODEV), and vk_device_acquire makes a new device for later users
+         * while this one lives on for those that hold it. */
+        atomic_bool lost;
 };
 
 /* The process-wide device (refcounted): UNICORN_VK_DEVICE picks one by index
- * or name substring; default discrete > integrated > virtual > CPU. */
+ * or name substring; default discrete > integrated > virtual > CPU. A lost
+ * device is not handed out again. */
 int vk_device_acquire(struct vk_device **ret, char *err, size_t errsz);
 void vk_device_release(struct vk_device *d);
+/* -ENODEV, marking d lost, for VK_ERROR_DEVICE_LOST; -EIO for any other failure. */
+int vk_device_error(struct vk_device *d, VkResult vr);
 /* How kernels written for subgroups of 32 lanes can run where the default compute subgroup size is
  * dflt: 0 as they are (dflt 32); 1 with a required size of 32 (VK_EXT_subgroup_size_control with its
  * subgroupSizeControl and computeFullSubgroups features, 32 within [min, max], required sizes allowed

@@ -11,6 +11,7 @@
  *  - the same models with default activations on both sides (8-bit decode
  *    mat-vecs), teacher-forced (test_fixture_q8);
  *  - q, k and v as one product, and gate and up, against separate products (test_joined);
+ *  - the first fixture on a device the driver says is lost, then loaded again (test_device_lost);
  *  - quantized variants of the fixtures (test_quantized), with the weight prefetch and the staged
  *    GLU writing its 8-bit output on;
  *  - with the argument gemma-chat, and $UNICORN_MODELS holding gemma-3-270m-q4_k_m.gguf (else
@@ -33,6 +34,7 @@
 #include "macros.h"
 #include "ops-helpers.h"
 #include "test-helpers.h"
+#include "vk.h"
 
 #define NMSE_BOUND 1e-6
 
@@ -302,6 +304,41 @@ static void test_joined(const char *path, const char *label) {
         }
 }
 
+/* A GPU reset as the driver reports it (VK_ERROR_DEVICE_LOST, through vk_device_error as the submit
+ * paths do): the model on the lost device fails its steps with -ENODEV, the same file loaded again
+ * gets a new device and gives the logits it gave before, and both models free cleanly. */
+static void test_device_lost(const char *path, const char *label) {
+        _cleanup_(model_unrefp) Model *m = load(path, "vulkan"), *again = NULL;
+        _cleanup_(context_freep) Context *c = test_context(m, 64, 32), *c2 = NULL;
+        size_t nv = model_get_info(m)->n_vocab;
+        int32_t tok[8], pos[1] = { 8 }, seq[1] = { 0 };
+        bool lg[1] = { true };
+        struct vk_device *d = NULL, *d2 = NULL;
+        char err[256] = "";
+
+        for (size_t i = 0; i < ELEMENTSOF(tok); i++)
+                tok[i] = (int32_t) ((i * 7919 + 11) % nv);
+        _cleanup_free_ float *want = newa(float, nv);
+        CHECK(want);
+        memcpy(want, test_step(c, tok, ELEMENTSOF(tok), 0, false), nv * sizeof(float));
+        /* The process-wide device, which m holds too. */
+        CHECK_MSG(vk_device_acquire(&d, err, sizeof err) == 0, "%s", err);
+        CHECK(vk_device_error(d, VK_ERROR_DEVICE_LOST) == -ENODEV && vk_device_error(d, VK_ERROR_UNKNOWN) == -EIO);
+        CHECK_RET(context_decode(c, &(struct batch) { .n_tokens = 1, .token = tok, .pos = pos, .seq_id = seq,
+                                                      .logits = lg }),
+                  -ENODEV);
+        CHECK_MSG(vk_device_acquire(&d2, err, sizeof err) == 0, "%s", err);
+        CHECK_MSG(d2 != d, "a lost device was handed out again");
+        vk_device_release(d2);
+        vk_device_release(d);
+        again = load(path, "vulkan");
+        c2 = test_context(again, 64, 32);
+        double e = test_nmse(test_step(c2, tok, ELEMENTSOF(tok), 0, false), want, nv);
+        CHECK_MSG(e == 0, "%s loaded again after the device was lost: NMSE %.3g against before", label, e);
+        printf("%-20s device lost: steps fail with -ENODEV; loaded again on a new device, the same logits\n",
+               label);
+}
+
 static void test_fixture_q8(const char *dir, const char *file) {
         char path[2048];
 
@@ -424,6 +461,8 @@ int main(int argc, char **argv) {
                 test_fixture_q8(models, file);
                 snprintf(path, sizeof path, "%s/%s", models, file);
                 test_joined(path, file);
+                if (n == 0)
+                        test_device_lost(path, file);
                 n++;
         }
         fclose(f);
