@@ -762,13 +762,14 @@ static VkDeviceAddress x16_buf(const struct vk_cmd *cmd, const struct vk_context
 }
 
 /* Where the products of w over these nt rows of x (ld floats apart) run on matrix cores, the rows
- * converted once to f16 for all products that read them (with its barrier); else 0. The buffer is
- * free again by then: every product that read the previous rows is behind a barrier. */
+ * as f16 for all products that read them: made, where the kernel that made x wrote them (x16_target),
+ * else converted once here (with its barrier); else 0. The buffer is free again by then: every
+ * product that read the previous rows is behind a barrier. */
 static VkDeviceAddress to_x16(struct vk_cmd *cmd, const struct vk_context *vc, const struct vk_tensor *w,
-                              VkDeviceAddress x, uint32_t ld, uint32_t nt) {
-        VkDeviceAddress x16 = x16_buf(cmd, vc, w, ld, nt);
+                              VkDeviceAddress x, uint32_t ld, uint32_t nt, VkDeviceAddress made) {
+        VkDeviceAddress x16 = made ? made : x16_buf(cmd, vc, w, ld, nt);
 
-        if (x16) {
+        if (x16 && !made) {
                 vk_op_cvt16(cmd, x, ld, ld, nt, x16, ld);
                 vk_cmd_barrier(cmd);
         }
@@ -901,7 +902,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                                 xr = other_x(vc, xr);
                         post = 0;
                 } else {
-                        VkDeviceAddress h16 = h16n ? h16n : to_x16(cmd, vc, &L->wq, vc->h.addr, E, nt);
+                        VkDeviceAddress h16 = to_x16(cmd, vc, &L->wq, vc->h.addr, E, nt, h16n);
                         if (wqkv)
                                 mm(cmd, wqkv, vc->h.addr, h16, hq, E, nt, qkv, ld, false);
                         else {
@@ -957,8 +958,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                         vk_cmd_barrier(cmd);
                 }
                 /* Without post-norms the residual add is fused into the output projection. */
-                if (!att16)
-                        att16 = to_x16(cmd, vc, &L->wo, vc->att.addr, o_dim, nt);
+                att16 = to_x16(cmd, vc, &L->wo, vc->att.addr, o_dim, nt, att16);
                 if (hp->post_norms)
                         mm(cmd, &L->wo, vc->att.addr, att16, attq, o_dim, nt, vc->tmp.addr, E, false);
                 else
@@ -1005,7 +1005,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                                                  vc->gate.addr, act)) &&
                            !(same && vk_op_matvec_glu(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E,
                                                       F, vc->h.addr, nt, vc->gate.addr, act))) {
-                        VkDeviceAddress h16 = h16n ? h16n : to_x16(cmd, vc, &L->gate, vc->h.addr, E, nt);
+                        VkDeviceAddress h16 = to_x16(cmd, vc, &L->gate, vc->h.addr, E, nt, h16n);
                         /* The gate/up products read h16 from x16, and all of them are behind the barrier
                          * before the activation, which may then write the down projection's f16 rows there. */
                         gate16 = x16_target(cmd, vc, &L->down, F, nt);
@@ -1029,8 +1029,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                         vk_cmd_barrier(cmd);
                         downq = gateq;
                 }
-                if (!gate16)
-                        gate16 = to_x16(cmd, vc, &L->down, vc->gate.addr, F, nt);
+                gate16 = to_x16(cmd, vc, &L->down, vc->gate.addr, F, nt, gate16);
                 if (hp->post_norms)
                         mm(cmd, &L->down, vc->gate.addr, gate16, downq, F, nt, vc->tmp.addr, E, false);
                 else
@@ -1070,8 +1069,8 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                 });
                 prefetch(cmd, pf[PF_OUT], &vm->output, NULL, NULL);
                 vk_cmd_barrier(cmd);
-                mm(cmd, &vm->output, vc->h.addr, h16n ? h16n : to_x16(cmd, vc, &vm->output, vc->h.addr, E, n_out),
-                   hq, E, n_out, vc->logits.addr, hp->n_vocab, false);
+                mm(cmd, &vm->output, vc->h.addr, to_x16(cmd, vc, &vm->output, vc->h.addr, E, n_out, h16n), hq, E,
+                   n_out, vc->logits.addr, hp->n_vocab, false);
         }
         /* vk_cmd_submit_wait's own barrier makes the logits visible to the host. */
         r = vk_cmd_submit_wait(cmd);

@@ -604,7 +604,8 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 e = getenv("UNICORN_VK_CM2_ACC16");
                 if (e)
                         p.cm2_acc16 = !streq(e, "0");
-                /* Both from llama.cpp's kernel of this kind; neither measured on its own yet. */
+                /* As llama.cpp's kernel of this kind does (vk.h); none measured yet. The first two
+                 * only hide a wait or take work away, so they are on; the 512-column unroll is off. */
                 e = getenv("UNICORN_VK_CM2_PIPE");
                 p.cm2_pipe_head = !(e && streq(e, "0"));
                 e = getenv("UNICORN_VK_CM2_DEC16");
