@@ -57,7 +57,8 @@ static LoadedModel *loaded_model_free(LoadedModel *lm) {
         if (lm->loading)
                 pthread_join(lm->thread, NULL);
         hw_gtt_allocator_free(lm->gtt);
-        if (manager_hw)
+        /* A lost model was uncharged when it was lost: its name may be charged anew by then. */
+        if (manager_hw && !lm->lost)
                 hw_budget_uncharge(manager_hw, lm->name);
         while (lm->waiters) {
                 LoadWaiter *w = lm->waiters;
@@ -70,6 +71,47 @@ static LoadedModel *loaded_model_free(LoadedModel *lm) {
         free(lm->name);
         free(lm);
         return NULL;
+}
+
+void manager_lost_model_release(LoadedModel *lm) {
+        if (lm && lm->lost && lm->n_sessions == 0) {
+                Manager *m = lm->manager;
+                log_info("Freed model %s of the lost GPU.", lm->name);
+                loaded_model_free(lm);
+                manager_emit_changed(m, "LoadedModels");
+        }
+}
+
+/*
+ * A request of lm failed with -ENODEV: its GPU was lost (a reset or hang recovery, or the GPU gone), so
+ * every later step of it would fail too. It leaves the list of loaded models at once, so that the next
+ * session or load of its name loads it anew (on a new device: vk_device_acquire); its sessions are
+ * closed (their clients were told in the failed requests), and it is freed with the last of them.
+ */
+static void manager_model_lost(Manager *m, LoadedModel *lm) {
+        if (lm->lost)
+                return;
+        log_warning("Model %s: the GPU was lost (reset or removed); its sessions are closed and it loads again "
+                    "when next used.", lm->name);
+        for (LoadedModel **p = &m->models; *p; p = &(*p)->next)
+                if (*p == lm) {
+                        *p = lm->next;
+                        break;
+                }
+        lm->next = NULL;
+        if (manager_hw)
+                hw_budget_uncharge(manager_hw, lm->name);
+        /* Sessions without a running request are freed here and now; lost is set after them, so that
+         * none of those frees lm while this loop still needs it. */
+        for (Session *s = m->sessions, *next; s; s = next) {
+                next = s->next;
+                if (s->lm == lm)
+                        session_close(s);
+        }
+        lm->lost = true;
+        manager_emit_changed(m, "LoadedModels");
+        manager_emit_changed(m, "MemoryBudget");
+        manager_lost_model_release(lm);
 }
 
 static void *load_thread(void *userdata) {
@@ -711,6 +753,10 @@ static void manager_process_notify(Manager *m) {
                 Request *r = done;
                 done = r->wnext;
                 r->wnext = NULL;
+                /* The engine thread is done with r: its error is read without the lock. Before r is
+                 * collected, so that its session (closed there) still holds the model. */
+                if (r->error_code == -ENODEV)
+                        manager_model_lost(m, r->session->lm);
                 session_request_finished(r->session, r);
         }
         manager_check_exit(m);

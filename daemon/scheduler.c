@@ -228,6 +228,7 @@ static void fail(Scheduler *s, Request *r, int error, const char *message) {
         scheduler_lock(s);
         free(r->error);
         r->error = strdup(message);
+        r->error_code = error;
         scheduler_unlock(s);
         log_debug_errno(error, "Request %llu failed: %s", (unsigned long long) r->id, message);
         r->out_off = r->out_len = 0;
@@ -301,12 +302,11 @@ static void step(Scheduler *s, Request *r) {
         q = generation_step(r->generation, &text, &fr);
         if (q == -ENODEV) {
                 /* The GPU was reset or went away (the Vulkan device is lost): every step of this model
-                 * fails from now on, while loading it again gets a new device (vk_device_acquire). */
-                log_warning("Request %llu: the GPU was lost (reset or removed); its model must be unloaded and "
-                            "loaded again.", (unsigned long long) r->id);
+                 * fails from now on, while loading it again gets a new device (vk_device_acquire). The
+                 * main thread sees the code and drops the model with its sessions (manager_model_lost). */
                 return fail(s, r, q,
-                            "The GPU was lost (reset or removed). The model must be unloaded and loaded again "
-                            "(unicornctl unload, unicornctl load).");
+                            "The GPU was lost (reset or removed). This session is closed; open a new one, and "
+                            "the model is loaded again.");
         }
         if (q < 0)
                 return fail(s, r, q, "Generation failed in the engine.");

@@ -71,6 +71,7 @@ Session *session_free(Session *s) {
         s->context = context_free(s->context);
         if (s->lm && s->lm->n_sessions > 0)
                 s->lm->n_sessions--;
+        manager_lost_model_release(s->lm);
         sd_bus_track_unref(s->track);
         conversation_clear(s);
         free(s->owner);

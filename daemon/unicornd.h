@@ -73,6 +73,9 @@ struct LoadedModel {
         struct HwGttAllocator *gtt; /* GTT weight allocator the loader thread uses (hw-gtt.h), or NULL */
         LoadWaiter *waiters;
         unsigned n_sessions;
+        /* Its GPU was lost (manager_model_lost): off the list of loaded models, its sessions closing,
+         * freed with the last of them; the name loads anew on next use. */
+        bool lost;
 };
 
 struct Session {
@@ -125,6 +128,7 @@ struct Request {
         struct gen_timings timings;
         enum finish_reason finish;
         char *error;
+        int error_code;       /* with error: the engine's negative errno */
         bool finished;        /* the engine thread is done with it */
         bool active;          /* counted in Manager.n_active_requests */
         uint64_t submit_usec, start_usec, first_token_usec, end_usec;
@@ -193,6 +197,8 @@ void manager_check_exit(Manager *m);
 void manager_shutdown(Manager *m);
 void manager_request_finished(Manager *m, Request *r);
 LoadedModel *manager_find_loaded(Manager *m, const char *name);
+/* Frees lm if its GPU was lost and its last session is gone (session_free). */
+void manager_lost_model_release(LoadedModel *lm);
 int manager_load_model(Manager *m, const char *name, sd_bus_message *msg, load_callback_t cb,
                        uint32_t arg, sd_bus_error *error);
 void manager_emit_changed(Manager *m, const char *property);

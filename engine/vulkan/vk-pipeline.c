@@ -1006,6 +1006,17 @@ static VkResult fence_wait(struct vk_cmd *c, double t_sub) {
         return vr;
 }
 
+/* UNICORN_VK_TEST_LOSE_DEVICE_AT=N (tests only): the process's N-th step (from 1) reports
+ * VK_ERROR_DEVICE_LOST once it has run, as a driver does after a GPU reset, so that the daemon's
+ * recovery can be tested on a device that never loses itself (lavapipe). */
+static bool test_lose_device_now(void) {
+        static atomic_uint steps;
+        const char *e = getenv("UNICORN_VK_TEST_LOSE_DEVICE_AT");
+        unsigned at = e ? (unsigned) strtoul(e, NULL, 10) : 0;
+
+        return at > 0 && atomic_fetch_add(&steps, 1) + 1 == at;
+}
+
 int vk_cmd_submit_wait(struct vk_cmd *c) {
         VkSubmitInfo si = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
                             .pCommandBuffers = &c->cb };
@@ -1052,6 +1063,8 @@ int vk_cmd_submit_wait(struct vk_cmd *c) {
         }
         if (vr != VK_SUCCESS)
                 return vk_device_error(c->d, vr);
+        if (test_lose_device_now())
+                return vk_device_error(c->d, VK_ERROR_DEVICE_LOST);
         return 0;
 }
 

@@ -440,6 +440,48 @@ class TestGeneration(UnicornTestCase):
             self.assertIn('Paris', p.stdout)
 
 
+class TestGpuLost(UnicornTestCase):
+    """The GPU reset under a running model. The engine's test hook reports VK_ERROR_DEVICE_LOST after the
+    process's second step, as a driver does after a reset (lavapipe never loses its device otherwise).
+    The request fails saying so, the model's other session is closed, the model leaves LoadedModels,
+    and a new session loads it on a new device and answers."""
+    config_extra = 'Backend=vulkan\n'
+    extra_env = {'UNICORN_VK_TEST_LOSE_DEVICE_AT': '2'}
+
+    def test_request_fails_then_model_loads_again(self):
+        self.require_model()
+        res = self.run_json('''
+            e = err(mgr.LoadModel, 'smollm2-135m')
+            if e:
+                print(json.dumps({'load': e}))
+                sys.exit(0)
+            a = session(mgr.OpenSession('smollm2-135m', {}))
+            b = session(mgr.OpenSession('smollm2-135m', {}))
+            t1, d1, r1 = chat(a, 'What is the capital of France? Answer in one word.', temperature=0.0,
+                              max_tokens=dbus.Int32(8))
+            for _ in range(100):
+                if 'smollm2-135m' not in [str(m[0]) for m in mgr.ListLoadedModels()]:
+                    break
+                time.sleep(0.1)
+            loaded = [str(m[0]) for m in mgr.ListLoadedModels()]
+            gone = err(b.GetMessages)
+            c = session(mgr.OpenSession('smollm2-135m', {}))
+            t2, d2, r2 = chat(c, 'What is the capital of France? Answer in one word.', temperature=0.0,
+                              max_tokens=dbus.Int32(8))
+            print(json.dumps({'d1': d1, 'loaded': loaded, 'gone': gone, 't2': t2, 'd2': d2}))
+        ''')
+        if 'load' in res:
+            self.skipTest('no Vulkan device for the daemon: ' + res['load'])
+        self.assertEqual(res['d1']['type'], 'error', res)
+        self.assertIn('GPU was lost', res['d1']['message'])
+        self.assertNotIn('smollm2-135m', res['loaded'])
+        self.assertIsNotNone(res['gone'], 'the lost model\'s other session is still there')
+        self.assertEqual(res['d2']['type'], 'done', res)
+        self.assertIn('Paris', res['t2'])
+        with open(self.daemon_log.name) as f:
+            self.assertIn('the GPU was lost', f.read())
+
+
 class TestShutdown(UnicornTestCase):
     def test_sigterm_finishes_stream(self):
         self.require_model()

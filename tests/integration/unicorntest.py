@@ -119,6 +119,8 @@ CLIENT_PRELUDE = textwrap.dedent('''
 
 class UnicornTestCase(unittest.TestCase):
     daemon_args = []
+    config_extra = ''   # more lines of unicornd.conf
+    extra_env = {}      # more of the daemon's environment
 
     @classmethod
     def setUpClass(cls):
@@ -144,7 +146,7 @@ class UnicornTestCase(unittest.TestCase):
         os.makedirs(cls.state)
         cls.config = os.path.join(cls.tmp, 'unicornd.conf')
         with open(cls.config, 'w') as f:
-            f.write('# test configuration\nAutoLoad=yes\nMaxContextLength=8192\n')
+            f.write('# test configuration\nAutoLoad=yes\nMaxContextLength=8192\n' + cls.config_extra)
         cls.have_model = os.path.exists(os.path.join(MODELS, DEFAULT_MODEL_FILE))
         if cls.have_model:
             dst = os.path.join(cls.state, DEFAULT_MODEL + '.gguf')
@@ -178,6 +180,7 @@ class UnicornTestCase(unittest.TestCase):
         its reports go to files in the test's directory, where tearDown finds them
         and fails the test that caused them; other builds ignore TSAN_OPTIONS."""
         env = dict(os.environ if env is None else env)
+        env.update(cls.extra_env)
         opts = env.get('TSAN_OPTIONS', '')
         env['TSAN_OPTIONS'] = f'{opts} log_path={cls.tmp}/tsan'.strip()
         return env
