@@ -9,6 +9,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1011,10 +1012,15 @@ static VkResult fence_wait(struct vk_cmd *c, double t_sub) {
  * recovery can be tested on a device that never loses itself (lavapipe). */
 static bool test_lose_device_now(void) {
         static atomic_uint steps;
-        const char *e = getenv("UNICORN_VK_TEST_LOSE_DEVICE_AT");
-        unsigned at = e ? (unsigned) strtoul(e, NULL, 10) : 0;
+        static atomic_int at = -1; /* read once: this runs every step */
+        int n = atomic_load(&at);
 
-        return at > 0 && atomic_fetch_add(&steps, 1) + 1 == at;
+        if (n < 0) {
+                const char *e = getenv("UNICORN_VK_TEST_LOSE_DEVICE_AT");
+                n = e ? (int) MIN(strtoul(e, NULL, 10), (unsigned long) INT_MAX) : 0;
+                atomic_store(&at, n);
+        }
+        return n > 0 && atomic_fetch_add(&steps, 1) + 1 == (unsigned) n;
 }
 
 int vk_cmd_submit_wait(struct vk_cmd *c) {
