@@ -40,7 +40,8 @@ layout(constant_id = 1) const uint BK = 64;  /* columns a product: 32 or 64 */
 layout(constant_id = 2) const bool PIPE_HEAD = true;
 /* Q4_0, Q5_0, Q8_0: the per-element decode in f16 arithmetic (llama.cpp's form). Bit-identical to the
  * f32 form rounded: (q - z) has at most 8 significant bits and the scale 11, so their f32 product is
- * exact and either way it is rounded to f16 once. UNICORN_VK_CM2_DEC16=0: the f32 form. */
+ * exact and either way it is rounded to f16 once (unless the device flushes f16 denormals, which only
+ * products under 6.1e-5 in size are). UNICORN_VK_CM2_DEC16=0: the f32 form. */
 layout(constant_id = 3) const bool DEC16 = true;
 
 #define BM 128u
