@@ -109,8 +109,13 @@ struct vk_context {
          * gate/up (UNICORN_VK_MV8S_SITES=N; default 3). */
         uint32_t staged_sites;
         /* Which steps run q, k and v as one product where the model has them as one matrix (wqkv): bit 0
-         * one-token steps, bit 1 longer ones (UNICORN_VK_QKV_FUSED=N; default 0 until measured). */
+         * one-token steps, bit 1 longer ones (UNICORN_VK_QKV_FUSED=N). Default: bit 0 for small models
+         * (small_model), else 0. */
         uint32_t qkv_fused;
+        /* One-token steps: the staged GLU writes the down projection's 8-bit row itself (no quantx
+         * dispatch and barrier). Default: small models only (its 32-row workgroups run the large
+         * products ~15% slower, H200); UNICORN_VK_GLU_Q8=0|1. */
+        bool glu_q8;
         /* Steps of several tokens run gate and up as one product where the model has them as one matrix
          * (wgu), into up (then two rows wide), and the activation reads both halves from there
          * (UNICORN_VK_GU_FUSED=1; default 0 until measured). */
@@ -625,8 +630,13 @@ static int vk_context_init(Context *c, void **ret) {
                 vc->no_attn_qkv = e && streq(e, "0");
                 e = getenv("UNICORN_VK_MV8S_SITES");
                 vc->staged_sites = e && *e ? (uint32_t) strtoul(e, NULL, 10) : 3;
+                /* Both gained on Gemma 3 270M and 1B decode and lost on Qwen2.5 7B (H200, tg128, docs/vulkan.md:
+                 * 270M 904-918 -> 933-940 t/s with both, 7B Q4_K 400 -> 393-395). */
+                bool small_model = F <= 8192;
                 e = getenv("UNICORN_VK_QKV_FUSED");
-                vc->qkv_fused = e && *e ? (uint32_t) strtoul(e, NULL, 10) : 0;
+                vc->qkv_fused = e && *e ? (uint32_t) strtoul(e, NULL, 10) : small_model ? 1 : 0;
+                e = getenv("UNICORN_VK_GLU_Q8");
+                vc->glu_q8 = e && *e ? streq(e, "1") : small_model;
                 e = getenv("UNICORN_VK_GU_FUSED");
                 vc->gu_fused = e && streq(e, "1");
                 e = getenv("UNICORN_VK_ACT16");
@@ -982,7 +992,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                 bool same = L->gate.wt == L->up.wt && L->gate.row_bytes == L->up.row_bytes;
                 /* down on 8-bit activations where its type has that mat-vec. It pays even for small
                  * models: the conversion's dispatch and barrier cost less than the float mat-vec loses
-                 * (docs/vulkan.md). The staged GLU may write them itself (UNICORN_VK_GLU_Q8=1). */
+                 * (docs/vulkan.md). The staged GLU may write them itself (vc->glu_q8). */
                 bool down8 = q8 && F % 32 == 0 && vk_mv8_type((enum vk_wtype) L->down.wt);
                 VkDeviceAddress downq = 0, gate16 = 0;
                 if (glu_s) {
@@ -994,8 +1004,9 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                                 xr = xf.xo;
                         }
                         /* glu_staged asked vk_mv8s_ok, so one of these records the product. */
-                        if (down8 && vk_op_matvec_glu_q8s_q(cmd, L->gate.wt, L->gate.addr, L->up.addr,
-                                                            L->gate.row_bytes, E, F, &xf, vc->gate.addr, gateq, act))
+                        if (down8 && vc->glu_q8 &&
+                            vk_op_matvec_glu_q8s_q(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E, F,
+                                                   &xf, vc->gate.addr, gateq, act))
                                 downq = gateq;
                         else
                                 vk_op_matvec_glu_q8s(cmd, L->gate.wt, L->gate.addr, L->up.addr, L->gate.row_bytes, E,

@@ -549,12 +549,12 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                                                                                     : d->cu_count;
                 p.mv8s_grid = units * MIN(per_sm, 64u);
         }
-        /* UNICORN_VK_GLU_Q8=1: also the staged GLU form that writes its output as an 8-bit row for the
-         * down projection (no quantx dispatch and barrier between them). Its workgroups hold 32 rows, one
-         * block of that row (1024 lanes at R = 1), under the same lanes per multiprocessor as the other
-         * staged forms. Off by default until measured on a GPU. */
+        /* Also the staged GLU form that writes its output as an 8-bit row for the down projection (no
+         * quantx dispatch and barrier between them; the context takes it for small models, vk-backend.c).
+         * Its workgroups hold 32 rows, one block of that row (1024 lanes at R = 1), under the same lanes
+         * per multiprocessor as the other staged forms. UNICORN_VK_GLU_Q8=0: not built. */
         const char *glu_q8_env = getenv("UNICORN_VK_GLU_Q8");
-        bool glu_q8 = glu_q8_env && streq(glu_q8_env, "1");
+        bool glu_q8 = !(glu_q8_env && streq(glu_q8_env, "0"));
         /* Long rows: G groups of 32 lanes a row from K columns (H200, vk-kernel-bench; docs/vulkan.md). */
         p.mv8_split = 2;
         p.mv8_split_k = 6144;
@@ -575,12 +575,13 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
         p.coopmat = d->coopmat && VK_SPIRV_HAVE_COOPMAT;
         p.coopmat2 = p.coopmat && d->coopmat2 && VK_SPIRV_HAVE_COOPMAT2;
         /* The NV workgroup-scope kernel for the types where it beat the KHR one by 13% or more on the
-         * H200 (docs/vulkan.md); Q4_K and Q5_K with their scales staged in shared memory (1.2x). Q6_K
-         * (1.06x with its scales decoded per element; staged since 2026-12-05, not measured yet) and
-         * the float types other than F16 (not measured) keep the KHR kernel. UNICORN_VK_COOPMAT2=1:
-         * every type (tuning), 0: none (vk-device.c). */
+         * H200 (docs/vulkan.md); Q4_K, Q5_K and Q6_K with their scales staged in shared memory (Q4_K
+         * 1.2x; Q6_K 1.2-6x the KHR kernel, 2026-12-05, where its scales decoded per element had been
+         * 1.06x). The float types other than F16 (not measured) keep the KHR kernel.
+         * UNICORN_VK_COOPMAT2=1: every type (tuning), 0: none (vk-device.c); UNICORN_VK_CM2_Q6K=0: not
+         * Q6_K. */
         p.cm2_types = 1u << VK_W_F16 | 1u << VK_W_Q4_0 | 1u << VK_W_Q4_1 | 1u << VK_W_Q5_0 | 1u << VK_W_Q5_1 |
-                      1u << VK_W_Q8_0 | 1u << VK_W_Q4_K | 1u << VK_W_Q5_K;
+                      1u << VK_W_Q8_0 | 1u << VK_W_Q4_K | 1u << VK_W_Q5_K | 1u << VK_W_Q6_K;
         p.cm2_bn = 128;
         p.cm2_bk = 64;
         /* f16 sums, as llama.cpp's kernel of this kind has by default: half the accumulator registers,
@@ -592,10 +593,9 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 const char *e = getenv("UNICORN_VK_COOPMAT2");
                 if (e && streq(e, "1"))
                         p.cm2_types = ~0u;
-                /* Q6_K with its scales staged as Q4_K's are (2026-12-05; not measured yet). */
                 e = getenv("UNICORN_VK_CM2_Q6K");
-                if (e && streq(e, "1"))
-                        p.cm2_types |= 1u << VK_W_Q6_K;
+                if (e && streq(e, "0"))
+                        p.cm2_types &= ~(1u << VK_W_Q6_K);
                 e = getenv("UNICORN_VK_CM2_BN");
                 if (e && (streq(e, "64") || streq(e, "128") || streq(e, "256")))
                         p.cm2_bn = (uint32_t) atoi(e);
@@ -605,12 +605,12 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 e = getenv("UNICORN_VK_CM2_ACC16");
                 if (e)
                         p.cm2_acc16 = !streq(e, "0");
-                /* As llama.cpp's kernel of this kind does (vk.h); none measured yet. The first two
-                 * only hide a wait or take work away, so they are on; the 512-column unroll is off. */
+                /* As llama.cpp's kernel of this kind does (vk.h). All three were slower on the H200
+                 * (2026-12-05, docs/vulkan.md), so all are off: =1 (=512) turns each on. */
                 e = getenv("UNICORN_VK_CM2_PIPE");
-                p.cm2_pipe_head = !(e && streq(e, "0"));
+                p.cm2_pipe_head = e && streq(e, "1");
                 e = getenv("UNICORN_VK_CM2_DEC16");
-                p.cm2_dec16 = !(e && streq(e, "0"));
+                p.cm2_dec16 = e && streq(e, "1");
                 e = getenv("UNICORN_VK_CM2_UNROLL");
                 p.cm2_unroll = e && streq(e, "512") ? 512 : 256;
                 /* 256 tokens a tile: 1.2-1.3x faster on the Gemma 3 27B FFN products (H200,

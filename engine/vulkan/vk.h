@@ -212,8 +212,8 @@ struct vk_pipelines {
          * multiprocessor where their count is known, per core on CPU devices). */
         uint32_t mv8s_grid;
         /* The staged GLU that also writes its output as an 8-bit row (VK_P_MATVEC_Q8S_GLUQ: 32 rows, so
-         * 32 x 32 / R lanes, a workgroup), built under UNICORN_VK_GLU_Q8=1 only until measured; its grid
-         * cap, mv8s_grid scaled to the same lanes. */
+         * 32 x 32 / R lanes, a workgroup; not built with UNICORN_VK_GLU_Q8=0); its grid cap, mv8s_grid
+         * scaled to the same lanes. */
         uint32_t mv8sq_grid;
         /* Prefill on cooperative matrices (device and compiler have them; UNICORN_VK_DISABLE_COOPMAT=1
          * turns them off) in two tiles: [0] for batches of more than 64 tokens, [1] for the others.
@@ -233,9 +233,9 @@ struct vk_pipelines {
          * cm2_small_bn tokens, 0: none; UNICORN_VK_CM2_SMALL=0|32|64, default 64) where the narrow
          * grid leaves multiprocessors idle (vk_cm2_small). cm2_pipe_head (Q4_K, Q5_K: the next
          * superblock's headers loaded before the current products) and cm2_dec16 (Q4_0, Q5_0, Q8_0
-         * decoded in f16 arithmetic), both on; UNICORN_VK_CM2_PIPE=0 and UNICORN_VK_CM2_DEC16=0 turn
-         * them off (matmul_cm2.comp). cm2_unroll: columns a pass of its loop for types other than
-         * Q4_K and Q5_K (256; UNICORN_VK_CM2_UNROLL=512). */
+         * decoded in f16 arithmetic), both off (slower on the H200); UNICORN_VK_CM2_PIPE=1 and
+         * UNICORN_VK_CM2_DEC16=1 turn them on (matmul_cm2.comp). cm2_unroll: columns a pass of its loop
+         * for types other than the K-quants (256; UNICORN_VK_CM2_UNROLL=512, slower). */
         bool coopmat2;
         bool cm2_acc16;
         bool cm2_pipe_head, cm2_dec16;
