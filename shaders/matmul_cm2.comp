@@ -12,8 +12,8 @@
  * a tile of 256 tokens fits; llama.cpp's default for this kind of kernel).
  * Tiles at the edges take clamped loads (zeros past the edges).
  *
- * Used for F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K and Q5_K (and Q6_K
- * with UNICORN_VK_CM2_Q6K=1; vk-pipeline.c), where it beats the KHR kernel
+ * Used for F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K
+ * (vk-pipeline.c), where it beats the KHR kernel
  * (matmul_cm.comp) on the H200: Qwen2.5 7B Q4_0 pp512 6,887 -> 8,718 t/s,
  * Q4_K mix 6,029 -> 7,817.
  * What made it fast (it was 2.5x slower than the KHR kernel): f16
@@ -36,13 +36,13 @@ layout(constant_id = 1) const uint BK = 64;  /* columns a product: 32 or 64 */
 /* Q4_K, Q5_K, Q6_K: the next superblock's block headers are loaded before the current one's products (as
  * llama.cpp's fetch_scales/store_scales do), not after the barrier that frees the staged scales, so
  * that the workgroup does not wait for those loads with its matrix units idle once per 256 columns.
- * UNICORN_VK_CM2_PIPE=0: loaded where they are used (the previous form). */
-layout(constant_id = 2) const bool PIPE_HEAD = true;
+ * Slower on the H200 (0.8-1.3% on Q4_K, docs/vulkan.md), so off; UNICORN_VK_CM2_PIPE=1 turns it on. */
+layout(constant_id = 2) const bool PIPE_HEAD = false;
 /* Q4_0, Q5_0, Q8_0: the per-element decode in f16 arithmetic (llama.cpp's form). Bit-identical to the
  * f32 form rounded: (q - z) has at most 8 significant bits and the scale 11, so their f32 product is
  * exact and either way it is rounded to f16 once (unless the device flushes f16 denormals, which only
- * products under 6.1e-5 in size are). UNICORN_VK_CM2_DEC16=0: the f32 form. */
-layout(constant_id = 3) const bool DEC16 = true;
+ * products under 6.1e-5 in size are). Slower on the H200 (up to 8%), so off; UNICORN_VK_CM2_DEC16=1. */
+layout(constant_id = 3) const bool DEC16 = false;
 
 #define BM 128u
 /* Whole tiles (k a multiple of BK) take unclamped loads, UNROLL_K columns (every block size divides

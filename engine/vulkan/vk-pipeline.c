@@ -451,9 +451,8 @@ bool vk_cm_tiles_pick(const VkPhysicalDeviceLimits *lim, struct vk_pipelines *p)
 }
 
 /* The wide tile's columns a product: 64 for the K-quants, whose scales are staged per 256 columns (H200,
- * Qwen2.5 7B Q4_K 18944 x 3584 at 512 tokens, f16 sums: 445 us with 64, 485 with 32; Q6_K's staged form,
- * UNICORN_VK_CM2_Q6K=1, is not measured yet), cm2_wide_bk for the others (Q4_0 27B gate 648 us with 32,
- * 691 with 64). */
+ * Qwen2.5 7B Q4_K 18944 x 3584 at 512 tokens, f16 sums: 445 us with 64, 485 with 32; Q6_K's staged form
+ * was measured with 64 only), cm2_wide_bk for the others (Q4_0 27B gate 648 us with 32, 691 with 64). */
 uint32_t vk_cm2_wide_bk(const struct vk_pipelines *p, enum vk_wtype t) {
         return t == VK_W_Q4_K || t == VK_W_Q5_K || t == VK_W_Q6_K ? 64 : p->cm2_wide_bk;
 }
