@@ -1,5 +1,6 @@
 #!/bin/bash
-# Written and run 2026-12-05 (thirteenth session), after run92.sh-run94.sh: the defaults made from them
+# Written 2026-12-05 (thirteenth session), after run92.sh-run94.sh, and not run yet (no machine could be
+# started for it): the defaults made from them
 # (Q6_K on the NV kernel; its header prefetch and f16 decode off; the staged GLU's 8-bit output and the
 # one-token q/k/v product for models with n_ff <= 8192). Tests, then pp512 and tg128 with the defaults,
 # llama.cpp beside on two rows. Run from the repository root as `bash .gl/run95.sh` after copying it
