@@ -231,8 +231,11 @@ static void compare_q8(const char *path, const int32_t *tok, size_t n, int steps
         cc = test_context(mc, 256, 64);
         cv = test_context(mv, 256, 64);
         const float *le = test_step(ce, tok, n, 0, false);
-        (void) test_step(cc, tok, n, 0, false);
-        (void) test_step(cv, tok, n, 0, false);
+        /* The prompt's one row of logits: its product runs on 8-bit activations too (vk_decode). */
+        double pc = test_nmse(test_step(cc, tok, n, 0, false), le, nv);
+        double pv = test_nmse(test_step(cv, tok, n, 0, false), le, nv);
+        CHECK_MSG(pv <= MAX(NMSE_Q8_BOUND, 2 * pc), "%s 8-bit prompt logits: NMSE %.3g > %.1g (CPU 8-bit: %.3g)",
+                  label, pv, NMSE_Q8_BOUND, pc);
         int32_t next = test_argmax(le, nv);
         for (int32_t s = 0; s < steps; s++) {
                 le = test_step(ce, &next, 1, (int32_t) n + s, false);
@@ -257,8 +260,9 @@ static void compare_q8(const char *path, const int32_t *tok, size_t n, int steps
         double slack = strstr(model_backend_name(mv), "coopmat") ? 1e-6 * steps : 1e-9;
         CHECK_MSG(sum_v <= 2 * sum_c + slack, "%s: Vulkan 8-bit NMSE sum %.3g > 2 x CPU 8-bit %.3g + %.3g", label,
                   sum_v, sum_c, slack);
-        printf("%-20s default activations, %d decode steps vs exact CPU: Vulkan mean NMSE %.3g, CPU %.3g, worst %.3g",
-               label, steps, sum_v / steps, sum_c / steps, worst);
+        printf("%-20s default activations, prompt logits vs exact CPU: Vulkan NMSE %.3g, CPU %.3g; %d decode steps: "
+               "Vulkan mean NMSE %.3g, CPU %.3g, worst %.3g",
+               label, pv, pc, steps, sum_v / steps, sum_c / steps, worst);
         if (fork >= 0)
                 printf("; Vulkan's own greedy pick first differs at step %d", fork);
         printf("\n");
