@@ -25,7 +25,7 @@
  * 7B pp512 warm-up took 187 ms of GPU time and the first timed run 143 ms,
  * the next nine 50 ms each). One warm-up run, as llama-bench does, left that
  * ramp in the first timed sample. Warming up by time instead keeps it out on
- * any device; where one run takes 0.5 s, one warm-up run it stays. */
+ * any device; a run of 0.5 s or more is a whole warm-up by itself. */
 #define WARMUP_S 0.5
 #define WARMUP_MAX_RUNS 32
 

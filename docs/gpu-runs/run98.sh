@@ -4,7 +4,7 @@
 # sample). Both tools give JSON samples; the summary prints each one's median and mean, so that a slow
 # first llama-bench sample (it warms up once) shows too. `run98.sh` for all rows but Gemma 3 27B,
 # `run98.sh 27b` for Gemma 3 27B Q4_0, `run98.sh 27bk` for its Q4_K mix (a call each, for the time limit).
-# there; the JSON lines land in $OUT.
+# Run from the repository root as `bash .gl/run98.sh` after copying it there; the JSON lines land in $OUT.
 cd "$(dirname "$0")/.."
 for f in .gl/*.deb; do dpkg -x $f / ; done; ldconfig
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
