@@ -290,16 +290,18 @@ static bool attn_cm_shape_ok(uint32_t d, const struct vk_attn_cm_shape *c) {
                (c->nt / 32) % c->ds == 0 && (d / 16) % c->ds == 0;
 }
 
-/* 4 subgroups of 32 lanes, 32 positions a block (64 with heads of at most 64); heads over 128 split 4
+/* 4 subgroups of 32 lanes, 32 positions a block (64 with heads of at most 128); heads over 128 split 4
  * ways between the subgroups of a row block (16 query rows a workgroup), smaller heads not (64 rows).
  * The fastest on the H200 of the shapes tried (docs/vulkan.md): the split keeps a lane's f32 sums of O
  * at 32 for heads of 256 and gives few-head models more workgroups. Heads of 128 split 2 ways took 15% less
  * time for 512 tokens from position 0 but 1.4-1.6x slower after 1536-3584 positions of context,
- * where each workgroup's 32 rows stage the whole context's k and v rows for half the queries.
+ * where each workgroup's 32 rows stage the whole context's k and v rows for half the queries. Heads of
+ * 128 with 64 positions a block: 90 against 111 us for 512 tokens of Gemma 3 27B's shape, 595 against
+ * 635 after 3584 positions (run102.sh); half the blocks, so half the barriers and rescales of O.
  * UNICORN_VK_ATTN_CM_SHAPE=nt,bkv,ds sets another start. Then fewer positions, then fewer row blocks,
  * then fewer subgroups a row block, where the shared memory or the workgroup is short. */
 bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, struct vk_attn_cm_shape *ret) {
-        struct vk_attn_cm_shape c = { 128, d > 64 ? 32 : 64, d > 128 ? 4 : 1 }, e;
+        struct vk_attn_cm_shape c = { 128, d > 128 ? 32 : 64, d > 128 ? 4 : 1 }, e;
         const char *env = getenv("UNICORN_VK_ATTN_CM_SHAPE");
 
         if (d == 0 || d % 16 || d > 256)

@@ -919,18 +919,18 @@ static void test_cm_tiles(void) {
                 CHECK_MSG(!vk_cm_tile_ok(&nv, &bad[i], &why), "tile %zu taken", i);
         struct vk_cm_tile one = { 128, 128, 32, 32, 64, 1 };
         CHECK(vk_cm_tile_ok(&nv, &one, &why) && one.nt == 512);
-        /* attn_cm.comp: 4 subgroups, 32 positions (64 for heads up to 64), heads over 128 split 4 ways,
+        /* attn_cm.comp: 4 subgroups, 32 positions (64 for heads up to 128), heads over 128 split 4 ways,
          * in 48 KiB; in 16 KiB blocks of 16 and, for heads over 64, 2 subgroups (of one row block for
          * heads of 256, split 2 ways); a start from the environment, one that does not divide the head
          * ignored; head sizes it cannot take. */
         struct vk_attn_cm_shape acs;
 #define ACS(lim, dd, n, b, s_) (vk_attn_cm_pick(&(lim), dd, &acs) && acs.nt == (n) && acs.bkv == (b) && acs.ds == (s_))
-        CHECK(ACS(nv, 128, 128, 32, 1) && ACS(nv, 256, 128, 32, 4) && ACS(nv, 64, 128, 64, 1) && ACS(nv, 32, 128, 64, 1));
+        CHECK(ACS(nv, 128, 128, 64, 1) && ACS(nv, 256, 128, 32, 4) && ACS(nv, 64, 128, 64, 1) && ACS(nv, 32, 128, 64, 1));
         CHECK(ACS(small, 128, 64, 16, 1) && ACS(small, 256, 64, 16, 2) && ACS(small, 64, 128, 16, 1));
         setenv("UNICORN_VK_ATTN_CM_SHAPE", "64,32,4", 1);
         CHECK(ACS(nv, 256, 128, 32, 4)); /* 2 subgroups cannot split 4 ways */
         setenv("UNICORN_VK_ATTN_CM_SHAPE", "256,64,4", 1);
-        CHECK(ACS(nv, 256, 256, 16, 4) && ACS(nv, 96, 128, 32, 1));
+        CHECK(ACS(nv, 256, 256, 16, 4) && ACS(nv, 96, 128, 64, 1));
         unsetenv("UNICORN_VK_ATTN_CM_SHAPE");
 #undef ACS
         CHECK(!vk_attn_cm_pick(&nv, 72, &acs) && !vk_attn_cm_pick(&nv, 272, &acs) && !vk_attn_cm_pick(&nv, 0, &acs));
