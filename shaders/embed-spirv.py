@@ -27,6 +27,9 @@ for t in TYPES:
     VARIANTS.append((f"matmul_cm2_{t.lower()}", "matmul_cm2.comp", [f"TYPE_{t}"], "coopmat2"))
     # the same with f16 sums (UNICORN_VK_CM2_ACC16)
     VARIANTS.append((f"matmul_cm2h_{t.lower()}", "matmul_cm2.comp", [f"TYPE_{t}", "ACC16"], "coopmat2"))
+for t in ("Q4_0", "Q8_0"):
+    # the f16-sum form decoding its repacked superblocks a 32-bit word at a time (UNICORN_VK_CM2_WORD)
+    VARIANTS.append((f"matmul_cm2hw_{t.lower()}", "matmul_cm2.comp", [f"TYPE_{t}", "ACC16", "WORD_DECODE"], "coopmat2"))
 for t in ("Q4_0", "Q8_0", "Q4_K"):
     # decode (one token) wide-load mat-vec, and its gate/up/activation (GLU) form
     VARIANTS.append((f"matvec1_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1"], None))

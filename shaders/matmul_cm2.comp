@@ -94,10 +94,26 @@ layout(constant_id = 4) const uint UNROLL_K = 256;
 
 layout(push_constant) uniform PC { pc_mm p; };
 
+#if defined(WORD_DECODE) && (defined(TYPE_Q4_0) || defined(TYPE_Q8_0))
+/* matmul_cm2hw_q4_0, _q8_0: Unicorn's repacked superblocks (272 and 144 bytes) start 16-byte aligned
+ * (rows of whole superblocks, vk_row_bytes), so an element's quant and scale come from one aligned
+ * word each: one 32-bit load and one bit-field extract for the quant where the 16-bit form takes a
+ * load, a shift, a mask and a sign extension (UNICORN_VK_CM2_WORD=1). */
+layout(buffer_reference, std430, buffer_reference_align = 4) readonly buffer WBlock { uint w[WBLOCK_BYTES / 4]; };
+#else
+#undef WORD_DECODE
 layout(buffer_reference, std430, buffer_reference_align = 2) readonly buffer WBlock { uint16_t h[WBLOCK_BYTES / 2]; };
+#endif
 layout(buffer_reference, std430, buffer_reference_align = 2) readonly buffer WHalves { uint16_t h[]; };
 layout(buffer_reference, std430, buffer_reference_align = 2) readonly buffer XHalves { float16_t h[]; };
 
+#ifdef WORD_DECODE
+/* Scale bl of the superblock's 8 (the halves of words 0-3). */
+float w_scale(const in WBlock b, uint bl)
+{
+        return unpackHalf2x16(b.w[bl >> 1])[bl & 1u];
+}
+#else
 uint byte_at(const in WBlock b, uint i)
 {
         return (uint(b.h[i >> 1]) >> ((i & 1u) * 8u)) & 0xffu;
@@ -107,6 +123,7 @@ float f16_at(const in WBlock b, uint i) /* i: index of the half */
 {
         return float(uint16BitsToHalf(b.h[i]));
 }
+#endif
 
 #if defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
 /* The unsigned quant of element e of a Q4_K / Q5_K block (before its sub-block's scale and min). */
@@ -148,6 +165,15 @@ float16_t decode_w(const in WBlock b, const in uint blockCoords[2], const in uin
         return uint16BitsToHalf(b.h[0]);
 #elif defined(TYPE_BF16)
         return float16_t(uintBitsToFloat(uint(b.h[0]) << 16));
+#elif defined(TYPE_Q4_0) && defined(WORD_DECODE)
+        /* Byte 16 + 16 bl + (j & 15) of the superblock, low nibble for j < 16. */
+        uint bl = e >> 5, j = e & 31u;
+        uint q = (b.w[4u + bl * 4u + ((j & 15u) >> 2)] >> ((j & 3u) * 8u + (j >> 4) * 4u)) & 15u;
+        return float16_t((float(q) - 8.0) * w_scale(b, bl));
+#elif defined(TYPE_Q8_0) && defined(WORD_DECODE)
+        /* Byte 16 + e of the superblock. */
+        int q = bitfieldExtract(int(b.w[4u + (e >> 2)]), int((e & 3u) * 8u), 8);
+        return float16_t(float(q) * w_scale(b, e >> 5));
 #elif defined(TYPE_Q4_0)
         uint bl = e >> 5, j = e & 31u;
         uint q = (byte_at(b, 16u + bl * 16u + (j & 15u)) >> (j >> 4 << 2)) & 15u;

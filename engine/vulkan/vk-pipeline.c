@@ -612,6 +612,8 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 p.cm2_pipe_head = e && streq(e, "1");
                 e = getenv("UNICORN_VK_CM2_DEC16");
                 p.cm2_dec16 = e && streq(e, "1");
+                e = getenv("UNICORN_VK_CM2_WORD");
+                p.cm2_word = e && streq(e, "1");
                 e = getenv("UNICORN_VK_CM2_UNROLL");
                 p.cm2_unroll = e && streq(e, "512") ? 512 : 256;
                 /* 256 tokens a tile: 1.2-1.3x faster on the Gemma 3 27B FFN products (H200,
@@ -718,7 +720,9 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 if (p.coopmat2 && (p.cm2_types >> t & 1)) {
                         /* BN, BK, PIPE_HEAD, DEC16, UNROLL_K */
                         uint32_t sp[5] = { p.cm2_bn, p.cm2_bk, p.cm2_pipe_head, p.cm2_dec16, p.cm2_unroll };
-                        snprintf(name, sizeof name, "matmul_cm2%s_%s", p.cm2_acc16 ? "h" : "", wtype_names[t]);
+                        bool word = p.cm2_word && p.cm2_acc16 && (t == VK_W_Q4_0 || t == VK_W_Q8_0);
+                        snprintf(name, sizeof name, "matmul_cm2%s_%s", word ? "hw" : p.cm2_acc16 ? "h" : "",
+                                 wtype_names[t]);
                         r = make_pipe(d, cache, p.layout, name, sp, 5, &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
                         sp[0] = p.cm2_wide_bn;
                         sp[1] = vk_cm2_wide_bk(&p, (enum vk_wtype) t);
