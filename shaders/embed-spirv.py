@@ -48,6 +48,8 @@ for s in ("norm", "qkv", "attn", "attn_pf", "act", "quantx", "cvt16", "prefetch"
     VARIANTS.append((s, f"{s}.comp", [], None))
 # prefill attention on cooperative matrices (f16 operands, f32 sums)
 VARIANTS.append(("attn_cm", "attn_cm.comp", [], "coopmat"))
+# the same on NV workgroup-scope matrices (UNICORN_VK_ATTN_CM2=1)
+VARIANTS.append(("attn_cm2", "attn_cm2.comp", [], "coopmat2"))
 
 PROBES = {
     "coopmat": "#version 450\n#extension GL_KHR_cooperative_matrix : require\n"

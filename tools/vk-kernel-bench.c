@@ -301,7 +301,8 @@ out:
 }
 
 /* Prefill attention of nt tokens at positions p0..p0+nt-1 of sequence 0 (causal, no window, p0 0 unless
- * given: earlier context, as in a later chunk of a long prompt): attn_cm.comp
+ * given: earlier context, as in a later chunk of a long prompt): attn_cm2.comp where asked for
+ * (UNICORN_VK_ATTN_CM2=1, UNICORN_VK_ATTN_CM2_SHAPE), else attn_cm.comp
  * where the device and the head take it (UNICORN_VK_ATTN_CM, UNICORN_VK_ATTN_CM_SHAPE), else
  * attn_pf.comp. Cache and queries hold small random values. */
 static int bench_attn_prefill(const char *spec, int reps) {
@@ -344,7 +345,7 @@ static int bench_attn_prefill(const char *spec, int reps) {
                         vk_op_attn_prefill(&cmd, &(struct pc_attn) {
                                 .q = q.addr, .kc = kc.addr, .vc = vc.addr, .dst = o.addr, .tok = tok.addr, .n_head = nh,
                                 .n_head_kv = nkv, .head_dim = hd, .head_dim_v = hd, .ldq = (uint32_t) ldq, .ring = ring,
-                                .nt = nt, .scale = 1.0f / sqrtf((float) hd) }, 0);
+                                .nt = nt, .scale = 1.0f / sqrtf((float) hd) }, 0, (int32_t) p0);
                         vk_cmd_barrier(&cmd);
                 }
                 us = end_us() / reps;
@@ -352,7 +353,8 @@ static int bench_attn_prefill(const char *spec, int reps) {
         /* q k and p v products, each query over p0 + its index + 1 positions: 2 x 2 x heads x dims x that */
         printf("%-16s %-18s %9.2f us  %7.1f TFLOP/s  (%s)\n", "attnpf", spec, us,
                4.0 * nh * hd * (nt * (p0 + 1.0) + nt * (nt - 1.0) / 2) / (us * 1e6),
-               pl.p[VK_P_ATTN_CM] ? "attn_cm" : "attn_pf");
+               vk_attn_cm2_ok(&cmd, &(struct pc_attn) { .head_dim = hd, .head_dim_v = hd, .ring = ring, .nt = nt },
+                              (int32_t) p0) ? "attn_cm2" : pl.p[VK_P_ATTN_CM] ? "attn_cm" : "attn_pf");
 out:
         vk_buf_destroy(d, &q);
         vk_buf_destroy(d, &kc);

@@ -957,7 +957,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                 VkDeviceAddress att16 = 0;
                 if (one_seq && nt > ATTN_SPLIT_TOKENS && !vc->no_pf) {
                         VkDeviceAddress a16 = x16_target(cmd, vc, &L->wo, o_dim, nt);
-                        att16 = vk_op_attn_prefill(cmd, &pa, a16) ? a16 : 0;
+                        att16 = vk_op_attn_prefill(cmd, &pa, a16, b->pos[0]) ? a16 : 0;
                 } else
                         vk_op_attn(cmd, &pa, n_split, vc->attp.addr);
                 prefetch(cmd, pf[PF_O], &L->wo, NULL, NULL);

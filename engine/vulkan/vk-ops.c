@@ -218,11 +218,28 @@ void vk_op_qkv(struct vk_cmd *c, const struct pc_qkv *pc) {
         vk_cmd_dispatch(c, VK_P_QKV, pc, sizeof *pc, pc->n_head + 2 * pc->n_head_kv, pc->nt, 1);
 }
 
-bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddress dst16) {
+/* attn_cm2.comp reads a workgroup's cache rows as one strip of slots from its first visible position's
+ * to its last's, so the positions the step sees must not wrap around the ring. */
+bool vk_attn_cm2_ok(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0) {
+        if (!c->pl->p[VK_P_ATTN_CM2] || c->exact || pos0 < 0 || pc->nt == 0 || pc->ring == 0 ||
+            pc->head_dim != c->pl->attn_cm_d || pc->head_dim_v != c->pl->attn_cm_d)
+                return false;
+        uint64_t lo = pc->window && (uint32_t) pos0 >= pc->window ? (uint64_t) pos0 - pc->window + 1 : 0;
+        uint64_t hi = (uint64_t) pos0 + pc->nt - 1;
+        return lo % pc->ring + (hi - lo) < pc->ring;
+}
+
+bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddress dst16, int32_t pos0) {
         struct pc_attn a = *pc;
 
         a.chunk = 0;
         a.q8 = 0;
+        if (vk_attn_cm2_ok(c, pc, pos0)) {
+                a.q8 = dst16;
+                vk_cmd_dispatch(c, VK_P_ATTN_CM2, &a, sizeof a, pc->n_head, DIV_ROUND_UP(pc->nt, c->pl->attn_cm2_bq),
+                                1);
+                return dst16 != 0;
+        }
         /* On the matrix cores where the f16 products run (not with exact activations); that kernel
          * writes the f16 rows too (in q8's place: prefill has no 8-bit output). */
         if (c->pl->p[VK_P_ATTN_CM] && !c->exact && pc->head_dim == c->pl->attn_cm_d &&

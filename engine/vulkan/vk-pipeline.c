@@ -324,7 +324,34 @@ bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, struct vk_at
         return true;
 }
 
-/* p's VK_P_ATTN_CM for heads of head_dim (see vk.h), compiled through cache. */
+/* p's VK_P_ATTN_CM2 (shaders/attn_cm2.comp) for heads of head_dim, where UNICORN_VK_ATTN_CM2=1 and the
+ * device has NV matrices: 64 query rows and 64 positions a block, 32 and 32 for heads over 128 (a
+ * workgroup holds its rows' whole O in f32 accumulators; llama.cpp's flash_attn_cm2 takes 64 x 64
+ * for heads of 128 and 64 x 32 for 256 with f16 sums), or UNICORN_VK_ATTN_CM2_SHAPE=rows,positions
+ * (each 16, 32 or 64). Off by default: not yet measured (docs/vulkan.md). */
+static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struct vk_pipelines *p,
+                         uint32_t head_dim, char *err, size_t errsz) {
+        const char *e = getenv("UNICORN_VK_ATTN_CM2");
+        uint32_t br = head_dim > 128 ? 32 : 64, bc = br, a, b;
+        int r;
+
+        if (!p->coopmat2 || !e || !streq(e, "1") || !spirv_find("attn_cm2"))
+                return 0;
+        e = getenv("UNICORN_VK_ATTN_CM2_SHAPE");
+        if (e && sscanf(e, "%u,%u", &a, &b) == 2 && (a == 16 || a == 32 || a == 64) && (b == 16 || b == 32 || b == 64)) {
+                br = a;
+                bc = b;
+        }
+        r = make_pipe(d, cache, p->layout, "attn_cm2", (const uint32_t[]) { head_dim, br, bc }, 3, &p->p[VK_P_ATTN_CM2],
+                      err, errsz);
+        if (r < 0)
+                return r;
+        p->attn_cm2_bq = br;
+        return 0;
+}
+
+/* p's VK_P_ATTN_CM for heads of head_dim (see vk.h), compiled through cache, and VK_P_ATTN_CM2 where
+ * asked for. */
 static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct vk_pipelines *p, uint32_t head_dim,
                         uint32_t head_dim_v, char *err, size_t errsz) {
         const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT |
@@ -333,11 +360,14 @@ static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct
         struct vk_attn_cm_shape c;
         int r;
 
-        if (p->p[VK_P_ATTN_CM]) {
-                vkDestroyPipeline(d->dev, p->p[VK_P_ATTN_CM], NULL);
-                p->p[VK_P_ATTN_CM] = VK_NULL_HANDLE;
+        for (int i = 0; i < 2; i++) {
+                enum vk_pipe pp = i ? VK_P_ATTN_CM2 : VK_P_ATTN_CM;
+                if (p->p[pp]) {
+                        vkDestroyPipeline(d->dev, p->p[pp], NULL);
+                        p->p[pp] = VK_NULL_HANDLE;
+                }
         }
-        p->attn_cm_d = p->attn_cm_bq = 0;
+        p->attn_cm_d = p->attn_cm_bq = p->attn_cm2_bq = 0;
         if (!p->coopmat || (e && streq(e, "0")) ||
             head_dim != head_dim_v || (d->subgroup_ops & need) != need || !spirv_find("attn_cm") ||
             !vk_attn_cm_pick(&d->props.limits, head_dim, &c))
@@ -348,7 +378,7 @@ static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct
                 return r;
         p->attn_cm_d = head_dim;
         p->attn_cm_bq = c.nt / 32 / c.ds * 16;
-        return 0;
+        return attn_cm2_make(d, cache, p, head_dim, err, errsz);
 }
 
 int vk_pipeline_attn_cm(struct vk_device *d, struct vk_pipelines *p, uint32_t head_dim, uint32_t head_dim_v,

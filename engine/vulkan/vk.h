@@ -171,7 +171,8 @@ enum vk_pipe {
         VK_P_MATVEC_Q8S,                 /* + wtype: MATVEC_Q8 staging (and norming) its float row itself */
         VK_P_MATVEC_Q8S_GLU = VK_P_MATVEC_Q8S + VK_W_COUNT, /* + wtype: its GLU form */
         VK_P_MATVEC_Q8S_GLUQ = VK_P_MATVEC_Q8S_GLU + VK_W_COUNT, /* + wtype: that, 32 rows a workgroup, 8-bit out too */
-        VK_P_COUNT = VK_P_MATVEC_Q8S_GLUQ + VK_W_COUNT,
+        VK_P_ATTN_CM2 = VK_P_MATVEC_Q8S_GLUQ + VK_W_COUNT, /* prefill attention on NV matrices, one head size */
+        VK_P_COUNT,
 };
 
 /* 8-bit activation rows (shaders/include/q8.glsl): k quants, then a (d, d * sum) pair per block of 32,
@@ -255,8 +256,11 @@ struct vk_pipelines {
         uint32_t cm2_split, cm2_split_k, split_force;
         /* Prefill attention on cooperative matrices (VK_P_ATTN_CM, shaders/attn_cm.comp) for heads of
          * attn_cm_d (0: none; vk_pipeline_attn_cm makes it per model), attn_cm_bq query tokens a
-         * workgroup. UNICORN_VK_ATTN_CM=0: none (attn_pf.comp). */
-        uint32_t attn_cm_d, attn_cm_bq;
+         * workgroup. UNICORN_VK_ATTN_CM=0: none (attn_pf.comp). The same on NV workgroup-scope matrices
+         * (VK_P_ATTN_CM2, shaders/attn_cm2.comp, attn_cm2_bq query tokens a workgroup), taken before it
+         * where the step's positions do not wrap around the ring (vk_attn_cm2_ok); made only with
+         * UNICORN_VK_ATTN_CM2=1 (not yet measured), UNICORN_VK_ATTN_CM2_SHAPE=rows,positions. */
+        uint32_t attn_cm_d, attn_cm_bq, attn_cm2_bq;
 };
 
 /* The pipelines of weights of the types in wtypes (bit per vk_wtype; VK_WTYPES_ALL: every type) and the
@@ -364,10 +368,14 @@ void vk_op_qkv(struct vk_cmd *c, const struct pc_qkv *pc);
  * ([nt][n_head][n_split][head_dim_v + 2] floats), then a merge; records its own barrier. */
 #define VK_ATTN_MAX_SPLIT ATTN_MAX_SPLIT /* vk-push.h: attn.comp sizes its merge by it */
 void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, VkDeviceAddress part);
-/* Prefill attention (pc->chunk and pc->q8 unused): every token of the step must be of one sequence.
+/* Prefill attention (pc->chunk and pc->q8 unused): every token of the step must be of one sequence,
+ * the first at position pos0.
  * dst16 != 0: also its output rows as f16 there, where the kernel it runs can (returns whether it
  * did; o_dim halves a row, as vk_op_cvt16 would convert them). */
-bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddress dst16);
+bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddress dst16, int32_t pos0);
+/* Whether vk_op_attn_prefill runs shaders/attn_cm2.comp for a step whose first token is at pos0 (< 0:
+ * unknown, no). */
+bool vk_attn_cm2_ok(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0);
 /* Whether vk_op_attn writes pc->q8 too (else the caller converts the output with vk_op_quantx). */
 bool vk_attn_q8_ok(const struct vk_cmd *c, const struct pc_attn *pc);
 /* gate = act(gate) * up over n elements (n % 4 == 0). */

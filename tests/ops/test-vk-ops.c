@@ -752,6 +752,8 @@ static void test_prefetch(void) {
 /* Attention of nt tokens at positions p0.. of sequence 0 (heads of dim dd, n_kv of them shared by
  * n_head), window 0 or sliding, over a ring of `ring` cached rows; attn_cm.comp against double
  * precision. False where the device has no such kernel for heads of dd. */
+static int n_attn_nv; /* cases test_attn_cm ran on attn_cm2.comp */
+
 static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t nt, int32_t p0, uint32_t window,
                          uint32_t ring) {
         char err[256] = "";
@@ -827,11 +829,14 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
         CHECK(vk_buf_write(d, &bh, 0, h, (no + 4) * 2) == 0);
         CHECK(vk_cmd_begin(&cmd) == 0);
         cmd.exact = false; /* the matrix-core kernel runs only on default activations */
-        bool wrote16 = vk_op_attn_prefill(&cmd, &(struct pc_attn) {
+        struct pc_attn pa = {
                 .q = bq.addr, .kc = bk.addr, .vc = bv.addr, .dst = bo.addr, .tok = bt.addr, .n_head = n_head,
                 .n_head_kv = n_kv, .head_dim = dd, .head_dim_v = dd, .ldq = ldq, .ring = ring, .window = window,
                 .nt = nt, .scale = scale,
-        }, bh.addr);
+        };
+        bool nv = vk_attn_cm2_ok(&cmd, &pa, p0);
+        n_attn_nv += nv;
+        bool wrote16 = vk_op_attn_prefill(&cmd, &pa, bh.addr, p0);
         vk_cmd_barrier(&cmd);
         CHECK(vk_cmd_submit_wait(&cmd) == 0);
         CHECK(vk_buf_read(d, &bo, 0, o, no * 4) == 0);
@@ -847,14 +852,29 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
         for (size_t i = no; i < no + 4; i++)
                 CHECK_MSG(h[i] == 0xabcd, "attn_cm d=%u nt=%u: wrote halves past the rows", dd, nt);
         vk_buf_destroy(d, &bh);
-        printf("attention on cooperative matrices, d=%u heads %u/%u nt=%u p0=%d window %u: NMSE %.3g (%u query "
-               "rows a workgroup)\n", dd, n_head, n_kv, nt, p0, window, e, pl.attn_cm_bq);
+        printf("attention on cooperative matrices (%s), d=%u heads %u/%u nt=%u p0=%d window %u: NMSE %.3g (%u query "
+               "rows a workgroup)\n", nv ? "NV, attn_cm2" : "KHR, attn_cm", dd, n_head, n_kv, nt, p0, window, e,
+               nv ? pl.attn_cm2_bq : pl.attn_cm_bq);
         vk_buf_destroy(d, &bq);
         vk_buf_destroy(d, &bk);
         vk_buf_destroy(d, &bv);
         vk_buf_destroy(d, &bo);
         vk_buf_destroy(d, &bt);
         return true;
+}
+
+/* Prefill attention cases: causal from 0 over several query blocks, the last partial; earlier context;
+ * a sliding window over a wrapped ring; odd head counts and sizes, those of the fixture models (16, 32)
+ * and real ones. */
+static void attn_cm_cases(void) {
+        CHECK(test_attn_cm(256, 2, 1, 37, 50, 0, 128));
+        CHECK(test_attn_cm(256, 4, 1, 150, 0, 0, 256));
+        CHECK(test_attn_cm(256, 4, 2, 90, 600, 512, 640));
+        CHECK(test_attn_cm(64, 3, 3, 70, 100, 40, 110));
+        CHECK(test_attn_cm(96, 2, 1, 20, 7, 0, 64));
+        CHECK(test_attn_cm(16, 4, 2, 24, 0, 0, 64));
+        CHECK(test_attn_cm(32, 4, 1, 65, 3, 0, 128));
+        CHECK(test_attn_cm(128, 7, 1, 512, 0, 0, 512));
 }
 
 /* Pipelines made for some weight types only (a model's): the others are absent, and a step that
@@ -1089,16 +1109,27 @@ int main(void) {
                                 setenv("UNICORN_VK_ATTN_CM_SHAPE", shapes[i], 1);
                                 CHECK(test_attn_cm(128, 4, 2, 100, 0, 0, 256));
                         }
-                        CHECK(test_attn_cm(256, 2, 1, 37, 50, 0, 128));
-                        CHECK(test_attn_cm(256, 4, 1, 150, 0, 0, 256));
-                        CHECK(test_attn_cm(256, 4, 2, 90, 600, 512, 640));
-                        CHECK(test_attn_cm(64, 3, 3, 70, 100, 40, 110));
-                        CHECK(test_attn_cm(96, 2, 1, 20, 7, 0, 64));
-                        CHECK(test_attn_cm(16, 4, 2, 24, 0, 0, 64));
-                        CHECK(test_attn_cm(32, 4, 1, 65, 3, 0, 128));
-                        CHECK(test_attn_cm(128, 7, 1, 512, 0, 0, 512));
+                        attn_cm_cases();
                 }
                 unsetenv("UNICORN_VK_ATTN_CM_SHAPE");
+                /* The NV kernel (attn_cm2.comp) where the device has NV matrices: the same cases with its
+                 * default blocks and two others. The two whose window wraps around the ring (p0 600, window
+                 * 512, ring 640; p0 100, window 40, ring 110) take the KHR kernel, the other six this one. */
+                if (pl.coopmat2) {
+                        static const char *const shapes2[] = { NULL, "32,64", "16,16" };
+                        setenv("UNICORN_VK_ATTN_CM2", "1", 1);
+                        for (size_t i = 0; i < ELEMENTSOF(shapes2); i++) {
+                                if (shapes2[i]) {
+                                        printf("attn_cm2 with UNICORN_VK_ATTN_CM2_SHAPE=%s\n", shapes2[i]);
+                                        setenv("UNICORN_VK_ATTN_CM2_SHAPE", shapes2[i], 1);
+                                }
+                                n_attn_nv = 0;
+                                attn_cm_cases();
+                                CHECK_MSG(n_attn_nv == 6, "attn_cm2 ran %d of 8 cases, not 6", n_attn_nv);
+                        }
+                        unsetenv("UNICORN_VK_ATTN_CM2");
+                        unsetenv("UNICORN_VK_ATTN_CM2_SHAPE");
+                }
         } else
                 printf("attention on cooperative matrices: %s\n",
                        pl.coopmat ? "no kernel for these heads" : "not tested (no cooperative matrices)");

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Attention for prefill on NVIDIA's workgroup-scope cooperative matrices
+ * (GL_NV_cooperative_matrix2), flash-style; same contract as attn_cm.comp
+ * (pc_attn; one head and BR consecutive query tokens of one sequence per
+ * workgroup, positions rising by one a token; q8, where set, is the f16
+ * copy of the output rows for the o projection). The workgroup holds its
+ * whole BR x D tile of O as one accumulator; per block of BC cached
+ * positions: S = Q K^T, the causal and sliding-window mask per element,
+ * the online softmax with row reductions (coopMatReduceNV), O rescaled by
+ * the row factors and O += P V, all on matrix objects, so no staging of
+ * scores or O through shared memory by hand as attn_cm.comp does (KHR
+ * matrices have neither row reductions nor per-row scaling). The cache rows
+ * are f32; a decode callback turns them into f16 as the driver stages them.
+ * This follows llama.cpp's flash_attn_cm2.comp, which ran prefill attention
+ * at 45-63 us a layer where attn_cm.comp took 115-157 (H200, run99.sh).
+ *
+ * Masked scores are a large negative finite number, not -inf (as llama.cpp
+ * does): a row with no visible position in a block then has m - s = 0 and
+ * weights 1 there, which the first block with a visible position scales
+ * by exp(-huge) = 0, and no inf - inf makes a NaN. Rows of the cache the
+ * step does not see must not reach a product even with weight 0 (stale
+ * slots may hold anything): blocks start at the workgroup's first visible
+ * position, and the layout ends at its last one's slot, past which loads
+ * read zeros. So the host dispatches this kernel only where the positions
+ * the step reads do not wrap around the ring (vk_op_attn_prefill).
+ * Operands f16, sums f32 (S, O, the row sums).
+ */
+#version 450
+#extension GL_KHR_cooperative_matrix : require
+#extension GL_NV_cooperative_matrix2 : require
+#extension GL_KHR_memory_scope_semantics : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#include "include/common.glsl"
+#include "include/push.glsl"
+
+layout(local_size_x = 128) in;
+layout(constant_id = 0) const uint D = 128; /* head_dim = head_dim_v: a multiple of 16, at most 256 */
+layout(constant_id = 1) const uint BR = 64; /* query tokens a workgroup */
+layout(constant_id = 2) const uint BC = 64; /* cached positions a block */
+
+layout(push_constant) uniform PC { pc_attn p; };
+
+/* Cache rows as the decode callback sees them: 4 floats a block. */
+layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer KvBlock { vec4 v; };
+layout(buffer_reference, std430, buffer_reference_align = 2) buffer F16Buf { float16_t v[]; };
+
+const float NEG = -1.7e38; /* masked scores: finite (see above) */
+
+float16_t decode_kv(const in KvBlock b, const in uint blockCoords[2], const in uint coordInBlock[2])
+{
+        return float16_t(b.v[coordInBlock[1]]);
+}
+
+/* The first position a query at pos attends to: pos - window + 1 on sliding layers, else 0. */
+int first_seen(int pos)
+{
+        return p.window > 0u && pos >= int(p.window) ? pos - int(p.window) + 1 : 0;
+}
+
+/* S's element of query row r (position q0 + r) and block column c (position k0 + c). */
+float mask_s(const in uint r, const in uint c, const in float s, const in uint q0, const in uint k0)
+{
+        int qp = int(q0 + r), kp = int(k0 + c);
+        return kp <= qp && kp >= first_seen(qp) ? s : NEG;
+}
+
+float max_r(const in float a, const in float b)
+{
+        return max(a, b);
+}
+
+float first_r(const in float a, const in float b)
+{
+        return a;
+}
+
+float max_e(const in uint r, const in uint c, const in float a, const in float b)
+{
+        return max(a, b);
+}
+
+float exp_e(const in uint r, const in uint c, const in float a)
+{
+        return exp(a);
+}
+
+void main()
+{
+        uint h = gl_WorkGroupID.x;
+        /* The last query blocks see the most positions: start them first. */
+        uint tq0 = (gl_NumWorkGroups.y - 1u - gl_WorkGroupID.y) * BR;
+        uint kvh = h / (p.n_head / p.n_head_kv);
+        uint kd = p.n_head_kv * p.head_dim, vd = p.n_head_kv * p.head_dim_v, od = p.n_head * p.head_dim_v;
+        I32Buf tok = I32Buf(p.tok);
+        int seq = tok.v[tq0 * 4u + 1u];
+        uint tlast = min(tq0 + BR, p.nt) - 1u;
+        int pos0 = tok.v[tq0 * 4u];
+        int lo = first_seen(pos0), hi = tok.v[tlast * 4u];
+        /* The step's positions do not wrap (the host's condition): slots rise with positions. */
+        uint slot_lo = uint(lo) % p.ring, slot_hi = uint(hi) % p.ring;
+
+        tensorViewNV<2, false, 1, 0> tr = createTensorViewNV(2, false, 1, 0);
+
+        /* q rows scaled, as f16; rows past the step load as zeros and are never stored. */
+        tensorLayoutNV<2, gl_CooperativeMatrixClampModeConstantNV> lq =
+                createTensorLayoutNV(2, gl_CooperativeMatrixClampModeConstantNV);
+        lq = setTensorLayoutDimensionNV(lq, p.nt, p.ldq);
+        lq = setTensorLayoutStrideNV(lq, p.ldq, 1);
+        coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> qf;
+        coopMatLoadTensorNV(qf, F32Buf(p.q).v, 0, sliceTensorLayoutNV(lq, tq0, BR, h * p.head_dim, D));
+        qf = qf * p.scale;
+        coopmat<float16_t, gl_ScopeWorkgroup, BR, D, gl_MatrixUseA> qa =
+                coopmat<float16_t, gl_ScopeWorkgroup, BR, D, gl_MatrixUseA>(qf);
+
+        /* This sequence's and kv head's cache rows up to the last visible slot (zeros past it), in
+         * blocks of 4 floats. */
+        tensorLayoutNV<2, gl_CooperativeMatrixClampModeConstantNV> lk =
+                createTensorLayoutNV(2, gl_CooperativeMatrixClampModeConstantNV);
+        lk = setTensorLayoutBlockSizeNV(lk, 1, 4);
+        lk = setTensorLayoutDimensionNV(lk, slot_hi + 1u, D);
+        lk = setTensorLayoutStrideNV(lk, kd / 4u, 1);
+        tensorLayoutNV<2, gl_CooperativeMatrixClampModeConstantNV> lv =
+                createTensorLayoutNV(2, gl_CooperativeMatrixClampModeConstantNV);
+        lv = setTensorLayoutBlockSizeNV(lv, 1, 4);
+        lv = setTensorLayoutDimensionNV(lv, slot_hi + 1u, D);
+        lv = setTensorLayoutStrideNV(lv, vd / 4u, 1);
+        F32x4Buf kb = F32x4Buf(p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * 4ul);
+        F32x4Buf vb = F32x4Buf(p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * 4ul);
+
+        coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> o =
+                coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator>(0.0);
+        /* Row-constant matrices: every column of a row holds the row's value. */
+        coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator> l =
+                coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator>(0.0);
+        coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator> m =
+                coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator>(NEG);
+        coopmat<float16_t, gl_ScopeWorkgroup, BC, BC, gl_MatrixUseB> ones =
+                coopmat<float16_t, gl_ScopeWorkgroup, BC, BC, gl_MatrixUseB>(1.0);
+
+        for (uint s0 = slot_lo; s0 <= slot_hi; s0 += BC) {
+                uint k0 = uint(lo) + (s0 - slot_lo); /* position of the block's first row */
+                coopmat<float16_t, gl_ScopeWorkgroup, D, BC, gl_MatrixUseB> kt;
+                coopMatLoadTensorNV(kt, kb.v, 0, sliceTensorLayoutNV(lk, s0, BC, 0, D), tr, decode_kv);
+                coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator> s =
+                        coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator>(0.0);
+                s = coopMatMulAdd(qa, kt, s);
+                coopMatPerElementNV(s, s, mask_s, uint(pos0), k0);
+
+                coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator> rmax, mold, pm, em, rsum;
+                coopMatReduceNV(rmax, s, gl_CooperativeMatrixReduceRowNV, max_r);
+                mold = m;
+                coopMatPerElementNV(m, rmax, max_e, mold);
+                coopMatPerElementNV(pm, s - m, exp_e);
+                coopMatPerElementNV(em, mold - m, exp_e);
+                /* The weights as rounded for P V, summed by a product with ones. */
+                coopmat<float16_t, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseA> pa =
+                        coopmat<float16_t, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseA>(pm);
+                rsum = coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator>(0.0);
+                rsum = coopMatMulAdd(pa, ones, rsum);
+                l = em * l + rsum;
+
+                coopmat<float16_t, gl_ScopeWorkgroup, BC, D, gl_MatrixUseB> v;
+                coopMatLoadTensorNV(v, vb.v, 0, sliceTensorLayoutNV(lv, s0, BC, 0, D), decode_kv);
+                coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> emd;
+                coopMatReduceNV(emd, em, gl_CooperativeMatrixReduceRowNV, first_r);
+                o = o * emd;
+                o = coopMatMulAdd(pa, v, o);
+        }
+
+        coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> inv;
+        coopMatReduceNV(inv, l, gl_CooperativeMatrixReduceRowNV, first_r);
+        [[unroll]] for (uint i = 0; i < inv.length(); i++)
+                inv[i] = inv[i] > 0.0 ? 1.0 / inv[i] : 0.0;
+        o = o * inv;
+
+        /* Rows tq0.. of the output, this head's columns; rows past the step are clamped off. */
+        tensorLayoutNV<2, gl_CooperativeMatrixClampModeConstantNV> lout =
+                createTensorLayoutNV(2, gl_CooperativeMatrixClampModeConstantNV);
+        lout = setTensorLayoutDimensionNV(lout, p.nt, od);
+        lout = setTensorLayoutStrideNV(lout, od, 1);
+        coopMatStoreTensorNV(o, F32Buf(p.dst).v, 0, sliceTensorLayoutNV(lout, tq0, BR, h * p.head_dim_v, D));
+        if (p.q8 != 0ul) {
+                coopmat<float16_t, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> o16 =
+                        coopmat<float16_t, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator>(o);
+                coopMatStoreTensorNV(o16, F16Buf(p.q8).v, 0, sliceTensorLayoutNV(lout, tq0, BR, h * p.head_dim_v, D));
+        }
+}
