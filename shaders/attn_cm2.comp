@@ -12,8 +12,10 @@
  * scores or O through shared memory by hand as attn_cm.comp does (KHR
  * matrices have neither row reductions nor per-row scaling). The cache rows
  * are f32; a decode callback turns them into f16 as the driver stages them.
- * This follows llama.cpp's flash_attn_cm2.comp, which ran prefill attention
- * at 45-63 us a layer where attn_cm.comp took 115-157 (H200, run99.sh).
+ * This follows llama.cpp's flash_attn_cm2.comp: in run99.sh (H200) the
+ * profilers put it at 45-63 us a layer where attn_cm.comp took 115-157; both
+ * timers inflate (llama.cpp's ~4x in run103.sh), so that is a lead, not a
+ * measured ratio.
  *
  * Masked scores are a large negative finite number, not -inf (as llama.cpp
  * does): a row with no visible position in a block then has m - s = 0 and

@@ -339,13 +339,15 @@ static int bench_attn_prefill(const char *spec, int reps) {
             (r = vk_buf_write(d, &q, 0, h, qn * 4)) < 0 || (r = vk_buf_write(d, &kc, 0, h, kvn * 4)) < 0 ||
             (r = vk_buf_write(d, &vc, 0, h, kvn * 4)) < 0 || (r = vk_buf_write(d, &tok, 0, ti, (size_t) nt * 16)) < 0)
                 goto out;
+        struct pc_attn pa = {
+                .q = q.addr, .kc = kc.addr, .vc = vc.addr, .dst = o.addr, .tok = tok.addr, .n_head = nh, .n_head_kv = nkv,
+                .head_dim = hd, .head_dim_v = hd, .ldq = (uint32_t) ldq, .ring = ring, .nt = nt,
+                .scale = 1.0f / sqrtf((float) hd),
+        };
         for (int pass = 0; pass < 2; pass++) {
                 begin();
                 for (int i = 0; i < reps; i++) {
-                        vk_op_attn_prefill(&cmd, &(struct pc_attn) {
-                                .q = q.addr, .kc = kc.addr, .vc = vc.addr, .dst = o.addr, .tok = tok.addr, .n_head = nh,
-                                .n_head_kv = nkv, .head_dim = hd, .head_dim_v = hd, .ldq = (uint32_t) ldq, .ring = ring,
-                                .nt = nt, .scale = 1.0f / sqrtf((float) hd) }, 0, (int32_t) p0);
+                        vk_op_attn_prefill(&cmd, &pa, 0, (int32_t) p0);
                         vk_cmd_barrier(&cmd);
                 }
                 us = end_us() / reps;
@@ -353,8 +355,7 @@ static int bench_attn_prefill(const char *spec, int reps) {
         /* q k and p v products, each query over p0 + its index + 1 positions: 2 x 2 x heads x dims x that */
         printf("%-16s %-18s %9.2f us  %7.1f TFLOP/s  (%s)\n", "attnpf", spec, us,
                4.0 * nh * hd * (nt * (p0 + 1.0) + nt * (nt - 1.0) / 2) / (us * 1e6),
-               vk_attn_cm2_ok(&cmd, &(struct pc_attn) { .head_dim = hd, .head_dim_v = hd, .ring = ring, .nt = nt },
-                              (int32_t) p0) ? "attn_cm2" : pl.p[VK_P_ATTN_CM] ? "attn_cm" : "attn_pf");
+               vk_attn_cm2_ok(&cmd, &pa, (int32_t) p0) ? "attn_cm2" : pl.p[VK_P_ATTN_CM] ? "attn_cm" : "attn_pf");
 out:
         vk_buf_destroy(d, &q);
         vk_buf_destroy(d, &kc);

@@ -1072,9 +1072,9 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
         }
 
         if (n_out > 0) {
-                /* One row of logits takes the 8-bit mat-vec in a prefill step too (the usual case: a
-                 * one-token step has q8 already), as the CPU backend's does: the f32 mat-vec read Gemma 3 27B's Q6_K output in 2.3 ms on
-                 * the H200, llama.cpp's 0.48 ms (run99.sh). */
+                /* One row of logits takes the 8-bit mat-vec in a prefill step too (a one-token step has
+                 * q8 already), as the CPU backend's does: the f32 mat-vec read Gemma 3 27B's Q6_K output
+                 * in 2.3 ms on the H200, llama.cpp's 0.48 ms (run99.sh); its pp512 gained 0.9% (run103.sh). */
                 if (n_out == 1 && vm->pl.q8 && !m->exact_activations) {
                         hq = vc->hq.addr;
                         fq8 = NORM_Q8;

@@ -749,11 +749,12 @@ static void test_prefetch(void) {
         vk_buf_destroy(d, &by);
 }
 
-/* Attention of nt tokens at positions p0.. of sequence 0 (heads of dim dd, n_kv of them shared by
- * n_head), window 0 or sliding, over a ring of `ring` cached rows; attn_cm.comp against double
- * precision. False where the device has no such kernel for heads of dd. */
 static int n_attn_nv; /* cases test_attn_cm ran on attn_cm2.comp */
 
+/* Attention of nt tokens at positions p0.. of sequence 0 (heads of dim dd, n_kv of them shared by
+ * n_head), window 0 or sliding, over a ring of `ring` cached rows; attn_cm.comp (or attn_cm2.comp where
+ * made and the positions do not wrap the ring) against double precision. False where the device has no
+ * such kernel for heads of dd. */
 static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t nt, int32_t p0, uint32_t window,
                          uint32_t ring) {
         char err[256] = "";
