@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Attention for prefill on cooperative matrices (GL_KHR_cooperative_matrix,
- * subgroups of 32): same contract as attn_pf.comp (pc_attn; one head and
+ * MSxMSxMS products on subgroups of SG lanes as in matmul_cm.comp; the
+ * comments say 16 and 32, the sizes on NVIDIA and AMD): same contract as
+ * attn_pf.comp (pc_attn; one head and
  * BQ consecutive query tokens of one sequence per workgroup, positions
  * rising by one a token, which context_decode enforces), flash-style.
  * Each subgroup owns 16 query rows and D / DS of the head's dimensions;
@@ -47,29 +49,34 @@
 #include "include/push.glsl"
 
 layout(local_size_x_id = 1) in;
-layout(constant_id = 0) const uint D = 128;  /* head_dim = head_dim_v: a multiple of 16, at most 256 */
-layout(constant_id = 1) const uint NT = 128; /* invocations: 32 a subgroup */
+layout(constant_id = 0) const uint D = 128;  /* head_dim = head_dim_v: a multiple of MS, at most 256 */
+layout(constant_id = 1) const uint NT = 128; /* invocations: SG a subgroup */
 layout(constant_id = 2) const uint BKV = 32; /* cached positions a block: 16, 32 or 64 */
-layout(constant_id = 3) const uint DS = 1;   /* subgroups sharing a row block: 1, 2, 4 or 8, dividing D / 16 */
+layout(constant_id = 3) const uint DS = 1;   /* subgroups sharing a row block: 1, 2, 4 or 8, dividing D / MS */
+layout(constant_id = 4) const uint MS = 16;  /* the matrices' M = N = K: 16 or 8 */
+layout(constant_id = 5) const uint SG = 32;  /* lanes a subgroup: MS to MS * MS / 4 */
+layout(constant_id = 6) const bool SGBAR = true; /* subgroup_sync() waits for the subgroup's lanes */
 
-const uint NSG = NT / 32u;
-const uint BQ = 16u * (NSG / DS); /* query tokens a workgroup */
-const uint DT = D / 16u;    /* 16-wide tiles across a head */
+const uint NSG = NT / SG;
+const uint BQ = MS * (NSG / DS); /* query tokens a workgroup */
+const uint DT = D / MS;     /* MS-wide tiles across a head */
 const uint DTS = DT / DS;   /* those of one subgroup */
-const uint KT = BKV / 16u;  /* 16-wide tiles across a block */
+const uint KT = BKV / MS;   /* MS-wide tiles across a block */
+const uint LPR = SG / MS;   /* lanes a query row (2 with 16 and 32) */
+const uint EPL = MS / LPR;  /* elements of an MS x MS tile a lane, all in its row (8; a multiple of 4) */
 /* Shared rows padded by 16 bytes: rows stay 16-byte aligned for coopMatLoad and successive rows
  * start in different banks. */
 const uint LDH = D + 8u;    /* q, k, v rows (halves) */
 const uint LDS = BKV + 4u;  /* score rows (floats) */
 const uint LDP = BKV + 8u;  /* probability rows (halves) */
-const uint HALF = BKV / 2u; /* columns a lane of a row pair */
+const uint CPL = BKV / LPR; /* columns of a block a lane */
 
 layout(push_constant) uniform PC { pc_attn p; };
 
 shared float16_t kvs[BKV * LDH]; /* q rows at the start, then each block's k rows, then its v rows */
-shared float sf[NSG * 16u * LDS]; /* S, a part per subgroup */
-shared float16_t ps[NSG * 16u * LDP];
-shared float ot[NSG * 256u]; /* a 16 x 16 O tile per subgroup (not in sf: the row block's others read it) */
+shared float sf[NSG * MS * LDS]; /* S, a part per subgroup */
+shared float16_t ps[NSG * MS * LDP];
+shared float ot[NSG * MS * MS]; /* an O tile per subgroup (not in sf: the row block's others read it) */
 
 const float NEG_INF = -1.0 / 0.0;
 
@@ -106,6 +113,17 @@ void put(vec4 r[LPT])
         }
 }
 
+/* The subgroup's lanes see each other's shared-memory writes. llvmpipe (lavapipe) runs a subgroup's
+ * lanes as one SIMD thread, where no execution barrier is needed, and its subgroup barrier then waits
+ * for the other subgroups like barrier(): the rescale of O, which some subgroups of a workgroup skip,
+ * lost rows there. So on it (SGBAR false, vk-pipeline.c) only the memory barrier. */
+void subgroup_sync()
+{
+        subgroupMemoryBarrierShared();
+        if (SGBAR)
+                subgroupBarrier();
+}
+
 /* The first position a query at pos attends to: pos - window + 1 on sliding layers, else 0. */
 int first_seen(int pos)
 {
@@ -115,7 +133,7 @@ int first_seen(int pos)
 void main()
 {
         uint h = gl_WorkGroupID.x, lid = gl_LocalInvocationID.x;
-        uint sg = lid / 32u, lane = lid % 32u, rb = sg / DS, part = sg % DS;
+        uint sg = lid / SG, lane = lid % SG, rb = sg / DS, part = sg % DS;
         /* The last query blocks see the most positions: start them first. */
         uint tq0 = (gl_NumWorkGroups.y - 1u - gl_WorkGroupID.y) * BQ;
         uint kvh = h / (p.n_head / p.n_head_kv);
@@ -127,18 +145,18 @@ void main()
         uint tlast = min(tq0 + BQ, p.nt) - 1u;
         int pos0 = tok.v[tq0 * 4u];
         int lo = first_seen(pos0), hi = tok.v[tlast * 4u];
-        /* This lane's row (2 lanes a row), and the rows of its subgroup. */
-        uint row = lane >> 1, t = tq0 + rb * 16u + row;
+        /* This lane's row (LPR lanes a row), and the rows of its subgroup. */
+        uint row = lane / LPR, t = tq0 + rb * MS + row;
         int qend = t < p.nt ? pos0 + int(t - tq0) : -1;
         int qstart = first_seen(qend);
-        uint sfirst = tq0 + rb * 16u, slast = min(sfirst + 16u, p.nt) - 1u;
+        uint sfirst = tq0 + rb * MS, slast = min(sfirst + MS, p.nt) - 1u;
         bool sg_any = sfirst < p.nt;
         int sg_hi = pos0 + int(slast - tq0);
         int sg_lo = first_seen(pos0 + int(sfirst - tq0));
 
         /* q rows, scaled, as f16 (rows past the step repeat the last token's and are never written),
          * BKV rows at a time through kvs into each subgroup's A tiles of its rows and dimensions. */
-        coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> qa[DTS];
+        coopmat<float16_t, gl_ScopeSubgroup, MS, MS, gl_MatrixUseA> qa[DTS];
         for (uint r0 = 0; r0 < BQ; r0 += BKV) {
                 vec4 qr[LPT];
                 [[unroll]] for (uint j = 0; j < LPT; j++) {
@@ -151,19 +169,19 @@ void main()
                 }
                 put(qr);
                 barrier();
-                /* A row block lies within one pass (16 divides BKV). */
-                if (rb * 16u >= r0 && rb * 16u < r0 + BKV)
+                /* A row block lies within one pass (MS divides BKV). */
+                if (rb * MS >= r0 && rb * MS < r0 + BKV)
                         [[unroll]] for (uint d = 0; d < DTS; d++)
-                                coopMatLoad(qa[d], kvs, (rb * 16u - r0) * LDH + (part * DTS + d) * 16u, LDH,
+                                coopMatLoad(qa[d], kvs, (rb * MS - r0) * LDH + (part * DTS + d) * MS, LDH,
                                             gl_CooperativeMatrixLayoutRowMajor);
                 barrier();
         }
 
-        coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> o[DTS];
+        coopmat<float, gl_ScopeSubgroup, MS, MS, gl_MatrixUseAccumulator> o[DTS];
         [[unroll]] for (uint j = 0; j < DTS; j++)
-                o[j] = coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>(0.0);
+                o[j] = coopmat<float, gl_ScopeSubgroup, MS, MS, gl_MatrixUseAccumulator>(0.0);
         float m = NEG_INF, l = 0.0;
-        uint sbase = sg * 16u * LDS, rbase = rb * DS * 16u * LDS, pbase = sg * 16u * LDP, obase = sg * 256u;
+        uint sbase = sg * MS * LDS, rbase = rb * DS * MS * LDS, pbase = sg * MS * LDP, obase = sg * MS * MS;
         uint64_t kbase = p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * 4ul;
         uint64_t vbase = p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * 4ul;
 
@@ -177,44 +195,45 @@ void main()
                 put(kr);
                 barrier();
                 if (act) {
-                        coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> s[KT];
+                        coopmat<float, gl_ScopeSubgroup, MS, MS, gl_MatrixUseAccumulator> s[KT];
                         [[unroll]] for (uint n = 0; n < KT; n++)
-                                s[n] = coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>(0.0);
+                                s[n] = coopmat<float, gl_ScopeSubgroup, MS, MS, gl_MatrixUseAccumulator>(0.0);
                         [[unroll]] for (uint d = 0; d < DTS; d++) {
                                 [[unroll]] for (uint n = 0; n < KT; n++) {
-                                        /* K^T: column c of the tile is cached row n * 16 + c. */
-                                        coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB> b;
-                                        coopMatLoad(b, kvs, n * 16u * LDH + (part * DTS + d) * 16u, LDH,
+                                        /* K^T: column c of the tile is cached row n * MS + c. */
+                                        coopmat<float16_t, gl_ScopeSubgroup, MS, MS, gl_MatrixUseB> b;
+                                        coopMatLoad(b, kvs, n * MS * LDH + (part * DTS + d) * MS, LDH,
                                                     gl_CooperativeMatrixLayoutColumnMajor);
                                         s[n] = coopMatMulAdd(qa[d], b, s[n]);
                                 }
                         }
                         [[unroll]] for (uint n = 0; n < KT; n++)
-                                coopMatStore(s[n], sf, sbase + n * 16u, LDS, gl_CooperativeMatrixLayoutRowMajor);
+                                coopMatStore(s[n], sf, sbase + n * MS, LDS, gl_CooperativeMatrixLayoutRowMajor);
                 }
                 barrier(); /* every subgroup is done with the k rows; S's parts are written */
                 put(vr);
                 if (act) {
                         /* Online softmax of row `row` over this lane's half of the block, on S summed
                          * over the row block's parts (in one order in each of its subgroups). */
-                        uint c0 = (lane & 1u) * HALF;
-                        float sr[HALF];
+                        uint c0 = (lane % LPR) * CPL;
+                        float sr[CPL];
                         float mb = NEG_INF;
-                        [[unroll]] for (uint i = 0; i < HALF; i++) {
+                        [[unroll]] for (uint i = 0; i < CPL; i++) {
                                 float v = sf[rbase + row * LDS + c0 + i];
                                 [[unroll]] for (uint k = 1; k < DS; k++)
-                                        v += sf[rbase + k * 16u * LDS + row * LDS + c0 + i];
+                                        v += sf[rbase + k * MS * LDS + row * LDS + c0 + i];
                                 sr[i] = v;
                                 int pp = p0 + int(c0 + i);
                                 if (pp >= qstart && pp <= qend)
                                         mb = max(mb, v);
                         }
-                        mb = max(mb, subgroupShuffleXor(mb, 1u));
+                        [[unroll]] for (uint x = 1u; x < LPR; x <<= 1)
+                                mb = max(mb, subgroupShuffleXor(mb, x));
                         float mn = max(m, mb);
                         /* A row with nothing in range so far keeps m = -inf: no rescale, no weight. */
                         float c = mn == NEG_INF ? 1.0 : exp(m - mn);
                         float sum = 0.0;
-                        [[unroll]] for (uint i = 0; i < HALF; i++) {
+                        [[unroll]] for (uint i = 0; i < CPL; i++) {
                                 int pp = p0 + int(c0 + i);
                                 float16_t pv = float16_t(0.0);
                                 if (pp >= qstart && pp <= qend)
@@ -222,35 +241,33 @@ void main()
                                 ps[pbase + row * LDP + c0 + i] = pv;
                                 sum += float(pv); /* the weights as rounded for P V */
                         }
-                        sum += subgroupShuffleXor(sum, 1u);
+                        [[unroll]] for (uint x = 1u; x < LPR; x <<= 1)
+                                sum += subgroupShuffleXor(sum, x);
                         /* O's rows scale by c where the max grew over a row with weight already in O. */
                         bool rescale = subgroupAny(c != 1.0 && l != 0.0);
                         l = l * c + sum;
                         m = mn;
                         if (rescale) {
-                                /* Lane pairs own the 8 + 8 elements of their row in a row-major 16 x 16 tile. */
+                                /* The LPR lanes of a row own its EPL-element parts in a row-major tile. */
                                 [[unroll]] for (uint j = 0; j < DTS; j++) {
-                                        coopMatStore(o[j], ot, obase, 16u, gl_CooperativeMatrixLayoutRowMajor);
-                                        subgroupMemoryBarrierShared();
-                                        subgroupBarrier();
-                                        [[unroll]] for (uint e = 0; e < 8u; e++)
-                                                ot[obase + lane * 8u + e] *= c;
-                                        subgroupMemoryBarrierShared();
-                                        subgroupBarrier();
-                                        coopMatLoad(o[j], ot, obase, 16u, gl_CooperativeMatrixLayoutRowMajor);
-                                        subgroupMemoryBarrierShared();
-                                        subgroupBarrier();
+                                        coopMatStore(o[j], ot, obase, MS, gl_CooperativeMatrixLayoutRowMajor);
+                                        subgroup_sync();
+                                        [[unroll]] for (uint e = 0; e < EPL; e++)
+                                                ot[obase + lane * EPL + e] *= c;
+                                        subgroup_sync();
+                                        coopMatLoad(o[j], ot, obase, MS, gl_CooperativeMatrixLayoutRowMajor);
+                                        subgroup_sync();
                                 }
                         }
                 }
                 barrier(); /* the v rows are staged; P is written */
                 if (act) {
                         [[unroll]] for (uint n = 0; n < KT; n++) {
-                                coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> a;
-                                coopMatLoad(a, ps, pbase + n * 16u, LDP, gl_CooperativeMatrixLayoutRowMajor);
+                                coopmat<float16_t, gl_ScopeSubgroup, MS, MS, gl_MatrixUseA> a;
+                                coopMatLoad(a, ps, pbase + n * MS, LDP, gl_CooperativeMatrixLayoutRowMajor);
                                 [[unroll]] for (uint j = 0; j < DTS; j++) {
-                                        coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB> b;
-                                        coopMatLoad(b, kvs, n * 16u * LDH + (part * DTS + j) * 16u, LDH,
+                                        coopmat<float16_t, gl_ScopeSubgroup, MS, MS, gl_MatrixUseB> b;
+                                        coopMatLoad(b, kvs, n * MS * LDH + (part * DTS + j) * MS, LDH,
                                                     gl_CooperativeMatrixLayoutRowMajor);
                                         o[j] = coopMatMulAdd(a, b, o[j]);
                                 }
@@ -259,31 +276,30 @@ void main()
                 barrier(); /* every subgroup is done with the v rows */
         }
 
-        /* O / l, row by row through shared memory (lane pairs as in the rescale); every lane takes
-         * part in the stores, lanes of rows past the step write nothing. */
+        /* O / l, row by row through shared memory (a row's lanes as in the rescale); every lane
+         * takes part in the stores, lanes of rows past the step write nothing. */
         F32Buf ob = F32Buf(p.dst + uint64_t(min(t, p.nt - 1u) * p.n_head * p.head_dim_v + h * p.head_dim_v) * 4ul);
         float inv = l > 0.0 ? 1.0 / l : 0.0;
-        uint c0 = (lane & 1u) * 8u;
+        uint c0 = (lane % LPR) * EPL;
         [[unroll]] for (uint j = 0; j < DTS; j++) {
-                coopMatStore(o[j], ot, obase, 16u, gl_CooperativeMatrixLayoutRowMajor);
-                subgroupMemoryBarrierShared();
-                subgroupBarrier();
+                coopMatStore(o[j], ot, obase, MS, gl_CooperativeMatrixLayoutRowMajor);
+                subgroup_sync();
                 if (t < p.nt) {
-                        uint c = (part * DTS + j) * 16u + c0;
-                        float v[8];
-                        [[unroll]] for (uint e = 0; e < 8u; e++) {
-                                v[e] = ot[obase + lane * 8u + e] * inv;
+                        uint c = (part * DTS + j) * MS + c0;
+                        float v[EPL];
+                        [[unroll]] for (uint e = 0; e < EPL; e++) {
+                                v[e] = ot[obase + lane * EPL + e] * inv;
                                 ob.v[c + e] = v[e];
                         }
                         /* The o projection's f16 rows too (what cvt16.comp would make of these). */
                         if (p.q8 != 0ul) {
                                 U32x2Buf o16 = U32x2Buf(p.q8 + (uint64_t(t * p.n_head * p.head_dim_v +
                                                                          h * p.head_dim_v + c) * 2ul));
-                                o16.v[0] = uvec2(packHalf2x16(vec2(v[0], v[1])), packHalf2x16(vec2(v[2], v[3])));
-                                o16.v[1] = uvec2(packHalf2x16(vec2(v[4], v[5])), packHalf2x16(vec2(v[6], v[7])));
+                                [[unroll]] for (uint e = 0; e < EPL / 4u; e++)
+                                        o16.v[e] = uvec2(packHalf2x16(vec2(v[4u * e], v[4u * e + 1u])),
+                                                         packHalf2x16(vec2(v[4u * e + 2u], v[4u * e + 3u])));
                         }
                 }
-                subgroupMemoryBarrierShared();
-                subgroupBarrier();
+                subgroup_sync();
         }
 }

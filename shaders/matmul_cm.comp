@@ -3,11 +3,13 @@
  * Tiled matrix product on cooperative matrices (GL_KHR_cooperative_matrix),
  * for prefill; same contract as matmul.comp (pc_mm), except that x holds
  * the activations as f16 (ldx in halves, from cvt16.comp). A workgroup
- * computes BM weight rows x BN tokens; its subgroups (of 32, which the host
- * requires) each own WM rows x WN tokens, as (WM / 16) x (WN / 16)
- * 16x16x16 products accumulated in f32. All five sizes are specialization
- * constants (the host picks them per device and batch width, see
- * vk-pipeline.c), and the workgroup size follows from them.
+ * computes BM weight rows x BN tokens; its subgroups (of SG lanes: 32 where
+ * the device can run them so, which the host requires, else its fixed size)
+ * each own WM rows x WN tokens, as (WM / MS) x (WN / MS) MSxMSxMS products
+ * accumulated in f32 (MS 16, or 8 where the device has only those, as
+ * lavapipe does). All these sizes are specialization constants (the host
+ * picks them per device and batch width, see vk-pipeline.c), and the
+ * workgroup size follows from them.
  *
  * For every BK columns the weight tile is dequantized once into shared
  * memory as f16 and the activation tile copied, f16 as it comes, which is
@@ -37,8 +39,10 @@ layout(constant_id = 2) const uint WM = 64;  /* rows per subgroup */
 layout(constant_id = 3) const uint WN = 64;  /* tokens per subgroup */
 layout(constant_id = 4) const uint BK = 32;  /* columns per step: 32 or 64 */
 layout(constant_id = 6) const uint NBUF = 2; /* tiles in shared memory: 2, or 1 with two barriers a step */
+layout(constant_id = 7) const uint MS = 16;  /* the matrices' M = N = K: 16 or 8 */
+layout(constant_id = 8) const uint SG = 32;  /* lanes a subgroup, MS * MS / SG a whole number */
 
-const uint NT = gl_WorkGroupSize.x; /* (BM / WM) x (BN / WN) x 32 */
+const uint NT = gl_WorkGroupSize.x; /* (BM / WM) x (BN / WN) x SG */
 const uint KV = BK / 4u;            /* vec4 across one tile row */
 /* Shared rows in f16vec4 units: 2 more than KV keeps every row 16-byte aligned (coopMatLoad) and
  * puts 8 consecutive rows (one 8x8 load phase) in 8 different 16-byte bank groups. */
@@ -54,18 +58,19 @@ const uint TPR = KV / CA;
 const uint ARS = NT / TPR;
 const uint APASS = AV / CA;
 const uint SGM = BM / WM;           /* subgroups down the rows */
-const uint FM = WM / 16u, FN = WN / 16u;
+const uint FM = WM / MS, FN = WN / MS;
+const uint CS = MS * MS / 2u; /* one result tile in f16vec4 (f32 pairs) */
 
 layout(push_constant) uniform PC { pc_mm p; };
 
 /* The weight tiles, then the activation tiles, in one array so that after the last product the
- * results can go through any part of it: 256 f32 (128 f16vec4) per subgroup, which the host checks. */
+ * results can go through any part of it: MS x MS f32 (CS f16vec4) per subgroup, which the host checks. */
 shared f16vec4 S[NBUF * (BM + BN) * LDS];
 const uint BS0 = NBUF * BM * LDS; /* where the activation tiles start */
 
 void main()
 {
-        uint lid = gl_LocalInvocationID.x, sg = gl_SubgroupID, lane = gl_SubgroupInvocationID;
+        uint lid = gl_LocalInvocationID.x, sg = lid / SG, lane = lid % SG;
         uint r0 = gl_WorkGroupID.x * BM, t0 = gl_WorkGroupID.y * BN;
         /* Activations: invocation lid takes vec4 column lc of tokens lr, lr + RSTEP, ..., so KV
          * neighbouring invocations read one contiguous stretch of a token's row. */
@@ -73,9 +78,9 @@ void main()
         uint alc = (lid % TPR) * CA, alr = lid / TPR;
 
         uint wm = sg % SGM, wn = sg / SGM;
-        coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> acc[FM * FN];
+        coopmat<float, gl_ScopeSubgroup, MS, MS, gl_MatrixUseAccumulator> acc[FM * FN];
         [[unroll]] for (uint i = 0; i < FM * FN; i++)
-                acc[i] = coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>(0.0);
+                acc[i] = coopmat<float, gl_ScopeSubgroup, MS, MS, gl_MatrixUseAccumulator>(0.0);
 
         f16vec4 wv[AV], xv[BV];
         uint kb = 0, cur = 0;
@@ -153,15 +158,15 @@ void main()
                 if (more)
                         LOAD_TILES(kb + BK);
                 uint ab = cur * BM * LDS, bb = BS0 + cur * BN * LDS;
-                [[unroll]] for (uint kk = 0; kk < KV; kk += 4u) {
-                        coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> a[FM];
+                [[unroll]] for (uint kk = 0; kk < KV; kk += MS / 4u) {
+                        coopmat<float16_t, gl_ScopeSubgroup, MS, MS, gl_MatrixUseA> a[FM];
                         [[unroll]] for (uint i = 0; i < FM; i++)
-                                coopMatLoad(a[i], S, ab + (wm * WM + i * 16u) * LDS + kk, LDS,
+                                coopMatLoad(a[i], S, ab + (wm * WM + i * MS) * LDS + kk, LDS,
                                             gl_CooperativeMatrixLayoutRowMajor);
                         [[unroll]] for (uint j = 0; j < FN; j++) {
-                                coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB> b;
+                                coopmat<float16_t, gl_ScopeSubgroup, MS, MS, gl_MatrixUseB> b;
                                 /* B is k x tokens; token t's columns are one shared row: column-major. */
-                                coopMatLoad(b, S, bb + (wn * WN + j * 16u) * LDS + kk, LDS,
+                                coopMatLoad(b, S, bb + (wn * WN + j * MS) * LDS + kk, LDS,
                                             gl_CooperativeMatrixLayoutColumnMajor);
                                 [[unroll]] for (uint i = 0; i < FM; i++)
                                         acc[i * FN + j] = coopMatMulAdd(a[i], b, acc[i * FN + j]);
@@ -175,21 +180,21 @@ void main()
                         cur ^= 1u;
         }
 
-        /* Each 16x16 tile goes through this subgroup's corner of shared memory, so that bias,
-         * accumulation and the edges are handled per element, 16 consecutive rows per token. The
+        /* Each MSxMS tile goes through this subgroup's corner of shared memory, so that bias,
+         * accumulation and the edges are handled per element, MS consecutive rows per token. The
          * corner is f16vec4 storage holding f32 bits: the store reinterprets, its stride is in
-         * f16vec4 (8 per 16 floats), and the reads below take the bits back. */
+         * f16vec4 (MS / 2 per MS floats), and the reads below take the bits back. */
         F32Buf y = F32Buf(p.y);
-        uint cs = sg * 128u;
+        uint cs = sg * CS;
         [[unroll]] for (uint i = 0; i < FM; i++)
                 [[unroll]] for (uint j = 0; j < FN; j++) {
-                        coopMatStore(acc[i * FN + j], S, cs, 8, gl_CooperativeMatrixLayoutColumnMajor);
+                        coopMatStore(acc[i * FN + j], S, cs, MS / 2u, gl_CooperativeMatrixLayoutColumnMajor);
                         subgroupMemoryBarrierShared();
                         subgroupBarrier();
-                        [[unroll]] for (uint q = 0; q < 256u / 32u; q++) {
-                                uint idx = q * 32u + lane;
-                                uint r = r0 + wm * WM + i * 16u + (idx & 15u);
-                                uint t = t0 + wn * WN + j * 16u + (idx >> 4);
+                        [[unroll]] for (uint q = 0; q < MS * MS / SG; q++) {
+                                uint idx = q * SG + lane;
+                                uint r = r0 + wm * WM + i * MS + idx % MS;
+                                uint t = t0 + wn * WN + j * MS + idx / MS;
                                 if (r < p.n && t < p.nt) {
                                         f16vec4 h = S[cs + (idx >> 1)];
                                         uint u = (idx & 1u) != 0u ? packFloat2x16(h.zw) : packFloat2x16(h.xy);

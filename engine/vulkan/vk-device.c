@@ -129,17 +129,28 @@ int vk_subgroup32_mode(uint32_t dflt, bool control, bool full, uint32_t min, uin
         return control && full && compute && min <= 32 && max >= 32 && max_subgroups >= 1024 / 32 ? 1 : -ENOTSUP;
 }
 
+uint32_t vk_cm_matrix_size(uint32_t sg, bool have16, bool have8) {
+        if (have16 && sg >= 16 && sg <= 64)
+                return 16;
+        if (have8 && sg >= 8 && sg <= 16)
+                return 8;
+        return 0;
+}
+
 /*
- * Whether the cooperative-matrix prefill kernel (shaders/matmul_cm.comp) can run: the extension and
- * its feature, the Vulkan memory model its SPIR-V declares, f16 arithmetic, subgroups of 32 (its tile
- * split; by default or required, sg32 from vk_subgroup32_mode), and a 16x16x16 f16 x f16 -> f32 subgroup product among the device's configurations.
- * Otherwise prefill uses the float tiled kernel; why is in *why.
+ * Whether the cooperative-matrix prefill kernels (shaders/matmul_cm.comp, attn_cm.comp) can run: the
+ * extension and its feature, the Vulkan memory model their SPIR-V declares, f16 arithmetic, a known
+ * subgroup size sg (32, by default or required; else the device's one fixed size; 0: neither) and
+ * square f16 x f16 -> f32 subgroup products that suit it (vk_cm_matrix_size), whose size goes to
+ * *ret_size. Otherwise prefill uses the float tiled kernel; why is in *why.
  */
 static bool coopmat_usable(VkInstance inst, VkPhysicalDevice p, const VkExtensionProperties *e, uint32_t n,
-                           bool feature, bool memory_model, bool fp16, int sg32, const char **why) {
+                           bool feature, bool memory_model, bool fp16, uint32_t sg, uint32_t *ret_size,
+                           const char **why) {
         PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR get;
         VkCooperativeMatrixPropertiesKHR props[64];
         uint32_t np = ELEMENTSOF(props);
+        bool have[2] = { false, false }; /* 16x16x16, 8x8x8 */
 
         if (!has_ext(e, n, VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME))
                 return *why = "no VK_KHR_cooperative_matrix", false;
@@ -147,8 +158,9 @@ static bool coopmat_usable(VkInstance inst, VkPhysicalDevice p, const VkExtensio
                 return *why = "UNICORN_VK_DISABLE_COOPMAT", false;
         if (!feature || !memory_model || !fp16)
                 return *why = "cooperativeMatrix, vulkanMemoryModel or shaderFloat16 missing", false;
-        if (sg32 < 0)
-                return *why = "subgroup size is not 32 and cannot be required to be (VK_EXT_subgroup_size_control)",
+        if (sg == 0)
+                return *why = "subgroup size is not 32, cannot be required to be (VK_EXT_subgroup_size_control) "
+                              "and is not fixed",
                        false;
         get = (PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR) vkGetInstanceProcAddr(
                 inst, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR");
@@ -159,12 +171,16 @@ static bool coopmat_usable(VkInstance inst, VkPhysicalDevice p, const VkExtensio
         if (get(p, &np, props) < 0) /* VK_INCOMPLETE (more than 64) is fine: the list is partial */
                 return *why = "cannot list cooperative matrix types", false;
         for (uint32_t i = 0; i < np; i++)
-                if (props[i].MSize == 16 && props[i].NSize == 16 && props[i].KSize == 16 &&
-                    props[i].AType == VK_COMPONENT_TYPE_FLOAT16_KHR && props[i].BType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
+                if ((props[i].MSize == 16 || props[i].MSize == 8) && props[i].NSize == props[i].MSize &&
+                    props[i].KSize == props[i].MSize && props[i].AType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
+                    props[i].BType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
                     props[i].CType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
                     props[i].ResultType == VK_COMPONENT_TYPE_FLOAT32_KHR && props[i].scope == VK_SCOPE_SUBGROUP_KHR)
-                        return true;
-        return *why = "no 16x16x16 f16/f32 subgroup matrix type", false;
+                        have[props[i].MSize == 8] = true;
+        *ret_size = vk_cm_matrix_size(sg, have[0], have[1]);
+        if (*ret_size == 0)
+                return *why = "no 16x16x16 or 8x8x8 f16/f32 subgroup matrix type for this subgroup size", false;
+        return true;
 }
 
 /*
@@ -354,7 +370,8 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                 .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES_EXT };
         const char *dev_exts[8];
         uint32_t n_dev_ext = 0;
-        VkPhysicalDeviceIDProperties idp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES };
+        VkPhysicalDeviceDriverProperties drv = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES };
+        VkPhysicalDeviceIDProperties idp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES, .pNext = &drv };
         VkPhysicalDeviceSubgroupProperties sg = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
                                                   .pNext = &idp };
         VkPhysicalDeviceProperties2 p2 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sg };
@@ -379,6 +396,7 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
         vkGetPhysicalDeviceProperties2(d->phys, &p2);
         d->props = p2.properties;
         d->subgroup_size = sg.subgroupSize;
+        d->llvmpipe = drv.driverID == VK_DRIVER_ID_MESA_LLVMPIPE;
         d->subgroup_ops = sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT ? sg.supportedOperations : 0;
         memcpy(d->uuid, idp.deviceUUID, sizeof d->uuid);
         vkGetPhysicalDeviceMemoryProperties(d->phys, &d->mem);
@@ -436,10 +454,17 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                      fdot.shaderIntegerDotProduct && !env_disabled("INTDOT");
         if (d->int_dot)
                 dev_exts[n_dev_ext++] = VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME;
+        /* The KHR matrix kernels' subgroup size: 32 (required where the default differs), else the
+         * device's one size where it has only one (lavapipe: 8). */
+        d->cm_sg = sg32 >= 0 ? 32
+                   : d->subgroup_size_control && psc.minSubgroupSize == psc.maxSubgroupSize ? d->subgroup_size
+                                                                                              : 0;
         d->coopmat = coopmat_usable(d->instance, d->phys, exts, n_ext, fcm.cooperativeMatrix, f12.vulkanMemoryModel,
-                                    f12.shaderFloat16, sg32, &d->coopmat_why);
+                                    f12.shaderFloat16, d->cm_sg, &d->cm_size, &d->coopmat_why);
         if (d->coopmat)
                 dev_exts[n_dev_ext++] = VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME;
+        else
+                d->cm_sg = d->cm_size = 0;
         /* Only the KHR matrix kernels need it; other kernels keep the default size. */
         d->sg32_required = d->coopmat && sg32 == 1;
         if (d->sg32_required)
@@ -552,11 +577,12 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
         }
         vkGetDeviceQueue(d->dev, d->queue_family, 0, &d->queue);
         /* Device names are at most 256 bytes; 96 keep the description inside d->desc (224). */
-        snprintf(d->desc, sizeof d->desc, "vulkan (%.96s, %s, %.1f GiB device-local%s, subgroup %u%s%s%s%s)",
+        snprintf(d->desc, sizeof d->desc, "vulkan (%.96s, %s, %.1f GiB device-local%s, subgroup %u%s%s%s%s%s)",
                  d->props.deviceName, d->uma ? "UMA" : "discrete", (double) d->heap_device / (1 << 30),
                  d->uma && d->heap_host_visible_device ? " host-visible" : "", d->subgroup_size,
                  d->sg32_required ? " (32 for matrices)" : "",
-                 d->fp16 ? ", fp16" : "", d->int_dot ? ", int-dot" : "", d->coopmat2 ? ", coopmat2" : d->coopmat ? ", coopmat" : "");
+                 d->fp16 ? ", fp16" : "", d->int_dot ? ", int-dot" : "", d->coopmat2 ? ", coopmat2" : d->coopmat ? ", coopmat" : "",
+                 d->coopmat && d->cm_size != 16 ? " 8x8x8" : "");
         *ret = d;
         return 0;
 fail:

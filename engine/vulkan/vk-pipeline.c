@@ -212,7 +212,7 @@ static void print_stats(const struct vk_device *d, VkPipeline pipe, const char *
 static int make_pipe(const struct vk_device *d, VkPipelineCache cache, VkPipelineLayout layout, const char *name,
                      const uint32_t *spec, uint32_t n_spec, VkPipeline *ret, char *err, size_t errsz) {
         const struct vk_spirv *s = spirv_find(name);
-        VkSpecializationMapEntry me[8];
+        VkSpecializationMapEntry me[12];
         VkShaderModule mod;
         VkResult vr;
 
@@ -280,17 +280,17 @@ void vk_pipelines_destroy(struct vk_device *d, struct vk_pipelines *p) {
 
 /* Shared memory of shaders/attn_cm.comp (its kvs, sf, ps and ot arrays). */
 static size_t attn_cm_shared(uint32_t d, const struct vk_attn_cm_shape *c) {
-        size_t nsg = c->nt / 32, ldh = d + 8;
-        return c->bkv * ldh * 2 + nsg * 16 * (c->bkv + 4) * 4 + nsg * 16 * (c->bkv + 8) * 2 + nsg * 256 * 4;
+        size_t nsg = c->nt / c->sg, ldh = d + 8, ms = c->ms;
+        return c->bkv * ldh * 2 + nsg * ms * (c->bkv + 4) * 4 + nsg * ms * (c->bkv + 8) * 2 + nsg * ms * ms * 4;
 }
 
 static bool attn_cm_shape_ok(uint32_t d, const struct vk_attn_cm_shape *c) {
-        return (c->nt == 32 || c->nt == 64 || c->nt == 128 || c->nt == 256) &&
+        return (c->nt == 32 || c->nt == 64 || c->nt == 128 || c->nt == 256) && c->nt % c->sg == 0 &&
                (c->bkv == 16 || c->bkv == 32 || c->bkv == 64) && (c->ds == 1 || c->ds == 2 || c->ds == 4 || c->ds == 8) &&
-               (c->nt / 32) % c->ds == 0 && (d / 16) % c->ds == 0;
+               (c->nt / c->sg) % c->ds == 0 && (d / c->ms) % c->ds == 0;
 }
 
-/* 4 subgroups of 32 lanes, 32 positions a block (64 with heads of at most 128); heads over 128 split 4
+/* 4 subgroups (of 32 lanes: 128 invocations), 32 positions a block (64 with heads of at most 128); heads over 128 split 4
  * ways between the subgroups of a row block (16 query rows a workgroup), smaller heads not (64 rows).
  * The fastest on the H200 of the shapes tried (docs/vulkan.md): the split keeps a lane's f32 sums of O
  * at 32 for heads of 256 and gives few-head models more workgroups. Heads of 128 split 2 ways took 15% less
@@ -300,19 +300,23 @@ static bool attn_cm_shape_ok(uint32_t d, const struct vk_attn_cm_shape *c) {
  * 635 after 3584 positions (run102.sh); half the blocks, so half the barriers and rescales of O.
  * UNICORN_VK_ATTN_CM_SHAPE=nt,bkv,ds sets another start. Then fewer positions, then fewer row blocks,
  * then fewer subgroups a row block, where the shared memory or the workgroup is short. */
-bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, struct vk_attn_cm_shape *ret) {
-        struct vk_attn_cm_shape c = { 128, d > 128 ? 32 : 64, d > 128 ? 4 : 1 }, e;
+bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t ms, uint32_t sg,
+                     struct vk_attn_cm_shape *ret) {
+        struct vk_attn_cm_shape c = { 4 * sg, d > 128 ? 32 : 64, d > 128 ? 4 : 1, ms, sg }, e = c;
         const char *env = getenv("UNICORN_VK_ATTN_CM_SHAPE");
 
-        if (d == 0 || d % 16 || d > 256)
+        if (d == 0 || d > 256 || vk_cm_matrix_size(sg, ms == 16, ms == 8) != ms || d % ms)
                 return false;
+        /* A head splits only into whole tiles (one of 160 has 10 of 16: 2 ways). */
+        while ((d / ms) % c.ds)
+                c.ds /= 2;
         if (env && sscanf(env, "%u,%u,%u", &e.nt, &e.bkv, &e.ds) == 3 && attn_cm_shape_ok(d, &e))
                 c = e;
         while (attn_cm_shared(d, &c) > lim->maxComputeSharedMemorySize || c.nt > lim->maxComputeWorkGroupInvocations ||
                c.nt > lim->maxComputeWorkGroupSize[0]) {
                 if (c.bkv > 16)
                         c.bkv /= 2;
-                else if (c.nt / 32 > c.ds)
+                else if (c.nt / sg > c.ds && c.nt > sg)
                         c.nt /= 2;
                 else if (c.ds > 1) {
                         c.nt /= 2;
@@ -370,14 +374,15 @@ static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct
         p->attn_cm_d = p->attn_cm_bq = p->attn_cm2_bq = 0;
         if (!p->coopmat || (e && streq(e, "0")) ||
             head_dim != head_dim_v || (d->subgroup_ops & need) != need || !spirv_find("attn_cm") ||
-            !vk_attn_cm_pick(&d->props.limits, head_dim, &c))
+            !vk_attn_cm_pick(&d->props.limits, head_dim, d->cm_size, d->cm_sg, &c))
                 return 0;
-        r = make_pipe(d, cache, p->layout, "attn_cm", (const uint32_t[]) { head_dim, c.nt, c.bkv, c.ds }, 4,
+        r = make_pipe(d, cache, p->layout, "attn_cm",
+                      (const uint32_t[]) { head_dim, c.nt, c.bkv, c.ds, c.ms, c.sg, !d->llvmpipe }, 7,
                       &p->p[VK_P_ATTN_CM], err, errsz);
         if (r < 0)
                 return r;
         p->attn_cm_d = head_dim;
-        p->attn_cm_bq = c.nt / 32 / c.ds * 16;
+        p->attn_cm_bq = c.nt / c.sg / c.ds * c.ms;
         return attn_cm2_make(d, cache, p, head_dim, err, errsz);
 }
 
@@ -422,13 +427,18 @@ static int make_pair(const struct vk_device *d, VkPipelineCache cache, struct vk
         return make_pipe(d, cache, p->layout, name, spec_glu, 4, &p->p[base_glu + t], err, errsz);
 }
 
-/* Subgroup tiles of whole 16x16 products, every invocation loading the same number of vec4 of both
+/* Subgroup tiles of whole ms x ms products, every invocation loading the same number of vec4 of both
  * operands, and both operands' tiles (the results reuse them) within the device's shared memory. */
-bool vk_cm_tile_ok(const VkPhysicalDeviceLimits *lim, struct vk_cm_tile *t, const char **why) {
-        if (t->wm == 0 || t->wn == 0 || t->wm % 16 || t->wn % 16 || t->wm > 128 || t->wn > 128 || t->bm % t->wm ||
+bool vk_cm_tile_ok(const VkPhysicalDeviceLimits *lim, uint32_t ms, uint32_t sg, struct vk_cm_tile *t,
+                   const char **why) {
+        if (vk_cm_matrix_size(sg, ms == 16, ms == 8) != ms)
+                return *why = "no kernel for these matrices on subgroups of this size", false;
+        if (t->wm == 0 || t->wn == 0 || t->wm % ms || t->wn % ms || t->wm > 128 || t->wn > 128 || t->bm % t->wm ||
             t->bn % t->wn || t->bm > 512 || t->bn > 512 || (t->bk != 32 && t->bk != 64) || t->nbuf < 1 || t->nbuf > 2)
-                return *why = "sizes are not whole 16x16 products (BK 32 or 64, 1 or 2 buffers)", false;
-        t->nt = (t->bm / t->wm) * (t->bn / t->wn) * 32;
+                return *why = "sizes are not whole products (BK 32 or 64, 1 or 2 buffers)", false;
+        t->ms = ms;
+        t->sg = sg;
+        t->nt = (t->bm / t->wm) * (t->bn / t->wn) * sg;
         uint32_t kv = t->bk / 4, lds = kv + 2;
         if (t->nt > 1024 || t->nt > lim->maxComputeWorkGroupInvocations || t->nt > lim->maxComputeWorkGroupSize[0])
                 return *why = "too many subgroups for one workgroup", false;
@@ -437,7 +447,7 @@ bool vk_cm_tile_ok(const VkPhysicalDeviceLimits *lim, struct vk_cm_tile *t, cons
                 return *why = "the tiles do not split evenly over the invocations", false;
         if ((size_t) t->nbuf * (t->bm + t->bn) * lds * 8 > lim->maxComputeSharedMemorySize)
                 return *why = "the tiles exceed the device's shared memory", false;
-        if (t->nt / 32 * 128 > t->nbuf * (t->bm + t->bn) * lds)
+        if (t->nt / sg * (ms * ms / 2) > t->nbuf * (t->bm + t->bn) * lds)
                 return *why = "the results of all subgroups do not fit where the tiles were", false;
         return true;
 }
@@ -449,7 +459,7 @@ bool vk_cm_tile_ok(const VkPhysicalDeviceLimits *lim, struct vk_cm_tile *t, cons
  * (more subgroups in flight) beat larger subgroup tiles (docs/vulkan.md, "Prefill on cooperative
  * matrices"). UNICORN_VK_CM_TILE=BM,BN,WM,WN,BK[,NBUF] replaces tile 0 and runs it at every batch
  * width. */
-bool vk_cm_tiles_pick(const VkPhysicalDeviceLimits *lim, struct vk_pipelines *p) {
+bool vk_cm_tiles_pick(const VkPhysicalDeviceLimits *lim, uint32_t ms, uint32_t sg, struct vk_pipelines *p) {
         static const struct vk_cm_tile wide[] = { { 128, 128, 32, 32, 32, 2 }, { 128, 64, 32, 32, 32, 2 },
                                                   { 64, 64, 32, 32, 32, 2 } },
                                        narrow[] = { { 64, 64, 16, 32, 32, 2 }, { 64, 64, 32, 32, 32, 2 } };
@@ -459,9 +469,9 @@ bool vk_cm_tiles_pick(const VkPhysicalDeviceLimits *lim, struct vk_pipelines *p)
 
         p->cm_force = -1;
         for (size_t i = 0; i < ELEMENTSOF(wide) && !ok[0]; i++)
-                p->cm_tile[0] = wide[i], ok[0] = vk_cm_tile_ok(lim, &p->cm_tile[0], &why);
+                p->cm_tile[0] = wide[i], ok[0] = vk_cm_tile_ok(lim, ms, sg, &p->cm_tile[0], &why);
         for (size_t i = 0; i < ELEMENTSOF(narrow) && !ok[1]; i++)
-                p->cm_tile[1] = narrow[i], ok[1] = vk_cm_tile_ok(lim, &p->cm_tile[1], &why);
+                p->cm_tile[1] = narrow[i], ok[1] = vk_cm_tile_ok(lim, ms, sg, &p->cm_tile[1], &why);
         if (!ok[0] || !ok[1]) {
                 /* The smallest tiles need 20 KiB of shared memory and 128 invocations; Vulkan
                  * guarantees only 16 KiB. The tiled float kernel takes over. */
@@ -472,7 +482,7 @@ bool vk_cm_tiles_pick(const VkPhysicalDeviceLimits *lim, struct vk_pipelines *p)
                 struct vk_cm_tile t = { .nbuf = 2 };
                 if (sscanf(e, "%u,%u,%u,%u,%u,%u", &t.bm, &t.bn, &t.wm, &t.wn, &t.bk, &t.nbuf) < 5)
                         why = "want BM,BN,WM,WN,BK[,NBUF]";
-                else if (vk_cm_tile_ok(lim, &t, &why)) {
+                else if (vk_cm_tile_ok(lim, ms, sg, &t, &why)) {
                         p->cm_tile[0] = t;
                         p->cm_force = 0;
                         return true;
@@ -663,7 +673,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                         p.cm2_split = MIN((uint32_t) strtoul(e, NULL, 10), 64u);
         }
         if (p.coopmat)
-                p.coopmat = vk_cm_tiles_pick(&d->props.limits, &p);
+                p.coopmat = vk_cm_tiles_pick(&d->props.limits, d->cm_size, d->cm_sg, &p);
         uint32_t rpsg = MIN(rps1, 4u);
         p.matvec1_rows = 4 * rps1;
         p.matvec_glu_rows = 4 * rpsg;
@@ -740,8 +750,9 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                         snprintf(name, sizeof name, "matmul_cm_%s", wtype_names[t]);
                         for (int i = 0; i < 2 && r >= 0; i++) {
                                 const struct vk_cm_tile *tl = &p.cm_tile[i];
-                                uint32_t sp[7] = { tl->bn, tl->bm, tl->wm, tl->wn, tl->bk, tl->nt, tl->nbuf };
-                                r = make_pipe(d, cache, p.layout, name, sp, 7,
+                                uint32_t sp[9] = { tl->bn, tl->bm, tl->wm, tl->wn, tl->bk, tl->nt, tl->nbuf,
+                                                   tl->ms, tl->sg };
+                                r = make_pipe(d, cache, p.layout, name, sp, 9,
                                               &p.p[(i ? VK_P_MATMUL_CM_NARROW : VK_P_MATMUL_CM) + t], err, errsz);
                         }
                         if (r < 0)

@@ -36,6 +36,12 @@ struct vk_device {
          * are made with a required subgroup size of 32 (VK_EXT_subgroup_size_control): the device's
          * default differs (RADV on RDNA: 64). */
         bool sg32_required;
+        /* Those kernels' subgroup size (32, or the device's one fixed size) and the M = N = K of their
+         * f16 products (16, or 8 where the device has only those); both 0 without coopmat. */
+        uint32_t cm_sg, cm_size;
+        /* Mesa's CPU driver (lavapipe), whose subgroup barrier waits like a workgroup barrier
+         * (shaders/attn_cm.comp's subgroup_sync) */
+        bool llvmpipe;
         bool coopmat2;            /* NV workgroup-scope matrices (VK_NV_cooperative_matrix2) */
         const char *coopmat2_why; /* why coopmat2 is false */
         uint32_t sm_count;        /* multiprocessors (VK_NV_shader_sm_builtins), 0: not known */
@@ -69,6 +75,10 @@ int vk_device_error(struct vk_device *d, VkResult vr);
  * not at all. */
 int vk_subgroup32_mode(uint32_t dflt, bool control, bool full, uint32_t min, uint32_t max, bool compute,
                        uint32_t max_subgroups);
+/* The M = N = K of the KHR matrix kernels' products on subgroups of sg lanes given the sizes the device
+ * has (16x16x16, 8x8x8): 16 for 16-64 lanes, else 8 for 8-16 (every lane of a query row's lanes in
+ * attn_cm.comp owns a multiple of 4 of its elements), else 0 (none). */
+uint32_t vk_cm_matrix_size(uint32_t sg, bool have16, bool have8);
 /* Whether some usable device exists, without keeping it; reason on failure. */
 bool vk_device_usable(char *reason, size_t reasonsz);
 
@@ -182,10 +192,10 @@ static inline uint32_t vk_q8_row_bytes(uint32_t k) {
 }
 
 /* A cooperative-matrix prefill tile: shaders/matmul_cm.comp's specialization constants. bm x bn
- * (weight rows x tokens) a workgroup, wm x wn a subgroup of 32, bk columns a step, nbuf tiles in
- * shared memory; nt invocations a workgroup, (bm / wm) x (bn / wn) x 32. */
+ * (weight rows x tokens) a workgroup, wm x wn a subgroup of sg lanes, bk columns a step, nbuf tiles
+ * in shared memory; nt invocations a workgroup, (bm / wm) x (bn / wn) x sg; ms x ms x ms products. */
 struct vk_cm_tile {
-        uint32_t bm, bn, wm, wn, bk, nbuf, nt;
+        uint32_t bm, bn, wm, wn, bk, nbuf, nt, ms, sg;
 };
 
 struct vk_pipelines {
@@ -269,19 +279,23 @@ struct vk_pipelines {
 #define VK_WTYPES_ALL ((1u << VK_W_COUNT) - 1)
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t wtypes, uint32_t head_dim,
                         uint32_t head_dim_v, char *err, size_t errsz);
-/* Whether tile t suits shaders/matmul_cm.comp on a device with these limits (sets t->nt; the reason
- * in *why when not), and the two tiles a device gets (false: none fits). */
-bool vk_cm_tile_ok(const VkPhysicalDeviceLimits *lim, struct vk_cm_tile *t, const char **why);
-bool vk_cm_tiles_pick(const VkPhysicalDeviceLimits *lim, struct vk_pipelines *p);
+/* Whether tile t suits shaders/matmul_cm.comp on a device with these limits, products of ms x ms x ms
+ * and subgroups of sg lanes (sets t->nt, t->ms and t->sg; the reason in *why when not), and the two
+ * tiles a device gets (false: none fits). */
+bool vk_cm_tile_ok(const VkPhysicalDeviceLimits *lim, uint32_t ms, uint32_t sg, struct vk_cm_tile *t,
+                   const char **why);
+bool vk_cm_tiles_pick(const VkPhysicalDeviceLimits *lim, uint32_t ms, uint32_t sg, struct vk_pipelines *p);
 void vk_pipelines_destroy(struct vk_device *d, struct vk_pipelines *p);
-/* shaders/attn_cm.comp's sizes: nt invocations (32 a subgroup of 16 query rows), bkv cached positions a
- * block, ds subgroups sharing 16 query rows (each its d / ds of a head's dimensions). */
+/* shaders/attn_cm.comp's sizes: nt invocations (sg a subgroup of ms query rows), bkv cached positions a
+ * block, ds subgroups sharing ms query rows (each its d / ds of a head's dimensions); products of
+ * ms x ms x ms. */
 struct vk_attn_cm_shape {
-        uint32_t nt, bkv, ds;
+        uint32_t nt, bkv, ds, ms, sg;
 };
-/* Those for heads of d dimensions under these limits; false where d does not suit the kernel or nothing
- * fits the shared memory. */
-bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, struct vk_attn_cm_shape *ret);
+/* Those for heads of d dimensions under these limits, with products of ms x ms x ms on subgroups of sg
+ * lanes; false where d does not suit the kernel or nothing fits the shared memory. */
+bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t ms, uint32_t sg,
+                     struct vk_attn_cm_shape *ret);
 /* (Re)makes p's VK_P_ATTN_CM for heads of head_dim (= head_dim_v) where device and compiler have
  * cooperative matrices; 0 also where they do not or the head does not suit it (then the scalar
  * attn_pf.comp runs), negative errno where creating it failed. vk_pipelines_create makes the model's;

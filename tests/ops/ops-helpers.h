@@ -7,6 +7,13 @@
 #include "test-helpers.h"
 
 /* A context on m; fails the test with the engine's message if there is none. */
+/* UNICORN_TEST_COOPMAT=1 (tests/ops/meson.build, on the lavapipe that has them): the test fails where
+ * the cooperative-matrix kernels did not run, instead of passing on the float kernels. */
+static inline bool test_want_coopmat(void) {
+        const char *e = getenv("UNICORN_TEST_COOPMAT");
+        return e && streq(e, "1");
+}
+
 static inline Context *test_context(Model *m, uint32_t n_ctx, uint32_t n_batch) {
         char err[256] = "";
         Context *c = NULL;

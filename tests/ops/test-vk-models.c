@@ -258,6 +258,8 @@ static void compare_q8(const char *path, const int32_t *tok, size_t n, int steps
          * float-weight models have no rounding at all): 1e-6 a step on top (measured on an H200: 3.8e-8
          * a step on llama-f32). */
         double slack = strstr(model_backend_name(mv), "coopmat") ? 1e-6 * steps : 1e-9;
+        CHECK_MSG(!test_want_coopmat() || strstr(model_backend_name(mv), "coopmat"), "%s: no cooperative matrices on %s",
+                  label, model_backend_name(mv));
         CHECK_MSG(sum_v <= 2 * sum_c + slack, "%s: Vulkan 8-bit NMSE sum %.3g > 2 x CPU 8-bit %.3g + %.3g", label,
                   sum_v, sum_c, slack);
         printf("%-20s default activations, prompt logits vs exact CPU: Vulkan NMSE %.3g, CPU %.3g; %d decode steps: "

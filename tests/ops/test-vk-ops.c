@@ -21,6 +21,7 @@
 #include <math.h>
 
 #include "macros.h"
+#include "ops-helpers.h"
 #include "quant.h"
 #include "test-helpers.h"
 #include "vk.h"
@@ -909,44 +910,64 @@ static void test_wtype_subset(void) {
 }
 
 /* The prefill tile checks and choice (vk-pipeline.c) at the limits of a few kinds of device: they
- * decide what the coopmat kernel is built with, and lavapipe has no cooperative matrices. */
+ * decide what the coopmat kernels are built with, and the devices here have only some of them. */
 static void test_cm_tiles(void) {
         VkPhysicalDeviceLimits nv = { .maxComputeSharedMemorySize = 49152, .maxComputeWorkGroupInvocations = 1024,
                                       .maxComputeWorkGroupSize = { 1024, 1024, 64 } },
                                small = nv;
         struct vk_pipelines p = {};
-        const char *why;
+        const char *why, *shape = getenv("UNICORN_VK_ATTN_CM_SHAPE");
+        _cleanup_free_ char *user_shape = shape ? strdup(shape) : NULL;
 
-        CHECK(vk_cm_tiles_pick(&nv, &p) && p.cm_force == -1);
+        /* What is checked here are the defaults; a shape given to the kernel tests below stays. */
+        unsetenv("UNICORN_VK_ATTN_CM_SHAPE");
+        /* Which products on which subgroups: 16x16x16 on 16-64 lanes, else 8x8x8 on 8-16 (lavapipe). */
+        CHECK(vk_cm_matrix_size(32, true, true) == 16 && vk_cm_matrix_size(64, true, false) == 16 &&
+              vk_cm_matrix_size(16, true, true) == 16 && vk_cm_matrix_size(8, true, true) == 8 &&
+              vk_cm_matrix_size(16, false, true) == 8 && vk_cm_matrix_size(32, false, true) == 0 &&
+              vk_cm_matrix_size(8, true, false) == 0 && vk_cm_matrix_size(128, true, true) == 0 &&
+              vk_cm_matrix_size(0, true, true) == 0);
+        CHECK(vk_cm_tiles_pick(&nv, 16, 32, &p) && p.cm_force == -1);
         CHECK(p.cm_tile[0].bm == 128 && p.cm_tile[0].bn == 128 && p.cm_tile[0].nt == 512);
         CHECK(p.cm_tile[1].bm == 64 && p.cm_tile[1].bn == 64 && p.cm_tile[1].nt == 256);
+        CHECK(p.cm_tile[0].ms == 16 && p.cm_tile[0].sg == 32 && p.cm_tile[1].ms == 16 && p.cm_tile[1].sg == 32);
+        /* Subgroups of 8 with 8x8x8 products: the same tiles in 8-lane subgroups. */
+        CHECK(vk_cm_tiles_pick(&nv, 8, 8, &p) && p.cm_tile[0].nt == 128 && p.cm_tile[1].nt == 64 &&
+              p.cm_tile[0].ms == 8 && p.cm_tile[1].sg == 8);
+        CHECK(!vk_cm_tiles_pick(&nv, 8, 32, &p) && !vk_cm_tiles_pick(&nv, 16, 8, &p));
         /* 32 KiB of shared memory and 256 invocations: the 40 KiB, 512-invocation tile does not fit. */
         small.maxComputeSharedMemorySize = 32768;
         small.maxComputeWorkGroupInvocations = 256;
-        CHECK(vk_cm_tiles_pick(&small, &p));
+        CHECK(vk_cm_tiles_pick(&small, 16, 32, &p));
         CHECK(p.cm_tile[0].bm == 128 && p.cm_tile[0].bn == 64 && p.cm_tile[0].nt == 256);
         /* 16 KiB (what Vulkan guarantees): no tile, so no coopmat kernel. */
         small.maxComputeSharedMemorySize = 16384;
-        CHECK(!vk_cm_tiles_pick(&small, &p));
+        CHECK(!vk_cm_tiles_pick(&small, 16, 32, &p));
         struct vk_cm_tile bad[] = {
                 { 128, 128, 64, 64, 64, 2 }, /* 73,728 bytes of shared memory */
                 { 128, 128, 16, 16, 32, 2 }, /* 2048 invocations */
                 { 96, 64, 32, 32, 32, 2 },   /* 64 tokens x 8 vec4 over 192 invocations */
                 { 128, 128, 24, 32, 32, 2 }, /* not whole 16x16 products */
+                { 128, 128, 32, 8, 32, 2 },  /* the same */
                 { 128, 128, 32, 32, 48, 2 }, /* BK */
                 { 128, 128, 32, 32, 32, 3 }, /* buffers */
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
-                CHECK_MSG(!vk_cm_tile_ok(&nv, &bad[i], &why), "tile %zu taken", i);
-        struct vk_cm_tile one = { 128, 128, 32, 32, 64, 1 };
-        CHECK(vk_cm_tile_ok(&nv, &one, &why) && one.nt == 512);
-        /* attn_cm.comp: 4 subgroups, 32 positions (64 for heads up to 128), heads over 128 split 4 ways,
-         * in 48 KiB; in 16 KiB blocks of 16 and, for heads over 64, 2 subgroups (of one row block for
-         * heads of 256, split 2 ways); a start from the environment, one that does not divide the head
-         * ignored; head sizes it cannot take. */
+                CHECK_MSG(!vk_cm_tile_ok(&nv, 16, 32, &bad[i], &why), "tile %zu taken", i);
+        struct vk_cm_tile one = { 128, 128, 32, 32, 64, 1 }, eight = { 128, 128, 32, 8, 32, 2 };
+        CHECK(vk_cm_tile_ok(&nv, 16, 32, &one, &why) && one.nt == 512);
+        CHECK(vk_cm_tile_ok(&nv, 8, 8, &eight, &why) && eight.nt == 512); /* whole 8x8 products */
+        /* attn_cm.comp: 4 subgroups, 32 positions (64 for heads up to 128), heads over 128 split 4 ways
+         * (a head of 160, 10 tiles, 2 ways), in 48 KiB; in 16 KiB blocks of 16 and, for heads over 64, 2
+         * subgroups (of one row block for heads of 256, split 2 ways); a start from the environment, one
+         * that does not divide the head ignored; head sizes it cannot take. 8-lane subgroups of 8x8x8
+         * products (lavapipe): 4 of them, the same blocks. */
         struct vk_attn_cm_shape acs;
-#define ACS(lim, dd, n, b, s_) (vk_attn_cm_pick(&(lim), dd, &acs) && acs.nt == (n) && acs.bkv == (b) && acs.ds == (s_))
+#define ACS(lim, dd, n, b, s_)                                                                                 \
+        (vk_attn_cm_pick(&(lim), dd, 16, 32, &acs) && acs.nt == (n) && acs.bkv == (b) && acs.ds == (s_) &&      \
+         acs.ms == 16 && acs.sg == 32)
         CHECK(ACS(nv, 128, 128, 64, 1) && ACS(nv, 256, 128, 32, 4) && ACS(nv, 64, 128, 64, 1) && ACS(nv, 32, 128, 64, 1));
+        CHECK(ACS(nv, 160, 128, 32, 2));
         CHECK(ACS(small, 128, 64, 16, 1) && ACS(small, 256, 64, 16, 2) && ACS(small, 64, 128, 16, 1));
         setenv("UNICORN_VK_ATTN_CM_SHAPE", "64,32,4", 1);
         CHECK(ACS(nv, 256, 128, 32, 4)); /* 2 subgroups cannot split 4 ways */
@@ -954,7 +975,12 @@ static void test_cm_tiles(void) {
         CHECK(ACS(nv, 256, 256, 16, 4) && ACS(nv, 96, 128, 64, 1));
         unsetenv("UNICORN_VK_ATTN_CM_SHAPE");
 #undef ACS
-        CHECK(!vk_attn_cm_pick(&nv, 72, &acs) && !vk_attn_cm_pick(&nv, 272, &acs) && !vk_attn_cm_pick(&nv, 0, &acs));
+        CHECK(vk_attn_cm_pick(&nv, 256, 8, 8, &acs) && acs.nt == 32 && acs.bkv == 32 && acs.ds == 4 && acs.ms == 8);
+        CHECK(vk_attn_cm_pick(&nv, 72, 8, 8, &acs) && acs.nt == 32 && acs.bkv == 64 && acs.ds == 1);
+        CHECK(!vk_attn_cm_pick(&nv, 72, 16, 32, &acs) && !vk_attn_cm_pick(&nv, 272, 16, 32, &acs) &&
+              !vk_attn_cm_pick(&nv, 0, 16, 32, &acs) && !vk_attn_cm_pick(&nv, 128, 16, 8, &acs));
+        if (user_shape)
+                setenv("UNICORN_VK_ATTN_CM_SHAPE", user_shape, 1);
         /* The matrix kernels' 32 lanes a subgroup: as they are where that is the default (NVIDIA);
          * required where the default differs and the device lets it be required for compute in full
          * subgroups (RADV on RDNA: default 64, sizes 32-64; an Intel-like 8-32); not where 32 is out of
@@ -1014,10 +1040,24 @@ static void test_cm_tiles(void) {
         printf("cooperative-matrix tile choice: ok\n");
 }
 
-int main(void) {
+/* The parts named on the command line (matmul, small, attn), or all of them. */
+static int g_argc;
+static char **g_argv;
+static bool part(const char *name) {
+        if (g_argc < 2)
+                return true;
+        for (int i = 1; i < g_argc; i++)
+                if (streq(g_argv[i], name))
+                        return true;
+        return false;
+}
+
+int main(int argc, char **argv) {
         char err[256];
         int n = 0;
 
+        g_argc = argc;
+        g_argv = argv;
         test_cm_tiles();
 
         /* The one-token and GLU mat-vec variants of every wide type, also those off by default; the
@@ -1039,13 +1079,15 @@ int main(void) {
                 printf("memory type %u: heap %u (%.1f GiB), flags 0x%x\n", i, d->mem.memoryTypes[i].heapIndex,
                        (double) d->mem.memoryHeaps[d->mem.memoryTypes[i].heapIndex].size / (1 << 30),
                        d->mem.memoryTypes[i].propertyFlags);
+        CHECK_MSG(!test_want_coopmat() || pl.coopmat, "UNICORN_TEST_COOPMAT=1, but no cooperative matrices: %s",
+                  d->coopmat ? "not built" : d->coopmat_why);
         printf("cooperative-matrix prefill: %s\n",
                pl.coopmat ? "tested" : d->coopmat ? "not built (glslc lacks GL_KHR_cooperative_matrix)" : d->coopmat_why);
         printf("workgroup-scope (NV coopmat2) prefill: %s\n",
                pl.coopmat2 ? "tested" : d->coopmat2 ? "not built (glslc lacks GL_NV_cooperative_matrix2)" : d->coopmat2_why);
         printf("8-bit activation mat-vecs (integer dot): %s\n",
                pl.q8 ? "tested" : d->int_dot ? "not built (glslc lacks GL_EXT_integer_dot_product)" : "device lacks int-dot");
-        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(types) && part("matmul"); i++) {
                 uint32_t bs = quant_type_info(types[i])->block_size;
                 /* k: one superblock, and (for 32-blocks) 9 blocks = not a multiple of 256 or of the 16-wide k tile. */
                 uint32_t ks[2] = { 256, bs == 1 ? 292 : bs == 32 ? 288 : 512 };
@@ -1076,31 +1118,35 @@ int main(void) {
                 }
                 printf("%-5s matmul (mat-vec and tiled) and get_rows: ok\n", quant_type_name(types[i]));
         }
-        if (pl.q8) {
-                /* 1 and 3 rows per lane-loop trip of the 256-wide norm kernel, and a partial trip. */
-                test_norm_q8(256);
-                test_norm_q8(768);
-                test_norm_q8(3584);
-                printf("norm with 8-bit output (subgroup %u): ok\n", d->subgroup_size);
+        if (part("small")) {
+                if (pl.q8) {
+                        /* 1 and 3 rows per lane-loop trip of the 256-wide norm kernel, and a partial trip. */
+                        test_norm_q8(256);
+                        test_norm_q8(768);
+                        test_norm_q8(3584);
+                        printf("norm with 8-bit output (subgroup %u): ok\n", d->subgroup_size);
+                }
+                test_norm16(1152, pl.q8);
+                test_norm16(6144, false);
+                test_norm16(8192, pl.q8); /* past the registers: the general path */
+                printf("norm with f16 output: ok\n");
+                /* A partial last workgroup (260 / 4 = 65 invocations of 256), rows with padding. */
+                test_cvt16(260, 3, 264, 268);
+                test_cvt16(3584, 5, 3584, 3584);
+                printf("f32 -> f16 rows (cvt16): ok\n");
+                /* 260 x 3 / 4 = 195 invocations: a partial workgroup */
+                test_act(260, 3, false, ACT_SILU);
+                test_act(260, 3, true, ACT_GELU_TANH);
+                test_act(2048, 5, true, ACT_SILU);
+                printf("FFN activation, in place and from joined rows, with f16 rows: ok\n");
+                test_prefetch();
+                printf("weight prefetch: ok\n");
         }
-        test_norm16(1152, pl.q8);
-        test_norm16(6144, false);
-        test_norm16(8192, pl.q8); /* past the registers: the general path */
-        printf("norm with f16 output: ok\n");
-        /* A partial last workgroup (260 / 4 = 65 invocations of 256), rows with padding. */
-        test_cvt16(260, 3, 264, 268);
-        test_cvt16(3584, 5, 3584, 3584);
-        printf("f32 -> f16 rows (cvt16): ok\n");
-        /* 260 x 3 / 4 = 195 invocations: a partial workgroup */
-        test_act(260, 3, false, ACT_SILU);
-        test_act(260, 3, true, ACT_GELU_TANH);
-        test_act(2048, 5, true, ACT_SILU);
-        printf("FFN activation, in place and from joined rows, with f16 rows: ok\n");
-        test_prefetch();
-        printf("weight prefetch: ok\n");
         /* Causal from 0 over two query blocks, the last partial; earlier context; a sliding window
          * over a wrapped ring; the head sizes of the fixture models (16, 32) and of real ones. */
-        if (test_attn_cm(128, 4, 2, 100, 0, 0, 256)) {
+        if (!part("attn"))
+                ;
+        else if (test_attn_cm(128, 4, 2, 100, 0, 0, 256)) {
                 /* The default shapes, then others: heads split 2 and 4 ways, one row block, 8 subgroups
                  * (a shape a head cannot take falls back to its default). */
                 static const char *const shapes[] = { NULL, "64,32,2", "128,16,4", "256,32,1", "128,64,2", "256,32,8" };
@@ -1131,19 +1177,22 @@ int main(void) {
                         unsetenv("UNICORN_VK_ATTN_CM2");
                         unsetenv("UNICORN_VK_ATTN_CM2_SHAPE");
                 }
-        } else
+        } else {
+                CHECK_MSG(!test_want_coopmat(), "UNICORN_TEST_COOPMAT=1, but attention did not run on them");
                 printf("attention on cooperative matrices: %s\n",
                        pl.coopmat ? "no kernel for these heads" : "not tested (no cooperative matrices)");
+        }
         CHECK(vk_pipeline_attn_cm(d, &pl, 0, 0, err, sizeof err) == 0);
         test_wtype_subset();
         printf("%d matmul cases passed (NMSE <= 1e-10; %d more split over k), %d on cooperative matrices (NMSE <= 1e-8; "
                "%d of them split over k)\n", n, n_split, n_cm, n_split_cm);
         /* Every 8-bit mat-vec case also runs the staged forms where the device has 8-bit mat-vecs. */
-        CHECK(!pl.q8 || n_staged > 0);
+        CHECK(!pl.q8 || n_staged > 0 || !part("matmul"));
+        CHECK_MSG(!test_want_coopmat() || n_cm > 0 || !part("matmul"), "UNICORN_TEST_COOPMAT=1, but no product ran on them");
         printf("%d staged 8-bit mat-vec cases passed (NMSE <= 1e-8), %d of them GLUs writing 8-bit output too\n",
                n_staged, n_gluq);
         /* Where the device has the staged forms and 1024 lanes a workgroup, the 8-bit-output GLU ran. */
-        CHECK(!pl.mv8s_k || d->props.limits.maxComputeWorkGroupInvocations < 1024 ||
+        CHECK(!pl.mv8s_k || !part("matmul") || d->props.limits.maxComputeWorkGroupInvocations < 1024 ||
               !streq(getenv("UNICORN_VK_GLU_Q8"), "1") || n_gluq > 0);
         vk_cmd_free(&cmd);
         vk_pipelines_destroy(d, &pl);
