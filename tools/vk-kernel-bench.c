@@ -403,11 +403,18 @@ int main(int argc, char **argv) {
                reps);
         if (pl.coopmat)
                 for (int i = 0; i < 2; i++)
-                        printf("coopmat tile %d: %ux%u, %ux%u a subgroup, BK %u, %u buffers, %u invocations "
-                               "(device shared memory %u B)\n",
+                        printf("coopmat tile %d: %ux%u, %ux%u a subgroup of %u, %ux%ux%u products, BK %u, %u buffers, "
+                               "%u invocations (device shared memory %u B)\n",
                                i, pl.cm_tile[i].bm, pl.cm_tile[i].bn, pl.cm_tile[i].wm, pl.cm_tile[i].wn,
-                               pl.cm_tile[i].bk, pl.cm_tile[i].nbuf, pl.cm_tile[i].nt,
-                               d->props.limits.maxComputeSharedMemorySize);
+                               pl.cm_tile[i].sg, pl.cm_tile[i].ms, pl.cm_tile[i].ms, pl.cm_tile[i].ms, pl.cm_tile[i].bk,
+                               pl.cm_tile[i].nbuf, pl.cm_tile[i].nt, d->props.limits.maxComputeSharedMemorySize);
+        /* The tests' switch (tools/meson.build): fail where the matrix kernels are not there to run. */
+        const char *want_cm = getenv("UNICORN_TEST_COOPMAT");
+        if (want_cm && streq(want_cm, "1") && !pl.coopmat) {
+                fprintf(stderr, "UNICORN_TEST_COOPMAT=1, but no cooperative matrices: %s\n",
+                        d->coopmat ? "not built" : d->coopmat_why);
+                return 1;
+        }
         for (int i = optind; i < argc; i++) {
                 char kind[32];
                 const char *colon = strchr(argv[i], ':');
