@@ -290,8 +290,9 @@ static bool attn_cm_shape_ok(uint32_t d, const struct vk_attn_cm_shape *c) {
                (c->nt / c->sg) % c->ds == 0 && (d / c->ms) % c->ds == 0;
 }
 
-/* 4 subgroups (of 32 lanes: 128 invocations), 32 positions a block (64 with heads of at most 128); heads over 128 split 4
- * ways between the subgroups of a row block (16 query rows a workgroup), smaller heads not (64 rows).
+/* 4 subgroups (of 32 lanes: 128 invocations), 32 positions a block (64 with heads of at most 128);
+ * heads over 128 split 4 ways between the subgroups of a row block (16 query rows a workgroup), smaller
+ * heads not (64 rows).
  * The fastest on the H200 of the shapes tried (docs/vulkan.md): the split keeps a lane's f32 sums of O
  * at 32 for heads of 256 and gives few-head models more workgroups. Heads of 128 split 2 ways took 15% less
  * time for 512 tokens from position 0 but 1.4-1.6x slower after 1536-3584 positions of context,
