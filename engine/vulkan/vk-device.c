@@ -192,7 +192,7 @@ static bool coopmat_usable(VkInstance inst, VkPhysicalDevice p, const VkExtensio
  */
 static bool coopmat2_usable(const struct vk_device *d, const VkExtensionProperties *e, uint32_t n,
                             const VkPhysicalDeviceCooperativeMatrix2FeaturesNV *f, uint32_t max_wg, bool int16,
-                            const char **why) {
+                            bool *ret_wg128, const char **why) {
         PFN_vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV get;
         VkCooperativeMatrixFlexibleDimensionsPropertiesNV props[64];
         uint32_t np = ELEMENTSOF(props);
@@ -223,15 +223,25 @@ static bool coopmat2_usable(const struct vk_device *d, const VkExtensionProperti
                         .sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_FLEXIBLE_DIMENSIONS_PROPERTIES_NV };
         if (get(d->phys, &np, props) < 0)
                 return *why = "cannot list flexible matrix sizes", false;
-        for (uint32_t i = 0; i < np; i++)
-                if (props[i].scope == VK_SCOPE_WORKGROUP_KHR && props[i].AType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
-                    props[i].BType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
-                    props[i].CType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
-                    props[i].ResultType == VK_COMPONENT_TYPE_FLOAT32_KHR && props[i].workgroupInvocations == 256 &&
-                    props[i].MGranularity && 128 % props[i].MGranularity == 0 && props[i].NGranularity &&
-                    64 % props[i].NGranularity == 0 && props[i].KGranularity && 64 % props[i].KGranularity == 0)
-                        return true;
-        return *why = "no f16/f32 workgroup matrix sizes for 256 invocations", false;
+        /* Sizes of 16-multiples for 128 invocations too: attn_cm2.comp's (its 16-64 x 16-64 x 16-256). */
+        bool ok = false;
+        *ret_wg128 = false;
+        for (uint32_t i = 0; i < np; i++) {
+                if (props[i].scope != VK_SCOPE_WORKGROUP_KHR || props[i].AType != VK_COMPONENT_TYPE_FLOAT16_KHR ||
+                    props[i].BType != VK_COMPONENT_TYPE_FLOAT16_KHR || props[i].CType != VK_COMPONENT_TYPE_FLOAT32_KHR ||
+                    props[i].ResultType != VK_COMPONENT_TYPE_FLOAT32_KHR || !props[i].MGranularity ||
+                    !props[i].NGranularity || !props[i].KGranularity)
+                        continue;
+                if (props[i].workgroupInvocations == 256 && 128 % props[i].MGranularity == 0 &&
+                    64 % props[i].NGranularity == 0 && 64 % props[i].KGranularity == 0)
+                        ok = true;
+                if (props[i].workgroupInvocations == 128 && 16 % props[i].MGranularity == 0 &&
+                    16 % props[i].NGranularity == 0 && 16 % props[i].KGranularity == 0)
+                        *ret_wg128 = true;
+        }
+        if (!ok)
+                return *why = "no f16/f32 workgroup matrix sizes for 256 invocations", false;
+        return true;
 }
 
 /* Whether a physical device can run the kernels at all. */
@@ -469,8 +479,14 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
         d->sg32_required = d->coopmat && sg32 == 1;
         if (d->sg32_required)
                 dev_exts[n_dev_ext++] = VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME;
+        bool wg128 = false;
         d->coopmat2 = coopmat2_usable(d, exts, n_ext, &fcm2, pcm2.cooperativeMatrixWorkgroupScopeMaxWorkgroupSize,
-                                      f11.storageBuffer16BitAccess && f2.features.shaderInt16, &d->coopmat2_why);
+                                      f11.storageBuffer16BitAccess && f2.features.shaderInt16, &wg128,
+                                      &d->coopmat2_why);
+        /* attn_cm2.comp also reduces rows (coopMatReduceNV) and turns accumulators into A operands:
+         * two more features, enabled below only where the device has them. */
+        d->coopmat2_attn = d->coopmat2 && wg128 && fcm2.cooperativeMatrixReductions &&
+                           fcm2.cooperativeMatrixConversions;
         if (d->coopmat2)
                 dev_exts[n_dev_ext++] = VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME;
         /* Weight import from the embedder's dma-bufs (vk-import.c): only what the device has. */
@@ -511,6 +527,8 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                         .cooperativeMatrixPerElementOperations = VK_TRUE,
                         .cooperativeMatrixTensorAddressing = VK_TRUE,
                         .cooperativeMatrixBlockLoads = VK_TRUE,
+                        .cooperativeMatrixReductions = d->coopmat2_attn,
+                        .cooperativeMatrixConversions = d->coopmat2_attn,
                 };
                 VkPhysicalDeviceCooperativeMatrixFeaturesKHR ecm = {
                         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR,

@@ -340,7 +340,7 @@ static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struc
         uint32_t br = head_dim > 128 ? 32 : 64, bc = br, a, b;
         int r;
 
-        if (!p->coopmat2 || !e || !streq(e, "1") || !spirv_find("attn_cm2"))
+        if (!p->coopmat2 || !d->coopmat2_attn || !e || !streq(e, "1") || !spirv_find("attn_cm2"))
                 return 0;
         e = getenv("UNICORN_VK_ATTN_CM2_SHAPE");
         if (e && sscanf(e, "%u,%u", &a, &b) == 2 && (a == 16 || a == 32 || a == 64) && (b == 16 || b == 32 || b == 64)) {

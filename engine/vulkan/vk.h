@@ -43,6 +43,9 @@ struct vk_device {
          * (shaders/attn_cm.comp's subgroup_sync) */
         bool llvmpipe;
         bool coopmat2;            /* NV workgroup-scope matrices (VK_NV_cooperative_matrix2) */
+        /* ... with what attn_cm2.comp needs on top: row reductions, conversions between uses and
+         * sizes for 128 invocations (those two features are enabled only then) */
+        bool coopmat2_attn;
         const char *coopmat2_why; /* why coopmat2 is false */
         uint32_t sm_count;        /* multiprocessors (VK_NV_shader_sm_builtins), 0: not known */
         uint32_t cu_count;        /* AMD compute units (VK_AMD_shader_core_properties*), 0: not known */

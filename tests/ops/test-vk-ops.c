@@ -1161,8 +1161,12 @@ int main(int argc, char **argv) {
                 unsetenv("UNICORN_VK_ATTN_CM_SHAPE");
                 /* The NV kernel (attn_cm2.comp) where the device has NV matrices: the same cases with its
                  * default blocks and two others. The two whose window wraps around the ring (p0 600, window
-                 * 512, ring 640; p0 100, window 40, ring 110) take the KHR kernel, the other six this one. */
-                if (pl.coopmat2) {
+                 * 512, ring 640; p0 100, window 40, ring 110) take the KHR kernel, the other six this one.
+                 * It needs row reductions, conversions between uses and sizes for 128 invocations too. */
+                if (pl.coopmat2 && !d->coopmat2_attn)
+                        printf("attention on NV matrices (attn_cm2): not tested (the device lacks row reductions, "
+                               "conversions between uses or sizes for 128 invocations)\n");
+                if (pl.coopmat2 && d->coopmat2_attn) {
                         static const char *const shapes2[] = { NULL, "32,64", "16,16" };
                         setenv("UNICORN_VK_ATTN_CM2", "1", 1);
                         for (size_t i = 0; i < ELEMENTSOF(shapes2); i++) {
