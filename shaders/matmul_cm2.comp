@@ -95,7 +95,7 @@ layout(constant_id = 4) const uint UNROLL_K = 256;
 layout(push_constant) uniform PC { pc_mm p; };
 
 #if defined(WORD_DECODE) && (defined(TYPE_Q4_0) || defined(TYPE_Q8_0))
-/* matmul_cm2hw_q4_0, _q8_0: Unicorn's repacked superblocks (272 and 144 bytes) start 16-byte aligned
+/* matmul_cm2hw_q4_0, _q8_0: Unicorn's repacked superblocks (144 and 272 bytes) start 16-byte aligned
  * (rows of whole superblocks, vk_row_bytes), so an element's quant and scale come from one aligned
  * word each: one 32-bit load and one bit-field extract for the quant where the 16-bit form takes a
  * load, a shift, a mask and a sign extension (UNICORN_VK_CM2_WORD=1). */
