@@ -44,6 +44,8 @@
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 128;
+layout(constant_id = 1) const bool KV16 = false; /* include/kv.glsl */
+#include "include/kv.glsl"
 #define MAX_HEAD 512
 #define MAX_OUT 4 /* head_dim_v <= MAX_OUT * WG */
 #define PS 8u     /* positions a subgroup scores at once */
@@ -155,12 +157,12 @@ void prep_qkv(uint t, uint h, uint kvh)
                 qs[i] = vec4(hq[4u * i], hq[4u * i + 1u], hq[4u * i + 2u], hq[4u * i + 3u]);
         if (h % (p.n_head / p.n_head_kv) == 0u && gl_WorkGroupID.z == 0u) {
                 uint slot = uint(I32Buf(p.tok).v[t * 4u + ((p.flags & ATTN_SLOT_SWA) != 0u ? 3u : 2u)]);
-                F32Buf kcache = F32Buf(p.kc + (uint64_t(slot) * (p.n_head_kv * hd) + kvh * hd) * 4ul);
-                F32Buf vcache = F32Buf(p.vc + (uint64_t(slot) * (p.n_head_kv * hdv) + kvh * hdv) * 4ul);
-                for (uint i = lid; i < hd; i += WG)
-                        kcache.v[i] = hk[i];
-                for (uint i = lid; i < hdv; i += WG)
-                        vcache.v[i] = hv[i];
+                uint64_t kcache = p.kc + (uint64_t(slot) * (p.n_head_kv * hd) + kvh * hd) * KV_BYTES;
+                uint64_t vcache = p.vc + (uint64_t(slot) * (p.n_head_kv * hdv) + kvh * hdv) * KV_BYTES;
+                for (uint i = lid; i < hd / 2u; i += WG)
+                        kv_store2(kcache, i, vec2(hk[2u * i], hk[2u * i + 1u]));
+                for (uint i = lid; i < hdv / 2u; i += WG)
+                        kv_store2(vcache, i, vec2(hv[2u * i], hv[2u * i + 1u]));
         }
         barrier();
 }
@@ -197,8 +199,8 @@ void main()
         float o[MAX_OUT];
         [[unroll]] for (uint d = 0; d < MAX_OUT; d++)
                 o[d] = 0.0;
-        uint64_t kbase = p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * 4ul;
-        uint64_t vbase = p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * 4ul;
+        uint64_t kbase = p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * KV_BYTES;
+        uint64_t vbase = p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * KV_BYTES;
 
         for (int p0 = start; p0 <= end; p0 += int(bp)) {
                 /* Scores: subgroup sg takes positions p0 + sg * PS + j, all PS loads in flight. */
@@ -210,7 +212,7 @@ void main()
                         /* Positions past `end` are still inside the ring: loaded, then masked. */
                         [[unroll]] for (uint j = 0; j < PS; j++) {
                                 int pp = p0 + int(sg * PS + j);
-                                vec4 kv = F32x4Buf(kbase + uint64_t(uint(pp) % p.ring) * kd * 4ul).v[i];
+                                vec4 kv = kv_load4(kbase + uint64_t(uint(pp) % p.ring) * kd * KV_BYTES, i);
                                 if (fused && pp == pos) /* the token's own k: not in the cache yet */
                                         kv = vec4(hk[4u * i], hk[4u * i + 1u], hk[4u * i + 2u], hk[4u * i + 3u]);
                                 a[j] += dot(kv, qv);
@@ -246,7 +248,7 @@ void main()
                                 if (dd < p.head_dim_v) {
                                         float v[4];
                                         [[unroll]] for (uint u = 0; u < 4u; u++) {
-                                                v[u] = F32Buf(vbase + uint64_t(slot[u]) * vd * 4ul).v[dd];
+                                                v[u] = kv_load1(vbase + uint64_t(slot[u]) * vd * KV_BYTES, dd);
                                                 if (own[u])
                                                         v[u] = hv[dd];
                                         }

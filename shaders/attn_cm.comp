@@ -56,6 +56,8 @@ layout(constant_id = 3) const uint DS = 1;   /* subgroups sharing a row block: 1
 layout(constant_id = 4) const uint MS = 16;  /* the matrices' M = N = K: 16 or 8 */
 layout(constant_id = 5) const uint SG = 32;  /* lanes a subgroup: MS to MS * MS / 4 */
 layout(constant_id = 6) const bool SGBAR = true; /* subgroup_sync() waits for the subgroup's lanes */
+layout(constant_id = 7) const bool KV16 = false; /* include/kv.glsl */
+#include "include/kv.glsl"
 
 const uint NSG = NT / SG;
 const uint BQ = MS * (NSG / DS); /* query tokens a workgroup */
@@ -94,7 +96,7 @@ void fetch(uint64_t base, uint stride, int p0, int lo, int hi, out vec4 r[LPT])
                 int pp = p0 + int(rr);
                 r[j] = vec4(0.0);
                 if (i < NV4 && pp >= lo && pp <= hi)
-                        r[j] = F32x4Buf(base + uint64_t(uint(pp) % p.ring) * stride * 4ul).v[c];
+                        r[j] = kv_load4(base + uint64_t(uint(pp) % p.ring) * stride * KV_BYTES, c);
         }
 }
 
@@ -182,8 +184,8 @@ void main()
                 o[j] = coopmat<float, gl_ScopeSubgroup, MS, MS, gl_MatrixUseAccumulator>(0.0);
         float m = NEG_INF, l = 0.0;
         uint sbase = sg * MS * LDS, rbase = rb * DS * MS * LDS, pbase = sg * MS * LDP, obase = sg * MS * MS;
-        uint64_t kbase = p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * 4ul;
-        uint64_t vbase = p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * 4ul;
+        uint64_t kbase = p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * KV_BYTES;
+        uint64_t vbase = p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * KV_BYTES;
 
         for (int p0 = lo; p0 <= hi; p0 += int(BKV)) {
                 /* Whether any of this subgroup's rows sees a position of the block (uniform in it). */

@@ -11,7 +11,9 @@
  * the row factors and O += P V, all on matrix objects, so no staging of
  * scores or O through shared memory by hand as attn_cm.comp does (KHR
  * matrices have neither row reductions nor per-row scaling). The cache rows
- * are f32; a decode callback turns them into f16 as the driver stages them.
+ * are f16 (KV16, the default; loaded as they are) or f32 (exact
+ * activations; a decode callback turns them into f16 as the driver stages
+ * them).
  * This follows llama.cpp's flash_attn_cm2.comp: in run99.sh (H200) the
  * profilers put it at 45-63 us a layer where attn_cm.comp took 115-157; both
  * timers inflate (llama.cpp's ~4x in run103.sh), so that is a lead, not a
@@ -40,6 +42,7 @@ layout(local_size_x = 128) in;
 layout(constant_id = 0) const uint D = 128; /* head_dim = head_dim_v: a multiple of 16, at most 256 */
 layout(constant_id = 1) const uint BR = 64; /* query tokens a workgroup */
 layout(constant_id = 2) const uint BC = 64; /* cached positions a block */
+layout(constant_id = 3) const bool KV16 = false; /* the cache's rows are f16 (include/kv.glsl), else f32 */
 
 layout(push_constant) uniform PC { pc_attn p; };
 
@@ -115,20 +118,25 @@ void main()
         coopmat<float16_t, gl_ScopeWorkgroup, BR, D, gl_MatrixUseA> qa =
                 coopmat<float16_t, gl_ScopeWorkgroup, BR, D, gl_MatrixUseA>(qf);
 
-        /* This sequence's and kv head's cache rows up to the last visible slot (zeros past it), in
-         * blocks of 4 floats. */
+        /* This sequence's and kv head's cache rows up to the last visible slot (zeros past it): f16
+         * elements, or f32 ones in blocks of 4 floats. */
         tensorLayoutNV<2, gl_CooperativeMatrixClampModeConstantNV> lk =
                 createTensorLayoutNV(2, gl_CooperativeMatrixClampModeConstantNV);
-        lk = setTensorLayoutBlockSizeNV(lk, 1, 4);
-        lk = setTensorLayoutDimensionNV(lk, slot_hi + 1u, D);
-        lk = setTensorLayoutStrideNV(lk, kd / 4u, 1);
         tensorLayoutNV<2, gl_CooperativeMatrixClampModeConstantNV> lv =
                 createTensorLayoutNV(2, gl_CooperativeMatrixClampModeConstantNV);
-        lv = setTensorLayoutBlockSizeNV(lv, 1, 4);
+        if (!KV16) {
+                lk = setTensorLayoutBlockSizeNV(lk, 1, 4);
+                lv = setTensorLayoutBlockSizeNV(lv, 1, 4);
+        }
+        lk = setTensorLayoutDimensionNV(lk, slot_hi + 1u, D);
+        lk = setTensorLayoutStrideNV(lk, KV16 ? kd : kd / 4u, 1);
         lv = setTensorLayoutDimensionNV(lv, slot_hi + 1u, D);
-        lv = setTensorLayoutStrideNV(lv, vd / 4u, 1);
-        F32x4Buf kb = F32x4Buf(p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * 4ul);
-        F32x4Buf vb = F32x4Buf(p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * 4ul);
+        lv = setTensorLayoutStrideNV(lv, KV16 ? vd : vd / 4u, 1);
+        uint64_t es = KV16 ? 2ul : 4ul;
+        uint64_t ka = p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * es;
+        uint64_t va = p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * es;
+        F32x4Buf kb = F32x4Buf(ka), vb = F32x4Buf(va);
+        F16Buf kh = F16Buf(ka), vh = F16Buf(va);
 
         coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> o =
                 coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator>(0.0);
@@ -143,7 +151,10 @@ void main()
         for (uint s0 = slot_lo; s0 <= slot_hi; s0 += BC) {
                 uint k0 = uint(lo) + (s0 - slot_lo); /* position of the block's first row */
                 coopmat<float16_t, gl_ScopeWorkgroup, D, BC, gl_MatrixUseB> kt;
-                coopMatLoadTensorNV(kt, kb.v, 0, sliceTensorLayoutNV(lk, s0, BC, 0, D), tr, decode_kv);
+                if (KV16)
+                        coopMatLoadTensorNV(kt, kh.v, 0, sliceTensorLayoutNV(lk, s0, BC, 0, D), tr);
+                else
+                        coopMatLoadTensorNV(kt, kb.v, 0, sliceTensorLayoutNV(lk, s0, BC, 0, D), tr, decode_kv);
                 coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator> s =
                         coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator>(0.0);
                 s = coopMatMulAdd(qa, kt, s);
@@ -163,7 +174,10 @@ void main()
                 l = em * l + rsum;
 
                 coopmat<float16_t, gl_ScopeWorkgroup, BC, D, gl_MatrixUseB> v;
-                coopMatLoadTensorNV(v, vb.v, 0, sliceTensorLayoutNV(lv, s0, BC, 0, D), decode_kv);
+                if (KV16)
+                        coopMatLoadTensorNV(v, vh.v, 0, sliceTensorLayoutNV(lv, s0, BC, 0, D));
+                else
+                        coopMatLoadTensorNV(v, vb.v, 0, sliceTensorLayoutNV(lv, s0, BC, 0, D), decode_kv);
                 coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> emd;
                 coopMatReduceNV(emd, em, gl_CooperativeMatrixReduceRowNV, first_r);
                 o = o * emd;

@@ -17,6 +17,8 @@
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 128;
+layout(constant_id = 1) const bool KV16 = false; /* include/kv.glsl */
+#include "include/kv.glsl"
 #define BQ 8
 #define MAX_HEAD 512
 #define MAX_OUT 4 /* head_dim_v <= MAX_OUT * WG */
@@ -84,8 +86,8 @@ void main()
                 [[unroll]] for (uint d = 0; d < MAX_OUT; d++)
                         o[q][d] = 0.0;
         }
-        uint64_t kbase = p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * 4ul;
-        uint64_t vbase = p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * 4ul;
+        uint64_t kbase = p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * KV_BYTES;
+        uint64_t vbase = p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * KV_BYTES;
 
         for (int p0 = lo; p0 <= hi; p0 += int(WG)) {
                 int pp = p0 + int(lid);
@@ -93,9 +95,9 @@ void main()
                 [[unroll]] for (uint q = 0; q < BQ; q++)
                         s[q] = 0.0;
                 if (pp <= hi) {
-                        F32x4Buf k = F32x4Buf(kbase + uint64_t(uint(pp) % p.ring) * kd * 4ul);
+                        uint64_t k = kbase + uint64_t(uint(pp) % p.ring) * kd * KV_BYTES;
                         for (uint i = 0; i < p.head_dim / 4u; i++) {
-                                vec4 kv = k.v[i];
+                                vec4 kv = kv_load4(k, i);
                                 [[unroll]] for (uint q = 0; q < BQ; q++)
                                         s[q] += dot(kv, vec4(qs[q][4u * i], qs[q][4u * i + 1u], qs[q][4u * i + 2u],
                                                              qs[q][4u * i + 3u]));
@@ -127,7 +129,7 @@ void main()
                                 [[unroll]] for (uint q = 0; q < BQ; q++)
                                         o[q][d] *= c[q];
                                 for (uint i = 0; i < nb; i++) {
-                                        float v = F32Buf(vbase + uint64_t(uint(p0 + int(i)) % p.ring) * vd * 4ul).v[dd];
+                                        float v = kv_load1(vbase + uint64_t(uint(p0 + int(i)) % p.ring) * vd * KV_BYTES, dd);
                                         [[unroll]] for (uint q = 0; q < BQ; q++)
                                                 o[q][d] += sc[q][i] * v;
                                 }

@@ -12,6 +12,8 @@
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 128;
+layout(constant_id = 1) const bool KV16 = false; /* include/kv.glsl */
+#include "include/kv.glsl"
 #define MAX_HEAD 512
 
 layout(push_constant) uniform PC { pc_qkv p; };
@@ -83,8 +85,8 @@ void main()
         }
         uint slot = uint(I32Buf(p.tok).v[t * 4u + p.tok_slot]);
         uint h = kind == 1u ? j - p.n_head : j - p.n_head - p.n_head_kv;
-        F32Buf cache = kind == 1u ? F32Buf(p.kc + (uint64_t(slot) * kd + h * dim) * 4ul)
-                                  : F32Buf(p.vc + (uint64_t(slot) * (p.n_head_kv * p.head_dim_v) + h * dim) * 4ul);
-        for (uint i = lid; i < dim; i += WG)
-                cache.v[i] = hv[i];
+        uint64_t cache = kind == 1u ? p.kc + (uint64_t(slot) * kd + h * dim) * KV_BYTES
+                                    : p.vc + (uint64_t(slot) * (p.n_head_kv * p.head_dim_v) + h * dim) * KV_BYTES;
+        for (uint i = lid; i < dim / 2u; i += WG)
+                kv_store2(cache, i, vec2(hv[2u * i], hv[2u * i + 1u]));
 }

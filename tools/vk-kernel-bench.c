@@ -328,16 +328,24 @@ static int bench_attn_prefill(const char *spec, int reps) {
                 return -ENOMEM;
         for (size_t i = 0; i < MAX(qn, kvn); i++)
                 h[i] = (float) ((int) (rand32() % 2001) - 1000) / 1000.0f;
+        /* The cache as the model's pipelines have it: f16 rows (pl.kv16) or f32. */
+        size_t es = pl.kv16 ? 2 : 4;
+        _cleanup_free_ uint16_t *h16 = pl.kv16 ? newa(uint16_t, kvn) : NULL;
+        if (pl.kv16 && !h16)
+                return -ENOMEM;
+        for (size_t i = 0; pl.kv16 && i < kvn; i++)
+                h16[i] = fp32_to_fp16(h[i]);
+        const void *kvh = pl.kv16 ? (const void *) h16 : h;
         for (uint32_t t = 0; t < nt; t++) {
                 ti[4 * t] = (int32_t) (p0 + t);
                 ti[4 * t + 1] = ti[4 * t + 2] = ti[4 * t + 3] = 0;
         }
         double us = -1;
-        if ((r = vk_buf_create(d, qn * 4, VK_MEM_DEVICE, &q)) < 0 || (r = vk_buf_create(d, kvn * 4, VK_MEM_DEVICE, &kc)) < 0 ||
-            (r = vk_buf_create(d, kvn * 4, VK_MEM_DEVICE, &vc)) < 0 || (r = vk_buf_create(d, on * 4, VK_MEM_DEVICE, &o)) < 0 ||
+        if ((r = vk_buf_create(d, qn * 4, VK_MEM_DEVICE, &q)) < 0 || (r = vk_buf_create(d, kvn * es, VK_MEM_DEVICE, &kc)) < 0 ||
+            (r = vk_buf_create(d, kvn * es, VK_MEM_DEVICE, &vc)) < 0 || (r = vk_buf_create(d, on * 4, VK_MEM_DEVICE, &o)) < 0 ||
             (r = vk_buf_create(d, (size_t) nt * 16, VK_MEM_DEVICE, &tok)) < 0 ||
-            (r = vk_buf_write(d, &q, 0, h, qn * 4)) < 0 || (r = vk_buf_write(d, &kc, 0, h, kvn * 4)) < 0 ||
-            (r = vk_buf_write(d, &vc, 0, h, kvn * 4)) < 0 || (r = vk_buf_write(d, &tok, 0, ti, (size_t) nt * 16)) < 0)
+            (r = vk_buf_write(d, &q, 0, h, qn * 4)) < 0 || (r = vk_buf_write(d, &kc, 0, kvh, kvn * es)) < 0 ||
+            (r = vk_buf_write(d, &vc, 0, kvh, kvn * es)) < 0 || (r = vk_buf_write(d, &tok, 0, ti, (size_t) nt * 16)) < 0)
                 goto out;
         struct pc_attn pa = {
                 .q = q.addr, .kc = kc.addr, .vc = vc.addr, .dst = o.addr, .tok = tok.addr, .n_head = nh, .n_head_kv = nkv,
@@ -387,7 +395,7 @@ int main(int argc, char **argv) {
                         wtypes |= 1u << wt;
         }
         if ((r = vk_device_acquire(&d, err, sizeof err)) < 0 ||
-            (r = vk_pipelines_create(d, &pl, wtypes, 0, 0, err, sizeof err)) < 0 ||
+            (r = vk_pipelines_create(d, &pl, wtypes, 0, 0, true, err, sizeof err)) < 0 ||
             (r = vk_cmd_init(d, &pl, &cmd)) < 0) {
                 fprintf(stderr, "vk-kernel-bench: %s\n", *err ? err : strerror(-r));
                 /* 77: no device, the test harnesses' "skipped" (tools/meson.build runs it as a test) */

@@ -6,6 +6,9 @@
 #  - UNICORN_VK_CM2_WORD=1: the NV product decoding Q4_0 and Q8_0 a 32-bit word an element;
 #  - UNICORN_VK_QKV_FUSED=3 / UNICORN_VK_GU_FUSED=1 on the small models' prefill (run103.sh's profile
 #    of Gemma 3 1B Q8_0 put its 9 product dispatches a layer at ~446 us in the step, ~240 alone).
+# And, since the sixteenth session, the KV cache's f16 rows (the default for default activations since
+# then; never run on a GPU) against f32 ones (UNICORN_VK_DISABLE_KV16=1): the attention kernels and
+# whole-model pp512 and tg128.
 # Order: tests first (test-vk-ops runs attn_cm2 on its own; test-vk-models with each switch), then the
 # kernels side by side, then whole-model pp512 (median of -r 10, two passes, each switch beside the
 # default). Run from the repository root as `bash .gl/run104.sh` after copying it there.
@@ -28,7 +31,7 @@ for e in UNICORN_VK_ATTN_CM2=1 UNICORN_VK_CM2_WORD=1; do
 done
 wait
 K="$B/vk-kernel-bench -r 50"
-for e in X=1 UNICORN_VK_ATTN_CM2=1 "UNICORN_VK_ATTN_CM2=1 UNICORN_VK_ATTN_CM2_SHAPE=32,64" "UNICORN_VK_ATTN_CM2=1 UNICORN_VK_ATTN_CM2_SHAPE=64,32" "UNICORN_VK_ATTN_CM2=1 UNICORN_VK_ATTN_CM2_SHAPE=32,32"; do
+for e in X=1 UNICORN_VK_DISABLE_KV16=1 UNICORN_VK_ATTN_CM2=1 "UNICORN_VK_ATTN_CM2=1 UNICORN_VK_DISABLE_KV16=1" "UNICORN_VK_ATTN_CM2=1 UNICORN_VK_ATTN_CM2_SHAPE=32,64" "UNICORN_VK_ATTN_CM2=1 UNICORN_VK_ATTN_CM2_SHAPE=64,32" "UNICORN_VK_ATTN_CM2=1 UNICORN_VK_ATTN_CM2_SHAPE=32,32"; do
   echo "$e: $(env $e $K attnpf:4,1,256,512 attnpf:8,4,256,512 attnpf:32,16,128,512 attnpf:28,4,128,512 attnpf:32,16,128,512,3584 attnpf:4,1,256,512,3584 2>&1 | grep ^attnpf | awk '{print $3, $NF}' | tr '\n' ' ')"
 done | tee -a $OUT/run104.txt
 for e in X=1 UNICORN_VK_CM2_WORD=1 UNICORN_VK_CM2_DEC16=1 UNICORN_VK_CM2_BK=32 UNICORN_VK_CM2_BN=64 X=2 "UNICORN_VK_CM2_WORD=1 UNICORN_VK_CM2_BK=32"; do
@@ -37,8 +40,18 @@ done | tee -a $OUT/run104.txt
 for r in $rows; do
   m=/tmp/${r%:*}-${r#*:}.gguf; line="$r"
   for pass in 1 2; do
-    for e in X=1 UNICORN_VK_ATTN_CM2=1 UNICORN_VK_CM2_WORD=1 "UNICORN_VK_QKV_FUSED=3 UNICORN_VK_GU_FUSED=1"; do
+    for e in X=1 UNICORN_VK_DISABLE_KV16=1 UNICORN_VK_ATTN_CM2=1 UNICORN_VK_CM2_WORD=1 "UNICORN_VK_QKV_FUSED=3 UNICORN_VK_GU_FUSED=1"; do
       line="$line | $(env $e $B/unicorn-bench --backend vulkan -m $m -p 512 -n 0 -r 10 -o json 2>/dev/null | med)"
+    done
+  done
+  echo "$line" | tee -a $OUT/run104.txt
+done
+# Decode with the f16 cache against f32 (tg128; unicorn-bench has no depth option yet), two passes.
+for r in gemma3-1b:q4_0 qwen2.5-7b:q4_0; do
+  m=/tmp/${r%:*}-${r#*:}.gguf; line="$r tg"
+  for pass in 1 2; do
+    for e in X=1 UNICORN_VK_DISABLE_KV16=1; do
+      line="$line | $(env $e $B/unicorn-bench --backend vulkan -m $m -p 0 -n 128 -r 5 -o json 2>/dev/null | med)"
     done
   done
   echo "$line" | tee -a $OUT/run104.txt

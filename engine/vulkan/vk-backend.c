@@ -474,7 +474,10 @@ static int vk_model_init(Model *m, void **ret, char *err, size_t errsz) {
                 vm->d = NULL;
                 goto fail;
         }
-        r = vk_pipelines_create(vm->d, &vm->pl, model_wtypes(m), m->hp.head_dim, m->hp.head_dim_v, err, errsz);
+        /* f16 cache rows with default activations, as llama.cpp's default cache: half the memory and the
+         * attention's reads; exact activations keep f32, as the CPU backend has. */
+        r = vk_pipelines_create(vm->d, &vm->pl, model_wtypes(m), m->hp.head_dim, m->hp.head_dim_v,
+                                !m->exact_activations, err, errsz);
         if (r < 0)
                 goto fail;
         if (m->weight_alloc)
@@ -539,7 +542,8 @@ static int vk_model_init(Model *m, void **ret, char *err, size_t errsz) {
                                 goto fail;
                 }
         }
-        snprintf(m->backend_desc, sizeof m->backend_desc, "%s", vm->d->desc);
+        snprintf(m->backend_desc, sizeof m->backend_desc, "%s%s", vm->d->desc,
+                 vm->pl.kv16 ? " [KV cache: f16]" : "");
         if (m->weight_alloc)
                 describe_import(vm, m);
         *ret = vm;
@@ -661,8 +665,9 @@ static int vk_context_init(Context *c, void **ret) {
         for (uint32_t il = 0; il < hp->n_layer; il++) {
                 vc->ring[il] = m->layers[il].swa ? vc->ring_swa : vc->ring_global;
                 size_t rows = (size_t) c->n_seq * vc->ring[il];
-                if ((r = vk_buf_create(d, rows * k_dim * sizeof(float), VK_MEM_DEVICE, &vc->kc[il])) < 0 ||
-                    (r = vk_buf_create(d, rows * v_dim * sizeof(float), VK_MEM_DEVICE, &vc->vc[il])) < 0)
+                size_t es = vm->pl.kv16 ? 2 : 4; /* bytes an element (shaders/include/kv.glsl) */
+                if ((r = vk_buf_create(d, rows * k_dim * es, VK_MEM_DEVICE, &vc->kc[il])) < 0 ||
+                    (r = vk_buf_create(d, rows * v_dim * es, VK_MEM_DEVICE, &vc->vc[il])) < 0)
                         goto fail;
         }
         if ((r = vk_buf_create(d, nb * E * 4, VK_MEM_DEVICE, &vc->x)) < 0 ||

@@ -347,8 +347,8 @@ static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struc
                 br = a;
                 bc = b;
         }
-        r = make_pipe(d, cache, p->layout, "attn_cm2", (const uint32_t[]) { head_dim, br, bc }, 3, &p->p[VK_P_ATTN_CM2],
-                      err, errsz);
+        r = make_pipe(d, cache, p->layout, "attn_cm2", (const uint32_t[]) { head_dim, br, bc, p->kv16 }, 4,
+                      &p->p[VK_P_ATTN_CM2], err, errsz);
         if (r < 0)
                 return r;
         p->attn_cm2_bq = br;
@@ -378,7 +378,7 @@ static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct
             !vk_attn_cm_pick(&d->props.limits, head_dim, d->cm_size, d->cm_sg, &c))
                 return 0;
         r = make_pipe(d, cache, p->layout, "attn_cm",
-                      (const uint32_t[]) { head_dim, c.nt, c.bkv, c.ds, c.ms, c.sg, !d->llvmpipe }, 7,
+                      (const uint32_t[]) { head_dim, c.nt, c.bkv, c.ds, c.ms, c.sg, !d->llvmpipe, p->kv16 }, 8,
                       &p->p[VK_P_ATTN_CM], err, errsz);
         if (r < 0)
                 return r;
@@ -501,7 +501,7 @@ uint32_t vk_cm2_wide_bk(const struct vk_pipelines *p, enum vk_wtype t) {
 }
 
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t wtypes, uint32_t head_dim,
-                        uint32_t head_dim_v, char *err, size_t errsz) {
+                        uint32_t head_dim_v, bool kv16, char *err, size_t errsz) {
         VkPushConstantRange pr = { .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .size = VK_PUSH_MAX };
         VkPipelineLayoutCreateInfo lci = {
                 .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
@@ -613,6 +613,10 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                          * 116.4); docs/vulkan.md. */
                         p.mv8_split_n64 = d->sm_count * 64 / p.mv8_split;
                 }
+        }
+        {
+                const char *e = getenv("UNICORN_VK_DISABLE_KV16");
+                p.kv16 = kv16 && !(e && *e && !streq(e, "0"));
         }
         p.coopmat = d->coopmat && VK_SPIRV_HAVE_COOPMAT;
         p.coopmat2 = p.coopmat && d->coopmat2 && VK_SPIRV_HAVE_COOPMAT2;
@@ -783,11 +787,11 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 r = make_pipe(d, cache, p.layout, name, g, 1, &p.p[VK_P_GET_ROWS + t], err, errsz);
         }
         if (r >= 0) {
-                uint32_t g256[1] = { 256 }, g128[1] = { 128 };
+                uint32_t g256[1] = { 256 }, kv[2] = { 128, p.kv16 };
                 if ((r = make_pipe(d, cache, p.layout, "norm", g256, 1, &p.p[VK_P_NORM], err, errsz)) >= 0 &&
-                    (r = make_pipe(d, cache, p.layout, "qkv", g128, 1, &p.p[VK_P_QKV], err, errsz)) >= 0 &&
-                    (r = make_pipe(d, cache, p.layout, "attn", g128, 1, &p.p[VK_P_ATTN], err, errsz)) >= 0 &&
-                    (r = make_pipe(d, cache, p.layout, "attn_pf", g128, 1, &p.p[VK_P_ATTN_PF], err, errsz)) >= 0 &&
+                    (r = make_pipe(d, cache, p.layout, "qkv", kv, 2, &p.p[VK_P_QKV], err, errsz)) >= 0 &&
+                    (r = make_pipe(d, cache, p.layout, "attn", kv, 2, &p.p[VK_P_ATTN], err, errsz)) >= 0 &&
+                    (r = make_pipe(d, cache, p.layout, "attn_pf", kv, 2, &p.p[VK_P_ATTN_PF], err, errsz)) >= 0 &&
                     (r = make_pipe(d, cache, p.layout, "act", g256, 1, &p.p[VK_P_ACT], err, errsz)) >= 0 &&
                     (r = make_pipe(d, cache, p.layout, "splitk_sum", NULL, 0, &p.p[VK_P_SPLITK_SUM], err,
                                    errsz)) >= 0)

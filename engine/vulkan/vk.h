@@ -234,6 +234,9 @@ struct vk_pipelines {
          * cm_force >= 0 runs that tile at every width (tests; UNICORN_VK_CM_TILE sets and forces
          * tile 0, for tuning). */
         bool coopmat;
+        /* The KV cache's rows are f16 (shaders/include/kv.glsl): vk_pipelines_create's kv16 (the
+         * model's default activations) unless UNICORN_VK_DISABLE_KV16=1; else f32. */
+        bool kv16;
         struct vk_cm_tile cm_tile[2];
         int cm_force;
         /* Prefill on NV workgroup-scope matrices instead, where device and compiler have them, for the
@@ -278,10 +281,11 @@ struct vk_pipelines {
 
 /* The pipelines of weights of the types in wtypes (bit per vk_wtype; VK_WTYPES_ALL: every type) and the
  * type-independent ones, the prefill attention's for heads of head_dim (= head_dim_v; 0: none)
- * included. A dispatch of a type left out fails the step with -EINVAL. */
+ * included; the attention kernels for a KV cache of f16 rows where kv16 (see kv16 above). A dispatch of
+ * a type left out fails the step with -EINVAL. */
 #define VK_WTYPES_ALL ((1u << VK_W_COUNT) - 1)
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t wtypes, uint32_t head_dim,
-                        uint32_t head_dim_v, char *err, size_t errsz);
+                        uint32_t head_dim_v, bool kv16, char *err, size_t errsz);
 /* Whether tile t suits shaders/matmul_cm.comp on a device with these limits, products of ms x ms x ms
  * and subgroups of sg lanes (sets t->nt, t->ms and t->sg; the reason in *why when not), and the two
  * tiles a device gets (false: none fits). */

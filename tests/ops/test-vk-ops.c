@@ -783,6 +783,17 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
                         kc[(size_t) ((uint32_t) pp % ring) * kd + i] = frand();
                         vc[(size_t) ((uint32_t) pp % ring) * kd + i] = frand();
                 }
+        /* A cache of f16 rows (pl.kv16): the reference takes the rows as rounded, the device the halves. */
+        _cleanup_free_ uint16_t *k16 = pl.kv16 ? newa(uint16_t, (size_t) ring * kd) : NULL,
+                                *v16 = pl.kv16 ? newa(uint16_t, (size_t) ring * kd) : NULL;
+        CHECK(!pl.kv16 || (k16 && v16));
+        for (size_t i = 0; pl.kv16 && i < (size_t) ring * kd; i++) {
+                k16[i] = fp32_to_fp16(kc[i]);
+                v16[i] = fp32_to_fp16(vc[i]);
+                kc[i] = fp16_to_fp32(k16[i]);
+                vc[i] = fp16_to_fp32(v16[i]);
+        }
+        size_t es = pl.kv16 ? 2 : 4; /* bytes a cached element */
         for (uint32_t t = 0; t < nt; t++) {
                 tok[4 * t] = p0 + (int32_t) t;
                 tok[4 * t + 1] = 0;
@@ -813,13 +824,13 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
                         }
                 }
         CHECK(vk_buf_create(d, (size_t) nt * ldq * 4, VK_MEM_DEVICE, &bq) == 0);
-        CHECK(vk_buf_create(d, (size_t) ring * kd * 4, VK_MEM_DEVICE, &bk) == 0);
-        CHECK(vk_buf_create(d, (size_t) ring * kd * 4, VK_MEM_DEVICE, &bv) == 0);
+        CHECK(vk_buf_create(d, (size_t) ring * kd * es, VK_MEM_DEVICE, &bk) == 0);
+        CHECK(vk_buf_create(d, (size_t) ring * kd * es, VK_MEM_DEVICE, &bv) == 0);
         CHECK(vk_buf_create(d, (size_t) nt * od * 4, VK_MEM_DEVICE, &bo) == 0);
         CHECK(vk_buf_create(d, (size_t) nt * 16, VK_MEM_DEVICE, &bt) == 0);
         CHECK(vk_buf_write(d, &bq, 0, q, (size_t) nt * ldq * 4) == 0);
-        CHECK(vk_buf_write(d, &bk, 0, kc, (size_t) ring * kd * 4) == 0);
-        CHECK(vk_buf_write(d, &bv, 0, vc, (size_t) ring * kd * 4) == 0);
+        CHECK(vk_buf_write(d, &bk, 0, pl.kv16 ? (const void *) k16 : kc, (size_t) ring * kd * es) == 0);
+        CHECK(vk_buf_write(d, &bv, 0, pl.kv16 ? (const void *) v16 : vc, (size_t) ring * kd * es) == 0);
         CHECK(vk_buf_write(d, &bt, 0, tok, (size_t) nt * 16) == 0);
         /* with the o projection's f16 rows beside the floats, and 4 halves past them that stay */
         size_t no = (size_t) nt * od;
@@ -854,8 +865,9 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
         for (size_t i = no; i < no + 4; i++)
                 CHECK_MSG(h[i] == 0xabcd, "attn_cm d=%u nt=%u: wrote halves past the rows", dd, nt);
         vk_buf_destroy(d, &bh);
-        printf("attention on cooperative matrices (%s), d=%u heads %u/%u nt=%u p0=%d window %u: NMSE %.3g (%u query "
-               "rows a workgroup)\n", nv ? "NV, attn_cm2" : "KHR, attn_cm", dd, n_head, n_kv, nt, p0, window, e,
+        printf("attention on cooperative matrices (%s%s), d=%u heads %u/%u nt=%u p0=%d window %u: NMSE %.3g (%u query "
+               "rows a workgroup)\n", nv ? "NV, attn_cm2" : "KHR, attn_cm", pl.kv16 ? ", f16 cache" : "", dd, n_head,
+               n_kv, nt, p0, window, e,
                nv ? pl.attn_cm2_bq : pl.attn_cm_bq);
         vk_buf_destroy(d, &bq);
         vk_buf_destroy(d, &bk);
@@ -887,7 +899,7 @@ static void test_wtype_subset(void) {
         struct vk_buf b;
         char err[256];
 
-        CHECK_MSG(vk_pipelines_create(d, &sub, 1u << VK_W_Q8_0, 0, 0, err, sizeof err) == 0, "%s", err);
+        CHECK_MSG(vk_pipelines_create(d, &sub, 1u << VK_W_Q8_0, 0, 0, false, err, sizeof err) == 0, "%s", err);
         CHECK(sub.p[VK_P_MATVEC + VK_W_Q8_0] && sub.p[VK_P_MATMUL + VK_W_Q8_0] && sub.p[VK_P_GET_ROWS + VK_W_Q8_0]);
         for (int t = 0; t < VK_W_COUNT; t++)
                 if (t != VK_W_Q8_0)
@@ -1067,7 +1079,7 @@ int main(int argc, char **argv) {
         setenv("UNICORN_VK_GLU_Q8", "1", 0);
         if (vk_device_acquire(&d, err, sizeof err) < 0)
                 SKIP("no usable Vulkan device: %s", err);
-        CHECK_MSG(vk_pipelines_create(d, &pl, VK_WTYPES_ALL, 0, 0, err, sizeof err) == 0, "%s", err);
+        CHECK_MSG(vk_pipelines_create(d, &pl, VK_WTYPES_ALL, 0, 0, false, err, sizeof err) == 0, "%s", err);
         CHECK(vk_cmd_init(d, &pl, &cmd) == 0);
         /* Split-K scratch, which the command has only where the NV kernel splits (test_matmul forces
          * splits everywhere); 16 MiB holds the planes of its largest case (3 x 300 x 264 floats) many times. */
@@ -1159,6 +1171,11 @@ int main(int argc, char **argv) {
                         attn_cm_cases();
                 }
                 unsetenv("UNICORN_VK_ATTN_CM_SHAPE");
+                /* The same cases on a cache of f16 rows (what default activations get). */
+                pl.kv16 = true;
+                attn_cm_cases();
+                pl.kv16 = false;
+                CHECK(vk_pipeline_attn_cm(d, &pl, 0, 0, err, sizeof err) == 0);
                 /* The NV kernel (attn_cm2.comp) where the device has NV matrices: the same cases with its
                  * default blocks and two others. The two whose window wraps around the ring (p0 600, window
                  * 512, ring 640; p0 100, window 40, ring 110) take the KHR kernel, the other six this one.
@@ -1178,6 +1195,13 @@ int main(int argc, char **argv) {
                                 attn_cm_cases();
                                 CHECK_MSG(n_attn_nv == 6, "attn_cm2 ran %d of 8 cases, not 6", n_attn_nv);
                         }
+                        /* Its default blocks on a cache of f16 rows (loaded without the decode callback). */
+                        unsetenv("UNICORN_VK_ATTN_CM2_SHAPE");
+                        pl.kv16 = true;
+                        n_attn_nv = 0;
+                        attn_cm_cases();
+                        CHECK_MSG(n_attn_nv == 6, "attn_cm2 on f16 rows ran %d of 8 cases, not 6", n_attn_nv);
+                        pl.kv16 = false;
                         unsetenv("UNICORN_VK_ATTN_CM2");
                         unsetenv("UNICORN_VK_ATTN_CM2_SHAPE");
                 }
