@@ -1052,7 +1052,7 @@ static void test_cm_tiles(void) {
         printf("cooperative-matrix tile choice: ok\n");
 }
 
-/* The parts named on the command line (matmul, small, attn), or all of them. */
+/* The parts named on the command line (matmul, small, attn, attn-shapes, attn-quick), or all of them. */
 static int g_argc;
 static char **g_argv;
 static bool part(const char *name) {
@@ -1156,13 +1156,28 @@ int main(int argc, char **argv) {
         }
         /* Causal from 0 over two query blocks, the last partial; earlier context; a sliding window
          * over a wrapped ring; the head sizes of the fixture models (16, 32) and of real ones. */
-        if (!part("attn"))
+        if (!part("attn") && !part("attn-shapes") && !part("attn-quick"))
                 ;
-        else if (test_attn_cm(128, 4, 2, 100, 0, 0, 256)) {
+        else if (g_argc > 1 && !part("attn") && !part("attn-shapes")) {
+                /* attn-quick: a few cases in few pipelines (tests/ops/meson.build: on lavapipe each
+                 * attention pipeline takes LLVM tens of seconds to compile, the whole attn part 12
+                 * minutes cold): causal over two query blocks, a sliding window over a wrapped ring
+                 * with heads of 256 split 4 ways, and both on f16 rows with a third head size. */
+                if (test_attn_cm(128, 4, 2, 100, 0, 0, 256)) {
+                        CHECK(test_attn_cm(256, 4, 2, 90, 600, 512, 640));
+                        pl.kv16 = true;
+                        CHECK(test_attn_cm(128, 4, 2, 100, 0, 0, 256));
+                        CHECK(test_attn_cm(64, 3, 3, 70, 100, 40, 110));
+                        pl.kv16 = false;
+                } else
+                        CHECK_MSG(!test_want_coopmat(), "UNICORN_TEST_COOPMAT=1, but attention did not run on them");
+        } else if (test_attn_cm(128, 4, 2, 100, 0, 0, 256)) {
                 /* The default shapes, then others: heads split 2 and 4 ways, one row block, 8 subgroups
-                 * (a shape a head cannot take falls back to its default). */
+                 * (a shape a head cannot take falls back to its default). The others are a part of their
+                 * own, attn-shapes: on lavapipe each of these pipelines takes LLVM many seconds to
+                 * compile (vk-ops-coopmat runs the default shapes only). */
                 static const char *const shapes[] = { NULL, "64,32,2", "128,16,4", "256,32,1", "128,64,2", "256,32,8" };
-                for (size_t i = 0; i < ELEMENTSOF(shapes); i++) {
+                for (size_t i = 0; i < (part("attn-shapes") ? ELEMENTSOF(shapes) : 1); i++) {
                         if (shapes[i]) {
                                 printf("attn_cm with UNICORN_VK_ATTN_CM_SHAPE=%s\n", shapes[i]);
                                 setenv("UNICORN_VK_ATTN_CM_SHAPE", shapes[i], 1);
