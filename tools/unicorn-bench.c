@@ -5,12 +5,20 @@
  * an empty context (in chunks of the batch size), tgN decodes N tokens one
  * at a time from an empty context. Token ids are random (speed does not
  * depend on them). Each test first runs until WARMUP_S seconds have passed
- * (at least once, at most WARMUP_MAX_RUNS times), then -r times.
+ * (at least once, at most WARMUP_MAX_RUNS times), then -r times. With -d
+ * DEPTH (llama-bench's -d) each run first fills DEPTH positions of context,
+ * untimed, and the test is named "pp512 @ d4096": the speed of a prompt or of
+ * decoding deep in a conversation, where attention over the cache costs what
+ * it does in real use (split-K decode, the sliding window's ring, the cache's
+ * row format).
  *
- *   unicorn-bench -m MODEL [-m MODEL…] [-p 512] [-n 128] [-t 2[,4…]] [-r 5] [-b 512] [-o md|json]
+ *   unicorn-bench -m MODEL [-m MODEL…] [-p 512] [-n 128] [-d 0[,4096…]] [-t 2[,4…]] [-r 5] [-b 512]
+ *                 [-o md|json]
  */
 
+#include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,16 +37,11 @@
 #define WARMUP_S 0.5
 #define WARMUP_MAX_RUNS 32
 
-struct result {
+struct test {
         const char *model_path;
-        const struct model_info *info;
-        const char *backend;
-        unsigned threads;
-        char test[32];
-        int n_prompt, n_gen;
-        double mean_ts, stddev_ts;
-        double samples[64];
-        int n_samples;
+        Model *model;
+        Context *ctx;
+        int threads, depth, n_prompt, n_gen;
 };
 
 static double now_s(void) {
@@ -47,13 +50,26 @@ static double now_s(void) {
         return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int parse_list(const char *s, int *out, int *n) {
-        char *copy = strdup(s), *save = NULL;
-        *n = 0;
-        for (char *tok = strtok_r(copy, ",", &save); tok && *n < MAX_LIST; tok = strtok_r(NULL, ",", &save))
-                out[(*n)++] = atoi(tok);
-        free(copy);
-        return *n > 0 ? 0 : -EINVAL;
+/* A comma-separated list of up to MAX_LIST integers in 0..max. */
+static int parse_list(const char *opt, const char *s, int max, int *out, int *n) {
+        int k = 0;
+
+        for (const char *p = s;;) {
+                char *end;
+                errno = 0;
+                long v = strtol(p, &end, 10);
+                if (end == p || errno || v < 0 || v > max || k == MAX_LIST || (*end && *end != ',')) {
+                        fprintf(stderr, "unicorn-bench: %s: expected up to %d numbers in 0..%d, got '%s'\n", opt,
+                                MAX_LIST, max, s);
+                        return -EINVAL;
+                }
+                out[k++] = (int) v;
+                if (!*end)
+                        break;
+                p = end + 1;
+        }
+        *n = k;
+        return 0;
 }
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -64,28 +80,43 @@ static int32_t rand_token(uint32_t n_vocab) {
         return (int32_t) (rng_state % n_vocab);
 }
 
-/* One timed run: returns seconds, or < 0 on error. */
-static double run_once(Context *ctx, int n_prompt, int n_gen, uint32_t n_batch) {
+/* Evaluates positions p0..p1-1 of sequence 0 in chunks of n_batch. */
+static int prompt(Context *ctx, int p0, int p1, uint32_t n_batch) {
         uint32_t n_vocab = model_get_info(context_model(ctx))->n_vocab;
         int32_t tok[ENGINE_MAX_BATCH], pos[ENGINE_MAX_BATCH], seq[ENGINE_MAX_BATCH];
         bool want[ENGINE_MAX_BATCH];
-        double t0;
-        int p = 0;
 
-        context_seq_truncate(ctx, 0, 0);
-        t0 = now_s();
-        while (p < n_prompt) {
-                int chunk = MIN(n_prompt - p, (int) n_batch);
+        for (int p = p0; p < p1;) {
+                int chunk = MIN(p1 - p, (int) n_batch);
                 for (int i = 0; i < chunk; i++) {
                         tok[i] = rand_token(n_vocab);
                         pos[i] = p + i;
                         seq[i] = 0;
                         want[i] = i == chunk - 1;
                 }
-                if (context_decode(ctx, &(struct batch) { (size_t) chunk, tok, pos, seq, want }) < 0)
-                        return -1;
+                int r = context_decode(ctx, &(struct batch) { (size_t) chunk, tok, pos, seq, want });
+                if (r < 0)
+                        return r;
                 p += chunk;
         }
+        return 0;
+}
+
+/* One timed run after an untimed context of n_depth positions: returns
+ * seconds, or < 0 on error. The context is filled again for every run, as
+ * llama-bench does: truncating a sliding-window layer's ring back to the
+ * depth would not restore the rows the run overwrote. */
+static double run_once(Context *ctx, int n_depth, int n_prompt, int n_gen, uint32_t n_batch) {
+        uint32_t n_vocab = model_get_info(context_model(ctx))->n_vocab;
+        int p = n_depth + n_prompt;
+        double t0;
+
+        context_seq_truncate(ctx, 0, 0);
+        if (prompt(ctx, 0, n_depth, n_batch) < 0)
+                return -1;
+        t0 = now_s();
+        if (prompt(ctx, n_depth, p, n_batch) < 0)
+                return -1;
         for (int i = 0; i < n_gen; i++) {
                 int32_t t = rand_token(n_vocab), ps = p + i, s = 0;
                 bool w = true;
@@ -95,11 +126,60 @@ static double run_once(Context *ctx, int n_prompt, int n_gen, uint32_t n_batch) 
         return now_s() - t0;
 }
 
+/* Runs one test (warm-up, then reps timed runs) and prints its line. */
+static int run_test(const struct test *t, int reps, uint32_t n_batch, bool json) {
+        const struct model_info *info = model_get_info(t->model);
+        const char *slash = strrchr(t->model_path, '/'), *name = slash ? slash + 1 : t->model_path;
+        int n_tok = t->n_prompt + t->n_gen, n = 0, w = 0;
+        double samples[64], sum = 0, sq = 0, warm = 0, mean, sd;
+        char test[48];
+
+        while (n < reps) {
+                double s = run_once(t->ctx, t->depth, t->n_prompt, t->n_gen, n_batch);
+                if (s < 0) {
+                        fprintf(stderr, "unicorn-bench: decode failed\n");
+                        return -EIO;
+                }
+                if (w < WARMUP_MAX_RUNS && warm < WARMUP_S) {
+                        warm += s;
+                        w++;
+                        continue;
+                }
+                samples[n++] = n_tok / s;
+                sum += n_tok / s;
+        }
+        mean = sum / n;
+        for (int k = 0; k < n; k++)
+                sq += (samples[k] - mean) * (samples[k] - mean);
+        sd = n > 1 ? sqrt(sq / (n - 1)) : 0;
+        /* llama-bench's names: "tg128", "pp512 @ d4096". */
+        int len = snprintf(test, sizeof test, t->n_prompt ? "pp%d" : "tg%d", n_tok);
+        if (t->depth)
+                snprintf(test + len, sizeof test - len, " @ d%d", t->depth);
+        if (json) {
+                printf("{\"model\":\"%s\",\"arch\":\"%s\",\"type\":\"%s\",\"size_bytes\":%llu,\"params\":%llu,"
+                       "\"backend\":\"%s\",\"threads\":%d,\"test\":\"%s\",\"n_prompt\":%d,\"n_gen\":%d,"
+                       "\"n_depth\":%d,\"avg_ts\":%.3f,\"stddev_ts\":%.3f,\"samples_ts\":[",
+                       name, info->arch, info->file_type, (unsigned long long) info->weight_bytes,
+                       (unsigned long long) info->n_params, model_backend_name(t->model), t->threads, test,
+                       t->n_prompt, t->n_gen, t->depth, mean, sd);
+                for (int k = 0; k < n; k++)
+                        printf("%s%.3f", k ? "," : "", samples[k]);
+                printf("]}\n");
+        } else
+                printf("| %s | %s | %s | %.1f MiB | %.1f M | %s | %d | %s | %.2f ± %.2f |\n", name, info->arch,
+                       info->file_type, info->weight_bytes / 1048576.0, info->n_params / 1e6,
+                       model_backend_name(t->model), t->threads, test, mean, sd);
+        fflush(stdout);
+        return 0;
+}
+
 static void usage(FILE *f) {
         fputs("Usage: unicorn-bench -m MODEL [options]\n"
               "  -m, --model FILE       GGUF model (repeatable)\n"
               "  -p, --n-prompt N[,N…]  prompt lengths (default 512; 0 to skip)\n"
               "  -n, --n-gen N[,N…]     generation lengths (default 128; 0 to skip)\n"
+              "  -d, --n-depth N[,N…]   context positions filled (untimed) before each test (default 0)\n"
               "  -t, --threads N[,N…]   CPU threads (default: all cores)\n"
               "  -r, --repetitions N    timed runs per test (default 5)\n"
               "  -b, --batch N          prompt chunk size (default 512)\n"
@@ -112,24 +192,27 @@ int main(int argc, char **argv) {
         static const struct option opts[] = {
                 { "model", required_argument, NULL, 'm' },   { "n-prompt", required_argument, NULL, 'p' },
                 { "n-gen", required_argument, NULL, 'n' },   { "threads", required_argument, NULL, 't' },
+                { "n-depth", required_argument, NULL, 'd' },
                 { "repetitions", required_argument, NULL, 'r' }, { "batch", required_argument, NULL, 'b' },
                 { "backend", required_argument, NULL, 'B' }, { "output", required_argument, NULL, 'o' },
                 { "help", no_argument, NULL, 'h' },          {}
         };
         const char *models[MAX_LIST], *backend = NULL, *output = "md";
         int n_models = 0, pp[MAX_LIST] = { 512 }, n_pp = 1, tg[MAX_LIST] = { 128 }, n_tg = 1;
+        int depth[MAX_LIST] = { 0 }, n_depth = 1;
         int threads[MAX_LIST] = { 0 }, n_threads = 1, reps = 5, batch = 512, c;
         bool json;
 
-        while ((c = getopt_long(argc, argv, "m:p:n:t:r:b:o:h", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "m:p:n:d:t:r:b:o:h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'm':
                         if (n_models < MAX_LIST)
                                 models[n_models++] = optarg;
                         break;
-                case 'p': if (parse_list(optarg, pp, &n_pp) < 0) return 2; break;
-                case 'n': if (parse_list(optarg, tg, &n_tg) < 0) return 2; break;
-                case 't': if (parse_list(optarg, threads, &n_threads) < 0) return 2; break;
+                case 'p': if (parse_list("-p", optarg, ENGINE_MAX_CTX - 1, pp, &n_pp) < 0) return 2; break;
+                case 'n': if (parse_list("-n", optarg, ENGINE_MAX_CTX - 1, tg, &n_tg) < 0) return 2; break;
+                case 'd': if (parse_list("-d", optarg, ENGINE_MAX_CTX - 1, depth, &n_depth) < 0) return 2; break;
+                case 't': if (parse_list("-t", optarg, 1024, threads, &n_threads) < 0) return 2; break;
                 case 'r': reps = CLAMP(atoi(optarg), 1, 64); break;
                 case 'b': batch = CLAMP(atoi(optarg), 1, (int) ENGINE_MAX_BATCH); break;
                 case 'B': backend = optarg; break;
@@ -142,6 +225,19 @@ int main(int argc, char **argv) {
                 usage(stderr);
                 return 2;
         }
+        int max_len = 1, max_depth = 0;
+        for (int i = 0; i < n_depth; i++)
+                max_depth = MAX(max_depth, depth[i]);
+        for (int i = 0; i < n_pp; i++)
+                max_len = MAX(max_len, pp[i] + 1);
+        for (int i = 0; i < n_tg; i++)
+                max_len = MAX(max_len, tg[i] + 1);
+        if (max_len + max_depth > (int) ENGINE_MAX_CTX) {
+                fprintf(stderr, "unicorn-bench: depth + test length exceeds %u positions\n",
+                        ENGINE_MAX_CTX);
+                return 2;
+        }
+        max_len += max_depth;
         json = streq(output, "json");
         if (!json)
                 printf("| model | arch | type | size | params | backend | threads | test | t/s |\n"
@@ -157,12 +253,6 @@ int main(int argc, char **argv) {
                                 fprintf(stderr, "unicorn-bench: %s: %s\n", models[mi], err[0] ? err : strerror(-r));
                                 return 1;
                         }
-                        const struct model_info *info = model_get_info(m);
-                        int max_len = 1;
-                        for (int i = 0; i < n_pp; i++)
-                                max_len = MAX(max_len, pp[i] + 1);
-                        for (int i = 0; i < n_tg; i++)
-                                max_len = MAX(max_len, tg[i] + 1);
                         _cleanup_(context_freep) Context *ctx = NULL;
                         struct context_options co = { .n_ctx = (uint32_t) max_len, .n_batch = (uint32_t) batch };
                         r = context_new(m, &co, &ctx, err, sizeof err);
@@ -171,56 +261,19 @@ int main(int argc, char **argv) {
                                 return 1;
                         }
 
-                        for (int kind = 0; kind < 2; kind++)
-                                for (int i = 0; i < (kind == 0 ? n_pp : n_tg); i++) {
-                                        int np = kind == 0 ? pp[i] : 0, ng = kind == 1 ? tg[i] : 0;
-                                        int n_tok = np + ng;
-                                        struct result res = { .model_path = models[mi], .info = info };
-                                        double sum = 0, sq = 0;
-
-                                        if (n_tok == 0)
-                                                continue;
-                                        double warm = 0;
-                                        for (int w = 0; res.n_samples < reps;) {
-                                                double s = run_once(ctx, np, ng, (uint32_t) batch);
-                                                if (s < 0) {
-                                                        fprintf(stderr, "unicorn-bench: decode failed\n");
+                        for (int di = 0; di < n_depth; di++)
+                                for (int kind = 0; kind < 2; kind++)
+                                        for (int i = 0; i < (kind == 0 ? n_pp : n_tg); i++) {
+                                                struct test t = {
+                                                        .model_path = models[mi], .model = m, .ctx = ctx,
+                                                        .threads = threads[ti], .depth = depth[di],
+                                                        .n_prompt = kind == 0 ? pp[i] : 0,
+                                                        .n_gen = kind == 1 ? tg[i] : 0,
+                                                };
+                                                if (t.n_prompt + t.n_gen > 0 &&
+                                                    run_test(&t, reps, (uint32_t) batch, json) < 0)
                                                         return 1;
-                                                }
-                                                if (w < WARMUP_MAX_RUNS && warm < WARMUP_S) {
-                                                        warm += s;
-                                                        w++;
-                                                        continue;
-                                                }
-                                                res.samples[res.n_samples++] = n_tok / s;
-                                                sum += n_tok / s;
                                         }
-                                        res.mean_ts = sum / res.n_samples;
-                                        for (int k = 0; k < res.n_samples; k++)
-                                                sq += (res.samples[k] - res.mean_ts) * (res.samples[k] - res.mean_ts);
-                                        res.stddev_ts = res.n_samples > 1 ? sqrt(sq / (res.n_samples - 1)) : 0;
-                                        snprintf(res.test, sizeof res.test, kind == 0 ? "pp%d" : "tg%d", n_tok);
-                                        const char *slash = strrchr(models[mi], '/');
-                                        if (json) {
-                                                printf("{\"model\":\"%s\",\"arch\":\"%s\",\"type\":\"%s\","
-                                                       "\"size_bytes\":%llu,\"params\":%llu,\"backend\":\"%s\","
-                                                       "\"threads\":%d,\"test\":\"%s\",\"n_prompt\":%d,\"n_gen\":%d,"
-                                                       "\"avg_ts\":%.3f,\"stddev_ts\":%.3f,\"samples_ts\":[",
-                                                       slash ? slash + 1 : models[mi], info->arch, info->file_type,
-                                                       (unsigned long long) info->weight_bytes,
-                                                       (unsigned long long) info->n_params, model_backend_name(m),
-                                                       threads[ti], res.test, np, ng, res.mean_ts, res.stddev_ts);
-                                                for (int k = 0; k < res.n_samples; k++)
-                                                        printf("%s%.3f", k ? "," : "", res.samples[k]);
-                                                printf("]}\n");
-                                        } else
-                                                printf("| %s | %s | %s | %.1f MiB | %.1f M | %s | %d | %s | %.2f ± %.2f |\n",
-                                                       slash ? slash + 1 : models[mi], info->arch, info->file_type,
-                                                       info->weight_bytes / 1048576.0, info->n_params / 1e6,
-                                                       model_backend_name(m), threads[ti], res.test, res.mean_ts,
-                                                       res.stddev_ts);
-                                        fflush(stdout);
-                                }
                 }
         return 0;
 }
