@@ -65,6 +65,13 @@ for r in gemma3-1b:q4_0 qwen2.5-7b:q4_0; do
         python3 -c 'import json,sys,statistics as s
 for l in sys.stdin: d=json.loads(l); print("'"$r $e"'", d["test"], "%.1f" % s.median(d["samples_ts"]))'
     done
+    # llama.cpp beside it (its -d: same meaning), the median of its last 5 of 10 samples.
+    [ -x /tmp/llama-bench ] || { xz -dc $B/llama-bench.xz > /tmp/llama-bench; chmod +x /tmp/llama-bench; }
+    LD_LIBRARY_PATH=$PWD/.gl/lib timeout 200 /tmp/llama-bench -m $m -ngl 99 -p 512 -n 128 -d 0,4096 -r 10 -o jsonl 2>/dev/null |
+      python3 -c 'import json,sys,statistics as s
+for l in sys.stdin:
+  d=json.loads(l); t=("pp%d" % d["n_prompt"] if d["n_prompt"] else "tg%d" % d["n_gen"]) + (" @ d%d" % d["n_depth"] if d.get("n_depth") else "")
+  print("'"$r"' llama.cpp", t, "%.1f" % s.median(d["samples_ts"][-5:]))'
   done
 done | tee -a $OUT/run104.txt
 fi
