@@ -12,11 +12,16 @@
  *   CASE: empty | empty-nobarrier | norm:E | quantx:K | attn:HEADS,KVHEADS,HEADDIM,LEN
  *         attnpf:HEADS,KVHEADS,HEADDIM,TOKENS[,P0] (prefill attention, causal, at positions P0..)
  *         mv:TYPE:N:K | mvq:TYPE:N:K | mvs:TYPE:N:K | glu:TYPE:N:K | gluq:TYPE:N:K |
- *         glus:TYPE:N:K | glusq:TYPE:N:K | mm:TYPE:N:K:T
+ *         glus:TYPE:N:K | glusq:TYPE:N:K | mm:TYPE:N:K:T | gridsync:MIB_A,MIB_B[,WORKGROUPS]
  *   TYPE: q4_0 q8_0 q4_k q6_k ... (mv/glu: float activations; mvq/gluq: 8-bit;
  *         mvs/glus: the staged 8-bit forms, RMS-norming the float row themselves;
  *         glusq: glus writing its output as an 8-bit row too (built under UNICORN_VK_GLU_Q8=1);
- *         mm: the prefill product of T tokens)
+ *         mm: the prefill product of T tokens;
+ *         gridsync: an experiment, shaders/gridsync.comp: streaming MIB_A then MIB_B of memory as two
+ *         dispatches with a barrier between, as one dispatch without a wait (the bound), one whose
+ *         workgroups wait for each other between the two (a grid-wide barrier), and that with the
+ *         first loads of B issued before the wait; WORKGROUPS default 2 per multiprocessor where
+ *         the count is known, else 1)
  *
  * Prints per case: microseconds per dispatch (with its barrier) and, for the
  * mat-vecs, the weight bytes read per second; for mm, multiply-adds x 2 per
@@ -300,6 +305,72 @@ out:
         return r;
 }
 
+/* gridsync:MIB_A,MIB_B[,WORKGROUPS] (see the top): is a grid-wide barrier inside one dispatch cheaper
+ * than a dispatch boundary, and does issuing the next phase's loads before it hide the boundary's
+ * drain and ramp? A and B rotate over a set several times the L2 cache. */
+static int bench_gridsync(const char *spec, int reps) {
+        static const char *const modes[] = { "two dispatches", "one, no wait", "one, grid wait",
+                                             "one, wait, B early" };
+        struct vk_buf w = {}, sync = {};
+        unsigned mba = 0, mbb = 0, g = d->sm_count ? 2 * d->sm_count : 1;
+        char err[256] = "";
+        int r;
+
+        if (!spec || sscanf(spec, "%u,%u,%u", &mba, &mbb, &g) < 2 || !mba || !mbb || mba > 1024 || mbb > 1024 ||
+            !g || g > 65535) {
+                fprintf(stderr, "bad case gridsync:%s\n", spec ? spec : "");
+                return -EINVAL;
+        }
+        if ((r = vk_pipeline_gridsync(d, &pl, err, sizeof err)) < 0) {
+                fprintf(stderr, "gridsync: %s\n", err);
+                return r;
+        }
+        size_t pair = ((size_t) mba + mbb) << 20, copies = MAX((size_t) 2, DIV_ROUND_UP(L2_DEFEAT_BYTES, pair));
+        if ((r = vk_buf_create(d, pair * copies, VK_MEM_DEVICE, &w)) < 0 ||
+            (r = vk_buf_create(d, 4096 + (size_t) g * 256 * 4, VK_MEM_DEVICE, &sync)) < 0 ||
+            (r = vk_buf_fill0(d, &w)) < 0)
+                goto out;
+        printf("%-16s %-14s %u workgroups\n", "gridsync", spec, g);
+        for (int mode = 0; mode < 4; mode++) {
+                double us = -1;
+                uint32_t flags = mode == 3 ? 1 : mode < 2 ? 2 : 0, gave_up = 0;
+                for (int pass = 0; pass < 2; pass++) {
+                        if ((r = vk_buf_fill0(d, &sync)) < 0 || (r = begin()) < 0)
+                                goto out;
+                        for (int i = 0; i < reps; i++) {
+                                VkDeviceAddress a = w.addr + (i % copies) * pair, b = a + ((size_t) mba << 20);
+                                struct pc_mm pc = { .w = a, .x = b, .y = sync.addr, .k = mba << 16, .n = mbb << 16,
+                                                    .nt = g, .ldx = (uint32_t) i, .flags = flags };
+                                if (mode == 0) {
+                                        /* each phase its own dispatch: A, barrier, B */
+                                        struct pc_mm pa = pc, pb = pc;
+                                        pa.n = 0;
+                                        pb.k = 0;
+                                        vk_cmd_dispatch(&cmd, VK_P_GRIDSYNC, &pa, sizeof pa, g, 1, 1);
+                                        vk_cmd_barrier(&cmd);
+                                        vk_cmd_dispatch(&cmd, VK_P_GRIDSYNC, &pb, sizeof pb, g, 1, 1);
+                                } else
+                                        vk_cmd_dispatch(&cmd, VK_P_GRIDSYNC, &pc, sizeof pc, g, 1, 1);
+                                vk_cmd_barrier(&cmd);
+                        }
+                        us = end_us() / reps;
+                        if ((r = vk_buf_read(d, &sync, 4, &gave_up, 4)) < 0)
+                                goto out;
+                }
+                /* A spin that gave up means the workgroups were not all resident; a stale neighbour's
+                 * write, that the wait did not order memory: either way the figure is void. */
+                printf("  %-20s %9.2f us  %6.0f GB/s%s%s\n", modes[mode], us,
+                       us > 0 ? (double) pair / (us * 1e3) : 0.0, gave_up & 1 ? "  (a wait gave up: void)" : "",
+                       gave_up & 2 ? "  (a wait did not order memory: void)" : "");
+                if (gave_up)
+                        r = -ETIMEDOUT;
+        }
+out:
+        vk_buf_destroy(d, &w);
+        vk_buf_destroy(d, &sync);
+        return r;
+}
+
 /* Prefill attention of nt tokens at positions p0..p0+nt-1 of sequence 0 (causal, no window, p0 0 unless
  * given: earlier context, as in a later chunk of a long prompt): attn_cm2.comp where asked for
  * (UNICORN_VK_ATTN_CM2=1, UNICORN_VK_ATTN_CM2_SHAPE), else attn_cm.comp
@@ -435,6 +506,8 @@ int main(int argc, char **argv) {
                         r = spec ? bench_matvec(kind, spec, reps) : -EINVAL;
                 else if (streq(kind, "attnpf"))
                         r = bench_attn_prefill(spec, reps);
+                else if (streq(kind, "gridsync"))
+                        r = bench_gridsync(spec, reps);
                 else
                         r = bench_small(kind, spec, reps);
                 fails += r < 0;

@@ -42,6 +42,12 @@ done | tee -a $OUT/run104.txt
 for e in X=1 UNICORN_VK_CM2_WORD=1 UNICORN_VK_CM2_DEC16=1 UNICORN_VK_CM2_BK=32 UNICORN_VK_CM2_BN=64 X=2 "UNICORN_VK_CM2_WORD=1 UNICORN_VK_CM2_BK=32"; do
   echo "$e: $(env $e $K mm:q8_0:1536:1152:512 mm:q8_0:1152:1024:512 mm:q8_0:6912:1152:512 mm:q8_0:1152:6912:512 mm:q8_0:13824:1152:512 mm:q4_0:6912:1152:512 mm:q4_0:18944:3584:512 mm:q4_0:5376:21504:512 2>&1 | grep ^mm | awk '{print $6}' | tr '\n' ' ')"
 done | tee -a $OUT/run104.txt
+# The seventeenth session's experiment (shaders/gridsync.comp): a grid-wide wait inside one dispatch
+# against a dispatch boundary, streaming the bytes of a 7B layer's o then GLU, GLU then down, and
+# next to nothing, with 1, 2 and 4 workgroups a multiprocessor (the H200 has 132).
+for g in 132 264 528; do
+  $K gridsync:7,76,$g gridsync:76,38,$g gridsync:1,1,$g 2>&1 | grep -v "^device\|^coopmat"
+done | tee -a $OUT/run104.txt
 fi
 if [[ " $parts " == *" models "* ]]; then
 for r in $rows; do

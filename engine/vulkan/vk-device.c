@@ -459,6 +459,7 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                                       psc.maxComputeWorkgroupSubgroups);
         d->fp16 = f12.shaderFloat16 && f11.storageBuffer16BitAccess && !env_disabled("F16");
         d->int8_storage = f12.storageBuffer8BitAccess && f12.shaderInt8;
+        d->mem_model_device = f12.vulkanMemoryModel && f12.vulkanMemoryModelDeviceScope;
         /* The extension is core in 1.3 but the instance asks for 1.2, so it is enabled by name. */
         d->int_dot = has_ext(exts, n_ext, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME) &&
                      fdot.shaderIntegerDotProduct && !env_disabled("INTDOT");
@@ -544,8 +545,10 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
                         .pNext = d->int_dot ? (void *) &edot : d->coopmat ? (void *) &ecm : NULL,
                         .bufferDeviceAddress = VK_TRUE,
-                        /* matmul_cm's SPIR-V declares the Vulkan memory model (GL_KHR_memory_scope_semantics). */
-                        .vulkanMemoryModel = d->coopmat,
+                        /* matmul_cm's SPIR-V declares the Vulkan memory model (GL_KHR_memory_scope_semantics),
+                         * and gridsync.comp's with device scope. */
+                        .vulkanMemoryModel = d->coopmat || d->mem_model_device,
+                        .vulkanMemoryModelDeviceScope = d->mem_model_device,
                         .shaderFloat16 = f12.shaderFloat16,
                         .shaderInt8 = f12.shaderInt8,
                         .storageBuffer8BitAccess = f12.storageBuffer8BitAccess,

@@ -401,6 +401,18 @@ int vk_pipeline_attn_cm(struct vk_device *d, struct vk_pipelines *p, uint32_t he
         return r;
 }
 
+/* shaders/gridsync.comp, for tools/vk-kernel-bench only: made on demand, not with the step's kernels. */
+int vk_pipeline_gridsync(struct vk_device *d, struct vk_pipelines *p, char *err, size_t errsz) {
+        if (p->p[VK_P_GRIDSYNC])
+                return 0;
+        if (!d->mem_model_device) {
+                snprintf(err, errsz, "the device lacks the Vulkan memory model with device scope");
+                return -ENOTSUP;
+        }
+        return make_pipe(d, VK_NULL_HANDLE, p->layout, "gridsync", (uint32_t[]) { 256 }, 1, &p->p[VK_P_GRIDSYNC], err,
+                         errsz);
+}
+
 /* A tuning pair "RPS,UNR" from the environment (rows per 32-lane group 1..8, units in flight 1..unr_max);
  * the defaults stay when it is unset or out of range. */
 static void env_pair(const char *name, unsigned unr_max, uint32_t *rps, uint32_t *unr) {

@@ -42,6 +42,9 @@ struct vk_device {
         /* Mesa's CPU driver (lavapipe), whose subgroup barrier waits like a workgroup barrier
          * (shaders/attn_cm.comp's subgroup_sync) */
         bool llvmpipe;
+        /* The Vulkan memory model with device scope (enabled where the device has it): acquire and
+         * release atomics between workgroups (shaders/gridsync.comp) */
+        bool mem_model_device;
         bool coopmat2;            /* NV workgroup-scope matrices (VK_NV_cooperative_matrix2) */
         /* ... with what attn_cm2.comp needs on top: row reductions, conversions between uses and
          * sizes for 128 invocations (those two features are enabled only then) */
@@ -185,6 +188,7 @@ enum vk_pipe {
         VK_P_MATVEC_Q8S_GLU = VK_P_MATVEC_Q8S + VK_W_COUNT, /* + wtype: its GLU form */
         VK_P_MATVEC_Q8S_GLUQ = VK_P_MATVEC_Q8S_GLU + VK_W_COUNT, /* + wtype: that, 32 rows a workgroup, 8-bit out too */
         VK_P_ATTN_CM2 = VK_P_MATVEC_Q8S_GLUQ + VK_W_COUNT, /* prefill attention on NV matrices, one head size */
+        VK_P_GRIDSYNC,                   /* vk-kernel-bench's grid-wide barrier experiment (made on demand) */
         VK_P_COUNT,
 };
 
@@ -309,6 +313,8 @@ bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t ms,
  * this is for other head sizes (tests). */
 int vk_pipeline_attn_cm(struct vk_device *d, struct vk_pipelines *p, uint32_t head_dim, uint32_t head_dim_v,
                         char *err, size_t errsz);
+/* Makes p's VK_P_GRIDSYNC (shaders/gridsync.comp) if not made yet; for tools/vk-kernel-bench. */
+int vk_pipeline_gridsync(struct vk_device *d, struct vk_pipelines *p, char *err, size_t errsz);
 
 /* Command buffers a step may be cut into (vk_cmd_flush). */
 #define VK_CMD_MAX_CB 16
