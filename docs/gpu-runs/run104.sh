@@ -27,10 +27,10 @@ parts=${1:-tests kernels models decode}
 if [[ " $parts " == *" tests "* ]]; then
 # Since 7cca5a1 the KHR kernels (matmul_cm, attn_cm) take their matrix and subgroup sizes as
 # specialization constants (16 and 32 here): the first GPU run of that build, so their lines too.
-$B/test-vk-ops > $OUT/test-vk-ops.txt 2>&1; echo "test-vk-ops rc $?"; grep -i "attn_cm2\|NV, attn\|fail\|matmul cases\|device:" $OUT/test-vk-ops.txt | head -14
-UNICORN_VK_CM2_WORD=1 $B/test-vk-ops > $OUT/test-vk-ops-word.txt 2>&1; echo "test-vk-ops word rc $?"; grep -i fail $OUT/test-vk-ops-word.txt | head -5
+timeout 300 $B/test-vk-ops > $OUT/test-vk-ops.txt 2>&1; echo "test-vk-ops rc $?"; grep -i "attn_cm2\|NV, attn\|fail\|matmul cases\|device:" $OUT/test-vk-ops.txt | head -14
+UNICORN_VK_CM2_WORD=1 timeout 200 $B/test-vk-ops > $OUT/test-vk-ops-word.txt 2>&1; echo "test-vk-ops word rc $?"; grep -i fail $OUT/test-vk-ops-word.txt | head -5
 for e in UNICORN_VK_ATTN_CM2=1 UNICORN_VK_CM2_WORD=1; do
-  env $e $B/test-vk-models > $OUT/test-vk-models-${e%%=*}.txt 2>&1; echo "test-vk-models $e rc $?"; grep -i fail $OUT/test-vk-models-${e%%=*}.txt | head -5
+  env $e timeout 150 $B/test-vk-models > $OUT/test-vk-models-${e%%=*}.txt 2>&1; echo "test-vk-models $e rc $?"; grep -i fail $OUT/test-vk-models-${e%%=*}.txt | head -5
 done
 fi
 wait
