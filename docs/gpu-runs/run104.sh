@@ -29,7 +29,7 @@ if [[ " $parts " == *" tests "* ]]; then
 # specialization constants (16 and 32 here): the first GPU run of that build, so their lines too.
 timeout 300 $B/test-vk-ops > $OUT/test-vk-ops.txt 2>&1; echo "test-vk-ops rc $?"; grep -i "attn_cm2\|NV, attn\|fail\|matmul cases\|device:" $OUT/test-vk-ops.txt | head -14
 UNICORN_VK_CM2_WORD=1 timeout 200 $B/test-vk-ops > $OUT/test-vk-ops-word.txt 2>&1; echo "test-vk-ops word rc $?"; grep -i fail $OUT/test-vk-ops-word.txt | head -5
-for e in UNICORN_VK_ATTN_CM2=1 UNICORN_VK_CM2_WORD=1; do
+for e in X=1 UNICORN_VK_ATTN_CM2=1 UNICORN_VK_CM2_WORD=1; do
   env $e timeout 150 $B/test-vk-models > $OUT/test-vk-models-${e%%=*}.txt 2>&1; echo "test-vk-models $e rc $?"; grep -i fail $OUT/test-vk-models-${e%%=*}.txt | head -5
 done
 fi
