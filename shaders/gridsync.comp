@@ -35,17 +35,15 @@ layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer Syn
 #define PER 8u
 #define SPIN_MAX (1u << 22)
 
-uvec4 stream(U32x4Buf b, uint n, uvec4 pre[PER], bool have_pre)
+/* This workgroup's share of n units at b; skip_first: its first PER units a lane were read already. */
+uvec4 stream(U32x4Buf b, uint n, bool skip_first)
 {
         uint share = (n + gl_NumWorkGroups.x - 1u) / gl_NumWorkGroups.x;
         uint lo = gl_WorkGroupID.x * share, hi = min(lo + share, n);
         uvec4 acc = uvec4(0u);
         uint u0 = lo + gl_LocalInvocationID.x;
-        if (have_pre) {
-                [[unroll]] for (uint i = 0u; i < PER; i++)
-                        acc ^= pre[i];
+        if (skip_first)
                 u0 += PER * WG;
-        }
         for (uint u = u0; u < hi; u += PER * WG) {
                 uvec4 v[PER];
                 [[unroll]] for (uint i = 0u; i < PER; i++)
@@ -59,17 +57,21 @@ uvec4 stream(U32x4Buf b, uint n, uvec4 pre[PER], bool have_pre)
 void main()
 {
         SyncBuf s = SyncBuf(p.y);
-        uvec4 pre[PER];
         bool preload = (p.flags & 1u) != 0u;
-        uvec4 acc = stream(U32x4Buf(p.w), p.k, pre, false);
+        uvec4 acc = stream(U32x4Buf(p.w), p.k, false);
 
         if (preload) {
                 uint share = (p.n + gl_NumWorkGroups.x - 1u) / gl_NumWorkGroups.x;
                 uint lo = gl_WorkGroupID.x * share, hi = min(lo + share, p.n);
+                uvec4 pre[PER];
                 [[unroll]] for (uint i = 0u; i < PER; i++) {
                         uint u = lo + gl_LocalInvocationID.x + i * WG;
                         pre[i] = u < hi ? U32x4Buf(p.x).v[u] : uvec4(0u);
                 }
+                /* Used before the wait, so that the compiler cannot sink the loads past it (a fused
+                 * kernel would hold them in registers across it; the loads are in flight either way). */
+                [[unroll]] for (uint i = 0u; i < PER; i++)
+                        acc ^= pre[i];
         }
         if ((p.flags & 2u) == 0u) {
                 /* Phase A's results (in a fused layer, its outputs) are visible before arriving. */
@@ -93,7 +95,7 @@ void main()
                 barrier();
                 memoryBarrier(gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsAcquireRelease);
         }
-        acc ^= stream(U32x4Buf(p.x), p.n, pre, preload);
+        acc ^= stream(U32x4Buf(p.x), p.n, preload);
         if ((p.flags & 4u) != 0u)
                 s.v[2u + p.nt + gl_GlobalInvocationID.x] = acc.x ^ acc.y ^ acc.z ^ acc.w;
 }
