@@ -192,7 +192,7 @@ static bool coopmat_usable(VkInstance inst, VkPhysicalDevice p, const VkExtensio
  */
 static bool coopmat2_usable(const struct vk_device *d, const VkExtensionProperties *e, uint32_t n,
                             const VkPhysicalDeviceCooperativeMatrix2FeaturesNV *f, uint32_t max_wg, bool int16,
-                            bool *ret_wg128, const char **why) {
+                            bool *ret_wg128, char *gran128, size_t gran128_sz, const char **why) {
         PFN_vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV get;
         VkCooperativeMatrixFlexibleDimensionsPropertiesNV props[64];
         uint32_t np = ELEMENTSOF(props);
@@ -226,7 +226,8 @@ static bool coopmat2_usable(const struct vk_device *d, const VkExtensionProperti
         /* Sizes of 16-multiples for 128 invocations too: attn_cm2.comp's (its 16-64 x 16-64 x 16-256). */
         bool ok = false;
         *ret_wg128 = false;
-        for (uint32_t i = 0; i < np; i++) {
+        snprintf(gran128, gran128_sz, "none listed");
+        for (uint32_t i = 0, w = 0; i < np; i++) {
                 if (props[i].scope != VK_SCOPE_WORKGROUP_KHR || props[i].AType != VK_COMPONENT_TYPE_FLOAT16_KHR ||
                     props[i].BType != VK_COMPONENT_TYPE_FLOAT16_KHR || props[i].CType != VK_COMPONENT_TYPE_FLOAT32_KHR ||
                     props[i].ResultType != VK_COMPONENT_TYPE_FLOAT32_KHR || !props[i].MGranularity ||
@@ -235,6 +236,11 @@ static bool coopmat2_usable(const struct vk_device *d, const VkExtensionProperti
                 if (props[i].workgroupInvocations == 256 && 128 % props[i].MGranularity == 0 &&
                     64 % props[i].NGranularity == 0 && 64 % props[i].KGranularity == 0)
                         ok = true;
+                /* What the driver lists for 128 invocations, for the message where none fits. */
+                if (props[i].workgroupInvocations == 128)
+                        w += (uint32_t) snprintf(gran128 + MIN(w, gran128_sz - 1), gran128_sz - MIN(w, gran128_sz - 1),
+                                                 "%s%ux%ux%u", w ? ", " : "granularity ", props[i].MGranularity,
+                                                 props[i].NGranularity, props[i].KGranularity);
                 if (props[i].workgroupInvocations == 128 && 16 % props[i].MGranularity == 0 &&
                     16 % props[i].NGranularity == 0 && 16 % props[i].KGranularity == 0)
                         *ret_wg128 = true;
@@ -481,13 +487,19 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
         if (d->sg32_required)
                 dev_exts[n_dev_ext++] = VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME;
         bool wg128 = false;
+        char gran128[96];
         d->coopmat2 = coopmat2_usable(d, exts, n_ext, &fcm2, pcm2.cooperativeMatrixWorkgroupScopeMaxWorkgroupSize,
-                                      f11.storageBuffer16BitAccess && f2.features.shaderInt16, &wg128,
-                                      &d->coopmat2_why);
+                                      f11.storageBuffer16BitAccess && f2.features.shaderInt16, &wg128, gran128,
+                                      sizeof gran128, &d->coopmat2_why);
         /* attn_cm2.comp also reduces rows (coopMatReduceNV) and turns accumulators into A operands:
          * two more features, enabled below only where the device has them. */
         d->coopmat2_attn = d->coopmat2 && wg128 && fcm2.cooperativeMatrixReductions &&
                            fcm2.cooperativeMatrixConversions;
+        if (d->coopmat2 && !d->coopmat2_attn)
+                snprintf(d->coopmat2_attn_why, sizeof d->coopmat2_attn_why, "%s%s%s%s",
+                         fcm2.cooperativeMatrixReductions ? "" : "no row reductions; ",
+                         fcm2.cooperativeMatrixConversions ? "" : "no conversions between uses; ",
+                         wg128 ? "" : "no f16 sizes in 16-multiples for 128 invocations: ", wg128 ? "" : gran128);
         if (d->coopmat2)
                 dev_exts[n_dev_ext++] = VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME;
         /* Weight import from the embedder's dma-bufs (vk-import.c): only what the device has. */

@@ -49,6 +49,7 @@ struct vk_device {
         /* ... with what attn_cm2.comp needs on top: row reductions, conversions between uses and
          * sizes for 128 invocations (those two features are enabled only then) */
         bool coopmat2_attn;
+        char coopmat2_attn_why[256]; /* why not, where coopmat2 */
         const char *coopmat2_why; /* why coopmat2 is false */
         uint32_t sm_count;        /* multiprocessors (VK_NV_shader_sm_builtins), 0: not known */
         uint32_t cu_count;        /* AMD compute units (VK_AMD_shader_core_properties*), 0: not known */

@@ -1197,8 +1197,7 @@ int main(int argc, char **argv) {
                  * 512, ring 640; p0 100, window 40, ring 110) take the KHR kernel, the other six this one.
                  * It needs row reductions, conversions between uses and sizes for 128 invocations too. */
                 if (pl.coopmat2 && !d->coopmat2_attn)
-                        printf("attention on NV matrices (attn_cm2): not tested (the device lacks row reductions, "
-                               "conversions between uses or sizes for 128 invocations)\n");
+                        printf("attention on NV matrices (attn_cm2): not tested (%s)\n", d->coopmat2_attn_why);
                 if (pl.coopmat2 && d->coopmat2_attn) {
                         static const char *const shapes2[] = { NULL, "32,64", "16,16" };
                         setenv("UNICORN_VK_ATTN_CM2", "1", 1);
