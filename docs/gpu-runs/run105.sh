@@ -9,6 +9,7 @@
 # attn.comp's split-K merge loads the partials in parallel (it read 64 partials one after another in
 # every invocation) and keeps 8 positions of v loads in flight. .gl/bin/vk-kernel-bench-old and
 # unicorn-bench-base are the kernels before (run104.sh's build); the rest is the working tree's.
+# Order: kernels, whole models, tests (the session had ~6 minutes of device time left).
 cd "$(dirname "$0")/.."
 for f in .gl/*.deb; do dpkg -x $f / ; done; ldconfig
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
@@ -17,8 +18,6 @@ OUT=${OUT:-/tmp/out}; mkdir -p $OUT
 B=.gl/bin
 gen() { [ -f /tmp/$1-$2.gguf ] || python3 tools/gen-random-gguf.py $1 $2 /tmp/$1-$2.gguf >/dev/null; }
 gen qwen2.5-7b q4_0 & gen gemma3-1b q4_0 &
-timeout 200 $B/test-vk-ops attn attn-shapes > $OUT/test-vk-ops.txt 2>&1; echo "test-vk-ops attn rc $?"; grep -i "fail\|attention\|device:" $OUT/test-vk-ops.txt | head -8
-timeout 150 $B/test-vk-models > $OUT/test-vk-models.txt 2>&1; echo "test-vk-models rc $?"; grep -i "fail" $OUT/test-vk-models.txt | head -5
 C="attnpf:4,1,256,512 attnpf:28,4,128,512 attnpf:32,16,128,512,3584 attnpf:4,1,256,512,3584 attn:28,4,128,4096 attn:4,1,256,4096 attn:28,4,128,512 attn:8,4,256,1024"
 for k in vk-kernel-bench-old vk-kernel-bench; do for e in X=1 UNICORN_VK_DISABLE_KV16=1; do
   echo "$k $e: $(env $e $B/$k -r 50 $C 2>&1 | grep "^attn" | awk '{print $3}' | tr '\n' ' ')"
@@ -33,3 +32,6 @@ for r in qwen2.5-7b:q4_0 gemma3-1b:q4_0; do
 for l in sys.stdin: d=json.loads(l); print("'"$r $b $e"'", d["test"], "%.1f" % s.median(d["samples_ts"]))'
   done
 done | tee -a $OUT/run105.txt
+# The tests last (the device time left was short): the attention parts and the models.
+timeout 200 $B/test-vk-ops attn attn-shapes > $OUT/test-vk-ops.txt 2>&1; echo "test-vk-ops attn rc $?"; grep -i "fail\|attention\|device:" $OUT/test-vk-ops.txt | head -8
+timeout 150 $B/test-vk-models > $OUT/test-vk-models.txt 2>&1; echo "test-vk-models rc $?"; grep -i "fail" $OUT/test-vk-models.txt | head -5
