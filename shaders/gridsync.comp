@@ -8,9 +8,11 @@
  * and the second's ramp to full bandwidth. In one persistent dispatch a
  * workgroup can issue the second phase's weight loads, which depend on
  * nothing, before it waits (p.flags & 1), so the bus stays busy across the
- * boundary. If this measures well, fusing a layer's mat-vecs is worth
- * building; it needs every workgroup resident at once, which Vulkan does
- * not promise, hence the bounded spin and the error flag.
+ * boundary. Had this measured well, fusing a layer's mat-vecs would have
+ * been worth building (on the H200 the wait cost as much as a boundary:
+ * docs/vulkan.md, "Seventeenth session"). The wait needs every workgroup
+ * resident at once, which Vulkan does not promise, hence the bounded spin
+ * and the error flag.
  *
  * Phase A streams p.k 16-byte units at p.w, phase B p.n units at p.x;
  * each workgroup takes its share of both. p.y: [0] arrival counter (the
