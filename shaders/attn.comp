@@ -76,7 +76,7 @@ void merge(uint t, uint h, uint nz, CF32 part)
 {
         uint lid = gl_LocalInvocationID.x, dv = p.head_dim_v, st = dv + 2u;
         /* Each partial's max and sum are loaded once, by one invocation each, all at once, and the
-         * outputs' loads go MU at a time: these loops read them one after another in every invocation
+         * outputs' loads go MU (16) at a time: these loops read them one after another in every invocation
          * before, a memory latency each, and at 4,096 positions (64 partials) the merge was most of
          * the decode attention (H200, Qwen2.5 7B Q4_0 tg128 @ d4096: 267 t/s against llama.cpp's 271,
          * 438 against 294 at depth 0; run104.sh). The sums are taken in the same order as before. */
@@ -97,7 +97,7 @@ void merge(uint t, uint h, uint nz, CF32 part)
         float l = 0.0;
         for (uint s = 0; s < nz; s++)
                 l += ws[s] * wl[s];
-        const uint MU = 8u;
+        const uint MU = 16u;
         [[unroll]] for (uint d = 0; d < MAX_OUT; d++) {
                 uint dd = lid + d * WG;
                 if (dd < dv) {

@@ -268,11 +268,7 @@ static int bench_small(const char *kind, const char *spec, int reps) {
         int32_t info[4] = { (int32_t) len - 1, 0, (int32_t) len - 1, (int32_t) len - 1 };
         if (len && (r = vk_buf_write(d, &q, vk_q8_row_bytes(e), info, sizeof info)) < 0)
                 goto out;
-        uint32_t split = 1, chunk = 0;
-        if (len >= 16) {
-                chunk = ALIGN_TO(MAX(DIV_ROUND_UP(len, VK_ATTN_MAX_SPLIT), 16u), 16u);
-                split = DIV_ROUND_UP(len, chunk);
-        }
+        uint32_t chunk, split = vk_attn_split(len, 16, &chunk);
         double us = -1;
         for (int pass = 0; pass < 2; pass++) {
                 begin();

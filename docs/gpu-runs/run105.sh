@@ -7,7 +7,8 @@
 #    4,096, llama.cpp 294 -> 271.
 # Now attn_cm.comp takes f16 rows without a round trip through f32 and holds fetched rows as f16, and
 # attn.comp's split-K merge loads the partials in parallel (it read 64 partials one after another in
-# every invocation) and keeps 8 positions of v loads in flight. .gl/bin/vk-kernel-bench-old and
+# every invocation; 16 at a time since) and keeps 8 positions of v loads in flight.
+# UNICORN_VK_ATTN_SPLITS caps the decode split count (64 by default; 64 positions a workgroup at 4,096). .gl/bin/vk-kernel-bench-old and
 # unicorn-bench-base are the kernels before (run104.sh's build); the rest is the working tree's.
 # Order: kernels, whole models, tests (the session had ~6 minutes of device time left).
 cd "$(dirname "$0")/.."
@@ -22,15 +23,22 @@ C="attnpf:4,1,256,512 attnpf:28,4,128,512 attnpf:32,16,128,512,3584 attnpf:4,1,2
 for k in vk-kernel-bench-old vk-kernel-bench; do for e in X=1 UNICORN_VK_DISABLE_KV16=1; do
   echo "$k $e: $(env $e $B/$k -r 50 $C 2>&1 | grep "^attn" | awk '{print $3}' | tr '\n' ' ')"
 done; done | tee -a $OUT/run105.txt
+for sp in 8 16 32; do
+  echo "vk-kernel-bench UNICORN_VK_ATTN_SPLITS=$sp: $(UNICORN_VK_ATTN_SPLITS=$sp $B/vk-kernel-bench -r 50 attn:28,4,128,4096 attn:4,1,256,4096 2>&1 | grep "^attn" | awk '{print $3}' | tr '\n' ' ')"
+done | tee -a $OUT/run105.txt
 wait
+[ -x /tmp/llama-bench ] || { xz -dc .gl/bin/llama-bench.xz > /tmp/llama-bench && chmod +x /tmp/llama-bench; }
 for r in qwen2.5-7b:q4_0 gemma3-1b:q4_0; do
   m=/tmp/${r%:*}-${r#*:}.gguf
-  for be in unicorn-bench-base:X=1 unicorn-bench:X=1 unicorn-bench:UNICORN_VK_DISABLE_KV16=1; do
+  for be in unicorn-bench-base:X=1 unicorn-bench:X=1 unicorn-bench:UNICORN_VK_DISABLE_KV16=1 unicorn-bench:UNICORN_VK_ATTN_SPLITS=16; do
     b=${be%%:*}; e=${be#*:}
     env $e timeout 100 $B/$b --backend vulkan -m $m -p 512 -n 128 -d 0,4096 -r 5 -o json 2>/dev/null |
       python3 -c 'import json,sys,statistics as s
 for l in sys.stdin: d=json.loads(l); print("'"$r $b $e"'", d["test"], "%.1f" % s.median(d["samples_ts"]))'
   done
+  LD_LIBRARY_PATH=$PWD/.gl/lib timeout 120 /tmp/llama-bench -m $m -ngl 99 -p 512 -n 128 -d 0,4096 -r 6 -o jsonl 2>/dev/null |
+    python3 -c 'import json,sys,statistics as s
+for l in sys.stdin: d=json.loads(l); print("'"$r"' llama.cpp", d["n_prompt"], d["n_gen"], d["n_depth"], "%.1f" % s.median(d["samples_ts"][1:]))'
 done | tee -a $OUT/run105.txt
 # The tests last (the device time left was short): the attention parts and the models.
 timeout 200 $B/test-vk-ops attn attn-shapes > $OUT/test-vk-ops.txt 2>&1; echo "test-vk-ops attn rc $?"; grep -i "fail\|attention\|device:" $OUT/test-vk-ops.txt | head -8

@@ -728,8 +728,9 @@ static int32_t vk_seq_truncate(Context *c, int32_t seq, int32_t p0) {
 
 /* Positions per split-K chunk (and the split count) for the longest span of the step's tokens. */
 static uint32_t attn_split(const struct batch *b, uint32_t window, uint32_t *chunk) {
-        uint32_t len = 0, c;
+        uint32_t len = 0;
 
+        *chunk = 0;
         if (b->n_tokens > ATTN_SPLIT_TOKENS)
                 return 1;
         for (size_t t = 0; t < b->n_tokens; t++) {
@@ -738,12 +739,8 @@ static uint32_t attn_split(const struct batch *b, uint32_t window, uint32_t *chu
                         l = window;
                 len = MAX(len, l);
         }
-        /* Below this the merge's extra dispatch and barrier cost more than they save. */
-        if (len < ATTN_SPLIT_MIN_LEN)
-                return 1;
-        c = ALIGN_TO(MAX(DIV_ROUND_UP(len, VK_ATTN_MAX_SPLIT), 16u), 16u);
-        *chunk = c;
-        return DIV_ROUND_UP(len, c);
+        /* Below ATTN_SPLIT_MIN_LEN the merge costs more than it saves. */
+        return vk_attn_split(len, ATTN_SPLIT_MIN_LEN, chunk);
 }
 
 /* Decode steps dispatch the first weight bytes of the next products beside a kernel that leaves the

@@ -270,6 +270,21 @@ void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, Vk
         vk_cmd_dispatch(c, VK_P_ATTN, &a, sizeof a, pc->n_head, pc->nt, n_split);
 }
 
+uint32_t vk_attn_split(uint32_t len, uint32_t min_len, uint32_t *chunk) {
+        static uint32_t max_split;
+
+        if (!max_split) {
+                const char *e = getenv("UNICORN_VK_ATTN_SPLITS");
+                unsigned long v = e && *e ? strtoul(e, NULL, 10) : 0;
+                max_split = v >= 1 && v <= VK_ATTN_MAX_SPLIT ? (uint32_t) v : VK_ATTN_MAX_SPLIT;
+        }
+        *chunk = 0;
+        if (len < min_len || len < 2)
+                return 1;
+        *chunk = ALIGN_TO(MAX(DIV_ROUND_UP(len, max_split), 16u), 16u);
+        return DIV_ROUND_UP(len, *chunk);
+}
+
 void vk_op_act_rows(struct vk_cmd *c, VkDeviceAddress gate, VkDeviceAddress up, uint32_t ld, uint32_t k, uint32_t nt,
                     VkDeviceAddress dst, VkDeviceAddress dst16, uint32_t op) {
         struct pc_act pc = { .gate = gate, .up = up, .dst = dst, .dst16 = dst16, .n = k * nt, .op = op, .k = k,

@@ -396,6 +396,9 @@ void vk_op_qkv(struct vk_cmd *c, const struct pc_qkv *pc);
  * ([nt][n_head][n_split][head_dim_v + 2] floats), then a merge; records its own barrier. */
 #define VK_ATTN_MAX_SPLIT ATTN_MAX_SPLIT /* vk-push.h: attn.comp sizes its merge by it */
 void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, VkDeviceAddress part);
+/* Split-K of a decode span of len positions: positions per workgroup (*chunk) and the split count,
+ * 1 (no split) below min_len. At most VK_ATTN_MAX_SPLIT splits, or UNICORN_VK_ATTN_SPLITS (for tuning). */
+uint32_t vk_attn_split(uint32_t len, uint32_t min_len, uint32_t *chunk);
 /* Prefill attention (pc->chunk and pc->q8 unused): every token of the step must be of one sequence,
  * the first at position pos0.
  * dst16 != 0: also its output rows as f16 there, where the kernel it runs can (returns whether it
