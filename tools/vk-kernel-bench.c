@@ -269,6 +269,12 @@ static int bench_small(const char *kind, const char *spec, int reps) {
         if (len && (r = vk_buf_write(d, &q, vk_q8_row_bytes(e), info, sizeof info)) < 0)
                 goto out;
         uint32_t chunk, split = vk_attn_split(len, 16, &chunk);
+        char err[256] = "";
+        /* The model's decode kernel for this head size (attn.comp by clusters where it suits). */
+        if (nh && (r = vk_pipeline_attn_cm(d, &pl, hd, hd, err, sizeof err)) < 0) {
+                fprintf(stderr, "attn: %s\n", err);
+                goto out;
+        }
         double us = -1;
         for (int pass = 0; pass < 2; pass++) {
                 begin();
@@ -292,7 +298,11 @@ static int bench_small(const char *kind, const char *spec, int reps) {
                 }
                 us = end_us() / reps;
         }
-        printf("%-16s %-14s %9.2f us\n", kind, spec ? spec : "", us);
+        if (nh)
+                printf("%-16s %-14s %9.2f us  (%s, %u splits)\n", kind, spec, us,
+                       pl.attn_dec_d == hd ? "clusters" : "any head", split);
+        else
+                printf("%-16s %-14s %9.2f us\n", kind, spec ? spec : "", us);
 out:
         vk_buf_destroy(d, &a);
         vk_buf_destroy(d, &b);

@@ -463,6 +463,9 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                                       fsc.computeFullSubgroups, psc.minSubgroupSize, psc.maxSubgroupSize,
                                       psc.requiredSubgroupSizeStages & VK_SHADER_STAGE_COMPUTE_BIT,
                                       psc.maxComputeWorkgroupSubgroups);
+        d->subgroup_min = d->subgroup_size;
+        if (d->subgroup_size_control && psc.minSubgroupSize)
+                d->subgroup_min = MIN(d->subgroup_min, psc.minSubgroupSize);
         d->fp16 = f12.shaderFloat16 && f11.storageBuffer16BitAccess && !env_disabled("F16");
         d->int8_storage = f12.storageBuffer8BitAccess && f12.shaderInt8;
         d->mem_model_device = f12.vulkanMemoryModel && f12.vulkanMemoryModelDeviceScope;

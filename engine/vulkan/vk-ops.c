@@ -267,7 +267,8 @@ void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, Vk
                 n_split = 1;
         }
         a.part = part;
-        vk_cmd_dispatch(c, VK_P_ATTN, &a, sizeof a, pc->n_head, pc->nt, n_split);
+        bool dec = c->pl->p[VK_P_ATTN_DEC] && pc->head_dim == c->pl->attn_dec_d && pc->head_dim_v == c->pl->attn_dec_d;
+        vk_cmd_dispatch(c, dec ? VK_P_ATTN_DEC : VK_P_ATTN, &a, sizeof a, pc->n_head, pc->nt, n_split);
 }
 
 uint32_t vk_attn_split(uint32_t len, uint32_t min_len, uint32_t *chunk) {

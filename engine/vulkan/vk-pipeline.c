@@ -357,14 +357,55 @@ static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struc
 
 /* p's VK_P_ATTN_CM for heads of head_dim (see vk.h), compiled through cache, and VK_P_ATTN_CM2 where
  * asked for. */
+bool vk_attn_dec_pick(uint32_t head_dim, uint32_t head_dim_v, uint32_t sg_min, uint32_t *c, uint32_t *nv) {
+        uint32_t n4 = head_dim / 4, cc = 32;
+
+        if (head_dim == 0 || head_dim != head_dim_v || head_dim % 4)
+                return false;
+        while (cc > sg_min || n4 % cc)
+                cc /= 2;
+        if (cc < 4 || n4 / cc > 4)
+                return false;
+        *c = cc;
+        *nv = n4 / cc;
+        return true;
+}
+
+/* attn.comp by clusters of lanes (VK_P_ATTN_DEC) for heads of head_dim, where they suit it. */
+static int attn_dec_make(const struct vk_device *d, VkPipelineCache cache, struct vk_pipelines *p, uint32_t head_dim,
+                         uint32_t head_dim_v, char *err, size_t errsz) {
+        const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
+        const char *e = getenv("UNICORN_VK_ATTN_DEC");
+        uint32_t c, nv;
+        int r;
+
+        if (p->p[VK_P_ATTN_DEC]) {
+                vkDestroyPipeline(d->dev, p->p[VK_P_ATTN_DEC], NULL);
+                p->p[VK_P_ATTN_DEC] = VK_NULL_HANDLE;
+        }
+        p->attn_dec_d = p->attn_dec_c = 0;
+        if ((e && streq(e, "0")) || (d->subgroup_ops & need) != need ||
+            !vk_attn_dec_pick(head_dim, head_dim_v, d->subgroup_min, &c, &nv))
+                return 0;
+        r = make_pipe(d, cache, p->layout, "attn", (const uint32_t[]) { 128, p->kv16, c, nv }, 4, &p->p[VK_P_ATTN_DEC],
+                      err, errsz);
+        if (r < 0)
+                return r;
+        p->attn_dec_d = head_dim;
+        p->attn_dec_c = c;
+        return 0;
+}
+
 static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct vk_pipelines *p, uint32_t head_dim,
                         uint32_t head_dim_v, char *err, size_t errsz) {
         const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT |
                               VK_SUBGROUP_FEATURE_VOTE_BIT;
         const char *e = getenv("UNICORN_VK_ATTN_CM");
         struct vk_attn_cm_shape c;
-        int r;
+        int r = attn_dec_make(d, cache, p, head_dim, head_dim_v, err, errsz);
 
+        if (r < 0)
+                return r;
         for (int i = 0; i < 2; i++) {
                 enum vk_pipe pp = i ? VK_P_ATTN_CM2 : VK_P_ATTN_CM;
                 if (p->p[pp]) {

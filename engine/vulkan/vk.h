@@ -54,6 +54,7 @@ struct vk_device {
         uint32_t sm_count;        /* multiprocessors (VK_NV_shader_sm_builtins), 0: not known */
         uint32_t cu_count;        /* AMD compute units (VK_AMD_shader_core_properties*), 0: not known */
         uint32_t subgroup_size;
+        uint32_t subgroup_min;  /* the smallest size a shader's subgroups may have (size control), else subgroup_size */
         uint32_t subgroup_ops; /* VkSubgroupFeatureFlags of compute */
         uint64_t heap_device, heap_host_visible_device; /* bytes */
         char desc[224];
@@ -190,6 +191,7 @@ enum vk_pipe {
         VK_P_MATVEC_Q8S_GLUQ = VK_P_MATVEC_Q8S_GLU + VK_W_COUNT, /* + wtype: that, 32 rows a workgroup, 8-bit out too */
         VK_P_ATTN_CM2 = VK_P_MATVEC_Q8S_GLUQ + VK_W_COUNT, /* prefill attention on NV matrices, one head size */
         VK_P_GRIDSYNC,                   /* vk-kernel-bench's grid-wide barrier experiment (made on demand) */
+        VK_P_ATTN_DEC,                   /* decode attention by clusters of lanes, one head size */
         VK_P_COUNT,
 };
 
@@ -282,6 +284,10 @@ struct vk_pipelines {
          * where the step's positions do not wrap around the ring (vk_attn_cm2_ok); made only with
          * UNICORN_VK_ATTN_CM2=1 (not yet measured), UNICORN_VK_ATTN_CM2_SHAPE=rows,positions. */
         uint32_t attn_cm_d, attn_cm_bq, attn_cm2_bq;
+        /* Decode attention by clusters of attn_dec_c lanes (VK_P_ATTN_DEC, shaders/attn.comp with C > 0)
+         * for heads of attn_dec_d (= head_dim_v; 0: none, the form for any head size runs), made per
+         * model with the prefill kernels. UNICORN_VK_ATTN_DEC=0: none. */
+        uint32_t attn_dec_d, attn_dec_c;
 };
 
 /* The pipelines of weights of the types in wtypes (bit per vk_wtype; VK_WTYPES_ALL: every type) and the
@@ -309,11 +315,16 @@ struct vk_attn_cm_shape {
 bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t ms, uint32_t sg,
                      struct vk_attn_cm_shape *ret);
 /* (Re)makes p's VK_P_ATTN_CM for heads of head_dim (= head_dim_v) where device and compiler have
- * cooperative matrices; 0 also where they do not or the head does not suit it (then the scalar
- * attn_pf.comp runs), negative errno where creating it failed. vk_pipelines_create makes the model's;
+ * cooperative matrices, and VK_P_ATTN_DEC where the head suits it (vk_attn_dec_pick); 0 also where they
+ * do not or the head does not suit them (then the scalar attn_pf.comp and attn.comp's form for any head
+ * run), negative errno where creating one failed. vk_pipelines_create makes the model's;
  * this is for other head sizes (tests). */
 int vk_pipeline_attn_cm(struct vk_device *d, struct vk_pipelines *p, uint32_t head_dim, uint32_t head_dim_v,
                         char *err, size_t errsz);
+/* attn.comp's clusters for heads of head_dim = head_dim_v on subgroups of at least sg_min lanes: lanes a
+ * cluster (*c, a power of 2 from 4 to 32 dividing head_dim / 4) and vec4 a lane (*nv, at most 4); false
+ * where the head does not suit them. */
+bool vk_attn_dec_pick(uint32_t head_dim, uint32_t head_dim_v, uint32_t sg_min, uint32_t *c, uint32_t *nv);
 /* Makes p's VK_P_GRIDSYNC (shaders/gridsync.comp) if not made yet; for tools/vk-kernel-bench. */
 int vk_pipeline_gridsync(struct vk_device *d, struct vk_pipelines *p, char *err, size_t errsz);
 

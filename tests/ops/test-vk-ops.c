@@ -752,25 +752,40 @@ static void test_prefetch(void) {
 
 static int n_attn_nv; /* cases test_attn_cm ran on attn_cm2.comp */
 
-/* Attention of nt tokens at positions p0.. of sequence 0 (heads of dim dd, n_kv of them shared by
- * n_head), window 0 or sliding, over a ring of `ring` cached rows; attn_cm.comp (or attn_cm2.comp where
- * made and the positions do not wrap the ring) against double precision. False where the device has no
- * such kernel for heads of dd. */
-static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t nt, int32_t p0, uint32_t window,
-                         uint32_t ring) {
-        char err[256] = "";
+/* An attention case on the device: nt tokens at positions p0.. of sequence 0, heads of dim dd (n_kv of
+ * them shared by n_head), window 0 or sliding, over a ring of `ring` cached rows (f16 ones where
+ * pl.kv16), and its reference in double precision. */
+struct attn_case {
+        uint32_t dd, n_head, n_kv, nt, window, ring, ldq, od;
+        int32_t p0;
+        float *o;
+        double *ref;
+        struct vk_buf bq, bk, bv, bo, bt;
+};
+
+static void attn_case_free(struct attn_case *a) {
+        free(a->o);
+        free(a->ref);
+        vk_buf_destroy(d, &a->bq);
+        vk_buf_destroy(d, &a->bk);
+        vk_buf_destroy(d, &a->bv);
+        vk_buf_destroy(d, &a->bo);
+        vk_buf_destroy(d, &a->bt);
+}
+
+static void attn_case_init(struct attn_case *a, uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t nt, int32_t p0,
+                           uint32_t window, uint32_t ring) {
         uint32_t kd = n_kv * dd, ldq = (n_head + 2 * n_kv) * dd, od = n_head * dd;
         _cleanup_free_ float *q = newa(float, (size_t) nt * ldq), *kc = newa(float, (size_t) ring * kd),
-                             *vc = newa(float, (size_t) ring * kd), *o = newa(float, (size_t) nt * od);
-        _cleanup_free_ double *ref = newa(double, (size_t) nt * od), *w = newa(double, ring);
+                             *vc = newa(float, (size_t) ring * kd);
+        _cleanup_free_ double *w = newa(double, ring);
         _cleanup_free_ int32_t *tok = newa(int32_t, (size_t) nt * 4);
-        struct vk_buf bq, bk, bv, bo, bt, bh;
         float scale = 1.0f / sqrtf((float) dd);
 
-        CHECK_MSG(vk_pipeline_attn_cm(d, &pl, dd, dd, err, sizeof err) == 0, "%s", err);
-        if (!pl.p[VK_P_ATTN_CM])
-                return false;
-        CHECK(q && kc && vc && o && ref && w && tok);
+        *a = (struct attn_case) { .dd = dd, .n_head = n_head, .n_kv = n_kv, .nt = nt, .window = window, .ring = ring,
+                                  .ldq = ldq, .od = od, .p0 = p0, .o = newa(float, (size_t) nt * od),
+                                  .ref = newa(double, (size_t) nt * od) };
+        CHECK(q && kc && vc && a->o && a->ref && w && tok);
         for (size_t i = 0; i < (size_t) nt * ldq; i++)
                 q[i] = 4.0f * frand();
         /* Slots the step does not see hold NaN: the kernel must not let them into any product. */
@@ -808,33 +823,55 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
                         double mx = -INFINITY, sum = 0;
                         for (int32_t pp = lo; pp <= pos; pp++) {
                                 const float *kr = kc + (size_t) ((uint32_t) pp % ring) * kd + kvh * dd;
-                                double s = 0;
+                                double sc = 0;
                                 for (uint32_t i = 0; i < dd; i++)
-                                        s += (double) qr[i] * kr[i];
-                                w[pp - lo] = s * scale;
+                                        sc += (double) qr[i] * kr[i];
+                                w[pp - lo] = sc * scale;
                                 mx = fmax(mx, w[pp - lo]);
                         }
                         for (int32_t pp = lo; pp <= pos; pp++)
                                 sum += w[pp - lo] = exp(w[pp - lo] - mx);
                         for (uint32_t i = 0; i < dd; i++) {
-                                double a = 0;
+                                double acc = 0;
                                 for (int32_t pp = lo; pp <= pos; pp++)
-                                        a += w[pp - lo] * vc[(size_t) ((uint32_t) pp % ring) * kd + kvh * dd + i];
-                                ref[(size_t) t * od + h * dd + i] = a / sum;
+                                        acc += w[pp - lo] * vc[(size_t) ((uint32_t) pp % ring) * kd + kvh * dd + i];
+                                a->ref[(size_t) t * od + h * dd + i] = acc / sum;
                         }
                 }
-        CHECK(vk_buf_create(d, (size_t) nt * ldq * 4, VK_MEM_DEVICE, &bq) == 0);
-        CHECK(vk_buf_create(d, (size_t) ring * kd * es, VK_MEM_DEVICE, &bk) == 0);
-        CHECK(vk_buf_create(d, (size_t) ring * kd * es, VK_MEM_DEVICE, &bv) == 0);
-        CHECK(vk_buf_create(d, (size_t) nt * od * 4, VK_MEM_DEVICE, &bo) == 0);
-        CHECK(vk_buf_create(d, (size_t) nt * 16, VK_MEM_DEVICE, &bt) == 0);
-        CHECK(vk_buf_write(d, &bq, 0, q, (size_t) nt * ldq * 4) == 0);
-        CHECK(vk_buf_write(d, &bk, 0, pl.kv16 ? (const void *) k16 : kc, (size_t) ring * kd * es) == 0);
-        CHECK(vk_buf_write(d, &bv, 0, pl.kv16 ? (const void *) v16 : vc, (size_t) ring * kd * es) == 0);
-        CHECK(vk_buf_write(d, &bt, 0, tok, (size_t) nt * 16) == 0);
+        CHECK(vk_buf_create(d, (size_t) nt * ldq * 4, VK_MEM_DEVICE, &a->bq) == 0);
+        CHECK(vk_buf_create(d, (size_t) ring * kd * es, VK_MEM_DEVICE, &a->bk) == 0);
+        CHECK(vk_buf_create(d, (size_t) ring * kd * es, VK_MEM_DEVICE, &a->bv) == 0);
+        CHECK(vk_buf_create(d, (size_t) nt * od * 4, VK_MEM_DEVICE, &a->bo) == 0);
+        CHECK(vk_buf_create(d, (size_t) nt * 16, VK_MEM_DEVICE, &a->bt) == 0);
+        CHECK(vk_buf_write(d, &a->bq, 0, q, (size_t) nt * ldq * 4) == 0);
+        CHECK(vk_buf_write(d, &a->bk, 0, pl.kv16 ? (const void *) k16 : kc, (size_t) ring * kd * es) == 0);
+        CHECK(vk_buf_write(d, &a->bv, 0, pl.kv16 ? (const void *) v16 : vc, (size_t) ring * kd * es) == 0);
+        CHECK(vk_buf_write(d, &a->bt, 0, tok, (size_t) nt * 16) == 0);
+}
+
+static struct pc_attn attn_case_pc(const struct attn_case *a) {
+        return (struct pc_attn) {
+                .q = a->bq.addr, .kc = a->bk.addr, .vc = a->bv.addr, .dst = a->bo.addr, .tok = a->bt.addr,
+                .n_head = a->n_head, .n_head_kv = a->n_kv, .head_dim = a->dd, .head_dim_v = a->dd, .ldq = a->ldq,
+                .ring = a->ring, .window = a->window, .nt = a->nt, .scale = 1.0f / sqrtf((float) a->dd),
+        };
+}
+
+/* attn_cm.comp (or attn_cm2.comp where made and the positions do not wrap the ring) on an attn_case
+ * against double precision. False where the device has no such kernel for heads of dd. */
+static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t nt, int32_t p0, uint32_t window,
+                         uint32_t ring) {
+        char err[256] = "";
+        struct attn_case a;
+
+        CHECK_MSG(vk_pipeline_attn_cm(d, &pl, dd, dd, err, sizeof err) == 0, "%s", err);
+        if (!pl.p[VK_P_ATTN_CM])
+                return false;
+        attn_case_init(&a, dd, n_head, n_kv, nt, p0, window, ring);
         /* with the o projection's f16 rows beside the floats, and 4 halves past them that stay */
-        size_t no = (size_t) nt * od;
+        size_t no = (size_t) nt * a.od;
         _cleanup_free_ uint16_t *h = newa(uint16_t, no + 4);
+        struct vk_buf bh;
         CHECK(h);
         for (size_t i = 0; i < no + 4; i++)
                 h[i] = 0xabcd;
@@ -842,24 +879,20 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
         CHECK(vk_buf_write(d, &bh, 0, h, (no + 4) * 2) == 0);
         CHECK(vk_cmd_begin(&cmd) == 0);
         cmd.exact = false; /* the matrix-core kernel runs only on default activations */
-        struct pc_attn pa = {
-                .q = bq.addr, .kc = bk.addr, .vc = bv.addr, .dst = bo.addr, .tok = bt.addr, .n_head = n_head,
-                .n_head_kv = n_kv, .head_dim = dd, .head_dim_v = dd, .ldq = ldq, .ring = ring, .window = window,
-                .nt = nt, .scale = scale,
-        };
+        struct pc_attn pa = attn_case_pc(&a);
         bool nv = vk_attn_cm2_ok(&cmd, &pa, p0);
         n_attn_nv += nv;
         bool wrote16 = vk_op_attn_prefill(&cmd, &pa, bh.addr, p0);
         vk_cmd_barrier(&cmd);
         CHECK(vk_cmd_submit_wait(&cmd) == 0);
-        CHECK(vk_buf_read(d, &bo, 0, o, no * 4) == 0);
+        CHECK(vk_buf_read(d, &a.bo, 0, a.o, no * 4) == 0);
         CHECK(vk_buf_read(d, &bh, 0, h, (no + 4) * 2) == 0);
-        double e = nmse(o, ref, no);
+        double e = nmse(a.o, a.ref, no);
         CHECK_MSG(e <= 1e-5, "attn_cm d=%u heads %u/%u nt=%u p0=%d window %u ring %u: NMSE %.3g > 1e-5", dd, n_head,
                   n_kv, nt, p0, window, ring, e);
         uint32_t bad = 0;
         for (size_t i = 0; i < no; i++)
-                bad += h[i] != fp32_to_fp16(o[i]);
+                bad += h[i] != fp32_to_fp16(a.o[i]);
         CHECK_MSG(wrote16 && bad == 0, "attn_cm d=%u nt=%u: f16 rows %s, %u halves differ from the floats rounded",
                   dd, nt, wrote16 ? "written" : "not written", bad);
         for (size_t i = no; i < no + 4; i++)
@@ -869,12 +902,68 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
                "rows a workgroup)\n", nv ? "NV, attn_cm2" : "KHR, attn_cm", pl.kv16 ? ", f16 cache" : "", dd, n_head,
                n_kv, nt, p0, window, e,
                nv ? pl.attn_cm2_bq : pl.attn_cm_bq);
-        vk_buf_destroy(d, &bq);
-        vk_buf_destroy(d, &bk);
-        vk_buf_destroy(d, &bv);
-        vk_buf_destroy(d, &bo);
-        vk_buf_destroy(d, &bt);
+        attn_case_free(&a);
         return true;
+}
+
+/* Decode attention (attn.comp, split over positions as the backend splits it) of nt tokens at p0..
+ * against double precision: by clusters of lanes (VK_P_ATTN_DEC) where the head suits them, and
+ * with the form for any head (f32 rows only: that pipeline is made once, for the f32 cache). */
+static void test_attn_dec(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t nt, int32_t p0, uint32_t window,
+                          uint32_t ring) {
+        char err[256] = "";
+        struct attn_case a;
+        struct vk_buf part;
+        uint32_t len = (uint32_t) p0 + nt; /* the last token's span, as the backend takes it */
+
+        CHECK_MSG(vk_pipeline_attn_cm(d, &pl, dd, dd, err, sizeof err) == 0, "%s", err);
+        attn_case_init(&a, dd, n_head, n_kv, nt, p0, window, ring);
+        if (window && len > window)
+                len = window;
+        uint32_t chunk, n_split = vk_attn_split(len, 16, &chunk);
+        CHECK(vk_buf_create(d, ATTN_CNT_BYTES(n_head) + (size_t) nt * n_head * VK_ATTN_MAX_SPLIT * (dd + 2) * 4,
+                            VK_MEM_DEVICE, &part) == 0);
+        CHECK(vk_buf_fill0(d, &part) == 0);
+        uint32_t dec_d = pl.attn_dec_d;
+        for (int form = 0; form < 2; form++) {
+                bool clusters = form == 0;
+                if ((clusters && !dec_d) || (!clusters && pl.kv16))
+                        continue;
+                pl.attn_dec_d = clusters ? dec_d : 0; /* vk_op_attn takes VK_P_ATTN_DEC for heads of attn_dec_d */
+                size_t no = (size_t) nt * a.od;
+                for (size_t i = 0; i < no; i++)
+                        a.o[i] = NAN;
+                CHECK(vk_buf_write(d, &a.bo, 0, a.o, no * 4) == 0);
+                CHECK(vk_cmd_begin(&cmd) == 0);
+                struct pc_attn pa = attn_case_pc(&a);
+                pa.chunk = chunk;
+                vk_op_attn(&cmd, &pa, n_split, part.addr);
+                vk_cmd_barrier(&cmd);
+                CHECK(vk_cmd_submit_wait(&cmd) == 0);
+                CHECK(vk_buf_read(d, &a.bo, 0, a.o, no * 4) == 0);
+                double e = nmse(a.o, a.ref, no);
+                CHECK_MSG(e <= 1e-9, "decode attention (%s) d=%u heads %u/%u nt=%u p0=%d window %u ring %u, %u splits: NMSE %.3g > 1e-9",
+                          clusters ? "clusters" : "any head", dd, n_head, n_kv, nt, p0, window, ring, n_split, e);
+                printf("decode attention (%s %u%s), d=%u heads %u/%u nt=%u p0=%d window %u, %u splits: NMSE %.3g\n",
+                       clusters ? "clusters of" : "any head, workgroup", clusters ? pl.attn_dec_c : 128,
+                       pl.kv16 ? ", f16 cache" : "", dd, n_head, n_kv, nt, p0, window, n_split, e);
+        }
+        pl.attn_dec_d = dec_d;
+        vk_buf_destroy(d, &part);
+        attn_case_free(&a);
+}
+
+/* Decode attention cases: a first position, short spans, splits (two merge rounds from 17 on, the
+ * most at 4,096), a sliding window over a wrapped ring, three tokens a step, and head sizes of
+ * one to several vec4 a lane and of none (256 on small subgroups). */
+static void attn_dec_cases(void) {
+        test_attn_dec(128, 4, 1, 1, 0, 0, 64);
+        test_attn_dec(64, 3, 3, 1, 12, 0, 64);
+        test_attn_dec(128, 7, 1, 1, 299, 0, 320);
+        test_attn_dec(32, 4, 1, 3, 500, 0, 512);
+        test_attn_dec(16, 4, 2, 1, 40, 0, 64);
+        test_attn_dec(256, 4, 1, 1, 1000, 512, 640);
+        test_attn_dec(128, 4, 2, 2, 4094, 0, 4096);
 }
 
 /* Prefill attention cases: causal from 0 over several query blocks, the last partial; earlier context;
@@ -1052,7 +1141,7 @@ static void test_cm_tiles(void) {
         printf("cooperative-matrix tile choice: ok\n");
 }
 
-/* The parts named on the command line (matmul, small, attn, attn-shapes, attn-quick), or all of them. */
+/* The parts named on the command line (matmul, small, attn-dec, attn, attn-shapes, attn-quick), or all of them. */
 static int g_argc;
 static char **g_argv;
 static bool part(const char *name) {
@@ -1153,6 +1242,13 @@ int main(int argc, char **argv) {
                 printf("FFN activation, in place and from joined rows, with f16 rows: ok\n");
                 test_prefetch();
                 printf("weight prefetch: ok\n");
+        }
+        if (part("attn-dec")) {
+                attn_dec_cases();
+                pl.kv16 = true;
+                attn_dec_cases();
+                pl.kv16 = false;
+                CHECK(vk_pipeline_attn_cm(d, &pl, 0, 0, err, sizeof err) == 0);
         }
         /* Causal from 0 over two query blocks, the last partial; earlier context; a sliding window
          * over a wrapped ring; the head sizes of the fixture models (16, 32) and of real ones. */
