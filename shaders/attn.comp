@@ -25,16 +25,9 @@
  * each block of 32 being 32 lanes of one subgroup, so the output
  * projection needs no quantx dispatch and barrier.
  *
- * Clusters (C > 0, the model's head size: VK_P_ATTN_DEC): each cluster of C
- * lanes of a subgroup walks its own positions, NV vec4 of the head a lane,
- * and keeps its own max, sum and output: a block of PSC positions is one
- * round of k and v loads issued together, scores are clustered sums that
- * every lane of the cluster gets, and the loop has no workgroup barrier.
- * The WG / C clusters are combined through shared memory once at the end.
- * Why: the form below (C = 0, any head size) pays two barriers and five
- * rounds of loads (scores, then v 8 positions at a time) per 32 positions,
- * and decode at depth is bound by that latency: Qwen2.5 7B Q4_0 tg128 fell
- * from 438 to 267 t/s at 4,096 positions on the H200 (run104.sh).
+ * This form takes any head size; attn_dec.comp is made per model for its head size and taken
+ * where it suits (VK_P_ATTN_DEC): it reads each k and v row once for the heads that share it and
+ * has no workgroup barrier in its loop.
  *
  * ATTN_QKV (one-token steps): the work of qkv.comp is done here, so a decode
  * layer has one dispatch and barrier fewer. Each workgroup takes the raw q of
@@ -48,7 +41,6 @@
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_KHR_shader_subgroup_clustered : require
 #extension GL_KHR_shader_subgroup_basic : require
-#extension GL_KHR_shader_subgroup_shuffle : require
 #include "include/common.glsl"
 #include "include/push.glsl"
 #define Q8_LANES
@@ -57,8 +49,6 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 128;
 layout(constant_id = 1) const bool KV16 = false; /* include/kv.glsl */
-layout(constant_id = 2) const uint C = 0;  /* lanes a cluster (a power of 2, 4 to the subgroup size), 0: no clusters */
-layout(constant_id = 3) const uint NV = 1; /* vec4 of a head a lane: head_dim = head_dim_v = 4 * C * NV, NV <= 4 */
 #include "include/kv.glsl"
 #define MAX_HEAD 512
 #define MAX_OUT 4 /* head_dim_v <= MAX_OUT * WG */
@@ -77,11 +67,6 @@ shared uint is_last;
 /* ATTN_QKV: the token's q (then k) and v of this head, and the norms' partial sums */
 shared float hq[MAX_HEAD], hk[MAX_HEAD], hv[MAX_HEAD];
 shared float red[2u * WG];
-/* Clusters: each one's max and sum, then its scaled output (C = 0: unused, one element). */
-const uint NCL = C > 0u ? WG / C : 1u;
-const uint PSC = NV >= 8u ? 1u : 8u / NV; /* positions of one round of loads in a cluster */
-shared float cm_m[NCL], cm_l[NCL];
-shared vec4 cmb[C > 0u ? WG * NV : 1u];
 
 void store_out(uint t, uint h, uint dd, float v)
 {
@@ -204,118 +189,6 @@ void prep_qkv(uint t, uint h, uint kvh)
         barrier();
 }
 
-/* A group of 4 cache elements as raw words (f16: .xy), so that a round's loads hold half the
- * registers with the f16 cache; kv_f4 converts it where it is used. */
-uvec4 kv_raw4(uint64_t row, uint i)
-{
-        if (KV16)
-                return uvec4(U32x2Buf(row).v[i], 0u, 0u);
-        return floatBitsToUint(F32x4Buf(row).v[i]);
-}
-
-vec4 kv_f4(uvec4 u)
-{
-        return KV16 ? vec4(unpackHalf2x16(u.x), unpackHalf2x16(u.y)) : uintBitsToFloat(u);
-}
-
-/* A sum over the lanes of a cluster, which every lane gets (a butterfly: each step adds the same
- * two values in every lane, so the lanes agree to the bit). Shuffles rather than clustered sums,
- * which Debian 12's lavapipe lacks. */
-float cluster_add(float a)
-{
-        [[unroll]] for (uint o = C / 2u; o > 0u; o >>= 1)
-                a += subgroupShuffleXor(a, o);
-        return a;
-}
-
-/* Clusters (see the top): the positions [start, end] of (t, h) into the workgroup's max m, sum l and
- * unnormalised output o, in the layout of the form below (o[d] is dimension lid + d * WG). */
-void scan_clusters(uint t, uint h, int start, int end, int pos, uint64_t kbase, uint64_t vbase, bool fused,
-                   out float m, out float l, out float o[MAX_OUT])
-{
-        uint lid = gl_LocalInvocationID.x, lane = gl_SubgroupInvocationID;
-        uint cl = lane % C, cid = gl_SubgroupID * (gl_SubgroupSize / C) + lane / C;
-        uint kd = p.n_head_kv * p.head_dim, vd = p.n_head_kv * p.head_dim_v;
-        vec4 qv[NV], ov[NV];
-        [[unroll]] for (uint k = 0; k < NV; k++) {
-                qv[k] = qs[cl + k * C];
-                ov[k] = vec4(0.0);
-        }
-        float cm = -1.0 / 0.0, cs = 0.0;
-        /* Every cluster runs every trip (clustered sums in uniform control flow); positions past
-         * `end` are masked, and their loads read position `end` (a written row: no NaN times 0). */
-        for (int p0 = start + int(cid * PSC); p0 - int(cid * PSC) <= end; p0 += int(NCL * PSC)) {
-                uvec4 kr[PSC][NV], vr[PSC][NV];
-                [[unroll]] for (uint j = 0; j < PSC; j++) {
-                        uint slot = uint(min(p0 + int(j), end)) % p.ring;
-                        [[unroll]] for (uint k = 0; k < NV; k++) {
-                                kr[j][k] = kv_raw4(kbase + uint64_t(slot) * kd * KV_BYTES, cl + k * C);
-                                vr[j][k] = kv_raw4(vbase + uint64_t(slot) * vd * KV_BYTES, cl + k * C);
-                        }
-                }
-                float s[PSC];
-                float mb = cm;
-                [[unroll]] for (uint j = 0; j < PSC; j++) {
-                        int pp = p0 + int(j);
-                        float a = 0.0;
-                        [[unroll]] for (uint k = 0; k < NV; k++) {
-                                uint i = cl + k * C;
-                                vec4 kv = kv_f4(kr[j][k]);
-                                if (fused && pp == pos) /* the token's own k: not in the cache yet */
-                                        kv = vec4(hk[4u * i], hk[4u * i + 1u], hk[4u * i + 2u], hk[4u * i + 3u]);
-                                a += dot(kv, qv[k]);
-                        }
-                        float r = cluster_add(a) * p.scale; /* every lane: uniform flow */
-                        s[j] = pp <= end ? r : -1.0 / 0.0;
-                        mb = max(mb, s[j]);
-                }
-                /* A round wholly past `end` adds nothing (and would make NaN). */
-                if (mb != -1.0 / 0.0) {
-                        float c = exp(cm - mb); /* 0 while cm = -inf */
-                        cs *= c;
-                        [[unroll]] for (uint k = 0; k < NV; k++)
-                                ov[k] *= c;
-                        [[unroll]] for (uint j = 0; j < PSC; j++) {
-                                float w = exp(s[j] - mb);
-                                cs += w;
-                                bool own = fused && p0 + int(j) == pos;
-                                [[unroll]] for (uint k = 0; k < NV; k++) {
-                                        uint i = cl + k * C;
-                                        vec4 vv = kv_f4(vr[j][k]);
-                                        if (own)
-                                                vv = vec4(hv[4u * i], hv[4u * i + 1u], hv[4u * i + 2u], hv[4u * i + 3u]);
-                                        ov[k] += w * vv;
-                                }
-                        }
-                        cm = mb;
-                }
-        }
-        /* Combine the clusters: weights against the largest max, then the scaled outputs summed. */
-        if (cl == 0u) {
-                cm_m[cid] = cm;
-                cm_l[cid] = cs;
-        }
-        barrier();
-        m = -1.0 / 0.0;
-        for (uint c = 0; c < NCL; c++)
-                m = max(m, cm_m[c]);
-        l = 0.0;
-        for (uint c = 0; c < NCL; c++)
-                l += cm_m[c] == -1.0 / 0.0 ? 0.0 : exp(cm_m[c] - m) * cm_l[c];
-        float wc = cm == -1.0 / 0.0 ? 0.0 : exp(cm - m);
-        uint D = 4u * C * NV;
-        [[unroll]] for (uint k = 0; k < NV; k++)
-                cmb[(cid * D) / 4u + cl + k * C] = ov[k] * wc;
-        barrier();
-        [[unroll]] for (uint d = 0; d < MAX_OUT; d++) {
-                uint dd = lid + d * WG;
-                o[d] = 0.0;
-                if (dd < D)
-                        for (uint c = 0; c < NCL; c++)
-                                o[d] += cmb[(c * D + dd) / 4u][dd % 4u];
-        }
-}
-
 void main()
 {
         uint h = gl_WorkGroupID.x, t = gl_WorkGroupID.y, lid = gl_LocalInvocationID.x;
@@ -351,9 +224,7 @@ void main()
         uint64_t kbase = p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * KV_BYTES;
         uint64_t vbase = p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * KV_BYTES;
 
-        if (C > 0u)
-                scan_clusters(t, h, start, end, pos, kbase, vbase, fused, m, l, o);
-        for (int p0 = start; C == 0u && p0 <= end; p0 += int(bp)) {
+        for (int p0 = start; p0 <= end; p0 += int(bp)) {
                 /* Scores: subgroup sg takes positions p0 + sg * PS + j, all PS loads in flight. */
                 float a[PS];
                 [[unroll]] for (uint j = 0; j < PS; j++)

@@ -44,7 +44,7 @@ for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_0", "Q4_1"):
             VARIANTS.append((name, "mv8.comp", defs, "int_dot"))
             # staged: the float row quantized (and RMS-normed) by each workgroup
             VARIANTS.append((name.replace("mv8", "mv8s", 1), "mv8.comp", defs + ["XS"], "int_dot"))
-for s in ("norm", "qkv", "attn", "attn_pf", "act", "quantx", "cvt16", "prefetch", "splitk_sum", "gridsync"):
+for s in ("norm", "qkv", "attn", "attn_dec", "attn_pf", "act", "quantx", "cvt16", "prefetch", "splitk_sum", "gridsync"):
     VARIANTS.append((s, f"{s}.comp", [], None))
 # prefill attention on cooperative matrices (f16 operands, f32 sums)
 VARIANTS.append(("attn_cm", "attn_cm.comp", [], "coopmat"))

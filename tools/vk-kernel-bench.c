@@ -270,8 +270,8 @@ static int bench_small(const char *kind, const char *spec, int reps) {
                 goto out;
         uint32_t chunk, split = vk_attn_split(len, 16, &chunk);
         char err[256] = "";
-        /* The model's decode kernel for this head size (attn.comp by clusters where it suits). */
-        if (nh && (r = vk_pipeline_attn_cm(d, &pl, hd, hd, err, sizeof err)) < 0) {
+        /* The model's decode kernel for these heads (attn_dec.comp where it suits them). */
+        if (nh && (r = vk_pipeline_attn(d, &pl, hd, hd, nh / nkv, err, sizeof err)) < 0) {
                 fprintf(stderr, "attn: %s\n", err);
                 goto out;
         }
@@ -299,8 +299,9 @@ static int bench_small(const char *kind, const char *spec, int reps) {
                 us = end_us() / reps;
         }
         if (nh)
-                printf("%-16s %-14s %9.2f us  (%s, %u splits)\n", kind, spec, us,
-                       pl.attn_dec_d == hd ? "clusters" : "any head", split);
+                printf("%-16s %-14s %9.2f us  (%s %u, clusters of %u, %u splits)\n", kind, spec, us,
+                       pl.attn_dec_d == hd ? "attn_dec, heads a workgroup" : "attn, heads a workgroup",
+                       pl.attn_dec_d == hd ? pl.attn_dec_g : 1, pl.attn_dec_c, split);
         else
                 printf("%-16s %-14s %9.2f us\n", kind, spec ? spec : "", us);
 out:
@@ -393,7 +394,7 @@ static int bench_attn_prefill(const char *spec, int reps) {
                 fprintf(stderr, "bad case attnpf:%s\n", spec ? spec : "");
                 return -EINVAL;
         }
-        if ((r = vk_pipeline_attn_cm(d, &pl, hd, hd, err, sizeof err)) < 0) {
+        if ((r = vk_pipeline_attn(d, &pl, hd, hd, 1, err, sizeof err)) < 0) {
                 fprintf(stderr, "attnpf: %s\n", err);
                 return r;
         }
@@ -472,7 +473,7 @@ int main(int argc, char **argv) {
                         wtypes |= 1u << wt;
         }
         if ((r = vk_device_acquire(&d, err, sizeof err)) < 0 ||
-            (r = vk_pipelines_create(d, &pl, wtypes, 0, 0, true, err, sizeof err)) < 0 ||
+            (r = vk_pipelines_create(d, &pl, wtypes, 0, 0, 0, true, err, sizeof err)) < 0 ||
             (r = vk_cmd_init(d, &pl, &cmd)) < 0) {
                 fprintf(stderr, "vk-kernel-bench: %s\n", *err ? err : strerror(-r));
                 /* 77: no device, the test harnesses' "skipped" (tools/meson.build runs it as a test) */

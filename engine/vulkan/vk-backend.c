@@ -477,7 +477,8 @@ static int vk_model_init(Model *m, void **ret, char *err, size_t errsz) {
         /* f16 cache rows with default activations, as llama.cpp's default cache: half the memory and the
          * attention's reads; exact activations keep f32, as the CPU backend has. */
         r = vk_pipelines_create(vm->d, &vm->pl, model_wtypes(m), m->hp.head_dim, m->hp.head_dim_v,
-                                !m->exact_activations, err, errsz);
+                                m->hp.n_head_kv ? m->hp.n_head / m->hp.n_head_kv : 1, !m->exact_activations, err,
+                                errsz);
         if (r < 0)
                 goto fail;
         if (m->weight_alloc)

@@ -267,8 +267,13 @@ void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, Vk
                 n_split = 1;
         }
         a.part = part;
-        bool dec = c->pl->p[VK_P_ATTN_DEC] && pc->head_dim == c->pl->attn_dec_d && pc->head_dim_v == c->pl->attn_dec_d;
-        vk_cmd_dispatch(c, dec ? VK_P_ATTN_DEC : VK_P_ATTN, &a, sizeof a, pc->n_head, pc->nt, n_split);
+        /* attn_dec.comp where it was made for these heads: a workgroup a group of attn_dec_g heads. */
+        uint32_t g = c->pl->attn_dec_g;
+        if (c->pl->p[VK_P_ATTN_DEC] && pc->head_dim == c->pl->attn_dec_d && pc->head_dim_v == c->pl->attn_dec_d &&
+            pc->n_head_kv && pc->n_head % pc->n_head_kv == 0 && (pc->n_head / pc->n_head_kv) % g == 0)
+                vk_cmd_dispatch(c, VK_P_ATTN_DEC, &a, sizeof a, pc->n_head / g, pc->nt, n_split);
+        else
+                vk_cmd_dispatch(c, VK_P_ATTN, &a, sizeof a, pc->n_head, pc->nt, n_split);
 }
 
 uint32_t vk_attn_split(uint32_t len, uint32_t min_len, uint32_t *chunk) {

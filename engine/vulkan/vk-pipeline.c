@@ -357,52 +357,67 @@ static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struc
 
 /* p's VK_P_ATTN_CM for heads of head_dim (see vk.h), compiled through cache, and VK_P_ATTN_CM2 where
  * asked for. */
-bool vk_attn_dec_pick(uint32_t head_dim, uint32_t head_dim_v, uint32_t sg_min, uint32_t *c, uint32_t *nv) {
+bool vk_attn_dec_pick(uint32_t head_dim, uint32_t head_dim_v, uint32_t n_gqa, uint32_t max_g, uint32_t sg_min,
+                      uint32_t shm, uint32_t *c, uint32_t *nv, uint32_t *g) {
+        const uint32_t wg = 128;
         uint32_t n4 = head_dim / 4, cc = 32;
 
-        if (head_dim == 0 || head_dim != head_dim_v || head_dim % 4)
+        if (head_dim == 0 || head_dim != head_dim_v || head_dim % 4 || n_gqa == 0)
                 return false;
         while (cc > sg_min || n4 % cc)
                 cc /= 2;
         if (cc < 4 || n4 / cc > 4)
                 return false;
-        *c = cc;
-        *nv = n4 / cc;
-        return true;
+        for (uint32_t gg = MIN(MIN(n_gqa, max_g), 8u); gg >= 1; gg--) {
+                uint32_t gd = gg * head_dim;
+                /* attn_dec.comp's shared arrays: q and the fused q, k and v; the norms' sums; the
+                 * clusters' maxima, sums and outputs; the merge's weights and sums (floats). */
+                uint64_t words = 2ull * gd + 2ull * head_dim + (uint64_t) (gg + 1) * wg + 2ull * (wg / cc) * gg +
+                                 (uint64_t) (wg / cc) * gd + 2ull * gg * VK_ATTN_MAX_SPLIT + 2ull * gg + 1;
+                if (n_gqa % gg || gd > 8 * wg || words * 4 > shm)
+                        continue;
+                *c = cc;
+                *nv = n4 / cc;
+                *g = gg;
+                return true;
+        }
+        return false;
 }
 
-/* attn.comp by clusters of lanes (VK_P_ATTN_DEC) for heads of head_dim, where they suit it. */
+/* attn_dec.comp (VK_P_ATTN_DEC) for heads of head_dim in groups of n_gqa, where they suit it. */
 static int attn_dec_make(const struct vk_device *d, VkPipelineCache cache, struct vk_pipelines *p, uint32_t head_dim,
-                         uint32_t head_dim_v, char *err, size_t errsz) {
+                         uint32_t head_dim_v, uint32_t n_gqa, char *err, size_t errsz) {
         const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
         const char *e = getenv("UNICORN_VK_ATTN_DEC");
-        uint32_t c, nv;
+        uint32_t c, nv, g, max_g = e && *e ? (uint32_t) strtoul(e, NULL, 10) : 8;
         int r;
 
         if (p->p[VK_P_ATTN_DEC]) {
                 vkDestroyPipeline(d->dev, p->p[VK_P_ATTN_DEC], NULL);
                 p->p[VK_P_ATTN_DEC] = VK_NULL_HANDLE;
         }
-        p->attn_dec_d = p->attn_dec_c = 0;
-        if ((e && streq(e, "0")) || (d->subgroup_ops & need) != need ||
-            !vk_attn_dec_pick(head_dim, head_dim_v, d->subgroup_min, &c, &nv))
+        p->attn_dec_d = p->attn_dec_c = p->attn_dec_g = 0;
+        if (max_g == 0 || (d->subgroup_ops & need) != need || !spirv_find("attn_dec") ||
+            !vk_attn_dec_pick(head_dim, head_dim_v, n_gqa, max_g, d->subgroup_min,
+                              d->props.limits.maxComputeSharedMemorySize, &c, &nv, &g))
                 return 0;
-        r = make_pipe(d, cache, p->layout, "attn", (const uint32_t[]) { 128, p->kv16, c, nv }, 4, &p->p[VK_P_ATTN_DEC],
-                      err, errsz);
+        r = make_pipe(d, cache, p->layout, "attn_dec", (const uint32_t[]) { 128, p->kv16, c, nv, g }, 5,
+                      &p->p[VK_P_ATTN_DEC], err, errsz);
         if (r < 0)
                 return r;
         p->attn_dec_d = head_dim;
         p->attn_dec_c = c;
+        p->attn_dec_g = g;
         return 0;
 }
 
 static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct vk_pipelines *p, uint32_t head_dim,
-                        uint32_t head_dim_v, char *err, size_t errsz) {
+                        uint32_t head_dim_v, uint32_t n_gqa, char *err, size_t errsz) {
         const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT |
                               VK_SUBGROUP_FEATURE_VOTE_BIT;
         const char *e = getenv("UNICORN_VK_ATTN_CM");
         struct vk_attn_cm_shape c;
-        int r = attn_dec_make(d, cache, p, head_dim, head_dim_v, err, errsz);
+        int r = attn_dec_make(d, cache, p, head_dim, head_dim_v, n_gqa, err, errsz);
 
         if (r < 0)
                 return r;
@@ -428,11 +443,11 @@ static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct
         return attn_cm2_make(d, cache, p, head_dim, err, errsz);
 }
 
-int vk_pipeline_attn_cm(struct vk_device *d, struct vk_pipelines *p, uint32_t head_dim, uint32_t head_dim_v,
-                        char *err, size_t errsz) {
+int vk_pipeline_attn(struct vk_device *d, struct vk_pipelines *p, uint32_t head_dim, uint32_t head_dim_v,
+                     uint32_t n_gqa, char *err, size_t errsz) {
         _cleanup_free_ char *path = cache_path(d);
         VkPipelineCache cache = cache_load(d, path);
-        int r = attn_cm_make(d, cache, p, head_dim, head_dim_v, err, errsz);
+        int r = attn_cm_make(d, cache, p, head_dim, head_dim_v, n_gqa, err, errsz);
 
         if (cache) {
                 if (r >= 0)
@@ -554,7 +569,7 @@ uint32_t vk_cm2_wide_bk(const struct vk_pipelines *p, enum vk_wtype t) {
 }
 
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t wtypes, uint32_t head_dim,
-                        uint32_t head_dim_v, bool kv16, char *err, size_t errsz) {
+                        uint32_t head_dim_v, uint32_t n_gqa, bool kv16, char *err, size_t errsz) {
         VkPushConstantRange pr = { .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .size = VK_PUSH_MAX };
         VkPipelineLayoutCreateInfo lci = {
                 .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
@@ -858,7 +873,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                         r = make_pipe(d, cache, p.layout, "prefetch", g256, 1, &p.p[VK_P_PREFETCH], err, errsz);
         }
         if (r >= 0)
-                r = attn_cm_make(d, cache, &p, head_dim, head_dim_v, err, errsz);
+                r = attn_cm_make(d, cache, &p, head_dim, head_dim_v, n_gqa, err, errsz);
         if (cache) {
                 if (r >= 0)
                         cache_save(d, cache, path);

@@ -284,19 +284,20 @@ struct vk_pipelines {
          * where the step's positions do not wrap around the ring (vk_attn_cm2_ok); made only with
          * UNICORN_VK_ATTN_CM2=1 (not yet measured), UNICORN_VK_ATTN_CM2_SHAPE=rows,positions. */
         uint32_t attn_cm_d, attn_cm_bq, attn_cm2_bq;
-        /* Decode attention by clusters of attn_dec_c lanes (VK_P_ATTN_DEC, shaders/attn.comp with C > 0)
-         * for heads of attn_dec_d (= head_dim_v; 0: none, the form for any head size runs), made per
-         * model with the prefill kernels. UNICORN_VK_ATTN_DEC=0: none. */
-        uint32_t attn_dec_d, attn_dec_c;
+        /* Decode attention on shaders/attn_dec.comp (VK_P_ATTN_DEC) for heads of attn_dec_d (= head_dim_v;
+         * 0: none, attn.comp runs) in groups of attn_dec_g query heads of one kv head, by clusters of
+         * attn_dec_c lanes; made per model with the prefill kernels (vk_attn_dec_pick).
+         * UNICORN_VK_ATTN_DEC=0: none; =G caps the group (tuning). */
+        uint32_t attn_dec_d, attn_dec_c, attn_dec_g;
 };
 
 /* The pipelines of weights of the types in wtypes (bit per vk_wtype; VK_WTYPES_ALL: every type) and the
- * type-independent ones, the prefill attention's for heads of head_dim (= head_dim_v; 0: none)
- * included; the attention kernels for a KV cache of f16 rows where kv16 (see kv16 above). A dispatch of
+ * type-independent ones, the prefill and decode attention's for heads of head_dim (= head_dim_v; 0:
+ * none) and n_gqa query heads a kv head included (vk_pipeline_attn); the attention kernels for a KV cache of f16 rows where kv16 (see kv16 above). A dispatch of
  * a type left out fails the step with -EINVAL. */
 #define VK_WTYPES_ALL ((1u << VK_W_COUNT) - 1)
 int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t wtypes, uint32_t head_dim,
-                        uint32_t head_dim_v, bool kv16, char *err, size_t errsz);
+                        uint32_t head_dim_v, uint32_t n_gqa, bool kv16, char *err, size_t errsz);
 /* Whether tile t suits shaders/matmul_cm.comp on a device with these limits, products of ms x ms x ms
  * and subgroups of sg lanes (sets t->nt, t->ms and t->sg; the reason in *why when not), and the two
  * tiles a device gets (false: none fits). */
@@ -314,17 +315,20 @@ struct vk_attn_cm_shape {
  * lanes; false where d does not suit the kernel or nothing fits the shared memory. */
 bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t ms, uint32_t sg,
                      struct vk_attn_cm_shape *ret);
-/* (Re)makes p's VK_P_ATTN_CM for heads of head_dim (= head_dim_v) where device and compiler have
- * cooperative matrices, and VK_P_ATTN_DEC where the head suits it (vk_attn_dec_pick); 0 also where they
- * do not or the head does not suit them (then the scalar attn_pf.comp and attn.comp's form for any head
- * run), negative errno where creating one failed. vk_pipelines_create makes the model's;
- * this is for other head sizes (tests). */
-int vk_pipeline_attn_cm(struct vk_device *d, struct vk_pipelines *p, uint32_t head_dim, uint32_t head_dim_v,
-                        char *err, size_t errsz);
-/* attn.comp's clusters for heads of head_dim = head_dim_v on subgroups of at least sg_min lanes: lanes a
- * cluster (*c, a power of 2 from 4 to 32 dividing head_dim / 4) and vec4 a lane (*nv, at most 4); false
- * where the head does not suit them. */
-bool vk_attn_dec_pick(uint32_t head_dim, uint32_t head_dim_v, uint32_t sg_min, uint32_t *c, uint32_t *nv);
+/* (Re)makes p's attention kernels for one head size: VK_P_ATTN_CM for heads of head_dim (= head_dim_v)
+ * where device and compiler have cooperative matrices, and VK_P_ATTN_DEC for them in groups of n_gqa
+ * query heads a kv head where they suit it (vk_attn_dec_pick); 0 also where they do not (then
+ * attn_pf.comp and attn.comp run), negative errno where creating one failed. vk_pipelines_create makes
+ * the model's; this is for other head sizes (tests, vk-kernel-bench). */
+int vk_pipeline_attn(struct vk_device *d, struct vk_pipelines *p, uint32_t head_dim, uint32_t head_dim_v,
+                     uint32_t n_gqa, char *err, size_t errsz);
+/* attn_dec.comp's sizes for heads of head_dim = head_dim_v, n_gqa query heads a kv head, on subgroups
+ * of at least sg_min lanes and shared memory of shm bytes: lanes a cluster (*c, a power of 2 from 4 to
+ * 32 dividing head_dim / 4), vec4 a lane (*nv, at most 4) and query heads a workgroup (*g, dividing
+ * n_gqa, at most max_g and 8, with their outputs at most 8 an invocation); false where the head does
+ * not suit it. */
+bool vk_attn_dec_pick(uint32_t head_dim, uint32_t head_dim_v, uint32_t n_gqa, uint32_t max_g, uint32_t sg_min,
+                      uint32_t shm, uint32_t *c, uint32_t *nv, uint32_t *g);
 /* Makes p's VK_P_GRIDSYNC (shaders/gridsync.comp) if not made yet; for tools/vk-kernel-bench. */
 int vk_pipeline_gridsync(struct vk_device *d, struct vk_pipelines *p, char *err, size_t errsz);
 

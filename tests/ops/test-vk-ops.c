@@ -750,7 +750,8 @@ static void test_prefetch(void) {
         vk_buf_destroy(d, &by);
 }
 
-static int n_attn_nv; /* cases test_attn_cm ran on attn_cm2.comp */
+static int n_attn_nv;  /* cases test_attn_cm ran on attn_cm2.comp */
+static int n_attn_dec; /* cases test_attn_dec ran on attn_dec.comp */
 
 /* An attention case on the device: nt tokens at positions p0.. of sequence 0, heads of dim dd (n_kv of
  * them shared by n_head), window 0 or sliding, over a ring of `ring` cached rows (f16 ones where
@@ -864,7 +865,7 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
         char err[256] = "";
         struct attn_case a;
 
-        CHECK_MSG(vk_pipeline_attn_cm(d, &pl, dd, dd, err, sizeof err) == 0, "%s", err);
+        CHECK_MSG(vk_pipeline_attn(d, &pl, dd, dd, 1, err, sizeof err) == 0, "%s", err);
         if (!pl.p[VK_P_ATTN_CM])
                 return false;
         attn_case_init(&a, dd, n_head, n_kv, nt, p0, window, ring);
@@ -906,9 +907,9 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
         return true;
 }
 
-/* Decode attention (attn.comp, split over positions as the backend splits it) of nt tokens at p0..
- * against double precision: by clusters of lanes (VK_P_ATTN_DEC) where the head suits them, and
- * with the form for any head (f32 rows only: that pipeline is made once, for the f32 cache). */
+/* Decode attention (split over positions as the backend splits it) of nt tokens at p0.. against double
+ * precision: on attn_dec.comp (VK_P_ATTN_DEC) where it suits the heads, and on attn.comp (f32 rows
+ * only: that pipeline is made once, for the f32 cache). */
 static void test_attn_dec(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t nt, int32_t p0, uint32_t window,
                           uint32_t ring) {
         char err[256] = "";
@@ -916,7 +917,7 @@ static void test_attn_dec(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t 
         struct vk_buf part;
         uint32_t len = (uint32_t) p0 + nt; /* the last token's span, as the backend takes it */
 
-        CHECK_MSG(vk_pipeline_attn_cm(d, &pl, dd, dd, err, sizeof err) == 0, "%s", err);
+        CHECK_MSG(vk_pipeline_attn(d, &pl, dd, dd, n_head / n_kv, err, sizeof err) == 0, "%s", err);
         attn_case_init(&a, dd, n_head, n_kv, nt, p0, window, ring);
         if (window && len > window)
                 len = window;
@@ -930,6 +931,8 @@ static void test_attn_dec(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t 
                 if ((clusters && !dec_d) || (!clusters && pl.kv16))
                         continue;
                 pl.attn_dec_d = clusters ? dec_d : 0; /* vk_op_attn takes VK_P_ATTN_DEC for heads of attn_dec_d */
+                if (clusters)
+                        n_attn_dec++;
                 size_t no = (size_t) nt * a.od;
                 for (size_t i = 0; i < no; i++)
                         a.o[i] = NAN;
@@ -943,10 +946,13 @@ static void test_attn_dec(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t 
                 CHECK(vk_buf_read(d, &a.bo, 0, a.o, no * 4) == 0);
                 double e = nmse(a.o, a.ref, no);
                 CHECK_MSG(e <= 1e-9, "decode attention (%s) d=%u heads %u/%u nt=%u p0=%d window %u ring %u, %u splits: NMSE %.3g > 1e-9",
-                          clusters ? "clusters" : "any head", dd, n_head, n_kv, nt, p0, window, ring, n_split, e);
-                printf("decode attention (%s %u%s), d=%u heads %u/%u nt=%u p0=%d window %u, %u splits: NMSE %.3g\n",
-                       clusters ? "clusters of" : "any head, workgroup", clusters ? pl.attn_dec_c : 128,
-                       pl.kv16 ? ", f16 cache" : "", dd, n_head, n_kv, nt, p0, window, n_split, e);
+                          clusters ? "attn_dec" : "attn", dd, n_head, n_kv, nt, p0, window, ring, n_split, e);
+                printf("decode attention (%s%s), d=%u heads %u/%u nt=%u p0=%d window %u, %u splits: NMSE %.3g\n",
+                       clusters ? "attn_dec" : "attn", pl.kv16 ? ", f16 cache" : "", dd, n_head, n_kv, nt, p0, window,
+                       n_split, e);
+                if (clusters)
+                        printf("  (attn_dec: %u heads a workgroup, clusters of %u lanes)\n", pl.attn_dec_g,
+                               pl.attn_dec_c);
         }
         pl.attn_dec_d = dec_d;
         vk_buf_destroy(d, &part);
@@ -954,8 +960,9 @@ static void test_attn_dec(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t 
 }
 
 /* Decode attention cases: a first position, short spans, splits (two merge rounds from 17 on, the
- * most at 4,096), a sliding window over a wrapped ring, three tokens a step, and head sizes of
- * one to several vec4 a lane and of none (256 on small subgroups). */
+ * most at 4,096), a sliding window over a wrapped ring, three tokens a step, head sizes of one to
+ * several vec4 a lane (and 256, which small subgroups leave to attn.comp), groups of 1 to 7 query
+ * heads a kv head. */
 static void attn_dec_cases(void) {
         test_attn_dec(128, 4, 1, 1, 0, 0, 64);
         test_attn_dec(64, 3, 3, 1, 12, 0, 64);
@@ -988,7 +995,7 @@ static void test_wtype_subset(void) {
         struct vk_buf b;
         char err[256];
 
-        CHECK_MSG(vk_pipelines_create(d, &sub, 1u << VK_W_Q8_0, 0, 0, false, err, sizeof err) == 0, "%s", err);
+        CHECK_MSG(vk_pipelines_create(d, &sub, 1u << VK_W_Q8_0, 0, 0, 0, false, err, sizeof err) == 0, "%s", err);
         CHECK(sub.p[VK_P_MATVEC + VK_W_Q8_0] && sub.p[VK_P_MATMUL + VK_W_Q8_0] && sub.p[VK_P_GET_ROWS + VK_W_Q8_0]);
         for (int t = 0; t < VK_W_COUNT; t++)
                 if (t != VK_W_Q8_0)
@@ -1168,7 +1175,7 @@ int main(int argc, char **argv) {
         setenv("UNICORN_VK_GLU_Q8", "1", 0);
         if (vk_device_acquire(&d, err, sizeof err) < 0)
                 SKIP("no usable Vulkan device: %s", err);
-        CHECK_MSG(vk_pipelines_create(d, &pl, VK_WTYPES_ALL, 0, 0, false, err, sizeof err) == 0, "%s", err);
+        CHECK_MSG(vk_pipelines_create(d, &pl, VK_WTYPES_ALL, 0, 0, 0, false, err, sizeof err) == 0, "%s", err);
         CHECK(vk_cmd_init(d, &pl, &cmd) == 0);
         /* Split-K scratch, which the command has only where the NV kernel splits (test_matmul forces
          * splits everywhere); 16 MiB holds the planes of its largest case (3 x 300 x 264 floats) many times. */
@@ -1248,7 +1255,17 @@ int main(int argc, char **argv) {
                 pl.kv16 = true;
                 attn_dec_cases();
                 pl.kv16 = false;
-                CHECK(vk_pipeline_attn_cm(d, &pl, 0, 0, err, sizeof err) == 0);
+                /* Groups smaller than the model's (several workgroups a kv head; the first writes k, v). */
+                setenv("UNICORN_VK_ATTN_DEC", "2", 1);
+                test_attn_dec(64, 8, 2, 1, 77, 0, 128);
+                setenv("UNICORN_VK_ATTN_DEC", "1", 1);
+                test_attn_dec(128, 7, 1, 1, 299, 0, 320);
+                unsetenv("UNICORN_VK_ATTN_DEC");
+                /* Heads of 16 to 128 suit it on every subgroup size of 4 or more. */
+                CHECK_MSG(n_attn_dec >= 14 || !(d->subgroup_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) || d->subgroup_min < 4,
+                          "attn_dec.comp ran %d cases", n_attn_dec);
+                printf("decode attention: %d cases on attn_dec.comp\n", n_attn_dec);
+                CHECK(vk_pipeline_attn(d, &pl, 0, 0, 0, err, sizeof err) == 0);
         }
         /* Causal from 0 over two query blocks, the last partial; earlier context; a sliding window
          * over a wrapped ring; the head sizes of the fixture models (16, 32) and of real ones. */
@@ -1287,7 +1304,7 @@ int main(int argc, char **argv) {
                 pl.kv16 = true;
                 attn_cm_cases();
                 pl.kv16 = false;
-                CHECK(vk_pipeline_attn_cm(d, &pl, 0, 0, err, sizeof err) == 0);
+                CHECK(vk_pipeline_attn(d, &pl, 0, 0, 0, err, sizeof err) == 0);
                 /* The NV kernel (attn_cm2.comp) where the device has NV matrices: the same cases with its
                  * default blocks and two others. The two whose window wraps around the ring (p0 600, window
                  * 512, ring 640; p0 100, window 40, ring 110) take the KHR kernel, the other six this one.
@@ -1321,7 +1338,7 @@ int main(int argc, char **argv) {
                 printf("attention on cooperative matrices: %s\n",
                        pl.coopmat ? "no kernel for these heads" : "not tested (no cooperative matrices)");
         }
-        CHECK(vk_pipeline_attn_cm(d, &pl, 0, 0, err, sizeof err) == 0);
+        CHECK(vk_pipeline_attn(d, &pl, 0, 0, 0, err, sizeof err) == 0);
         test_wtype_subset();
         printf("%d matmul cases passed (NMSE <= 1e-10; %d more split over k), %d on cooperative matrices (NMSE <= 1e-8; "
                "%d of them split over k)\n", n, n_split, n_cm, n_split_cm);
