@@ -57,6 +57,7 @@ layout(constant_id = 4) const uint MS = 16;  /* the matrices' M = N = K: 16 or 8
 layout(constant_id = 5) const uint SG = 32;  /* lanes a subgroup: MS to MS * MS / 4 */
 layout(constant_id = 6) const bool SGBAR = true; /* subgroup_sync() waits for the subgroup's lanes */
 layout(constant_id = 7) const bool KV16 = false; /* include/kv.glsl */
+layout(constant_id = 8) const bool AHEAD = true; /* next block's loads issued during this one's products */
 #include "include/kv.glsl"
 
 const uint NSG = NT / SG;
@@ -199,14 +200,26 @@ void main()
         uint64_t kbase = p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * KV_BYTES;
         uint64_t vbase = p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * KV_BYTES;
 
+        /* AHEAD: a block's k and v rows are loaded during the block before it (its k loads issued once
+         * its own k rows are staged, its v loads once its v rows are), so that a block waits for no
+         * memory latency; else each block waits for its k rows. At 4,096 positions a workgroup walks
+         * 128 blocks of 32 and the grid is a few workgroups a multiprocessor, so each wait adds up. */
+        f16vec4 kr[LPT], vr[LPT];
+        if (AHEAD) {
+                fetch(kbase, kd, lo, lo, hi, kr);
+                fetch(vbase, vd, lo, lo, hi, vr);
+        }
         for (int p0 = lo; p0 <= hi; p0 += int(BKV)) {
                 /* Whether any of this subgroup's rows sees a position of the block (uniform in it). */
                 bool act = sg_any && p0 <= sg_hi && p0 + int(BKV) - 1 >= sg_lo;
                 /* The v rows' loads stay in flight through the scores. */
-                f16vec4 kr[LPT], vr[LPT];
-                fetch(kbase, kd, p0, lo, hi, kr);
-                fetch(vbase, vd, p0, lo, hi, vr);
+                if (!AHEAD) {
+                        fetch(kbase, kd, p0, lo, hi, kr);
+                        fetch(vbase, vd, p0, lo, hi, vr);
+                }
                 put(kr);
+                if (AHEAD) /* rows past hi are zeros, not loads */
+                        fetch(kbase, kd, p0 + int(BKV), lo, hi, kr);
                 barrier();
                 if (act) {
                         coopmat<float, gl_ScopeSubgroup, MS, MS, gl_MatrixUseAccumulator> s[KT];
@@ -226,6 +239,8 @@ void main()
                 }
                 barrier(); /* every subgroup is done with the k rows; S's parts are written */
                 put(vr);
+                if (AHEAD)
+                        fetch(vbase, vd, p0 + int(BKV), lo, hi, vr);
                 if (act) {
                         /* Online softmax of row `row` over this lane's half of the block, on S summed
                          * over the row block's parts (in one order in each of its subgroups). */

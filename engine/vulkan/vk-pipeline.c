@@ -433,9 +433,12 @@ static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct
             head_dim != head_dim_v || (d->subgroup_ops & need) != need || !spirv_find("attn_cm") ||
             !vk_attn_cm_pick(&d->props.limits, head_dim, d->cm_size, d->cm_sg, &c))
                 return 0;
+        /* AHEAD (the next block's loads during this one's products) unless UNICORN_VK_ATTN_CM_AHEAD=0. */
+        const char *ahead = getenv("UNICORN_VK_ATTN_CM_AHEAD");
         r = make_pipe(d, cache, p->layout, "attn_cm",
-                      (const uint32_t[]) { head_dim, c.nt, c.bkv, c.ds, c.ms, c.sg, !d->llvmpipe, p->kv16 }, 8,
-                      &p->p[VK_P_ATTN_CM], err, errsz);
+                      (const uint32_t[]) { head_dim, c.nt, c.bkv, c.ds, c.ms, c.sg, !d->llvmpipe, p->kv16,
+                                           !(ahead && streq(ahead, "0")) },
+                      9, &p->p[VK_P_ATTN_CM], err, errsz);
         if (r < 0)
                 return r;
         p->attn_cm_d = head_dim;
