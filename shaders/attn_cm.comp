@@ -76,6 +76,12 @@ const uint CPL = BKV / LPR; /* columns of a block a lane */
 
 layout(push_constant) uniform PC { pc_attn p; };
 
+/* Split-K's partials and counters are written by other workgroups of this dispatch. */
+layout(buffer_reference, std430, buffer_reference_align = 16) coherent buffer CF32x4 { vec4 v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer CF32 { float v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer CU32 { uint v[]; };
+shared uint is_last;
+
 shared float16_t kvs[BKV * LDH]; /* q rows at the start, then each block's k rows, then its v rows */
 shared float sf[NSG * MS * LDS]; /* S, a part per subgroup */
 shared float16_t ps[NSG * MS * LDP];
@@ -145,6 +151,70 @@ int first_seen(int pos)
         return p.window > 0u && pos >= int(p.window) ? pos - int(p.window) + 1 : 0;
 }
 
+/* Split-K: partial row (t, h, z) of head_dim_v + 4 floats. */
+uint64_t part_row(uint t, uint h, uint z)
+{
+        return p.part + uint64_t(p.part_off) + uint64_t(((t * p.n_head + h) * gl_NumWorkGroups.z + z) * (D + 4u)) * 4ul;
+}
+
+/* The merge of the last workgroup of (query block, head): each row's nz partials weighted against their
+ * largest max (the weights over the sum into sf, whose scores are done), then the output rows and
+ * their f16 copies, a vec4 an invocation at a time. */
+void split_merge(uint h, uint tq0)
+{
+        uint lid = gl_LocalInvocationID.x, nz = gl_NumWorkGroups.z, rows = min(BQ, p.nt - tq0);
+        const uint W = ATTN_PF_MAX_SPLIT + 1u;
+        if (lid < rows) {
+                float mz[ATTN_PF_MAX_SPLIT], mx = NEG_INF, sum = 0.0;
+                for (uint z = 0; z < nz; z++) {
+                        vec2 ml = CF32x4(part_row(tq0 + lid, h, z)).v[D / 4u].xy;
+                        mz[z] = ml.x;
+                        mx = max(mx, ml.x);
+                        sf[lid * W + z] = ml.y; /* the sum, until the weights are known */
+                }
+                for (uint z = 0; z < nz; z++) {
+                        float w = mz[z] == NEG_INF ? 0.0 : exp(mz[z] - mx);
+                        sum += w * sf[lid * W + z];
+                        sf[lid * W + z] = w;
+                }
+                float inv = sum > 0.0 ? 1.0 / sum : 0.0;
+                for (uint z = 0; z < nz; z++)
+                        sf[lid * W + z] *= inv;
+        }
+        barrier();
+        for (uint i = lid; i < rows * (D / 4u); i += NT) {
+                uint r = i / (D / 4u), c = i % (D / 4u), t = tq0 + r;
+                vec4 acc = vec4(0.0);
+                for (uint z = 0; z < nz; z++)
+                        acc += sf[r * W + z] * CF32x4(part_row(t, h, z)).v[c];
+                uint64_t o = uint64_t(t * p.n_head * p.head_dim_v + h * p.head_dim_v + 4u * c);
+                F32x4Buf(p.dst + o * 4ul).v[0] = acc;
+                if (p.q8 != 0ul)
+                        U32x2Buf(p.q8 + o * 2ul).v[0] = uvec2(packHalf2x16(acc.xy), packHalf2x16(acc.zw));
+        }
+}
+
+/* Split-K, after this workgroup wrote its partials: counts it in; the last workgroup of (query block,
+ * head) merges. */
+void split_count(uint h, uint tq0)
+{
+        uint lid = gl_LocalInvocationID.x;
+        CU32 cnt = CU32(p.part);
+        uint ci = (tq0 / BQ) * p.n_head + h;
+        /* Publish the partials before counting this workgroup in. */
+        memoryBarrierBuffer();
+        barrier();
+        if (lid == 0u)
+                is_last = atomicAdd(cnt.v[ci], 1u) == gl_NumWorkGroups.z - 1u ? 1u : 0u;
+        barrier();
+        if (is_last == 0u)
+                return;
+        memoryBarrierBuffer();
+        if (lid == 0u)
+                cnt.v[ci] = 0u;
+        split_merge(h, tq0);
+}
+
 void main()
 {
         uint h = gl_WorkGroupID.x, lid = gl_LocalInvocationID.x;
@@ -200,26 +270,36 @@ void main()
         uint64_t kbase = p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * KV_BYTES;
         uint64_t vbase = p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * KV_BYTES;
 
+        /* Split-K (p.chunk > 0): workgroup z takes the block's positions [lo + z * chunk, + chunk) only
+         * (chunk a multiple of BKV) and leaves its rows' unnormalised outputs, maxima and sums to the
+         * last workgroup of (query block, head), which merges them. A step of few heads and query blocks
+         * is otherwise a grid of a workgroup or two a multiprocessor, each walking all positions. */
+        uint nz = gl_NumWorkGroups.z, z = gl_WorkGroupID.z;
+        int zlo = lo, zhi = hi;
+        if (p.chunk > 0u) {
+                zlo = lo + int(z * p.chunk);
+                zhi = min(hi, zlo + int(p.chunk) - 1);
+        }
         /* AHEAD: a block's k and v rows are loaded during the block before it (its k loads issued once
          * its own k rows are staged, its v loads once its v rows are), so that a block waits for no
          * memory latency; else each block waits for its k rows. At 4,096 positions a workgroup walks
          * 128 blocks of 32 and the grid is a few workgroups a multiprocessor, so each wait adds up. */
         f16vec4 kr[LPT], vr[LPT];
         if (AHEAD) {
-                fetch(kbase, kd, lo, lo, hi, kr);
-                fetch(vbase, vd, lo, lo, hi, vr);
+                fetch(kbase, kd, zlo, lo, zhi, kr);
+                fetch(vbase, vd, zlo, lo, zhi, vr);
         }
-        for (int p0 = lo; p0 <= hi; p0 += int(BKV)) {
+        for (int p0 = zlo; p0 <= zhi; p0 += int(BKV)) {
                 /* Whether any of this subgroup's rows sees a position of the block (uniform in it). */
                 bool act = sg_any && p0 <= sg_hi && p0 + int(BKV) - 1 >= sg_lo;
                 /* The v rows' loads stay in flight through the scores. */
                 if (!AHEAD) {
-                        fetch(kbase, kd, p0, lo, hi, kr);
-                        fetch(vbase, vd, p0, lo, hi, vr);
+                        fetch(kbase, kd, p0, lo, zhi, kr);
+                        fetch(vbase, vd, p0, lo, zhi, vr);
                 }
                 put(kr);
-                if (AHEAD) /* rows past hi are zeros, not loads */
-                        fetch(kbase, kd, p0 + int(BKV), lo, hi, kr);
+                if (AHEAD) /* rows past zhi are zeros, not loads */
+                        fetch(kbase, kd, p0 + int(BKV), lo, zhi, kr);
                 barrier();
                 if (act) {
                         coopmat<float, gl_ScopeSubgroup, MS, MS, gl_MatrixUseAccumulator> s[KT];
@@ -240,7 +320,7 @@ void main()
                 barrier(); /* every subgroup is done with the k rows; S's parts are written */
                 put(vr);
                 if (AHEAD)
-                        fetch(vbase, vd, p0 + int(BKV), lo, hi, vr);
+                        fetch(vbase, vd, p0 + int(BKV), lo, zhi, vr);
                 if (act) {
                         /* Online softmax of row `row` over this lane's half of the block, on S summed
                          * over the row block's parts (in one order in each of its subgroups). */
@@ -305,6 +385,28 @@ void main()
                 barrier(); /* every subgroup is done with the v rows */
         }
 
+        if (nz > 1u) {
+                /* Split-K: the unnormalised rows (through ot, as below), maxima and sums to the partials. */
+                uint c0 = (lane % LPR) * EPL;
+                [[unroll]] for (uint j = 0; j < DTS; j++) {
+                        coopMatStore(o[j], ot, obase, MS, gl_CooperativeMatrixLayoutRowMajor);
+                        subgroup_sync();
+                        if (t < p.nt) {
+                                CF32 pr = CF32(part_row(t, h, z));
+                                uint c = (part * DTS + j) * MS + c0;
+                                [[unroll]] for (uint e = 0; e < EPL; e++)
+                                        pr.v[c + e] = ot[obase + lane * EPL + e];
+                        }
+                        subgroup_sync();
+                }
+                if (t < p.nt && part == 0u && lane % LPR == 0u) {
+                        CF32 pr = CF32(part_row(t, h, z));
+                        pr.v[D] = m;
+                        pr.v[D + 1u] = l;
+                }
+                split_count(h, tq0);
+                return;
+        }
         /* O / l, row by row through shared memory (a row's lanes as in the rescale); every lane
          * takes part in the stores, lanes of rows past the step write nothing. */
         F32Buf ob = F32Buf(p.dst + uint64_t(min(t, p.nt - 1u) * p.n_head * p.head_dim_v + h * p.head_dim_v) * 4ul);

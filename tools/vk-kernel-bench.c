@@ -384,7 +384,7 @@ out:
  * where the device and the head take it (UNICORN_VK_ATTN_CM, UNICORN_VK_ATTN_CM_SHAPE), else
  * attn_pf.comp. Cache and queries hold small random values. */
 static int bench_attn_prefill(const char *spec, int reps) {
-        struct vk_buf q = {}, kc = {}, vc = {}, o = {}, tok = {};
+        struct vk_buf q = {}, kc = {}, vc = {}, o = {}, tok = {}, part = {};
         uint32_t nh = 0, nkv = 0, hd = 0, nt = 0, p0 = 0;
         char err[256] = "";
         int r;
@@ -422,7 +422,9 @@ static int bench_attn_prefill(const char *spec, int reps) {
         if ((r = vk_buf_create(d, qn * 4, VK_MEM_DEVICE, &q)) < 0 || (r = vk_buf_create(d, kvn * es, VK_MEM_DEVICE, &kc)) < 0 ||
             (r = vk_buf_create(d, kvn * es, VK_MEM_DEVICE, &vc)) < 0 || (r = vk_buf_create(d, on * 4, VK_MEM_DEVICE, &o)) < 0 ||
             (r = vk_buf_create(d, (size_t) nt * 16, VK_MEM_DEVICE, &tok)) < 0 ||
-            (r = vk_buf_write(d, &q, 0, h, qn * 4)) < 0 || (r = vk_buf_write(d, &kc, 0, kvh, kvn * es)) < 0 ||
+            /* split-K scratch as the backend has it */
+            (r = vk_buf_create(d, vk_attn_pf_part_bytes(nt, nh, hd), VK_MEM_DEVICE, &part)) < 0 ||
+            (r = vk_buf_fill0(d, &part)) < 0 || (r = vk_buf_write(d, &q, 0, h, qn * 4)) < 0 || (r = vk_buf_write(d, &kc, 0, kvh, kvn * es)) < 0 ||
             (r = vk_buf_write(d, &vc, 0, kvh, kvn * es)) < 0 || (r = vk_buf_write(d, &tok, 0, ti, (size_t) nt * 16)) < 0)
                 goto out;
         struct pc_attn pa = {
@@ -433,21 +435,24 @@ static int bench_attn_prefill(const char *spec, int reps) {
         for (int pass = 0; pass < 2; pass++) {
                 begin();
                 for (int i = 0; i < reps; i++) {
-                        vk_op_attn_prefill(&cmd, &pa, 0, (int32_t) p0);
+                        vk_op_attn_prefill(&cmd, &pa, 0, (int32_t) p0, part.addr, nt);
                         vk_cmd_barrier(&cmd);
                 }
                 us = end_us() / reps;
         }
         /* q k and p v products, each query over p0 + its index + 1 positions: 2 x 2 x heads x dims x that */
-        printf("%-16s %-18s %9.2f us  %7.1f TFLOP/s  (%s)\n", "attnpf", spec, us,
+        uint32_t chunk, n_split = pl.p[VK_P_ATTN_CM] ? vk_attn_pf_split(&cmd, &pa, (int32_t) p0, &chunk) : 1;
+        printf("%-16s %-18s %9.2f us  %7.1f TFLOP/s  (%s, %u splits)\n", "attnpf", spec, us,
                4.0 * nh * hd * (nt * (p0 + 1.0) + nt * (nt - 1.0) / 2) / (us * 1e6),
-               vk_attn_cm2_ok(&cmd, &pa, (int32_t) p0) ? "attn_cm2" : pl.p[VK_P_ATTN_CM] ? "attn_cm" : "attn_pf");
+               vk_attn_cm2_ok(&cmd, &pa, (int32_t) p0) ? "attn_cm2" : pl.p[VK_P_ATTN_CM] ? "attn_cm" : "attn_pf",
+               n_split);
 out:
         vk_buf_destroy(d, &q);
         vk_buf_destroy(d, &kc);
         vk_buf_destroy(d, &vc);
         vk_buf_destroy(d, &o);
         vk_buf_destroy(d, &tok);
+        vk_buf_destroy(d, &part);
         return r;
 }
 

@@ -6,7 +6,8 @@
 # split count (64). .gl/bin/*-base and vk-kernel-bench-old: 3b1a5cc (run104.sh's kernels); .gl/bin:
 # the working tree (also run105.sh's merge change: partials loaded 16 at a time, in parallel).
 # attn_cm.comp (prefill attention) loads each block's k and v rows during the block before
-# (UNICORN_VK_ATTN_CM_AHEAD=0: as before).
+# (UNICORN_VK_ATTN_CM_AHEAD=0: as before) and splits positions over up to 8 workgroups where its grid is
+# under 4 workgroups a multiprocessor (UNICORN_VK_ATTN_PF_SPLITS=1: no split).
 # Order: decode kernels, 7B beside llama.cpp, prefill kernels, attention tests, 1B, model tests.
 cd "$(dirname "$0")/.."
 for f in .gl/*.deb; do dpkg -x $f / ; done; ldconfig
@@ -36,10 +37,10 @@ for l in sys.stdin: d=json.loads(l); print("'"$r $b $e"'", d["test"], "%.1f" % s
     python3 -c 'import json,sys,statistics as s
 for l in sys.stdin: d=json.loads(l); print("'"$r"' llama.cpp", d["n_prompt"], d["n_gen"], d["n_depth"], "%.1f" % s.median(d["samples_ts"][1:]))'
 }
-models qwen2.5-7b:q4_0 unicorn-bench-base:X=1 unicorn-bench:X=1 unicorn-bench:UNICORN_VK_ATTN_DEC=0 unicorn-bench:UNICORN_VK_ATTN_CM_AHEAD=0 | tee -a $OUT/run106.txt
-C="attnpf:4,1,256,512 attnpf:28,4,128,512 attnpf:32,16,128,512,3584 attnpf:4,1,256,512,3584"
-{ ks X=1 $B/vk-kernel-bench-old; ks X=1 $B/vk-kernel-bench; ks UNICORN_VK_ATTN_CM_AHEAD=0 $B/vk-kernel-bench
-  ks UNICORN_VK_DISABLE_KV16=1 $B/vk-kernel-bench; } | tee -a $OUT/run106.txt
+models qwen2.5-7b:q4_0 unicorn-bench-base:X=1 unicorn-bench:X=1 unicorn-bench:UNICORN_VK_ATTN_DEC=0 unicorn-bench:UNICORN_VK_ATTN_PF_SPLITS=1 unicorn-bench:UNICORN_VK_ATTN_CM_AHEAD=0 | tee -a $OUT/run106.txt
+C="attnpf:4,1,256,512 attnpf:28,4,128,512 attnpf:28,4,128,512,3584 attnpf:32,16,128,512,3584 attnpf:4,1,256,512,3584"
+{ ks X=1 $B/vk-kernel-bench-old; ks X=1 $B/vk-kernel-bench; ks UNICORN_VK_ATTN_PF_SPLITS=1 $B/vk-kernel-bench
+  ks UNICORN_VK_ATTN_CM_AHEAD=0 $B/vk-kernel-bench; ks UNICORN_VK_DISABLE_KV16=1 $B/vk-kernel-bench; } | tee -a $OUT/run106.txt
 timeout 60 $B/test-vk-ops attn-dec attn-quick > $OUT/test-vk-ops.txt 2>&1; echo "test-vk-ops rc $?"; grep -i "fail\|decode attention: \|NV matrices\|device:" $OUT/test-vk-ops.txt | head -12
-models gemma3-1b:q4_0 unicorn-bench-base:X=1 unicorn-bench:X=1 unicorn-bench:UNICORN_VK_ATTN_DEC=0 | tee -a $OUT/run106.txt
+models gemma3-1b:q4_0 unicorn-bench-base:X=1 unicorn-bench:X=1 unicorn-bench:UNICORN_VK_ATTN_PF_SPLITS=1 | tee -a $OUT/run106.txt
 timeout 100 $B/test-vk-models > $OUT/test-vk-models.txt 2>&1; echo "test-vk-models rc $?"; grep -i "fail" $OUT/test-vk-models.txt | head -5

@@ -103,6 +103,7 @@ struct vk_context {
         struct vk_buf hq, attq, gateq; /* one token's h, att, gate as 8-bit activations (vk_q8_row_bytes) */
         struct vk_buf x16;      /* prefill: the input of the next products as f16 (matrix-core devices) */
         struct vk_buf attp;     /* split-K attention partials of decode steps */
+        struct vk_buf attpf;    /* the same of prefill steps on attn_cm.comp (vk_attn_pf_part_bytes), or none */
         bool no_pf;             /* UNICORN_VK_ATTN_PF=0: prefill attention one query per workgroup */
         bool no_attn_qkv;       /* UNICORN_VK_ATTN_QKV=0: one-token steps run the qkv kernel too */
         /* Which one-token products may take the staged mat-vec (norm folded in): bit 0 q/k/v, bit 1
@@ -581,6 +582,7 @@ static void vk_context_free(void *state) {
                 vk_buf_destroy(d, &vc->attq);
                 vk_buf_destroy(d, &vc->gateq);
                 vk_buf_destroy(d, &vc->attp);
+                vk_buf_destroy(d, &vc->attpf);
                 vk_buf_destroy(d, &vc->in);
                 vk_buf_destroy(d, &vc->logits);
                 vk_cmd_free(&vc->cmd);
@@ -688,6 +690,10 @@ static int vk_context_init(Context *c, void **ret) {
                                                                 hp->n_head * VK_ATTN_MAX_SPLIT * (hp->head_dim_v + 2) * 4,
                                VK_MEM_DEVICE, &vc->attp)) < 0 ||
             (r = vk_buf_fill0(d, &vc->attp)) < 0 ||
+            (vm->pl.p[VK_P_ATTN_CM] && nb > ATTN_SPLIT_TOKENS &&
+             ((r = vk_buf_create(d, vk_attn_pf_part_bytes((uint32_t) nb, hp->n_head, hp->head_dim_v), VK_MEM_DEVICE,
+                                 &vc->attpf)) < 0 ||
+              (r = vk_buf_fill0(d, &vc->attpf)) < 0)) ||
             (r = vk_buf_create(d, nb * hp->n_vocab * 4, VK_MEM_HOST, &vc->logits)) < 0)
                 goto fail;
         /* Per-step inputs, each at a 16-byte boundary. */
@@ -960,7 +966,8 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                 VkDeviceAddress att16 = 0;
                 if (one_seq && nt > ATTN_SPLIT_TOKENS && !vc->no_pf) {
                         VkDeviceAddress a16 = x16_target(cmd, vc, &L->wo, o_dim, nt);
-                        att16 = vk_op_attn_prefill(cmd, &pa, a16, b->pos[0]) ? a16 : 0;
+                        att16 = vk_op_attn_prefill(cmd, &pa, a16, b->pos[0], vc->attpf.addr, c->n_batch) ? a16
+                                                                                                          : 0;
                 } else
                         vk_op_attn(cmd, &pa, n_split, vc->attp.addr);
                 prefetch(cmd, pf[PF_O], &L->wo, NULL, NULL);

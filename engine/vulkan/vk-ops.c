@@ -229,11 +229,50 @@ bool vk_attn_cm2_ok(const struct vk_cmd *c, const struct pc_attn *pc, int32_t po
         return lo % pc->ring + (hi - lo) < pc->ring;
 }
 
-bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddress dst16, int32_t pos0) {
+/* A counter per (query block, head): at most one a token. Sized for the scratch's capacity, not the
+ * step, so that a longer step's counters never lie where a shorter one left partials. */
+size_t vk_attn_pf_cnt_bytes(uint32_t nt, uint32_t n_head) {
+        return ALIGN_TO((size_t) nt * n_head * 4, 256);
+}
+
+size_t vk_attn_pf_part_bytes(uint32_t nt, uint32_t n_head, uint32_t head_dim_v) {
+        return vk_attn_pf_cnt_bytes(nt, n_head) + (size_t) nt * n_head * ATTN_PF_MAX_SPLIT * (head_dim_v + 4) * 4;
+}
+
+uint32_t vk_attn_pf_split(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0, uint32_t *chunk) {
+        /* Read at every call (a prefill step's layers: a getenv each), so that tests can change it. */
+        const char *e = getenv("UNICORN_VK_ATTN_PF_SPLITS");
+        unsigned long v = e && *e ? strtoul(e, NULL, 10) : 0;
+        int forced = v <= ATTN_PF_MAX_SPLIT ? (int) v : 0;
+        uint32_t bkv = c->pl->attn_cm_bkv, qb = DIV_ROUND_UP(pc->nt, MAX(c->pl->attn_cm_bq, 1u));
+        uint32_t wgs = pc->n_head * qb, n;
+
+        *chunk = 0;
+        if (pos0 < 0 || bkv == 0 || pc->nt == 0)
+                return 1;
+        /* The longest span a query block sees: the last block's, from its first visible position. */
+        uint64_t last = (uint64_t) pos0 + pc->nt - 1, first = (uint64_t) pos0 + (uint64_t) (qb - 1) * c->pl->attn_cm_bq;
+        uint64_t lo = pc->window && first >= pc->window ? first - pc->window + 1 : 0, span = last - lo + 1;
+        /* Splits where the grid is under 4 workgroups a multiprocessor, each of at least 4 blocks: the
+         * merge reads every split's rows once more. Unknown multiprocessor counts: no split. */
+        if (forced > 0)
+                n = (uint32_t) forced;
+        else
+                n = c->d->sm_count ? DIV_ROUND_UP(4 * c->d->sm_count, wgs) : 1;
+        n = MIN(MIN(n, ATTN_PF_MAX_SPLIT), (uint32_t) MIN(span / (forced > 0 ? bkv : 4 * bkv), 65535ull));
+        if (n <= 1)
+                return 1;
+        *chunk = ALIGN_TO((uint32_t) DIV_ROUND_UP(span, n), bkv);
+        return (uint32_t) DIV_ROUND_UP(span, *chunk);
+}
+
+bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddress dst16, int32_t pos0,
+                        VkDeviceAddress part, uint32_t part_nt) {
         struct pc_attn a = *pc;
 
         a.chunk = 0;
         a.q8 = 0;
+        a.part = 0;
         if (vk_attn_cm2_ok(c, pc, pos0)) {
                 a.q8 = dst16;
                 vk_cmd_dispatch(c, VK_P_ATTN_CM2, &a, sizeof a, pc->n_head, DIV_ROUND_UP(pc->nt, c->pl->attn_cm2_bq),
@@ -244,9 +283,16 @@ bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddr
          * writes the f16 rows too (in q8's place: prefill has no 8-bit output). */
         if (c->pl->p[VK_P_ATTN_CM] && !c->exact && pc->head_dim == c->pl->attn_cm_d &&
             pc->head_dim_v == c->pl->attn_cm_d) {
+                uint32_t n_split = part && pc->nt <= part_nt ? vk_attn_pf_split(c, pc, pos0, &a.chunk) : 1;
                 a.q8 = dst16;
+                if (n_split > 1) {
+                        a.part = part;
+                        a.part_off = (uint32_t) vk_attn_pf_cnt_bytes(part_nt, pc->n_head);
+                } else {
+                        a.chunk = 0;
+                }
                 vk_cmd_dispatch(c, VK_P_ATTN_CM, &a, sizeof a, pc->n_head, DIV_ROUND_UP(pc->nt, c->pl->attn_cm_bq),
-                                1);
+                                n_split);
                 return dst16 != 0;
         }
         vk_cmd_dispatch(c, VK_P_ATTN_PF, &a, sizeof a, pc->n_head, DIV_ROUND_UP(pc->nt, 8), 1);

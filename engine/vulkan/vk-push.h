@@ -67,13 +67,18 @@ struct pc_attn {
          * flags: QKV_* | ATTN_QKV | ATTN_SLOT_SWA (tok's slot column 3, else 2) | n_rot << 16. */
         uint32_t rope_off, flags;
         float eps;
-        uint32_t pad;
+        uint32_t part_off; /* prefill split-K: the partials' byte offset from part (after the counters) */
 };
 /* Split-K runs for steps of up to ATTN_SPLIT_TOKENS tokens; its partials buffer starts with a
  * zeroed counter per (token, head), which the kernel leaves zeroed. */
 #define ATTN_SPLIT_TOKENS 8u
 #define ATTN_MAX_SPLIT 64u /* workgroups per (token, head) at most */
 #define ATTN_CNT_BYTES(n_head) ((ATTN_SPLIT_TOKENS * (n_head) * 4u + 255u) & ~255u)
+/* Prefill split-K (attn_cm.comp, chunk > 0): at most ATTN_PF_MAX_SPLIT workgroups per (query block,
+ * head), each writing rows of head_dim_v + 4 floats (unnormalised output, max, sum, 2 unused: rows
+ * stay 16-byte aligned) per (token, head, split) at part + part_off, after a zeroed counter per
+ * (query block, head) at part, which the kernel leaves zeroed. */
+#define ATTN_PF_MAX_SPLIT 8u
 
 #define ACT_SILU 0u
 #define ACT_GELU_TANH 1u

@@ -283,7 +283,7 @@ struct vk_pipelines {
          * (VK_P_ATTN_CM2, shaders/attn_cm2.comp, attn_cm2_bq query tokens a workgroup), taken before it
          * where the step's positions do not wrap around the ring (vk_attn_cm2_ok); made only with
          * UNICORN_VK_ATTN_CM2=1 (not yet measured), UNICORN_VK_ATTN_CM2_SHAPE=rows,positions. */
-        uint32_t attn_cm_d, attn_cm_bq, attn_cm2_bq;
+        uint32_t attn_cm_d, attn_cm_bq, attn_cm_bkv, attn_cm2_bq; /* bkv: cached positions a block */
         /* Decode attention on shaders/attn_dec.comp (VK_P_ATTN_DEC) for heads of attn_dec_d (= head_dim_v;
          * 0: none, attn.comp runs) in groups of attn_dec_g query heads of one kv head, by clusters of
          * attn_dec_c lanes; made per model with the prefill kernels (vk_attn_dec_pick).
@@ -414,11 +414,22 @@ void vk_op_attn(struct vk_cmd *c, const struct pc_attn *pc, uint32_t n_split, Vk
 /* Split-K of a decode span of len positions: positions per workgroup (*chunk) and the split count,
  * 1 (no split) below min_len. At most VK_ATTN_MAX_SPLIT splits, or UNICORN_VK_ATTN_SPLITS (for tuning). */
 uint32_t vk_attn_split(uint32_t len, uint32_t min_len, uint32_t *chunk);
-/* Prefill attention (pc->chunk and pc->q8 unused): every token of the step must be of one sequence,
- * the first at position pos0.
+/* Prefill attention (pc->chunk, pc->q8 and pc->part unused): every token of the step must be of one
+ * sequence, the first at position pos0.
  * dst16 != 0: also its output rows as f16 there, where the kernel it runs can (returns whether it
- * did; o_dim halves a row, as vk_op_cvt16 would convert them). */
-bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddress dst16, int32_t pos0);
+ * did; o_dim halves a row, as vk_op_cvt16 would convert them).
+ * part != 0: split-K scratch of vk_attn_pf_part_bytes(part_nt, ...), part_nt >= pc->nt, zeroed
+ * before its first use (the kernel leaves its counters so), which attn_cm.comp splits positions over
+ * where its grid would leave multiprocessors idle (vk_attn_pf_split). */
+bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddress dst16, int32_t pos0,
+                        VkDeviceAddress part, uint32_t part_nt);
+/* The bytes of prefill split-K scratch for steps of up to nt tokens: counters (vk_attn_pf_cnt_bytes),
+ * then partials. */
+size_t vk_attn_pf_cnt_bytes(uint32_t nt, uint32_t n_head);
+size_t vk_attn_pf_part_bytes(uint32_t nt, uint32_t n_head, uint32_t head_dim_v);
+/* attn_cm.comp's split over positions for a step of nt tokens at pos0..: the split count (1: none) and
+ * positions a split (*chunk). UNICORN_VK_ATTN_PF_SPLITS=N: N where the span allows (tests, tuning). */
+uint32_t vk_attn_pf_split(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0, uint32_t *chunk);
 /* Whether vk_op_attn_prefill runs shaders/attn_cm2.comp for a step whose first token is at pos0 (< 0:
  * unknown, no). */
 bool vk_attn_cm2_ok(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0);

@@ -751,6 +751,7 @@ static void test_prefetch(void) {
 }
 
 static int n_attn_nv;  /* cases test_attn_cm ran on attn_cm2.comp */
+static int n_attn_split; /* cases test_attn_cm split over positions (attn_cm.comp) */
 static int n_attn_dec; /* cases test_attn_dec ran on attn_dec.comp */
 
 /* An attention case on the device: nt tokens at positions p0.. of sequence 0, heads of dim dd (n_kv of
@@ -878,12 +879,19 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
                 h[i] = 0xabcd;
         CHECK(vk_buf_create(d, (no + 4) * 2, VK_MEM_DEVICE, &bh) == 0);
         CHECK(vk_buf_write(d, &bh, 0, h, (no + 4) * 2) == 0);
+        /* Split-K scratch for one token more than the step (the backend's is for its longest step),
+         * its counters zeroed once, as the backend has them. */
+        struct vk_buf bp;
+        CHECK(vk_buf_create(d, vk_attn_pf_part_bytes(nt + 1, n_head, dd), VK_MEM_DEVICE, &bp) == 0);
+        CHECK(vk_buf_fill0(d, &bp) == 0);
         CHECK(vk_cmd_begin(&cmd) == 0);
         cmd.exact = false; /* the matrix-core kernel runs only on default activations */
         struct pc_attn pa = attn_case_pc(&a);
         bool nv = vk_attn_cm2_ok(&cmd, &pa, p0);
         n_attn_nv += nv;
-        bool wrote16 = vk_op_attn_prefill(&cmd, &pa, bh.addr, p0);
+        uint32_t chunk, n_split = nv ? 1 : vk_attn_pf_split(&cmd, &pa, p0, &chunk);
+        n_attn_split += n_split > 1;
+        bool wrote16 = vk_op_attn_prefill(&cmd, &pa, bh.addr, p0, bp.addr, nt + 1);
         vk_cmd_barrier(&cmd);
         CHECK(vk_cmd_submit_wait(&cmd) == 0);
         CHECK(vk_buf_read(d, &a.bo, 0, a.o, no * 4) == 0);
@@ -898,11 +906,17 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
                   dd, nt, wrote16 ? "written" : "not written", bad);
         for (size_t i = no; i < no + 4; i++)
                 CHECK_MSG(h[i] == 0xabcd, "attn_cm d=%u nt=%u: wrote halves past the rows", dd, nt);
+        /* The last workgroup of each split set its counter back to 0. */
+        size_t nc = vk_attn_pf_cnt_bytes(nt + 1, n_head) / 4;
+        _cleanup_free_ uint32_t *cnt = newa(uint32_t, nc);
+        CHECK(cnt && vk_buf_read(d, &bp, 0, cnt, nc * 4) == 0);
+        for (size_t i = 0; i < nc; i++)
+                CHECK_MSG(cnt[i] == 0, "attn_cm d=%u nt=%u: split counter %zu left at %u", dd, nt, i, cnt[i]);
+        vk_buf_destroy(d, &bp);
         vk_buf_destroy(d, &bh);
         printf("attention on cooperative matrices (%s%s), d=%u heads %u/%u nt=%u p0=%d window %u: NMSE %.3g (%u query "
-               "rows a workgroup)\n", nv ? "NV, attn_cm2" : "KHR, attn_cm", pl.kv16 ? ", f16 cache" : "", dd, n_head,
-               n_kv, nt, p0, window, e,
-               nv ? pl.attn_cm2_bq : pl.attn_cm_bq);
+               "rows a workgroup, %u splits)\n", nv ? "NV, attn_cm2" : "KHR, attn_cm", pl.kv16 ? ", f16 cache" : "", dd,
+               n_head, n_kv, nt, p0, window, e, nv ? pl.attn_cm2_bq : pl.attn_cm_bq, n_split);
         attn_case_free(&a);
         return true;
 }
@@ -985,6 +999,37 @@ static void attn_cm_cases(void) {
         CHECK(test_attn_cm(16, 4, 2, 24, 0, 0, 64));
         CHECK(test_attn_cm(32, 4, 1, 65, 3, 0, 128));
         CHECK(test_attn_cm(128, 7, 1, 512, 0, 0, 512));
+}
+
+/* attn_cm.comp split over positions (UNICORN_VK_ATTN_PF_SPLITS): earlier context over several splits,
+ * a sliding window over a wrapped ring, causal from 0 (the first query blocks' later splits see
+ * nothing), f16 rows, 8 splits that the span cuts short; the NV kernel off (it does not split). */
+static void attn_split_cases(void) {
+        const char *cm2 = getenv("UNICORN_VK_ATTN_CM2");
+        char *keep = cm2 ? strdup(cm2) : NULL;
+        char err[256] = "";
+
+        setenv("UNICORN_VK_ATTN_CM2", "0", 1);
+        CHECK_MSG(vk_pipeline_attn(d, &pl, 0, 0, 0, err, sizeof err) == 0, "%s", err);
+        n_attn_split = 0;
+        /* Only the pipelines attn-quick makes anyway (Mesa 26.1's lavapipe compiles each for minutes);
+         * spans of at least 3 blocks of 64. */
+        setenv("UNICORN_VK_ATTN_PF_SPLITS", "3", 1);
+        CHECK(test_attn_cm(128, 4, 2, 40, 300, 0, 512));
+        CHECK(test_attn_cm(256, 4, 2, 90, 600, 512, 640));
+        pl.kv16 = true;
+        CHECK(test_attn_cm(128, 4, 2, 200, 0, 0, 256));
+        CHECK(test_attn_cm(64, 3, 3, 70, 300, 0, 512));
+        pl.kv16 = false;
+        setenv("UNICORN_VK_ATTN_PF_SPLITS", "8", 1);
+        CHECK(test_attn_cm(128, 4, 2, 20, 300, 0, 512));
+        unsetenv("UNICORN_VK_ATTN_PF_SPLITS");
+        CHECK_MSG(n_attn_split == 5, "attn_cm split %d of 5 cases", n_attn_split);
+        if (keep)
+                setenv("UNICORN_VK_ATTN_CM2", keep, 1);
+        else
+                unsetenv("UNICORN_VK_ATTN_CM2");
+        free(keep);
 }
 
 /* Pipelines made for some weight types only (a model's): the others are absent, and a step that
@@ -1284,6 +1329,7 @@ int main(int argc, char **argv) {
                         CHECK(test_attn_cm(128, 4, 2, 100, 0, 0, 256));
                         CHECK(test_attn_cm(64, 3, 3, 70, 100, 40, 110));
                         pl.kv16 = false;
+                        attn_split_cases();
                 }
         } else if (test_attn_cm(128, 4, 2, 100, 0, 0, 256)) {
                 /* The default shapes, then others: heads split 2 and 4 ways, one row block, 8 subgroups
@@ -1304,6 +1350,7 @@ int main(int argc, char **argv) {
                 pl.kv16 = true;
                 attn_cm_cases();
                 pl.kv16 = false;
+                attn_split_cases();
                 CHECK(vk_pipeline_attn(d, &pl, 0, 0, 0, err, sizeof err) == 0);
                 /* The NV kernel (attn_cm2.comp) where the device has NV matrices: the same cases with its
                  * default blocks and two others. The two whose window wraps around the ring (p0 600, window
