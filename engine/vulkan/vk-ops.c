@@ -240,15 +240,18 @@ size_t vk_attn_pf_part_bytes(uint32_t nt, uint32_t n_head, uint32_t head_dim_v) 
 }
 
 uint32_t vk_attn_pf_split(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0, uint32_t *chunk) {
-        /* Read at every call (a prefill step's layers: a getenv each), so that tests can change it. */
+        /* Read at every call (a prefill step's layers: a getenv each), so that tests can change it. Off
+         * unless asked for ("auto" or a count): the split ran faster on the H100 (run106.sh) but has not
+         * yet passed the tests on a GPU (run107.sh stopped at an earlier failure of this kernel). */
         const char *e = getenv("UNICORN_VK_ATTN_PF_SPLITS");
-        unsigned long v = e && *e ? strtoul(e, NULL, 10) : 0;
+        bool automatic = e && streq(e, "auto");
+        unsigned long v = e && *e && !automatic ? strtoul(e, NULL, 10) : 0;
         int forced = v <= ATTN_PF_MAX_SPLIT ? (int) v : 0;
         uint32_t bkv = c->pl->attn_cm_bkv, qb = DIV_ROUND_UP(pc->nt, MAX(c->pl->attn_cm_bq, 1u));
         uint32_t wgs = pc->n_head * qb, n;
 
         *chunk = 0;
-        if (pos0 < 0 || bkv == 0 || pc->nt == 0)
+        if (pos0 < 0 || bkv == 0 || pc->nt == 0 || (!automatic && forced == 0))
                 return 1;
         /* The longest span a query block sees: the last block's, from its first visible position. */
         uint64_t last = (uint64_t) pos0 + pc->nt - 1, first = (uint64_t) pos0 + (uint64_t) (qb - 1) * c->pl->attn_cm_bq;

@@ -389,7 +389,10 @@ static int attn_dec_make(const struct vk_device *d, VkPipelineCache cache, struc
                          uint32_t head_dim_v, uint32_t n_gqa, char *err, size_t errsz) {
         const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
         const char *e = getenv("UNICORN_VK_ATTN_DEC");
-        uint32_t c, nv, g, max_g = e && *e ? (uint32_t) strtoul(e, NULL, 10) : 8;
+        /* One head a workgroup unless UNICORN_VK_ATTN_DEC=G: on the H100 (run106.sh, run107.sh, 4,096
+         * positions) 7 heads a workgroup took 147.9 us for Qwen2.5 7B's heads, one 20.9 (attn.comp 48.8),
+         * two 20.9; whole-model decode with one or two within 2%. */
+        uint32_t c, nv, g, max_g = e && *e ? (uint32_t) strtoul(e, NULL, 10) : 1;
         int r;
 
         if (p->p[VK_P_ATTN_DEC]) {
@@ -433,11 +436,12 @@ static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct
             head_dim != head_dim_v || (d->subgroup_ops & need) != need || !spirv_find("attn_cm") ||
             !vk_attn_cm_pick(&d->props.limits, head_dim, d->cm_size, d->cm_sg, &c))
                 return 0;
-        /* AHEAD (the next block's loads during this one's products) unless UNICORN_VK_ATTN_CM_AHEAD=0. */
+        /* AHEAD (the next block's loads during this one's products) only with UNICORN_VK_ATTN_CM_AHEAD=1:
+         * on the H100 it was slower (run106.sh: Qwen2.5 7B Q4_0 pp512 @ d4096 7,491 against 8,119 t/s). */
         const char *ahead = getenv("UNICORN_VK_ATTN_CM_AHEAD");
         r = make_pipe(d, cache, p->layout, "attn_cm",
                       (const uint32_t[]) { head_dim, c.nt, c.bkv, c.ds, c.ms, c.sg, !d->llvmpipe, p->kv16,
-                                           !(ahead && streq(ahead, "0")) },
+                                           ahead && streq(ahead, "1") },
                       9, &p->p[VK_P_ATTN_CM], err, errsz);
         if (r < 0)
                 return r;

@@ -428,7 +428,8 @@ bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddr
 size_t vk_attn_pf_cnt_bytes(uint32_t nt, uint32_t n_head);
 size_t vk_attn_pf_part_bytes(uint32_t nt, uint32_t n_head, uint32_t head_dim_v);
 /* attn_cm.comp's split over positions for a step of nt tokens at pos0..: the split count (1: none) and
- * positions a split (*chunk). UNICORN_VK_ATTN_PF_SPLITS=N: N where the span allows (tests, tuning). */
+ * positions a split (*chunk). Only with UNICORN_VK_ATTN_PF_SPLITS: =auto chooses by the multiprocessor
+ * count, =N takes N where the span allows (tests, tuning). */
 uint32_t vk_attn_pf_split(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0, uint32_t *chunk);
 /* Whether vk_op_attn_prefill runs shaders/attn_cm2.comp for a step whose first token is at pos0 (< 0:
  * unknown, no). */

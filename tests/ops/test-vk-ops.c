@@ -1300,11 +1300,15 @@ int main(int argc, char **argv) {
                 pl.kv16 = true;
                 attn_dec_cases();
                 pl.kv16 = false;
-                /* Groups smaller than the model's (several workgroups a kv head; the first writes k, v). */
+                /* Groups of more than one head (by default one a workgroup), and smaller than the model's
+                 * (several workgroups a kv head; the first writes k and v). */
                 setenv("UNICORN_VK_ATTN_DEC", "2", 1);
                 test_attn_dec(64, 8, 2, 1, 77, 0, 128);
-                setenv("UNICORN_VK_ATTN_DEC", "1", 1);
-                test_attn_dec(128, 7, 1, 1, 299, 0, 320);
+                setenv("UNICORN_VK_ATTN_DEC", "8", 1);
+                test_attn_dec(128, 7, 1, 1, 299, 0, 320); /* 7 heads a workgroup where shared memory allows */
+                pl.kv16 = true;
+                test_attn_dec(256, 4, 1, 1, 1000, 512, 640);
+                pl.kv16 = false;
                 unsetenv("UNICORN_VK_ATTN_DEC");
                 /* Heads of 16 to 128 suit it on every subgroup size of 4 or more. */
                 CHECK_MSG(n_attn_dec >= 14 || !(d->subgroup_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) || d->subgroup_min < 4,
