@@ -599,9 +599,6 @@ static int vk_context_init(Context *c, void **ret) {
         const struct hparams *hp = &m->hp;
         struct vk_device *d = vm->d;
         size_t nb = c->n_batch, E = hp->n_embd, F = hp->n_ff;
-        /* The prefill split's scratch only where it may run (vk_attn_pf_split: off unless asked for). */
-        const char *pfs = getenv("UNICORN_VK_ATTN_PF_SPLITS");
-        bool pf_split = pfs && *pfs && !streq(pfs, "0") && !streq(pfs, "1");
         size_t q_dim = (size_t) hp->n_head * hp->head_dim, o_dim = (size_t) hp->n_head * hp->head_dim_v;
         size_t k_dim = (size_t) hp->n_head_kv * hp->head_dim, v_dim = (size_t) hp->n_head_kv * hp->head_dim_v;
         struct vk_context *vc;
@@ -693,7 +690,8 @@ static int vk_context_init(Context *c, void **ret) {
                                                                 hp->n_head * VK_ATTN_MAX_SPLIT * (hp->head_dim_v + 2) * 4,
                                VK_MEM_DEVICE, &vc->attp)) < 0 ||
             (r = vk_buf_fill0(d, &vc->attp)) < 0 ||
-            (vm->pl.p[VK_P_ATTN_CM] && nb > ATTN_SPLIT_TOKENS && pf_split &&
+            /* the prefill split's scratch only where it may run (off unless asked for) */
+            (vm->pl.p[VK_P_ATTN_CM] && nb > ATTN_SPLIT_TOKENS && vm->pl.attn_pf_split &&
              ((r = vk_buf_create(d, vk_attn_pf_part_bytes((uint32_t) nb, hp->n_head, hp->head_dim_v), VK_MEM_DEVICE,
                                  &vc->attpf)) < 0 ||
               (r = vk_buf_fill0(d, &vc->attpf)) < 0)) ||

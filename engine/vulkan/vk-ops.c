@@ -240,29 +240,24 @@ size_t vk_attn_pf_part_bytes(uint32_t nt, uint32_t n_head, uint32_t head_dim_v) 
 }
 
 uint32_t vk_attn_pf_split(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0, uint32_t *chunk) {
-        /* Read at every call (a prefill step's layers: a getenv each), so that tests can change it. Off
-         * unless asked for ("auto" or a count): the split ran faster on the H100 (run106.sh) but has not
-         * yet passed the tests on a GPU (run107.sh stopped at an earlier failure of this kernel). */
-        const char *e = getenv("UNICORN_VK_ATTN_PF_SPLITS");
-        bool automatic = e && streq(e, "auto");
-        unsigned long v = e && *e && !automatic ? strtoul(e, NULL, 10) : 0;
-        int forced = v <= ATTN_PF_MAX_SPLIT ? (int) v : 0;
+        uint32_t mode = c->pl->attn_pf_split;
         uint32_t bkv = c->pl->attn_cm_bkv, qb = DIV_ROUND_UP(pc->nt, MAX(c->pl->attn_cm_bq, 1u));
         uint32_t wgs = pc->n_head * qb, n;
 
         *chunk = 0;
-        if (pos0 < 0 || bkv == 0 || pc->nt == 0 || (!automatic && forced == 0))
+        if (pos0 < 0 || bkv == 0 || pc->nt == 0 || mode == 0)
                 return 1;
         /* The longest span a query block sees: the last block's, from its first visible position. */
         uint64_t last = (uint64_t) pos0 + pc->nt - 1, first = (uint64_t) pos0 + (uint64_t) (qb - 1) * c->pl->attn_cm_bq;
         uint64_t lo = pc->window && first >= pc->window ? first - pc->window + 1 : 0, span = last - lo + 1;
         /* Splits where the grid is under 4 workgroups a multiprocessor, each of at least 4 blocks: the
          * merge reads every split's rows once more. Unknown multiprocessor counts: no split. */
-        if (forced > 0)
-                n = (uint32_t) forced;
+        bool automatic = mode == VK_ATTN_PF_AUTO;
+        if (!automatic)
+                n = mode;
         else
                 n = c->d->sm_count ? DIV_ROUND_UP(4 * c->d->sm_count, wgs) : 1;
-        n = MIN(MIN(n, ATTN_PF_MAX_SPLIT), (uint32_t) MIN(span / (forced > 0 ? bkv : 4 * bkv), 65535ull));
+        n = MIN(MIN(n, ATTN_PF_MAX_SPLIT), (uint32_t) MIN(span / (automatic ? 4 * bkv : bkv), 65535ull));
         if (n <= 1)
                 return 1;
         *chunk = ALIGN_TO((uint32_t) DIV_ROUND_UP(span, n), bkv);
