@@ -257,7 +257,7 @@ void main()
         uint64_t kbase = p.kc + (uint64_t(seq) * p.ring * kd + kvh * D) * KV_BYTES;
         uint64_t vbase = p.vc + (uint64_t(seq) * p.ring * kd + kvh * D) * KV_BYTES;
         /* Every cluster runs every trip (the butterflies in uniform control flow); positions past `end`
-         * are masked, and their loads read position `end` (a written row: no NaN times 0). */
+         * are masked, and their loads read position `end`. */
         for (int b0 = start; b0 <= end; b0 += int(NCL * PSC)) {
                 int p0 = b0 + int(cid * PSC);
                 uvec4 kr[PSC][NV], vr[PSC][NV];
@@ -305,6 +305,10 @@ void main()
                         cm[g] = mb;
                 }
                 [[unroll]] for (uint j = 0; j < PSC; j++) {
+                        /* Masked positions load row `end`, which with ATTN_QKV is the token's own slot,
+                         * not written yet (it may hold NaN): they add nothing. */
+                        if (p0 + int(j) > end)
+                                continue;
                         bool own = fused && p0 + int(j) == pos;
                         [[unroll]] for (uint k = 0; k < NV; k++) {
                                 uint i = cl + k * C;
