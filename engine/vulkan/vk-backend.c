@@ -690,7 +690,7 @@ static int vk_context_init(Context *c, void **ret) {
                                                                 hp->n_head * VK_ATTN_MAX_SPLIT * (hp->head_dim_v + 2) * 4,
                                VK_MEM_DEVICE, &vc->attp)) < 0 ||
             (r = vk_buf_fill0(d, &vc->attp)) < 0 ||
-            /* the prefill split's scratch only where it may run (off unless asked for) */
+            /* the prefill split's scratch only where it may run (vk_pipeline_attn's attn_pf_split) */
             (vm->pl.p[VK_P_ATTN_CM] && nb > ATTN_SPLIT_TOKENS && vm->pl.attn_pf_split &&
              ((r = vk_buf_create(d, vk_attn_pf_part_bytes((uint32_t) nb, hp->n_head, hp->head_dim_v), VK_MEM_DEVICE,
                                  &vc->attpf)) < 0 ||

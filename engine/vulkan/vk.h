@@ -284,8 +284,9 @@ struct vk_pipelines {
          * where the step's positions do not wrap around the ring (vk_attn_cm2_ok); made only with
          * UNICORN_VK_ATTN_CM2=1 (not yet measured), UNICORN_VK_ATTN_CM2_SHAPE=rows,positions. */
         uint32_t attn_cm_d, attn_cm_bq, attn_cm_bkv, attn_cm2_bq; /* bkv: cached positions a block */
-        /* UNICORN_VK_ATTN_PF_SPLITS when VK_P_ATTN_CM was made: 0 no split (unset, 0 or 1), N that many
-         * (2..ATTN_PF_MAX_SPLIT), VK_ATTN_PF_AUTO by the multiprocessor count (vk_attn_pf_split). */
+        /* UNICORN_VK_ATTN_PF_SPLITS when VK_P_ATTN_CM was made: VK_ATTN_PF_AUTO by the multiprocessor
+         * count (vk_attn_pf_split; unset or auto, where the count is known), 0 no split (0 or 1, or the
+         * count unknown), N that many (2..ATTN_PF_MAX_SPLIT). */
         uint32_t attn_pf_split;
         /* Decode attention on shaders/attn_dec.comp (VK_P_ATTN_DEC) for heads of attn_dec_d (= head_dim_v;
          * 0: none, attn.comp runs) in groups of attn_dec_g query heads of one kv head, by clusters of
@@ -431,8 +432,8 @@ bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddr
 size_t vk_attn_pf_cnt_bytes(uint32_t nt, uint32_t n_head);
 size_t vk_attn_pf_part_bytes(uint32_t nt, uint32_t n_head, uint32_t head_dim_v);
 /* attn_cm.comp's split over positions for a step of nt tokens at pos0..: the split count (1: none) and
- * positions a split (*chunk). Only with UNICORN_VK_ATTN_PF_SPLITS, read when the kernel is made
- * (attn_pf_split): =auto chooses by the multiprocessor count, =N takes N where the span allows. */
+ * positions a split (*chunk), by attn_pf_split (UNICORN_VK_ATTN_PF_SPLITS, read when the kernel is
+ * made): by default by the multiprocessor count, =N takes N where the span allows, =1 none. */
 #define VK_ATTN_PF_AUTO UINT32_MAX
 uint32_t vk_attn_pf_split(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0, uint32_t *chunk);
 /* Whether vk_op_attn_prefill runs shaders/attn_cm2.comp for a step whose first token is at pos0 (< 0:
