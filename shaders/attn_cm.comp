@@ -31,8 +31,10 @@
  * t/s in 4B pp512 when the loads went in flight. A lane now holds 32-64
  * f32 sums of O instead of 128, and a model of few heads gets more
  * workgroups. Heads of 128 or less are not split by default: that
- * lost 1.4-1.6x after long context. Loads converted to f16 as they
- * arrive measured 1.4-1.9x slower (the conversion likely waits on each load).
+ * lost 1.4-1.6x after long context. f32 loads converted to f16 as they
+ * arrive measured 1.4-1.9x slower (the conversion likely waits on each load);
+ * that is now the form of f32 rows only (UNICORN_VK_DISABLE_KV16=1): f16 cache
+ * rows, the default, are taken as they are.
  *
  * Operands are f16 like those of the matrix-core products (matmul_cm.comp);
  * the host uses this kernel only where those run (not with exact
@@ -95,34 +97,45 @@ const float NEG_INF = -1.0 / 0.0;
 const uint NV4 = BKV * (D / 4u);       /* vec4 of a block's k (or v) rows */
 const uint LPT = (NV4 + NT - 1u) / NT; /* of them an invocation stages */
 
+/* Elements 4i..4i+3 of a cache row as f16: f16 rows as they are (through kv_load4 they went to f32 and
+ * back, and the H200 ran this kernel at half the speed on f16 rows as on f32 ones: run104.sh), f32 rows
+ * rounded as kvs would round them. Held as f16 in registers either way (half the registers of vec4). */
+f16vec4 kv_load4h(uint64_t row, uint i)
+{
+        if (KV16) {
+                uvec2 u = U32x2Buf(row).v[i];
+                return f16vec4(unpackFloat2x16(u.x), unpackFloat2x16(u.y));
+        }
+        return f16vec4(F32x4Buf(row).v[i]);
+}
+
 /* Rows [lo, hi] of the cache of block p0 (positions; rows outside get zeros, so that stale ring slots
  * cannot turn masked products into NaN) into registers, every load issued before any is used: a loop
  * that stored each load to shared memory as it came could wait a memory latency per vec4. */
-void fetch(uint64_t base, uint stride, int p0, int lo, int hi, out vec4 r[LPT])
+void fetch(uint64_t base, uint stride, int p0, int lo, int hi, out f16vec4 r[LPT])
 {
         [[unroll]] for (uint j = 0; j < LPT; j++) {
                 uint i = gl_LocalInvocationID.x + j * NT;
                 uint rr = i / (D / 4u), c = i % (D / 4u);
                 int pp = p0 + int(rr);
-                r[j] = vec4(0.0);
+                r[j] = f16vec4(0.0);
                 if (i < NV4 && pp >= lo && pp <= hi)
-                        r[j] = kv_load4(base + uint64_t(uint(pp) % p.ring) * stride * KV_BYTES, c);
+                        r[j] = kv_load4h(base + uint64_t(uint(pp) % p.ring) * stride * KV_BYTES, c);
         }
 }
 
-/* Fetched rows into kvs as f16. (Holding them as f16 from the load on, f16vec4 through
- * unpackFloat2x16, gave NaN on the H100 in every case, f32 rows too, where lavapipe passed: run107.sh;
- * not kept.) */
-void put(vec4 r[LPT])
+/* Fetched rows into kvs. (The eighteenth session blamed the f16 rows for run107.sh's NaN and took them
+ * out; the cause was the split's shared flag, and this form passed on the H200 without it: run111.sh.) */
+void put(f16vec4 r[LPT])
 {
         [[unroll]] for (uint j = 0; j < LPT; j++) {
                 uint i = gl_LocalInvocationID.x + j * NT;
                 if (i < NV4) {
                         uint o = (i / (D / 4u)) * LDH + (i % (D / 4u)) * 4u;
-                        kvs[o] = float16_t(r[j].x);
-                        kvs[o + 1u] = float16_t(r[j].y);
-                        kvs[o + 2u] = float16_t(r[j].z);
-                        kvs[o + 3u] = float16_t(r[j].w);
+                        kvs[o] = r[j].x;
+                        kvs[o + 1u] = r[j].y;
+                        kvs[o + 2u] = r[j].z;
+                        kvs[o + 3u] = r[j].w;
                 }
         }
 }
@@ -237,14 +250,14 @@ void main()
          * BKV rows at a time through kvs into each subgroup's A tiles of its rows and dimensions. */
         coopmat<float16_t, gl_ScopeSubgroup, MS, MS, gl_MatrixUseA> qa[DTS];
         for (uint r0 = 0; r0 < BQ; r0 += BKV) {
-                vec4 qr[LPT];
+                f16vec4 qr[LPT];
                 [[unroll]] for (uint j = 0; j < LPT; j++) {
                         uint i = lid + j * NT, r = i / (D / 4u);
                         uint tt = min(tq0 + r0 + r, p.nt - 1u);
-                        qr[j] = vec4(0.0);
+                        qr[j] = f16vec4(0.0);
                         if (i < NV4 && r0 + r < BQ)
-                                qr[j] = F32x4Buf(p.q + uint64_t(tt * p.ldq + h * p.head_dim) * 4ul).v[i % (D / 4u)] *
-                                        p.scale;
+                                qr[j] = f16vec4(F32x4Buf(p.q + uint64_t(tt * p.ldq + h * p.head_dim) * 4ul)
+                                                        .v[i % (D / 4u)] * p.scale);
                 }
                 put(qr);
                 barrier();
@@ -278,7 +291,7 @@ void main()
          * its own k rows are staged, its v loads once its v rows are), so that a block waits for no
          * memory latency; else each block waits for its k rows. At 4,096 positions a workgroup walks
          * 128 blocks of 32 and the grid is a few workgroups a multiprocessor, so each wait adds up. */
-        vec4 kr[LPT], vr[LPT];
+        f16vec4 kr[LPT], vr[LPT];
         if (AHEAD) {
                 fetch(kbase, kd, zlo, lo, zhi, kr);
                 fetch(vbase, vd, zlo, lo, zhi, vr);
