@@ -192,7 +192,7 @@ static bool coopmat_usable(VkInstance inst, VkPhysicalDevice p, const VkExtensio
  */
 static bool coopmat2_usable(const struct vk_device *d, const VkExtensionProperties *e, uint32_t n,
                             const VkPhysicalDeviceCooperativeMatrix2FeaturesNV *f, uint32_t max_wg, bool int16,
-                            bool *ret_wg128, char *gran128, size_t gran128_sz, const char **why) {
+                            uint32_t *ret_mgran128, char *gran128, size_t gran128_sz, const char **why) {
         PFN_vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV get;
         VkCooperativeMatrixFlexibleDimensionsPropertiesNV props[64];
         uint32_t np = ELEMENTSOF(props);
@@ -223,9 +223,12 @@ static bool coopmat2_usable(const struct vk_device *d, const VkExtensionProperti
                         .sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_FLEXIBLE_DIMENSIONS_PROPERTIES_NV };
         if (get(d->phys, &np, props) < 0)
                 return *why = "cannot list flexible matrix sizes", false;
-        /* Sizes of 16-multiples for 128 invocations too: attn_cm2.comp's (its 16-64 x 16-64 x 16-256). */
+        /* Sizes for 128 invocations too: attn_cm2.comp's products are BR x D x BC, BR x BC x BC and
+         * BR x BC x D, with BR (its M) 32 or 64 by default and BC, D multiples of 16. The H100's
+         * driver (580.159.04) lists 32x16x16 for 128 invocations, so M's granularity is kept
+         * (*ret_mgran128, 0: none) for the blocks it allows; 16x16x16 used to be required. */
         bool ok = false;
-        *ret_wg128 = false;
+        *ret_mgran128 = 0;
         snprintf(gran128, gran128_sz, "none listed");
         for (uint32_t i = 0, w = 0; i < np; i++) {
                 if (props[i].scope != VK_SCOPE_WORKGROUP_KHR || props[i].AType != VK_COMPONENT_TYPE_FLOAT16_KHR ||
@@ -241,9 +244,10 @@ static bool coopmat2_usable(const struct vk_device *d, const VkExtensionProperti
                         w += (uint32_t) snprintf(gran128 + MIN(w, gran128_sz - 1), gran128_sz - MIN(w, gran128_sz - 1),
                                                  "%s%ux%ux%u", w ? ", " : "granularity ", props[i].MGranularity,
                                                  props[i].NGranularity, props[i].KGranularity);
-                if (props[i].workgroupInvocations == 128 && 16 % props[i].MGranularity == 0 &&
-                    16 % props[i].NGranularity == 0 && 16 % props[i].KGranularity == 0)
-                        *ret_wg128 = true;
+                if (props[i].workgroupInvocations == 128 && 32 % props[i].MGranularity == 0 &&
+                    16 % props[i].NGranularity == 0 && 16 % props[i].KGranularity == 0 &&
+                    (!*ret_mgran128 || props[i].MGranularity < *ret_mgran128))
+                        *ret_mgran128 = props[i].MGranularity;
         }
         if (!ok)
                 return *why = "no f16/f32 workgroup matrix sizes for 256 invocations", false;
@@ -489,20 +493,22 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
         d->sg32_required = d->coopmat && sg32 == 1;
         if (d->sg32_required)
                 dev_exts[n_dev_ext++] = VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME;
-        bool wg128 = false;
+        uint32_t mgran128 = 0;
         char gran128[96];
         d->coopmat2 = coopmat2_usable(d, exts, n_ext, &fcm2, pcm2.cooperativeMatrixWorkgroupScopeMaxWorkgroupSize,
-                                      f11.storageBuffer16BitAccess && f2.features.shaderInt16, &wg128, gran128,
+                                      f11.storageBuffer16BitAccess && f2.features.shaderInt16, &mgran128, gran128,
                                       sizeof gran128, &d->coopmat2_why);
         /* attn_cm2.comp also reduces rows (coopMatReduceNV) and turns accumulators into A operands:
          * two more features, enabled below only where the device has them. */
-        d->coopmat2_attn = d->coopmat2 && wg128 && fcm2.cooperativeMatrixReductions &&
+        d->coopmat2_attn = d->coopmat2 && mgran128 && fcm2.cooperativeMatrixReductions &&
                            fcm2.cooperativeMatrixConversions;
+        d->coopmat2_attn_mgran = d->coopmat2_attn ? mgran128 : 0;
         if (d->coopmat2 && !d->coopmat2_attn)
                 snprintf(d->coopmat2_attn_why, sizeof d->coopmat2_attn_why, "%s%s%s%s",
                          fcm2.cooperativeMatrixReductions ? "" : "no row reductions; ",
                          fcm2.cooperativeMatrixConversions ? "" : "no conversions between uses; ",
-                         wg128 ? "" : "no f16 sizes in 16-multiples for 128 invocations: ", wg128 ? "" : gran128);
+                         mgran128 ? "" : "no f16 sizes for 128 invocations with M dividing 32, N and K 16: ",
+                         mgran128 ? "" : gran128);
         if (d->coopmat2)
                 dev_exts[n_dev_ext++] = VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME;
         /* Weight import from the embedder's dma-bufs (vk-import.c): only what the device has. */

@@ -333,7 +333,8 @@ bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t ms,
  * device has NV matrices: 64 query rows and 64 positions a block, 32 and 32 for heads over 128 (a
  * workgroup holds its rows' whole O in f32 accumulators; llama.cpp's flash_attn_cm2 takes 64 x 64
  * for heads of 128 and 64 x 32 for 256 with f16 sums), or UNICORN_VK_ATTN_CM2_SHAPE=rows,positions
- * (each 16, 32 or 64). Off by default: not yet measured (docs/vulkan.md). */
+ * (each 16, 32 or 64; rows a multiple of the driver's granularity). Off by default: not yet run on a
+ * GPU (docs/vulkan.md). */
 static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struct vk_pipelines *p,
                          uint32_t head_dim, char *err, size_t errsz) {
         const char *e = getenv("UNICORN_VK_ATTN_CM2");
@@ -343,7 +344,9 @@ static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struc
         if (!p->coopmat2 || !d->coopmat2_attn || !e || !streq(e, "1") || !spirv_find("attn_cm2"))
                 return 0;
         e = getenv("UNICORN_VK_ATTN_CM2_SHAPE");
-        if (e && sscanf(e, "%u,%u", &a, &b) == 2 && (a == 16 || a == 32 || a == 64) && (b == 16 || b == 32 || b == 64)) {
+        /* Rows in the driver's M granularity only (32 on the H100: not 16). */
+        if (e && sscanf(e, "%u,%u", &a, &b) == 2 && (a == 16 || a == 32 || a == 64) &&
+            a % d->coopmat2_attn_mgran == 0 && (b == 16 || b == 32 || b == 64)) {
                 br = a;
                 bc = b;
         }

@@ -47,8 +47,10 @@ struct vk_device {
         bool mem_model_device;
         bool coopmat2;            /* NV workgroup-scope matrices (VK_NV_cooperative_matrix2) */
         /* ... with what attn_cm2.comp needs on top: row reductions, conversions between uses and
-         * sizes for 128 invocations (those two features are enabled only then) */
+         * sizes for 128 invocations (those two features are enabled only then), whose M (attn_cm2's
+         * query rows a workgroup) is a multiple of coopmat2_attn_mgran (16 or 32) */
         bool coopmat2_attn;
+        uint32_t coopmat2_attn_mgran;
         char coopmat2_attn_why[256]; /* why not, where coopmat2 */
         const char *coopmat2_why; /* why coopmat2 is false */
         uint32_t sm_count;        /* multiprocessors (VK_NV_shader_sm_builtins), 0: not known */
