@@ -8,6 +8,7 @@ dot product) are built only when glslc accepts the extension; the others are
 left out and listed, and the engine falls back to the basic kernels.
 """
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -74,8 +75,26 @@ def probe(glslc, src):
         return r.returncode == 0
 
 
+# A shared variable that is not an array, in a kernel that loads cooperative matrices from shared
+# memory: attn_cm.comp's `shared uint` flag made every one of its products read wrong rows on the
+# H100 and H200 and nothing on lavapipe (docs/vulkan.md, nineteenth session), likely laid out before
+# the arrays and moving them off the 16-byte alignment that coopMatLoad needs.
+SHARED_SCALAR = re.compile(r"^\s*shared\s+\w+\s+\w+\s*(=[^;]*)?;", re.M)
+
+
+def check_shared(srcdir):
+    for src in sorted({v[1] for v in VARIANTS}):
+        with open(os.path.join(srcdir, src)) as f:
+            text = f.read()
+        m = SHARED_SCALAR.search(text)
+        if "coopMatLoad" in text and m:
+            sys.exit(f"{src}: '{m.group(0).strip()}': a kernel with cooperative-matrix loads takes shared "
+                     "arrays only (keep such a value in one of its arrays)")
+
+
 def main():
     glslc, srcdir, out_c, out_h = sys.argv[1:5]
+    check_shared(srcdir)
     have = {k: probe(glslc, v) for k, v in PROBES.items()}
     left_out = []
     blobs = []
