@@ -10,6 +10,7 @@
  *    three sequences, and decode steps at positions 264.. (split-K attention over 17 workgroups);
  *  - the same models with default activations on both sides (8-bit decode
  *    mat-vecs), teacher-forced (test_fixture_q8);
+ *  - the prefill attention split over positions, forced where it would not run (test_split_prefill);
  *  - q, k and v as one product, and gate and up, against separate products (test_joined);
  *  - the first fixture on a device the driver says is lost, then loaded again (test_device_lost);
  *  - quantized variants of the fixtures (test_quantized), with the weight prefetch on and the staged
@@ -355,6 +356,60 @@ static void test_fixture_q8(const char *dir, const char *file) {
         compare_q8(path, NULL, 24, 16, file);
 }
 
+/* The prefill attention split over positions (attn_cm.comp with chunk > 0). By default it runs only
+ * where the multiprocessor count is known (NVIDIA), so never on lavapipe: here it is forced to 2
+ * (UNICORN_VK_ATTN_PF_SPLITS, read when a model's kernels are made) on one of two Vulkan models, and
+ * 192 tokens go in steps of 64 from position 0: the second and third steps split (spans of 128 and 192
+ * positions in blocks of 64). Every row of every step against the exact CPU within the 8-bit bound
+ * (as compare_q8's prompt), and against the unsplit model within 1e-6 but not equal: the merge sums
+ * in another order, so equal logits would mean the split did not run. Where the prefill attention is
+ * not on cooperative matrices there is nothing to split. */
+static void test_split_prefill(const char *path, const char *label) {
+        _cleanup_(model_unrefp) Model *me = NULL, *mc = NULL, *mv = NULL, *ms = NULL;
+        _cleanup_(context_freep) Context *ce = NULL, *cc = NULL, *cv = NULL, *cs = NULL;
+        int32_t tok[64];
+        double worst_v = 0, worst_s = 0;
+        bool differ = false;
+
+        progress(label, "prefill attention split over positions");
+        mv = load_opt(path, "vulkan", false);
+        if (!strstr(model_backend_name(mv), "coopmat")) {
+                CHECK_MSG(!test_want_coopmat(), "%s: no cooperative matrices on %s", label, model_backend_name(mv));
+                printf("%-20s prefill attention split: not run (no cooperative matrices)\n", label);
+                return;
+        }
+        CHECK(setenv("UNICORN_VK_ATTN_PF_SPLITS", "2", 1) == 0);
+        ms = load_opt(path, "vulkan", false);
+        CHECK(unsetenv("UNICORN_VK_ATTN_PF_SPLITS") == 0);
+        me = load_opt(path, "cpu", true);
+        mc = load_opt(path, "cpu", false);
+        size_t nv = model_get_info(mc)->n_vocab, n = ELEMENTSOF(tok) * nv;
+        ce = test_context(me, 256, 64);
+        cc = test_context(mc, 256, 64);
+        cv = test_context(mv, 256, 64);
+        cs = test_context(ms, 256, 64);
+        for (int32_t step = 0; step < 3; step++) {
+                int32_t p0 = step * (int32_t) ELEMENTSOF(tok);
+                for (size_t i = 0; i < ELEMENTSOF(tok); i++)
+                        tok[i] = (int32_t) (((size_t) p0 + i) * 7919 % nv);
+                const float *le = test_step(ce, tok, ELEMENTSOF(tok), p0, true);
+                double pc = test_nmse(test_step(cc, tok, ELEMENTSOF(tok), p0, true), le, n);
+                const float *lv = test_step(cv, tok, ELEMENTSOF(tok), p0, true);
+                const float *ls = test_step(cs, tok, ELEMENTSOF(tok), p0, true);
+                double es = test_nmse(ls, le, n), ev = test_nmse(lv, le, n), d = test_nmse(ls, lv, n);
+                CHECK_MSG(es <= MAX(NMSE_Q8_BOUND, 2 * pc), "%s split prefill, step at %d: NMSE %.3g > %.1g (CPU 8-bit: %.3g)",
+                          label, p0, es, NMSE_Q8_BOUND, pc);
+                CHECK_MSG(d <= 1e-6, "%s split prefill, step at %d: NMSE %.3g against the unsplit model", label, p0, d);
+                if (step > 0)
+                        differ |= memcmp(ls, lv, n * sizeof *ls) != 0;
+                worst_s = MAX(worst_s, es);
+                worst_v = MAX(worst_v, ev);
+        }
+        CHECK_MSG(differ, "%s: the split prefill gave the unsplit model's logits bit for bit (did it split?)", label);
+        printf("%-20s prefill attention split in 2 (steps of 64 to 192): worst NMSE vs exact CPU %.3g, unsplit %.3g\n",
+               label, worst_s, worst_v);
+}
+
 /* Weight types no fixture has, from tools/unicorn-quantize ($UNICORN_QUANTIZE, set by meson): Q5_0 and
  * Q4_1 (SmolLM2's type), whose decode runs on their own 8-bit mat-vecs (mv8.comp), and the Q4_K_M mix,
  * which at the fixtures' row lengths (64, 128) is Q5_0 and Q8_0. */
@@ -468,6 +523,8 @@ int main(int argc, char **argv) {
                         continue;
                 test_fixture(models, file);
                 test_fixture_q8(models, file);
+                snprintf(path, sizeof path, "%s/%s", models, file);
+                test_split_prefill(path, file);
                 snprintf(path, sizeof path, "%s/%s", models, file);
                 test_joined(path, file);
                 if (n == 0)
