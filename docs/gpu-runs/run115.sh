@@ -1,6 +1,7 @@
 #!/bin/bash
 # Run 2026-12-05 (nineteenth session) after run114.sh, same machine: .gl/bin's tests rebuilt with the
-# split on by default (the commit after a11658c).
+# split on by default, from the working tree that became 696357a before its last host edit (no split
+# and no scratch where the multiprocessor count is unknown; on NVIDIA the count is known, so the same).
 cd "$(dirname "$0")/.."
 for f in .gl/*.deb; do dpkg -x $f / ; done; ldconfig
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json XDG_CACHE_HOME=/tmp/vkc
