@@ -78,11 +78,6 @@ const uint CPL = BKV / LPR; /* columns of a block a lane */
 
 layout(push_constant) uniform PC { pc_attn p; };
 
-/* Split-K's partials and counters are written by other workgroups of this dispatch. */
-layout(buffer_reference, std430, buffer_reference_align = 16) coherent buffer CF32x4 { vec4 v[]; };
-layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer CF32 { float v[]; };
-layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer CU32 { uint v[]; };
-
 shared float16_t kvs[BKV * LDH]; /* q rows at the start, then each block's k rows, then its v rows */
 shared float sf[NSG * MS * LDS]; /* S, a part per subgroup */
 shared float16_t ps[NSG * MS * LDP];
@@ -93,6 +88,15 @@ shared float ot[NSG * MS * MS]; /* an O tile per subgroup (not in sf: the row bl
  * flag lives in ot instead. */
 
 const float NEG_INF = -1.0 / 0.0;
+
+/* The split over positions (include/attn_pf_split.glsl): its weights in sf (the scores are done when it
+ * merges), its flag in ot (the O tiles are written out by then). */
+#define PF_ROWS BQ
+#define PF_NT NT
+#define PF_W sf
+#define PF_FLAG ot[0]
+#define PF_EXP exp
+#include "include/attn_pf_split.glsl"
 
 const uint NV4 = BKV * (D / 4u);       /* vec4 of a block's k (or v) rows */
 const uint LPT = (NV4 + NT - 1u) / NT; /* of them an invocation stages */
@@ -155,71 +159,6 @@ void subgroup_sync()
 int first_seen(int pos)
 {
         return p.window > 0u && pos >= int(p.window) ? pos - int(p.window) + 1 : 0;
-}
-
-/* Split-K: partial row (t, h, z) of head_dim_v + 4 floats. */
-uint64_t part_row(uint t, uint h, uint z)
-{
-        return p.part + uint64_t(p.part_off) + uint64_t(((t * p.n_head + h) * gl_NumWorkGroups.z + z) * (D + 4u)) * 4ul;
-}
-
-/* The merge of the last workgroup of (query block, head): each row's nz partials weighted against their
- * largest max (the weights over the sum into sf, whose scores are done), then the output rows and
- * their f16 copies, a vec4 an invocation at a time. */
-void split_merge(uint h, uint tq0)
-{
-        uint lid = gl_LocalInvocationID.x, nz = gl_NumWorkGroups.z, rows = min(BQ, p.nt - tq0);
-        const uint W = ATTN_PF_MAX_SPLIT + 1u;
-        if (lid < rows) {
-                float mz[ATTN_PF_MAX_SPLIT], mx = NEG_INF, sum = 0.0;
-                for (uint z = 0; z < nz; z++) {
-                        vec2 ml = CF32x4(part_row(tq0 + lid, h, z)).v[D / 4u].xy;
-                        mz[z] = ml.x;
-                        mx = max(mx, ml.x);
-                        sf[lid * W + z] = ml.y; /* the sum, until the weights are known */
-                }
-                for (uint z = 0; z < nz; z++) {
-                        float w = mz[z] == NEG_INF ? 0.0 : exp(mz[z] - mx);
-                        sum += w * sf[lid * W + z];
-                        sf[lid * W + z] = w;
-                }
-                float inv = sum > 0.0 ? 1.0 / sum : 0.0;
-                for (uint z = 0; z < nz; z++)
-                        sf[lid * W + z] *= inv;
-        }
-        barrier();
-        for (uint i = lid; i < rows * (D / 4u); i += NT) {
-                uint r = i / (D / 4u), c = i % (D / 4u), t = tq0 + r;
-                vec4 acc = vec4(0.0);
-                for (uint z = 0; z < nz; z++)
-                        acc += sf[r * W + z] * CF32x4(part_row(t, h, z)).v[c];
-                uint64_t o = uint64_t(t * p.n_head * p.head_dim_v + h * p.head_dim_v + 4u * c);
-                F32x4Buf(p.dst + o * 4ul).v[0] = acc;
-                if (p.q8 != 0ul)
-                        U32x2Buf(p.q8 + o * 2ul).v[0] = uvec2(packHalf2x16(acc.xy), packHalf2x16(acc.zw));
-        }
-}
-
-/* Split-K, after this workgroup wrote its partials: counts it in; the last workgroup of (query block,
- * head) merges. */
-void split_count(uint h, uint tq0)
-{
-        uint lid = gl_LocalInvocationID.x;
-        CU32 cnt = CU32(p.part);
-        uint ci = (tq0 / BQ) * p.n_head + h;
-        /* Publish the partials before counting this workgroup in. */
-        memoryBarrierBuffer();
-        barrier();
-        /* ot's O tiles are written out (the barrier above): its first float is the flag. */
-        if (lid == 0u)
-                ot[0] = atomicAdd(cnt.v[ci], 1u) == gl_NumWorkGroups.z - 1u ? 1.0 : 0.0;
-        barrier();
-        if (ot[0] == 0.0)
-                return;
-        memoryBarrierBuffer();
-        if (lid == 0u)
-                cnt.v[ci] = 0u;
-        split_merge(h, tq0);
 }
 
 void main()

@@ -29,6 +29,15 @@
  * read zeros. So the host dispatches this kernel only where the positions
  * the step reads do not wrap around the ring (vk_op_attn_prefill).
  * Operands f16, sums f32 (S, O, the row sums).
+ *
+ * Scores are in log2 units (q scaled by log2(e) too) so that the weights
+ * are exp2, one multiply an element fewer. The mask runs only on blocks
+ * that cross a row's causal or window edge: a step after long context walks
+ * tens of blocks a workgroup that every row sees whole (llama.cpp skips its
+ * mask there too). With pc_attn.chunk > 0 the workgroups of a (query block,
+ * head) split its positions (include/attn_pf_split.glsl), for steps whose
+ * grid would leave multiprocessors idle: Gemma 3 1B has 4 heads, so 512
+ * tokens are 64 workgroups on the H100's 132.
  */
 #version 450
 #extension GL_KHR_cooperative_matrix : require
@@ -51,6 +60,16 @@ layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer Kv
 layout(buffer_reference, std430, buffer_reference_align = 2) buffer F16Buf { float16_t v[]; };
 
 const float NEG = -1.7e38; /* masked scores: finite (see above) */
+const float LOG2E = 1.4426950408889634;
+
+/* The split's weights and (the element past them) its flag. */
+shared float pfw[BR * (ATTN_PF_MAX_SPLIT + 1u) + 1u];
+#define PF_ROWS BR
+#define PF_NT 128u
+#define PF_W pfw
+#define PF_FLAG pfw[BR * (ATTN_PF_MAX_SPLIT + 1u)]
+#define PF_EXP exp2
+#include "include/attn_pf_split.glsl"
 
 float16_t decode_kv(const in KvBlock b, const in uint blockCoords[2], const in uint coordInBlock[2])
 {
@@ -87,7 +106,16 @@ float max_e(const in uint r, const in uint c, const in float a, const in float b
 
 float exp_e(const in uint r, const in uint c, const in float a)
 {
-        return exp(a);
+        return exp2(a);
+}
+
+/* A split's maxima or sums (row-constant) into its partial rows at float off, from column 0. */
+float store_col0(const in uint r, const in uint c, const in float a, const in uint tq0, const in uint h,
+                 const in uint off)
+{
+        if (c == 0u && tq0 + r < p.nt)
+                CF32(part_row(tq0 + r, h, gl_WorkGroupID.z)).v[off] = a;
+        return a;
 }
 
 void main()
@@ -114,7 +142,7 @@ void main()
         lq = setTensorLayoutStrideNV(lq, p.ldq, 1);
         coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> qf;
         coopMatLoadTensorNV(qf, F32Buf(p.q).v, 0, sliceTensorLayoutNV(lq, tq0, BR, h * p.head_dim, D));
-        qf = qf * p.scale;
+        qf = qf * (p.scale * LOG2E);
         coopmat<float16_t, gl_ScopeWorkgroup, BR, D, gl_MatrixUseA> qa =
                 coopmat<float16_t, gl_ScopeWorkgroup, BR, D, gl_MatrixUseA>(qf);
 
@@ -148,7 +176,17 @@ void main()
         coopmat<float16_t, gl_ScopeWorkgroup, BC, BC, gl_MatrixUseB> ones =
                 coopmat<float16_t, gl_ScopeWorkgroup, BC, BC, gl_MatrixUseB>(1.0);
 
-        for (uint s0 = slot_lo; s0 <= slot_hi; s0 += BC) {
+        /* Split (p.chunk > 0, a multiple of BC): workgroup z takes slots [slot_lo + z * chunk, + chunk);
+         * one whose part lies past the last visible slot walks none and leaves empty partials. */
+        uint nz = gl_NumWorkGroups.z, z = gl_WorkGroupID.z, sb = slot_lo, se = slot_hi;
+        if (p.chunk > 0u) {
+                sb = slot_lo + z * p.chunk;
+                se = min(slot_hi, sb + p.chunk - 1u);
+        }
+        /* The last row's first visible position: blocks from it on and up to the first row's position
+         * need no mask (the window only moves forwards with the rows). */
+        int lo_last = first_seen(hi);
+        for (uint s0 = sb; s0 <= se; s0 += BC) {
                 uint k0 = uint(lo) + (s0 - slot_lo); /* position of the block's first row */
                 coopmat<float16_t, gl_ScopeWorkgroup, D, BC, gl_MatrixUseB> kt;
                 if (KV16)
@@ -158,7 +196,8 @@ void main()
                 coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator> s =
                         coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator>(0.0);
                 s = coopMatMulAdd(qa, kt, s);
-                coopMatPerElementNV(s, s, mask_s, uint(pos0), k0);
+                if (int(k0 + BC) - 1 > pos0 || int(k0) < lo_last)
+                        coopMatPerElementNV(s, s, mask_s, uint(pos0), k0);
 
                 coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator> rmax, mold, pm, em, rsum;
                 coopMatReduceNV(rmax, s, gl_CooperativeMatrixReduceRowNV, max_r);
@@ -182,6 +221,21 @@ void main()
                 coopMatReduceNV(emd, em, gl_CooperativeMatrixReduceRowNV, first_r);
                 o = o * emd;
                 o = coopMatMulAdd(pa, v, o);
+        }
+
+        if (nz > 1u) {
+                /* The unnormalised rows, maxima and sums to the partials; the last workgroup merges. */
+                tensorLayoutNV<2, gl_CooperativeMatrixClampModeConstantNV> lp =
+                        createTensorLayoutNV(2, gl_CooperativeMatrixClampModeConstantNV);
+                uint lpr = p.n_head * nz * (D + 4u); /* floats a token's partial rows */
+                lp = setTensorLayoutDimensionNV(lp, p.nt, lpr);
+                lp = setTensorLayoutStrideNV(lp, lpr, 1);
+                coopMatStoreTensorNV(o, CF32(p.part + uint64_t(p.part_off)).v, 0,
+                                     sliceTensorLayoutNV(lp, tq0, BR, (h * nz + z) * (D + 4u), D));
+                coopMatPerElementNV(m, m, store_col0, tq0, h, D);
+                coopMatPerElementNV(l, l, store_col0, tq0, h, D + 1u);
+                split_count(h, tq0);
+                return;
         }
 
         coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> inv;

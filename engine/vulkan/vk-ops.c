@@ -241,22 +241,29 @@ size_t vk_attn_pf_part_bytes(uint32_t nt, uint32_t n_head, uint32_t head_dim_v) 
 
 uint32_t vk_attn_pf_split(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0, uint32_t *chunk) {
         uint32_t mode = c->pl->attn_pf_split;
-        uint32_t bkv = c->pl->attn_cm_bkv, qb = DIV_ROUND_UP(pc->nt, MAX(c->pl->attn_cm_bq, 1u));
-        uint32_t wgs = pc->n_head * qb, n;
+        bool nv = vk_attn_cm2_ok(c, pc, pos0);
+        uint32_t bkv = nv ? c->pl->attn_cm2_bkv : c->pl->attn_cm_bkv, bq = nv ? c->pl->attn_cm2_bq : c->pl->attn_cm_bq;
+        uint32_t qb = DIV_ROUND_UP(pc->nt, MAX(bq, 1u)), wgs = pc->n_head * qb, n;
 
         *chunk = 0;
         if (pos0 < 0 || bkv == 0 || pc->nt == 0 || mode == 0)
                 return 1;
         /* The longest span a query block sees: the last block's, from its first visible position. */
-        uint64_t last = (uint64_t) pos0 + pc->nt - 1, first = (uint64_t) pos0 + (uint64_t) (qb - 1) * c->pl->attn_cm_bq;
+        uint64_t last = (uint64_t) pos0 + pc->nt - 1, first = (uint64_t) pos0 + (uint64_t) (qb - 1) * bq;
         uint64_t lo = pc->window && first >= pc->window ? first - pc->window + 1 : 0, span = last - lo + 1;
         /* Splits where the grid is under 4 workgroups a multiprocessor, each of at least 4 blocks: the
-         * merge reads every split's rows once more. Unknown multiprocessor counts: no split. */
+         * merge reads every split's rows once more. Unknown multiprocessor counts: no split. On the NV
+         * kernel only where the grid is under one workgroup a multiprocessor: on the H100 (run119.sh,
+         * run120.sh) 3 splits of Qwen2.5 7B's 224 workgroups took pp512 at depth 4096 from 9,201 to
+         * 8,998 t/s, while 8 of Gemma 3 1B's 64 took it from 23,492 to 28,387 (4: 25,920); Gemma 3
+         * 4B's 128 within 1% split or not. */
         bool automatic = mode == VK_ATTN_PF_AUTO;
         if (!automatic)
                 n = mode;
+        else if (!c->d->sm_count || (nv && wgs >= c->d->sm_count))
+                n = 1;
         else
-                n = c->d->sm_count ? DIV_ROUND_UP(4 * c->d->sm_count, wgs) : 1;
+                n = DIV_ROUND_UP(4 * c->d->sm_count, wgs);
         n = MIN(MIN(n, ATTN_PF_MAX_SPLIT), (uint32_t) MIN(span / (automatic ? 4 * bkv : bkv), 65535ull));
         if (n <= 1)
                 return 1;
@@ -271,16 +278,12 @@ bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddr
         a.chunk = 0;
         a.q8 = 0;
         a.part = 0;
-        if (vk_attn_cm2_ok(c, pc, pos0)) {
-                a.q8 = dst16;
-                vk_cmd_dispatch(c, VK_P_ATTN_CM2, &a, sizeof a, pc->n_head, DIV_ROUND_UP(pc->nt, c->pl->attn_cm2_bq),
-                                1);
-                return dst16 != 0;
-        }
-        /* On the matrix cores where the f16 products run (not with exact activations); that kernel
-         * writes the f16 rows too (in q8's place: prefill has no 8-bit output). */
-        if (c->pl->p[VK_P_ATTN_CM] && !c->exact && pc->head_dim == c->pl->attn_cm_d &&
-            pc->head_dim_v == c->pl->attn_cm_d) {
+        /* On the matrix cores where the f16 products run (not with exact activations): NV ones where
+         * the step's positions do not wrap the ring, else KHR ones. Both write the f16 rows too (in
+         * q8's place: prefill has no 8-bit output), and both split positions alike. */
+        bool nv = vk_attn_cm2_ok(c, pc, pos0);
+        if (nv || (c->pl->p[VK_P_ATTN_CM] && !c->exact && pc->head_dim == c->pl->attn_cm_d &&
+                   pc->head_dim_v == c->pl->attn_cm_d)) {
                 uint32_t n_split = part && pc->nt <= part_nt ? vk_attn_pf_split(c, pc, pos0, &a.chunk) : 1;
                 a.q8 = dst16;
                 if (n_split > 1) {
@@ -289,8 +292,8 @@ bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddr
                 } else {
                         a.chunk = 0;
                 }
-                vk_cmd_dispatch(c, VK_P_ATTN_CM, &a, sizeof a, pc->n_head, DIV_ROUND_UP(pc->nt, c->pl->attn_cm_bq),
-                                n_split);
+                vk_cmd_dispatch(c, nv ? VK_P_ATTN_CM2 : VK_P_ATTN_CM, &a, sizeof a, pc->n_head,
+                                DIV_ROUND_UP(pc->nt, nv ? c->pl->attn_cm2_bq : c->pl->attn_cm_bq), n_split);
                 return dst16 != 0;
         }
         vk_cmd_dispatch(c, VK_P_ATTN_PF, &a, sizeof a, pc->n_head, DIV_ROUND_UP(pc->nt, 8), 1);

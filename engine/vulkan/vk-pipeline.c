@@ -329,19 +329,20 @@ bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t ms,
         return true;
 }
 
-/* p's VK_P_ATTN_CM2 (shaders/attn_cm2.comp) for heads of head_dim, where UNICORN_VK_ATTN_CM2=1 and the
- * device has NV matrices: 64 query rows and 64 positions a block, 32 and 32 for heads over 128 (a
- * workgroup holds its rows' whole O in f32 accumulators; llama.cpp's flash_attn_cm2 takes 64 x 64
- * for heads of 128 and 64 x 32 for 256 with f16 sums), or UNICORN_VK_ATTN_CM2_SHAPE=rows,positions
- * (each 16, 32 or 64; rows a multiple of the driver's granularity). Off by default: not yet run on a
- * GPU (docs/vulkan.md). */
+/* p's VK_P_ATTN_CM2 (shaders/attn_cm2.comp) for heads of head_dim, where the device has NV matrices
+ * (UNICORN_VK_ATTN_CM2=0: not made): 64 query rows and 64 positions a block, 32 and 32 for heads over
+ * 128 (a workgroup holds its rows' whole O in f32 accumulators; llama.cpp's flash_attn_cm2 takes
+ * 64 x 64 for heads of 128 and 64 x 32 for 256 with f16 sums), or UNICORN_VK_ATTN_CM2_SHAPE=
+ * rows,positions (each 16, 32 or 64; rows a multiple of the driver's granularity). On by default
+ * since run116.sh-run117.sh (H100): its tests pass there, and it took Qwen2.5 7B Q4_0 pp512 at depth
+ * 4096 from 7,654 to 8,912 t/s (attn_cm.comp), Gemma 3 1B Q4_0 from 22,772 to 25,178. */
 static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struct vk_pipelines *p,
                          uint32_t head_dim, char *err, size_t errsz) {
         const char *e = getenv("UNICORN_VK_ATTN_CM2");
         uint32_t br = head_dim > 128 ? 32 : 64, bc = br, a, b;
         int r;
 
-        if (!p->coopmat2 || !d->coopmat2_attn || !e || !streq(e, "1") || !spirv_find("attn_cm2"))
+        if (!p->coopmat2 || !d->coopmat2_attn || (e && streq(e, "0")) || !spirv_find("attn_cm2"))
                 return 0;
         e = getenv("UNICORN_VK_ATTN_CM2_SHAPE");
         /* Rows in the driver's M granularity only (32 on the H100: not 16). */
@@ -355,6 +356,7 @@ static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struc
         if (r < 0)
                 return r;
         p->attn_cm2_bq = br;
+        p->attn_cm2_bkv = bc;
         return 0;
 }
 
@@ -434,7 +436,7 @@ static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct
                         p->p[pp] = VK_NULL_HANDLE;
                 }
         }
-        p->attn_cm_d = p->attn_cm_bq = p->attn_cm_bkv = p->attn_cm2_bq = p->attn_pf_split = 0;
+        p->attn_cm_d = p->attn_cm_bq = p->attn_cm_bkv = p->attn_cm2_bq = p->attn_cm2_bkv = p->attn_pf_split = 0;
         if (!p->coopmat || (e && streq(e, "0")) ||
             head_dim != head_dim_v || (d->subgroup_ops & need) != need || !spirv_find("attn_cm") ||
             !vk_attn_cm_pick(&d->props.limits, head_dim, d->cm_size, d->cm_sg, &c))

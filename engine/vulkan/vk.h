@@ -283,10 +283,10 @@ struct vk_pipelines {
          * attn_cm_d (0: none; vk_pipeline_attn_cm makes it per model), attn_cm_bq query tokens a
          * workgroup. UNICORN_VK_ATTN_CM=0: none (attn_pf.comp). The same on NV workgroup-scope matrices
          * (VK_P_ATTN_CM2, shaders/attn_cm2.comp, attn_cm2_bq query tokens a workgroup), taken before it
-         * where the step's positions do not wrap around the ring (vk_attn_cm2_ok); made only with
-         * UNICORN_VK_ATTN_CM2=1 (not yet measured), UNICORN_VK_ATTN_CM2_SHAPE=rows,positions. */
-        uint32_t attn_cm_d, attn_cm_bq, attn_cm_bkv, attn_cm2_bq; /* bkv: cached positions a block */
-        /* UNICORN_VK_ATTN_PF_SPLITS when VK_P_ATTN_CM was made: VK_ATTN_PF_AUTO by the multiprocessor
+         * where the step's positions do not wrap around the ring (vk_attn_cm2_ok); UNICORN_VK_ATTN_CM2=0:
+         * not made, UNICORN_VK_ATTN_CM2_SHAPE=rows,positions. */
+        uint32_t attn_cm_d, attn_cm_bq, attn_cm_bkv, attn_cm2_bq, attn_cm2_bkv; /* bkv: positions a block */
+        /* UNICORN_VK_ATTN_PF_SPLITS when VK_P_ATTN_CM was made (for both kernels): VK_ATTN_PF_AUTO by the multiprocessor
          * count (vk_attn_pf_split; unset or auto, where the count is known), 0 no split (0 or 1, or the
          * count unknown), N that many (2..ATTN_PF_MAX_SPLIT). */
         uint32_t attn_pf_split;
@@ -425,15 +425,16 @@ uint32_t vk_attn_split(uint32_t len, uint32_t min_len, uint32_t *chunk);
  * dst16 != 0: also its output rows as f16 there, where the kernel it runs can (returns whether it
  * did; o_dim halves a row, as vk_op_cvt16 would convert them).
  * part != 0: split-K scratch of vk_attn_pf_part_bytes(part_nt, ...), part_nt >= pc->nt, zeroed
- * before its first use (the kernel leaves its counters so), which attn_cm.comp splits positions over
- * where its grid would leave multiprocessors idle (vk_attn_pf_split). */
+ * before its first use (the kernel leaves its counters so), which attn_cm.comp and attn_cm2.comp
+ * split positions over where their grid would leave multiprocessors idle (vk_attn_pf_split). */
 bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddress dst16, int32_t pos0,
                         VkDeviceAddress part, uint32_t part_nt);
 /* The bytes of prefill split-K scratch for steps of up to nt tokens: counters (vk_attn_pf_cnt_bytes),
  * then partials. */
 size_t vk_attn_pf_cnt_bytes(uint32_t nt, uint32_t n_head);
 size_t vk_attn_pf_part_bytes(uint32_t nt, uint32_t n_head, uint32_t head_dim_v);
-/* attn_cm.comp's split over positions for a step of nt tokens at pos0..: the split count (1: none) and
+/* The prefill attention's split over positions for a step of nt tokens at pos0.. (on the kernel
+ * vk_op_attn_prefill runs for it, attn_cm2.comp or attn_cm.comp): the split count (1: none) and
  * positions a split (*chunk), by attn_pf_split (UNICORN_VK_ATTN_PF_SPLITS, read when the kernel is
  * made): by default by the multiprocessor count, =N takes N where the span allows, =1 none. */
 #define VK_ATTN_PF_AUTO UINT32_MAX

@@ -361,9 +361,14 @@ static void test_fixture_q8(const char *dir, const char *file) {
  * (UNICORN_VK_ATTN_PF_SPLITS, read when a model's kernels are made) on one of two Vulkan models, and
  * 192 tokens go in steps of 64 from position 0: the second and third steps split (spans of 128 and 192
  * positions in blocks of 64). Every row of every step against the exact CPU within the 8-bit bound
- * (as compare_q8's prompt), and against the unsplit model within 1e-6 but not equal: the merge sums
- * in another order, so equal logits would mean the split did not run. Where the prefill attention is
- * not on cooperative matrices there is nothing to split. */
+ * (as compare_q8's prompt), and against the unsplit model within twice the unsplit model's own
+ * distance from the exact CPU (at least 1e-6) but not equal: each split rounds its weights to f16
+ * against its own running max, a rounding of the size the model already has, and the merge sums in
+ * another order, so equal logits would mean the split did not run; a split left out or counted
+ * twice moves them by orders more. (A flat 1e-6 failed on the H100: Qwen2 Q4_0's step at 64 differed
+ * by 1.4e-6 on attn_cm.comp in run116.sh and by 1.22e-6 on attn_cm2.comp in run119.sh, where the
+ * unsplit model was 1.74e-6 from exact.) Where the prefill attention is not on cooperative matrices
+ * there is nothing to split; on NVIDIA it runs on attn_cm2.comp, elsewhere on attn_cm.comp. */
 static void test_split_prefill(const char *path, const char *label) {
         _cleanup_(model_unrefp) Model *me = NULL, *mc = NULL, *mv = NULL, *ms = NULL;
         _cleanup_(context_freep) Context *ce = NULL, *cc = NULL, *cv = NULL, *cs = NULL;
@@ -399,7 +404,8 @@ static void test_split_prefill(const char *path, const char *label) {
                 double es = test_nmse(ls, le, n), ev = test_nmse(lv, le, n), d = test_nmse(ls, lv, n);
                 CHECK_MSG(es <= MAX(NMSE_Q8_BOUND, 2 * pc), "%s split prefill, step at %d: NMSE %.3g > %.1g (CPU 8-bit: %.3g)",
                           label, p0, es, NMSE_Q8_BOUND, pc);
-                CHECK_MSG(d <= 1e-6, "%s split prefill, step at %d: NMSE %.3g against the unsplit model", label, p0, d);
+                CHECK_MSG(d <= 2 * MAX(1e-6, ev), "%s split prefill, step at %d: NMSE %.3g against the unsplit model "
+                          "(> twice its own %.3g)", label, p0, d, ev);
                 if (step > 0)
                         differ |= memcmp(ls, lv, n * sizeof *ls) != 0;
                 worst_s = MAX(worst_s, es);

@@ -751,7 +751,7 @@ static void test_prefetch(void) {
 }
 
 static int n_attn_nv;  /* cases test_attn_cm ran on attn_cm2.comp */
-static int n_attn_split; /* cases test_attn_cm split over positions (attn_cm.comp) */
+static int n_attn_split; /* cases test_attn_cm split over positions (either kernel) */
 static int n_attn_dec; /* cases test_attn_dec ran on attn_dec.comp */
 
 /* An attention case on the device: nt tokens at positions p0.. of sequence 0, heads of dim dd (n_kv of
@@ -889,7 +889,7 @@ static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t n
         struct pc_attn pa = attn_case_pc(&a);
         bool nv = vk_attn_cm2_ok(&cmd, &pa, p0);
         n_attn_nv += nv;
-        uint32_t chunk, n_split = nv ? 1 : vk_attn_pf_split(&cmd, &pa, p0, &chunk);
+        uint32_t chunk, n_split = vk_attn_pf_split(&cmd, &pa, p0, &chunk);
         n_attn_split += n_split > 1;
         bool wrote16 = vk_op_attn_prefill(&cmd, &pa, bh.addr, p0, bp.addr, nt + 1);
         vk_cmd_barrier(&cmd);
@@ -1001,30 +1001,35 @@ static void attn_cm_cases(void) {
         CHECK(test_attn_cm(128, 7, 1, 512, 0, 0, 512));
 }
 
-/* attn_cm.comp split over positions (UNICORN_VK_ATTN_PF_SPLITS): earlier context over several splits,
- * a sliding window over a wrapped ring, causal from 0 (the first query blocks' later splits see
- * nothing), f16 rows, 8 splits that the span cuts short; the NV kernel off (it does not split). */
+/* The prefill attention split over positions (UNICORN_VK_ATTN_PF_SPLITS): earlier context over several
+ * splits, a sliding window over a wrapped ring, causal from 0 (the first query blocks' later splits
+ * see nothing), f16 rows, 8 splits that the span cuts short. On attn_cm.comp (the NV kernel off), then
+ * where the device has NV matrices on attn_cm2.comp, which takes all but the wrapped ring. */
 static void attn_split_cases(void) {
         const char *cm2 = getenv("UNICORN_VK_ATTN_CM2");
         char *keep = cm2 ? strdup(cm2) : NULL;
         char err[256] = "";
 
-        setenv("UNICORN_VK_ATTN_CM2", "0", 1);
-        CHECK_MSG(vk_pipeline_attn(d, &pl, 0, 0, 0, err, sizeof err) == 0, "%s", err);
-        n_attn_split = 0;
-        /* Only the pipelines attn-quick makes anyway (Mesa 26.1's lavapipe compiles each for minutes);
-         * spans of at least 3 blocks of 64. */
-        setenv("UNICORN_VK_ATTN_PF_SPLITS", "3", 1);
-        CHECK(test_attn_cm(128, 4, 2, 40, 300, 0, 512));
-        CHECK(test_attn_cm(256, 4, 2, 90, 600, 512, 640));
-        pl.kv16 = true;
-        CHECK(test_attn_cm(128, 4, 2, 200, 0, 0, 256));
-        CHECK(test_attn_cm(64, 3, 3, 70, 300, 0, 512));
-        pl.kv16 = false;
-        setenv("UNICORN_VK_ATTN_PF_SPLITS", "8", 1);
-        CHECK(test_attn_cm(128, 4, 2, 20, 300, 0, 512));
-        unsetenv("UNICORN_VK_ATTN_PF_SPLITS");
-        CHECK_MSG(n_attn_split == 5, "attn_cm split %d of 5 cases", n_attn_split);
+        for (int nv = 0; nv < (pl.coopmat2 && d->coopmat2_attn ? 2 : 1); nv++) {
+                setenv("UNICORN_VK_ATTN_CM2", nv ? "1" : "0", 1);
+                CHECK_MSG(vk_pipeline_attn(d, &pl, 0, 0, 0, err, sizeof err) == 0, "%s", err);
+                n_attn_split = n_attn_nv = 0;
+                /* Only the pipelines attn-quick makes anyway (Mesa 26.1's lavapipe compiles each for
+                 * minutes); spans of at least 3 blocks of 64. */
+                setenv("UNICORN_VK_ATTN_PF_SPLITS", "3", 1);
+                CHECK(test_attn_cm(128, 4, 2, 40, 300, 0, 512));
+                CHECK(test_attn_cm(256, 4, 2, 90, 600, 512, 640));
+                pl.kv16 = true;
+                CHECK(test_attn_cm(128, 4, 2, 200, 0, 0, 256));
+                CHECK(test_attn_cm(64, 3, 3, 70, 300, 0, 512));
+                pl.kv16 = false;
+                setenv("UNICORN_VK_ATTN_PF_SPLITS", "8", 1);
+                CHECK(test_attn_cm(128, 4, 2, 20, 300, 0, 512));
+                unsetenv("UNICORN_VK_ATTN_PF_SPLITS");
+                CHECK_MSG(n_attn_split == 5, "%s split %d of 5 cases", nv ? "attn_cm2" : "attn_cm", n_attn_split);
+                CHECK_MSG(n_attn_nv == (nv ? 4 : 0), "attn_cm2 ran %d of the split cases", n_attn_nv);
+        }
+        CHECK(vk_pipeline_attn(d, &pl, 0, 0, 0, err, sizeof err) == 0);
         if (keep)
                 setenv("UNICORN_VK_ATTN_CM2", keep, 1);
         else
@@ -1318,6 +1323,10 @@ int main(int argc, char **argv) {
         }
         /* Causal from 0 over two query blocks, the last partial; earlier context; a sliding window
          * over a wrapped ring; the head sizes of the fixture models (16, 32) and of real ones. */
+        /* attn_cm.comp's cases with the NV kernel off (on by default where the device has NV
+         * matrices; its own cases below turn it on). */
+        setenv("UNICORN_VK_ATTN_CM2", "0", 1);
+        CHECK(vk_pipeline_attn(d, &pl, 0, 0, 0, err, sizeof err) == 0);
         if (!part("attn") && !part("attn-shapes") && !part("attn-quick"))
                 ;
         else if (g_argc > 1 && !part("attn") && !part("attn-shapes")) {
@@ -1382,7 +1391,6 @@ int main(int argc, char **argv) {
                         attn_cm_cases();
                         CHECK_MSG(n_attn_nv == 6, "attn_cm2 on f16 rows ran %d of 8 cases, not 6", n_attn_nv);
                         pl.kv16 = false;
-                        unsetenv("UNICORN_VK_ATTN_CM2");
                         unsetenv("UNICORN_VK_ATTN_CM2_SHAPE");
                 }
         } else {
@@ -1390,6 +1398,7 @@ int main(int argc, char **argv) {
                 printf("attention on cooperative matrices: %s\n",
                        pl.coopmat ? "no kernel for these heads" : "not tested (no cooperative matrices)");
         }
+        unsetenv("UNICORN_VK_ATTN_CM2");
         CHECK(vk_pipeline_attn(d, &pl, 0, 0, 0, err, sizeof err) == 0);
         test_wtype_subset();
         printf("%d matmul cases passed (NMSE <= 1e-10; %d more split over k), %d on cooperative matrices (NMSE <= 1e-8; "
