@@ -302,6 +302,26 @@ static int create_instance(VkInstance *ret, char *err, size_t errsz) {
         return 0;
 }
 
+/* The process's one instance, made on first use and kept: each instance loads the driver (the loader
+ * dlopens its ICD) and unloads it when destroyed, and on the H100 (driver 580.159.04, run121.sh)
+ * test-vk-models, which loads and frees some 60 models one after another (a device, and so an
+ * instance, each time none is held), could no longer create one at its seventh fixture
+ * (VK_ERROR_INCOMPATIBLE_DRIVER). The daemon loads and unloads models over its whole life and lists
+ * devices on request. Devices (vk_device) still come and go, a lost one included. */
+static pthread_mutex_t instance_lock = PTHREAD_MUTEX_INITIALIZER;
+static VkInstance instance_shared;
+
+static int instance_get(VkInstance *ret, char *err, size_t errsz) {
+        int r = 0;
+
+        pthread_mutex_lock(&instance_lock);
+        if (!instance_shared)
+                r = create_instance(&instance_shared, err, errsz);
+        *ret = instance_shared;
+        pthread_mutex_unlock(&instance_lock);
+        return r;
+}
+
 /* Chooses the physical device (and its index in enumeration order); -ENODEV with a reason if none is usable. */
 static int pick_phys(VkInstance inst, VkPhysicalDevice *ret, uint32_t *ret_family, uint32_t *ret_index, char *err,
                      size_t errsz) {
@@ -365,8 +385,7 @@ static void device_destroy(struct vk_device *d) {
                 return;
         if (d->dev)
                 vkDestroyDevice(d->dev, NULL);
-        if (d->instance)
-                vkDestroyInstance(d->instance, NULL);
+        /* (d->instance is the process's: instance_get) */
         pthread_mutex_destroy(&d->queue_lock);
         free(d);
 }
@@ -406,7 +425,7 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                 return -ENOMEM;
         d->n_ref = 1;
         pthread_mutex_init(&d->queue_lock, NULL);
-        r = create_instance(&d->instance, err, errsz);
+        r = instance_get(&d->instance, err, errsz);
         if (r < 0)
                 goto fail;
         r = pick_phys(d->instance, &d->phys, &d->queue_family, &phys_index, err, errsz);
@@ -817,7 +836,7 @@ static int describe_phys(VkPhysicalDevice p, uint32_t index, struct engine_vk_de
 int engine_vulkan_devices(struct engine_vk_device **ret, size_t *ret_n) {
         struct engine_vk_device *list = NULL;
         VkPhysicalDevice *devs = NULL;
-        VkInstance inst = VK_NULL_HANDLE;
+        VkInstance inst;
         uint32_t n = 0;
         char err[128];
         int r = 0;
@@ -826,7 +845,7 @@ int engine_vulkan_devices(struct engine_vk_device **ret, size_t *ret_n) {
         *ret_n = 0;
         /* No loader ICD (or no driver that can create an instance) is "no
          * Vulkan devices", not an error. */
-        if (create_instance(&inst, err, sizeof err) < 0)
+        if (instance_get(&inst, err, sizeof err) < 0)
                 return 0;
         if (vkEnumeratePhysicalDevices(inst, &n, NULL) < 0 || n == 0)
                 goto out;
@@ -858,6 +877,5 @@ int engine_vulkan_devices(struct engine_vk_device **ret, size_t *ret_n) {
 out:
         free(list);
         free(devs);
-        vkDestroyInstance(inst, NULL);
         return r;
 }
