@@ -239,10 +239,11 @@ size_t vk_attn_pf_part_bytes(uint32_t nt, uint32_t n_head, uint32_t head_dim_v) 
         return vk_attn_pf_cnt_bytes(nt, n_head) + (size_t) nt * n_head * ATTN_PF_MAX_SPLIT * (head_dim_v + 4) * 4;
 }
 
-uint32_t vk_attn_pf_split(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0, uint32_t *chunk) {
+/* vk_attn_pf_split for the kernel that runs the step: attn_cm2.comp where nv, else attn_cm.comp. */
+static uint32_t pf_split(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0, bool nv, uint32_t *chunk) {
         uint32_t mode = c->pl->attn_pf_split;
-        bool nv = vk_attn_cm2_ok(c, pc, pos0);
-        uint32_t bkv = nv ? c->pl->attn_cm2_bkv : c->pl->attn_cm_bkv, bq = nv ? c->pl->attn_cm2_bq : c->pl->attn_cm_bq;
+        uint32_t bkv = nv ? c->pl->attn_cm2_bkv : c->pl->attn_cm_bkv;
+        uint32_t bq = nv ? c->pl->attn_cm2_bq : c->pl->attn_cm_bq;
         uint32_t qb = DIV_ROUND_UP(pc->nt, MAX(bq, 1u)), wgs = pc->n_head * qb, n;
 
         *chunk = 0;
@@ -271,6 +272,10 @@ uint32_t vk_attn_pf_split(const struct vk_cmd *c, const struct pc_attn *pc, int3
         return (uint32_t) DIV_ROUND_UP(span, *chunk);
 }
 
+uint32_t vk_attn_pf_split(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0, uint32_t *chunk) {
+        return pf_split(c, pc, pos0, vk_attn_cm2_ok(c, pc, pos0), chunk);
+}
+
 bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddress dst16, int32_t pos0,
                         VkDeviceAddress part, uint32_t part_nt) {
         struct pc_attn a = *pc;
@@ -284,7 +289,7 @@ bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddr
         bool nv = vk_attn_cm2_ok(c, pc, pos0);
         if (nv || (c->pl->p[VK_P_ATTN_CM] && !c->exact && pc->head_dim == c->pl->attn_cm_d &&
                    pc->head_dim_v == c->pl->attn_cm_d)) {
-                uint32_t n_split = part && pc->nt <= part_nt ? vk_attn_pf_split(c, pc, pos0, &a.chunk) : 1;
+                uint32_t n_split = part && pc->nt <= part_nt ? pf_split(c, pc, pos0, nv, &a.chunk) : 1;
                 a.q8 = dst16;
                 if (n_split > 1) {
                         a.part = part;

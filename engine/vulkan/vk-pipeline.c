@@ -436,7 +436,8 @@ static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct
                         p->p[pp] = VK_NULL_HANDLE;
                 }
         }
-        p->attn_cm_d = p->attn_cm_bq = p->attn_cm_bkv = p->attn_cm2_bq = p->attn_cm2_bkv = p->attn_pf_split = 0;
+        p->attn_cm_d = p->attn_cm_bq = p->attn_cm_bkv = p->attn_pf_split = 0;
+        p->attn_cm2_bq = p->attn_cm2_bkv = 0;
         if (!p->coopmat || (e && streq(e, "0")) ||
             head_dim != head_dim_v || (d->subgroup_ops & need) != need || !spirv_find("attn_cm") ||
             !vk_attn_cm_pick(&d->props.limits, head_dim, d->cm_size, d->cm_sg, &c))

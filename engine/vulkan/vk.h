@@ -286,9 +286,9 @@ struct vk_pipelines {
          * where the step's positions do not wrap around the ring (vk_attn_cm2_ok); UNICORN_VK_ATTN_CM2=0:
          * not made, UNICORN_VK_ATTN_CM2_SHAPE=rows,positions. */
         uint32_t attn_cm_d, attn_cm_bq, attn_cm_bkv, attn_cm2_bq, attn_cm2_bkv; /* bkv: positions a block */
-        /* UNICORN_VK_ATTN_PF_SPLITS when VK_P_ATTN_CM was made (for both kernels): VK_ATTN_PF_AUTO by the multiprocessor
-         * count (vk_attn_pf_split; unset or auto, where the count is known), 0 no split (0 or 1, or the
-         * count unknown), N that many (2..ATTN_PF_MAX_SPLIT). */
+        /* UNICORN_VK_ATTN_PF_SPLITS when VK_P_ATTN_CM was made (for both prefill attention kernels):
+         * VK_ATTN_PF_AUTO by the multiprocessor count (vk_attn_pf_split; unset or auto, where the count
+         * is known), 0 no split (0 or 1, or the count unknown), N that many (2..ATTN_PF_MAX_SPLIT). */
         uint32_t attn_pf_split;
         /* Decode attention on shaders/attn_dec.comp (VK_P_ATTN_DEC) for heads of attn_dec_d (= head_dim_v;
          * 0: none, attn.comp runs) in groups of attn_dec_g query heads of one kv head, by clusters of

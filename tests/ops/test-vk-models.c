@@ -404,8 +404,9 @@ static void test_split_prefill(const char *path, const char *label) {
                 double es = test_nmse(ls, le, n), ev = test_nmse(lv, le, n), d = test_nmse(ls, lv, n);
                 CHECK_MSG(es <= MAX(NMSE_Q8_BOUND, 2 * pc), "%s split prefill, step at %d: NMSE %.3g > %.1g (CPU 8-bit: %.3g)",
                           label, p0, es, NMSE_Q8_BOUND, pc);
-                CHECK_MSG(d <= 2 * MAX(1e-6, ev), "%s split prefill, step at %d: NMSE %.3g against the unsplit model "
-                          "(> twice its own %.3g)", label, p0, d, ev);
+                CHECK_MSG(d <= 2 * MAX(1e-6, ev),
+                          "%s split prefill, step at %d: NMSE %.3g against the unsplit model (> twice its own %.3g)",
+                          label, p0, d, ev);
                 if (step > 0)
                         differ |= memcmp(ls, lv, n * sizeof *ls) != 0;
                 worst_s = MAX(worst_s, es);

@@ -1026,7 +1026,8 @@ static void attn_split_cases(void) {
                 setenv("UNICORN_VK_ATTN_PF_SPLITS", "8", 1);
                 CHECK(test_attn_cm(128, 4, 2, 20, 300, 0, 512));
                 unsetenv("UNICORN_VK_ATTN_PF_SPLITS");
-                CHECK_MSG(n_attn_split == 5, "%s split %d of 5 cases", nv ? "attn_cm2" : "attn_cm", n_attn_split);
+                CHECK_MSG(n_attn_split == 5, "%s split %d of 5 cases", nv ? "attn_cm2" : "attn_cm",
+                          n_attn_split);
                 CHECK_MSG(n_attn_nv == (nv ? 4 : 0), "attn_cm2 ran %d of the split cases", n_attn_nv);
         }
         CHECK(vk_pipeline_attn(d, &pl, 0, 0, 0, err, sizeof err) == 0);
