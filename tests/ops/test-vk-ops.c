@@ -1199,6 +1199,46 @@ static void test_cm_tiles(void) {
         printf("cooperative-matrix tile choice: ok\n");
 }
 
+/* The prefill attention's split rule on 132 multiprocessors (host arithmetic; the pipelines are never
+ * dispatched). 512 tokens after 3,584 positions: Qwen2.5 7B's 28 heads of 128 on the NV kernel (8 query
+ * blocks of 64, 224 workgroups) unsplit, as measured (run119.sh, run120); on the KHR kernel (blocks of
+ * 64 too) in 3; a step whose positions wrap the ring goes to the KHR kernel and its rule; Gemma 3 1B's
+ * 4 heads of 256 (16 blocks of 32, 64 workgroups) in 8 on the NV kernel; no split where the
+ * multiprocessor count is unknown, nor where UNICORN_VK_ATTN_PF_SPLITS=1 left it 0. */
+static void test_attn_pf_split_rule(void) {
+        static struct vk_device dv;
+        struct vk_pipelines p = { .attn_cm_d = 128, .attn_cm_bq = 64, .attn_cm_bkv = 64, .attn_cm2_bq = 64,
+                                  .attn_cm2_bkv = 64, .attn_pf_split = VK_ATTN_PF_AUTO };
+        struct vk_cmd c = { .d = &dv, .pl = &p };
+        struct pc_attn a = { .n_head = 28, .n_head_kv = 4, .head_dim = 128, .head_dim_v = 128, .ring = 8192,
+                             .nt = 512 };
+        uint32_t chunk;
+
+        dv.sm_count = 132;
+        p.p[VK_P_ATTN_CM] = p.p[VK_P_ATTN_CM2] = (VkPipeline) (uintptr_t) 1;
+        CHECK(vk_attn_cm2_ok(&c, &a, 3584) && vk_attn_pf_split(&c, &a, 3584, &chunk) == 1 && chunk == 0);
+        p.p[VK_P_ATTN_CM2] = VK_NULL_HANDLE;
+        CHECK(vk_attn_pf_split(&c, &a, 3584, &chunk) == 3 && chunk == 1408);
+        p.p[VK_P_ATTN_CM2] = (VkPipeline) (uintptr_t) 1;
+        /* A window of 1024 over a ring of 1536: positions 2561..4095 lie in slots 1025.. and wrap. */
+        a.window = 1024;
+        a.ring = 1536;
+        CHECK(!vk_attn_cm2_ok(&c, &a, 3584) && vk_attn_pf_split(&c, &a, 3584, &chunk) == 3 && chunk == 384);
+        p = (struct vk_pipelines) { .attn_cm_d = 256, .attn_cm_bq = 32, .attn_cm_bkv = 32, .attn_cm2_bq = 32,
+                                    .attn_cm2_bkv = 32, .attn_pf_split = VK_ATTN_PF_AUTO };
+        p.p[VK_P_ATTN_CM] = p.p[VK_P_ATTN_CM2] = (VkPipeline) (uintptr_t) 1;
+        a = (struct pc_attn) { .n_head = 4, .n_head_kv = 1, .head_dim = 256, .head_dim_v = 256, .ring = 8192,
+                               .nt = 512 };
+        CHECK(vk_attn_cm2_ok(&c, &a, 3584) && vk_attn_pf_split(&c, &a, 3584, &chunk) == 8 && chunk == 512);
+        dv.sm_count = 0;
+        CHECK(vk_attn_pf_split(&c, &a, 3584, &chunk) == 1);
+        dv.sm_count = 132;
+        p.attn_pf_split = 0;
+        CHECK(vk_attn_pf_split(&c, &a, 3584, &chunk) == 1);
+        p.p[VK_P_ATTN_CM] = p.p[VK_P_ATTN_CM2] = VK_NULL_HANDLE;
+        printf("prefill attention split rule: ok\n");
+}
+
 /* The parts named on the command line (matmul, small, attn-dec, attn, attn-shapes, attn-quick), or all of them. */
 static int g_argc;
 static char **g_argv;
@@ -1218,6 +1258,7 @@ int main(int argc, char **argv) {
         g_argc = argc;
         g_argv = argv;
         test_cm_tiles();
+        test_attn_pf_split_rule();
 
         /* The one-token and GLU mat-vec variants of every wide type, also those off by default; the
          * matrix-core attention also for heads over 128. */
