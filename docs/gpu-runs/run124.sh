@@ -1,11 +1,11 @@
 #!/bin/bash
 # Written 2026-12-05 (twentieth session), not yet run. .gl/bin: 6763acb (the NV prefill attention on by
 # default, split only where its grid is under one workgroup a multiprocessor; one Vulkan instance a
-# process; 91c77bb tidies 7068c53, 6763acb adds a host test); unicorn-bench-base: 0a270d4. (1) both tests of that build
-# (run121.sh ran test-vk-ops of the build before the instance change, run122.sh test-vk-models of
-# 7068c53); (2) prefill and decode at depth 4096 on the rows the twentieth session did not measure
-# there, base beside new, llama.cpp beside. run118.sh 27bk (the one row of the issue's table not yet
-# on the H100) is a call of its own.
+# process; 91c77bb tidies 7068c53, 6763acb adds a host test); unicorn-bench-base: 0a270d4. (1) both
+# tests of that build (run121.sh ran test-vk-ops of the build before the instance change, run122.sh
+# test-vk-models of 7068c53); (2) prefill and decode at depth 4096 on the rows the twentieth session
+# did not measure there, base beside new, llama.cpp beside. run118.sh 27bk (the one row of the
+# issue's table not yet on the H100) is a call of its own.
 cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee -a $OUT/run124.txt
