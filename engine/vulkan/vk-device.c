@@ -304,7 +304,7 @@ static int create_instance(VkInstance *ret, char *err, size_t errsz) {
 
 /* The process's one instance, made on first use and kept: each instance loads the driver (the loader
  * dlopens its ICD) and unloads it when destroyed, and on the H100 (driver 580.159.04, run121.sh)
- * test-vk-models, which loads and frees some 60 models one after another (a device, and so an
+ * test-vk-models, which loads and frees dozens of models one after another (a device, and so an
  * instance, each time none is held), could no longer create one at its seventh fixture
  * (VK_ERROR_INCOMPATIBLE_DRIVER). The daemon loads and unloads models over its whole life and lists
  * devices on request. Devices (vk_device) still come and go, a lost one included. */
