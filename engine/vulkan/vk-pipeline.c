@@ -10,6 +10,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -913,8 +914,17 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
 
 /* ---- command buffer of a step ---- */
 
-static double prof_ns[VK_P_COUNT];
-static uint64_t prof_calls[VK_P_COUNT];
+/* UNICORN_VK_PROFILE=1: GPU time per distinct dispatch (pipeline, shape, grid) over the process, printed
+ * at exit. Shared by every context of the process, hence the lock. */
+#define PROF_KEYS 512
+static struct prof_key {
+        struct vk_prof_rec r;
+        double ns;
+        uint64_t calls;
+} prof_keys[PROF_KEYS];
+static size_t prof_nkeys;
+static uint64_t prof_lost; /* dispatches of shapes past PROF_KEYS */
+static pthread_mutex_t prof_lock = PTHREAD_MUTEX_INITIALIZER;
 static float prof_period;
 /* UNICORN_VK_HOST_TIMES=1: where a step's wall time goes on the host (recording vs submit + wait). */
 static bool host_times;
@@ -939,14 +949,130 @@ static void host_times_print(void) {
                         host_walls ? 1e6 * host_wall_s / (double) host_walls : 0.0);
 }
 
+/* The push constants of a kernel: its profile takes a product's shape from pc_mm and pc_mv8. */
+enum pc_kind { PC_OTHER, PC_MM, PC_MV8 };
+
+/* Ranges of enum vk_pipe in order: whether the range holds one pipeline per weight type, the kernels'
+ * push constants and a name. */
+static const struct {
+        enum vk_pipe first;
+        bool typed;
+        enum pc_kind pc;
+        const char *name;
+} pipe_ranges[] = {
+        { VK_P_MATVEC, true, PC_MM, "matvec" },
+        { VK_P_MATMUL, true, PC_MM, "matmul" },
+        { VK_P_GET_ROWS, true, PC_MM, "get_rows" },
+        { VK_P_NORM, false, PC_OTHER, "norm" },
+        { VK_P_QKV, false, PC_OTHER, "qkv" },
+        { VK_P_ATTN, false, PC_OTHER, "attn" },
+        { VK_P_ACT, false, PC_OTHER, "act" },
+        { VK_P_MATVEC1, true, PC_MM, "matvec1" },
+        { VK_P_MATVEC_GLU, true, PC_MM, "matvecglu" },
+        { VK_P_MATVEC_Q8, true, PC_MV8, "mv8" },
+        { VK_P_MATVEC_Q8_GLU, true, PC_MV8, "mv8g" },
+        { VK_P_QUANTX, false, PC_MM, "quantx" },
+        { VK_P_MATMUL_CM, true, PC_MM, "matmul_cm" },
+        { VK_P_MATMUL_CM_NARROW, true, PC_MM, "matmul_cm_narrow" },
+        { VK_P_ATTN_PF, false, PC_OTHER, "attn_pf" },
+        { VK_P_MATMUL_CM2, true, PC_MM, "matmul_cm2" },
+        { VK_P_MATVEC_Q8_SPLIT, true, PC_MV8, "mv8_split" },
+        { VK_P_CVT16, false, PC_MM, "cvt16" },
+        { VK_P_ATTN_CM, false, PC_OTHER, "attn_cm" },
+        { VK_P_MATMUL_CM2_WIDE, true, PC_MM, "matmul_cm2_wide" },
+        { VK_P_PREFETCH, false, PC_MM, "prefetch" },
+        { VK_P_MATMUL_CM2_SMALL, true, PC_MM, "matmul_cm2_small" },
+        { VK_P_SPLITK_SUM, false, PC_MM, "splitk_sum" },
+        { VK_P_MATVEC_Q8S, true, PC_MV8, "mv8s" },
+        { VK_P_MATVEC_Q8S_GLU, true, PC_MV8, "mv8s_glu" },
+        { VK_P_MATVEC_Q8S_GLUQ, true, PC_MV8, "mv8s_gluq" },
+        { VK_P_ATTN_CM2, false, PC_OTHER, "attn_cm2" },
+        { VK_P_GRIDSYNC, false, PC_MM, "gridsync" },
+        { VK_P_ATTN_DEC, false, PC_OTHER, "attn_dec" },
+};
+/* A pipeline added after the last range needs its own entry above. */
+_Static_assert(VK_P_ATTN_DEC + 1 == VK_P_COUNT, "pipe_ranges: the last range ends at VK_P_COUNT");
+
+/* The range of pipe_ranges that holds p, or -1. */
+static int pipe_range(enum vk_pipe p) {
+        for (size_t i = ELEMENTSOF(pipe_ranges); i-- > 0;) {
+                if (p < pipe_ranges[i].first)
+                        continue;
+                uint32_t o = (uint32_t) p - (uint32_t) pipe_ranges[i].first;
+                return o < (pipe_ranges[i].typed ? (uint32_t) VK_W_COUNT : 1u) ? (int) i : -1;
+        }
+        return -1;
+}
+
+const char *vk_pipe_name(enum vk_pipe p, char *buf, size_t size) {
+        int i = pipe_range(p);
+
+        if (i < 0)
+                snprintf(buf, size, "?");
+        else if (pipe_ranges[i].typed)
+                snprintf(buf, size, "%s_%s", pipe_ranges[i].name, wtype_names[p - pipe_ranges[i].first]);
+        else
+                snprintf(buf, size, "%s", pipe_ranges[i].name);
+        return buf;
+}
+
+/* Adds a step's timed dispatches to the process's totals. */
+static void prof_add(const struct vk_prof_rec *r, const uint64_t *ts, uint32_t n) {
+        pthread_mutex_lock(&prof_lock);
+        for (uint32_t i = 0; i < n; i++) {
+                size_t j = 0;
+                while (j < prof_nkeys && memcmp(&prof_keys[j].r, &r[i], sizeof r[i]) != 0)
+                        j++;
+                if (j == prof_nkeys) {
+                        if (prof_nkeys == PROF_KEYS) {
+                                prof_lost++;
+                                continue;
+                        }
+                        prof_keys[prof_nkeys++].r = r[i];
+                }
+                prof_keys[j].ns += (double) (ts[i + 1] - ts[i]) * prof_period;
+                prof_keys[j].calls++;
+        }
+        pthread_mutex_unlock(&prof_lock);
+}
+
+static int prof_cmp(const void *a, const void *b) {
+        double x = ((const struct prof_key *) a)->ns, y = ((const struct prof_key *) b)->ns;
+        return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * Totals per kernel, then per kernel, shape and grid, the largest first, in llama.cpp's terms for the
+ * products (m rows, n tokens, k columns) so that its GGML_VK_PERF_LOGGER lines compare line by line.
+ * A dispatch's time runs from the previous dispatch's end to its own, so kernels issued together
+ * (no barrier between) split their common time unevenly.
+ */
 static void prof_print(void) {
-        double tot = 0;
+        double tot = 0, per_pipe[VK_P_COUNT] = { 0 };
+        uint64_t calls[VK_P_COUNT] = { 0 };
+        char name[48];
+
+        qsort(prof_keys, prof_nkeys, sizeof prof_keys[0], prof_cmp);
+        for (size_t j = 0; j < prof_nkeys; j++) {
+                tot += prof_keys[j].ns;
+                per_pipe[prof_keys[j].r.pipe] += prof_keys[j].ns;
+                calls[prof_keys[j].r.pipe] += prof_keys[j].calls;
+        }
         for (int i = 0; i < VK_P_COUNT; i++)
-                tot += prof_ns[i];
-        for (int i = 0; i < VK_P_COUNT; i++)
-                if (prof_calls[i])
-                        fprintf(stderr, "vk-profile pipe %2d: %10.3f ms %5.1f%% %8llu dispatches\n", i, prof_ns[i] / 1e6,
-                                100 * prof_ns[i] / tot, (unsigned long long) prof_calls[i]);
+                if (calls[i])
+                        fprintf(stderr, "vk-profile %-24s %10.3f ms %5.1f%% %8llu dispatches\n",
+                                vk_pipe_name((enum vk_pipe) i, name, sizeof name), per_pipe[i] / 1e6,
+                                100 * per_pipe[i] / tot, (unsigned long long) calls[i]);
+        for (size_t j = 0; j < prof_nkeys; j++) {
+                const struct prof_key *e = &prof_keys[j];
+                fprintf(stderr, "vk-profile %-24s m=%u n=%u k=%u grid %ux%ux%u: %llu x %.2f us = %.3f ms %5.1f%%\n",
+                        vk_pipe_name((enum vk_pipe) e->r.pipe, name, sizeof name), e->r.m, e->r.n, e->r.k, e->r.gx,
+                        e->r.gy, e->r.gz, (unsigned long long) e->calls, e->ns / 1e3 / (double) e->calls, e->ns / 1e6,
+                        100 * e->ns / tot);
+        }
+        if (prof_lost)
+                fprintf(stderr, "vk-profile: %llu dispatches of more than %d shapes not counted\n",
+                        (unsigned long long) prof_lost, PROF_KEYS);
 }
 
 int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cmd *ret) {
@@ -986,7 +1112,7 @@ int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cm
         };
         if (getenv("UNICORN_VK_PROFILE")) {
                 VkQueryPoolCreateInfo qi = { .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
-                                             .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = 1025 };
+                                             .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = VK_PROF_MAX + 1 };
                 if (vkCreateQueryPool(d->dev, &qi, NULL, &c.prof) == VK_SUCCESS) {
                         static bool once;
                         prof_period = d->props.limits.timestampPeriod;
@@ -1059,7 +1185,7 @@ int vk_cmd_begin(struct vk_cmd *c) {
                 vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, c->steps, 0);
         }
         if (c->prof) {
-                vkCmdResetQueryPool(c->cb, c->prof, 0, 1025);
+                vkCmdResetQueryPool(c->cb, c->prof, 0, VK_PROF_MAX + 1);
                 vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->prof, 0);
                 c->n_prof = 0;
         }
@@ -1202,13 +1328,10 @@ int vk_cmd_submit_wait(struct vk_cmd *c) {
                         host_gpu_s += (double) (ts[1] - ts[0]) * c->d->props.limits.timestampPeriod * 1e-9;
         }
         if (c->prof && vr == VK_SUCCESS && c->n_prof > 0) {
-                uint64_t ts[1025];
+                uint64_t ts[VK_PROF_MAX + 1];
                 if (vkGetQueryPoolResults(c->d->dev, c->prof, 0, c->n_prof + 1, sizeof ts, ts, 8,
                                           VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS)
-                        for (uint32_t i = 0; i < c->n_prof; i++) {
-                                prof_ns[c->prof_pipe[i]] += (double) (ts[i + 1] - ts[i]) * prof_period;
-                                prof_calls[c->prof_pipe[i]]++;
-                        }
+                        prof_add(c->prof_rec, ts, c->n_prof);
         }
         if (vr != VK_SUCCESS)
                 return vk_device_error(c->d, vr);
@@ -1232,8 +1355,22 @@ void vk_cmd_dispatch(struct vk_cmd *c, enum vk_pipe p, const void *pc, size_t pc
         }
         vkCmdPushConstants(c->cb, c->pl->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (uint32_t) pc_size, pc);
         vkCmdDispatch(c->cb, gx, gy, gz);
-        if (c->prof && c->n_prof < 1024) {
-                c->prof_pipe[c->n_prof++] = (uint8_t) p;
+        if (c->prof && c->n_prof < VK_PROF_MAX) {
+                struct vk_prof_rec *r = &c->prof_rec[c->n_prof++];
+                *r = (struct vk_prof_rec) { .pipe = (uint32_t) p, .gx = gx, .gy = gy, .gz = gz };
+                int i = pipe_range(p);
+                enum pc_kind k = i < 0 ? PC_OTHER : pipe_ranges[i].pc;
+                if (k == PC_MM && pc_size == sizeof(struct pc_mm)) {
+                        const struct pc_mm *mm = pc;
+                        r->m = mm->n;
+                        r->n = mm->nt;
+                        r->k = mm->k;
+                } else if (k == PC_MV8 && pc_size == sizeof(struct pc_mv8)) { /* one token's products */
+                        const struct pc_mv8 *mv = pc;
+                        r->m = mv->n;
+                        r->n = 1;
+                        r->k = mv->k;
+                }
                 vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->prof, c->n_prof);
         }
 }

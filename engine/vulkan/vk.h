@@ -341,6 +341,19 @@ int vk_pipeline_gridsync(struct vk_device *d, struct vk_pipelines *p, char *err,
 /* Command buffers a step may be cut into (vk_cmd_flush). */
 #define VK_CMD_MAX_CB 16
 
+/* Dispatches a step's profile times (UNICORN_VK_PROFILE=1); later ones go untimed. */
+#define VK_PROF_MAX 1024
+/* One timed dispatch: its pipeline, grid and, for the kernels of struct pc_mm and pc_mv8, rows m, tokens
+ * n and columns k as llama.cpp's GGML_VK_PERF_LOGGER names a product's (0 for other kernels). */
+struct vk_prof_rec {
+        uint32_t pipe;
+        uint32_t m, n, k;
+        uint32_t gx, gy, gz;
+};
+/* The kernel a pipeline slot holds ("matmul_cm2_wide_q4_k"), for profiles and messages; "?" past the
+ * table. */
+const char *vk_pipe_name(enum vk_pipe p, char *buf, size_t size);
+
 struct vk_cmd {
         struct vk_device *d;
         const struct vk_pipelines *pl;
@@ -354,10 +367,11 @@ struct vk_cmd {
         /* Float32 products only (exact activations): no f16 cooperative-matrix kernels. */
         bool exact;
         bool full_barrier; /* UNICORN_VK_FULL_BARRIER=1: host and transfer stages in every barrier */
-        /* UNICORN_VK_PROFILE=1: a timestamp after every dispatch, per-kernel totals printed at exit. */
+        /* UNICORN_VK_PROFILE=1: a timestamp after every dispatch; totals per kernel and per kernel and
+         * shape printed at exit. */
         VkQueryPool prof;
         uint32_t n_prof;
-        uint8_t prof_pipe[1024];
+        struct vk_prof_rec prof_rec[VK_PROF_MAX];
         double t_begin; /* UNICORN_VK_HOST_TIMES: when recording began */
         VkQueryPool steps; /* UNICORN_VK_HOST_TIMES: GPU timestamps at a step's start and end */
         double wait_avg, wait_last; /* seconds from a step's last submit to its end (fence_wait) */

@@ -1239,6 +1239,22 @@ static void test_attn_pf_split_rule(void) {
         printf("prefill attention split rule: ok\n");
 }
 
+/* Every pipeline slot has a name of its own (the profile's lines, UNICORN_VK_PROFILE=1), and the ranges
+ * by weight type name the type. */
+static void test_pipe_names(void) {
+        static char names[VK_P_COUNT][48];
+
+        for (int i = 0; i < VK_P_COUNT; i++) {
+                vk_pipe_name((enum vk_pipe) i, names[i], sizeof names[i]);
+                CHECK_MSG(!streq(names[i], "?"), "pipeline %d has no name", i);
+                for (int j = 0; j < i; j++)
+                        CHECK_MSG(!streq(names[i], names[j]), "pipelines %d and %d are both %s", j, i, names[i]);
+        }
+        CHECK(streq(names[VK_P_MATMUL_CM2_WIDE + VK_W_Q4_K], "matmul_cm2_wide_q4_k"));
+        CHECK(streq(names[VK_P_ATTN_DEC], "attn_dec"));
+        CHECK(streq(vk_pipe_name(VK_P_COUNT, names[0], sizeof names[0]), "?"));
+}
+
 /* The parts named on the command line (matmul, small, attn-dec, attn, attn-shapes, attn-quick), or all of them. */
 static int g_argc;
 static char **g_argv;
@@ -1259,6 +1275,7 @@ int main(int argc, char **argv) {
         g_argv = argv;
         test_cm_tiles();
         test_attn_pf_split_rule();
+        test_pipe_names();
 
         /* The one-token and GLU mat-vec variants of every wide type, also those off by default; the
          * matrix-core attention also for heads over 128. */
