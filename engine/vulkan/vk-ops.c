@@ -101,6 +101,44 @@ uint32_t vk_cm2_split(const struct vk_pipelines *p, uint32_t tiles, uint32_t k, 
         return split_slices(k, MIN(s, p->cm2_split), ks);
 }
 
+/*
+ * llama.cpp's choice of tile and split for its kernel of this kind (its matmul_tile_selector for NV
+ * matrices, then ggml_vk_guess_split_k on the chosen tile's grid), as an alternative to the rule of
+ * vk_op_matmul (UNICORN_VK_CM2_RULE=llama, cm2_rule_llama). Its large tile is the wide one here (128 x
+ * cm2_wide_bn), its medium the narrow one (128 x cm2_bn), its small (for at most 64 tokens) the small one.
+ * The wide tile where either grid overfills the multiprocessors, or where the wide grid fits in a third of
+ * them and the narrow one fills more than half; no minimum row length. Then split-K by vk_cm2_split on
+ * that grid, where the tokens fill a tile. On Gemma 3 4B's 512-token prefill it differs from the rule of
+ * vk_op_matmul: gate and up wide (2 rounds) instead of narrow (3), o and down wide in 3 slices instead of
+ * narrow in 3 (2 rounds); the 4B's Q4_K mix prefills at 0.84x llama.cpp on the H100, its Q4_0 at 0.99x
+ * (docs/vulkan.md). Not measured yet. Returns the pipeline (+ wt); *bn its tokens a tile.
+ */
+enum vk_pipe vk_cm2_pick_llama(const struct vk_pipelines *p, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt,
+                               bool can_split, uint32_t *bn, uint32_t *split, uint32_t *ks) {
+        uint64_t rows = DIV_ROUND_UP(n, 128u), sms = p->cm2_sms;
+        enum vk_pipe pp = VK_P_MATMUL_CM2 + wt;
+
+        *bn = p->cm2_bn;
+        *split = 1;
+        if (!sms)
+                return pp;
+        if (p->p[VK_P_MATMUL_CM2_WIDE + wt] && p->cm2_wide_bn && nt > p->cm2_bn) {
+                uint64_t tn = rows * DIV_ROUND_UP(nt, p->cm2_bn), tw = rows * DIV_ROUND_UP(nt, p->cm2_wide_bn);
+                if (tn > sms || tw > sms || (tw <= sms / 3 && tn > sms / 2)) {
+                        pp = VK_P_MATMUL_CM2_WIDE + wt;
+                        *bn = p->cm2_wide_bn;
+                }
+        }
+        if (pp == VK_P_MATMUL_CM2 + wt && p->p[VK_P_MATMUL_CM2_SMALL + wt] && p->cm2_small_bn &&
+            nt <= p->cm2_small_bn) {
+                pp = VK_P_MATMUL_CM2_SMALL + wt;
+                *bn = p->cm2_small_bn;
+        }
+        if (can_split && nt >= *bn)
+                *split = vk_cm2_split(p, (uint32_t) MIN(rows * DIV_ROUND_UP(nt, *bn), UINT32_MAX), k, ks);
+        return pp;
+}
+
 /* Bytes from a weight row's start to its column kb (a multiple of 256). */
 static uint64_t w_offset(enum vk_wtype wt, uint32_t row_bytes, uint32_t k, uint32_t kb) {
         /* Repacked types are rows of whole 256-column superblocks (the last one padded). */
@@ -176,16 +214,22 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
         } else if (x16 && c->pl->coopmat2 && !c->exact && c->pl->p[VK_P_MATMUL_CM2 + wt]) {
                 enum vk_pipe pp = VK_P_MATMUL_CM2 + wt;
                 uint32_t bn = c->pl->cm2_bn, tx = DIV_ROUND_UP(n, 128);
-                /* Split over k on the narrow tile where its grid leaves multiprocessors idle; else the wide
-                 * or the small tile where they make fewer rounds or fill more multiprocessors. */
-                if (!split_force)
-                        split = c->splitk.addr ? vk_cm2_split(c->pl, tx * DIV_ROUND_UP(nt, bn), k, &ks) : 1;
-                if (split == 1 && c->pl->p[VK_P_MATMUL_CM2_WIDE + wt] && vk_cm2_wide(c->pl, n, k, nt)) {
-                        pp = VK_P_MATMUL_CM2_WIDE + wt;
-                        bn = c->pl->cm2_wide_bn;
-                } else if (split == 1 && c->pl->p[VK_P_MATMUL_CM2_SMALL + wt] && vk_cm2_small(c->pl, n, nt)) {
-                        pp = VK_P_MATMUL_CM2_SMALL + wt;
-                        bn = c->pl->cm2_small_bn;
+                if (!split_force && c->pl->cm2_rule_llama)
+                        pp = vk_cm2_pick_llama(c->pl, wt, n, k, nt, c->splitk.addr != 0, &bn, &split, &ks);
+                else {
+                        /* Split over k on the narrow tile where its grid leaves multiprocessors idle; else
+                         * the wide or the small tile where they make fewer rounds or fill more
+                         * multiprocessors. */
+                        if (!split_force)
+                                split = c->splitk.addr ? vk_cm2_split(c->pl, tx * DIV_ROUND_UP(nt, bn), k, &ks) : 1;
+                        if (split == 1 && c->pl->p[VK_P_MATMUL_CM2_WIDE + wt] && vk_cm2_wide(c->pl, n, k, nt)) {
+                                pp = VK_P_MATMUL_CM2_WIDE + wt;
+                                bn = c->pl->cm2_wide_bn;
+                        } else if (split == 1 && c->pl->p[VK_P_MATMUL_CM2_SMALL + wt] &&
+                                   vk_cm2_small(c->pl, n, nt)) {
+                                pp = VK_P_MATMUL_CM2_SMALL + wt;
+                                bn = c->pl->cm2_small_bn;
+                        }
                 }
                 pc.x = x16;
                 product(c, pp, &pc, tx, DIV_ROUND_UP(nt, bn), split, ks, wt, 2);

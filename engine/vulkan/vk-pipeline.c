@@ -769,6 +769,8 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 e = getenv("UNICORN_VK_CM2_SPLIT");
                 if (e && *e)
                         p.cm2_split = MIN((uint32_t) strtoul(e, NULL, 10), 64u);
+                e = getenv("UNICORN_VK_CM2_RULE");
+                p.cm2_rule_llama = e && streq(e, "llama");
         }
         if (p.coopmat)
                 p.coopmat = vk_cm_tiles_pick(&d->props.limits, d->cm_size, d->cm_sg, &p);

@@ -279,6 +279,8 @@ struct vk_pipelines {
          * cm2_split_k columns (2048). split_force > 1: every product of more than 256 columns in that
          * many slices (or fewer: whole 256-column slices), on whichever kernel (tests). */
         uint32_t cm2_split, cm2_split_k, split_force;
+        /* UNICORN_VK_CM2_RULE=llama: tiles and splits as llama.cpp chooses them (vk_cm2_pick_llama). */
+        bool cm2_rule_llama;
         /* Prefill attention on cooperative matrices (VK_P_ATTN_CM, shaders/attn_cm.comp) for heads of
          * attn_cm_d (0: none; vk_pipeline_attn_cm makes it per model), attn_cm_bq query tokens a
          * workgroup. UNICORN_VK_ATTN_CM=0: none (attn_pf.comp). The same on NV workgroup-scope matrices
@@ -418,6 +420,11 @@ bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t k, uint32_t 
 bool vk_cm2_small(const struct vk_pipelines *p, uint32_t n, uint32_t nt);
 /* Split-K slices of a product of `tiles` workgroups over k columns (1: none), *ks columns each. */
 uint32_t vk_cm2_split(const struct vk_pipelines *p, uint32_t tiles, uint32_t k, uint32_t *ks);
+/* llama.cpp's tile and split for the same product instead (UNICORN_VK_CM2_RULE=llama): the pipeline
+ * (VK_P_MATMUL_CM2, _WIDE or _SMALL, + wt), its tokens a tile, split-K slices (1: none; none unless
+ * can_split) and their columns. */
+enum vk_pipe vk_cm2_pick_llama(const struct vk_pipelines *p, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt,
+                               bool can_split, uint32_t *bn, uint32_t *split, uint32_t *ks);
 /* Its wide tile's BK for weights of type t. */
 uint32_t vk_cm2_wide_bk(const struct vk_pipelines *p, enum vk_wtype t);
 /* nt rows of k floats (ldx apart) to f16 rows at y16 (ldy halves apart); k, ldx, ldy multiples of 4. */

@@ -380,10 +380,10 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                  * the type (UNICORN_VK_COOPMAT2=1: every type), on its tile, its wide one and its
                  * small one, and split over k where k has more than 256 columns. */
                 bool cm2 = pl.coopmat2 && pl.p[VK_P_MATMUL_CM2 + vk_wtype(type)];
-                for (int w = 0; w < 6; w++) {
-                        enum vk_pipe alt = w == 3 ? VK_P_MATMUL_CM2_WIDE : VK_P_MATMUL_CM2_SMALL;
-                        uint32_t ks = 0, split = 1;
-                        if ((w >= 2 && !cm2) || ((w == 3 || w == 4) && !pl.p[alt + vk_wtype(type)]))
+                for (int w = 0; w < 7; w++) {
+                        enum vk_pipe alt = w == 3 || w == 6 ? VK_P_MATMUL_CM2_WIDE : VK_P_MATMUL_CM2_SMALL;
+                        uint32_t ks = 0, split = 1, tile_bn = 0;
+                        if ((w >= 2 && !cm2) || ((w == 3 || w == 4 || w == 6) && !pl.p[alt + vk_wtype(type)]))
                                 continue;
                         struct vk_pipelines p2 = pl;
                         p2.cm_force = w ? 0 : 1;
@@ -400,6 +400,23 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                                 split = vk_cm2_split(&p2, DIV_ROUND_UP(n, 128) * DIV_ROUND_UP(nt, p2.cm2_bn), k, &ks);
                                 if (split < 2 || !cmd.splitk.addr)
                                         continue;
+                        }
+                        /* w == 6: llama.cpp's rule (UNICORN_VK_CM2_RULE=llama) where it takes the wide tile
+                         * split over k: at the first multiprocessor count where it does for this shape. */
+                        if (w == 6) {
+                                uint32_t bn6 = 0;
+                                enum vk_pipe pp6 = VK_P_MATMUL_CM2 + vk_wtype(type);
+                                p2.cm2_rule_llama = true;
+                                p2.cm2_split = 8;
+                                p2.cm2_split_k = 256;
+                                for (uint32_t m = 1; m <= 64 && !(pp6 == alt + vk_wtype(type) && split > 1); m++) {
+                                        p2.cm2_sms = m;
+                                        pp6 = vk_cm2_pick_llama(&p2, vk_wtype(type), n, k, nt, true, &bn6, &split,
+                                                                &ks);
+                                }
+                                if (pp6 != alt + vk_wtype(type) || split < 2 || !cmd.splitk.addr)
+                                        continue;
+                                tile_bn = bn6;
                         }
                         if (w == 3 || w == 4) {
                                 p2.p[VK_P_MATMUL_CM2 + vk_wtype(type)] = p2.p[alt + vk_wtype(type)];
@@ -422,7 +439,8 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                         bool h = p2.coopmat2 && p2.cm2_acc16;
                         CHECK_MSG(e <= (h ? 1e-4 : 1e-8), "matmul_cm%s%u %s k=%u n=%u nt=%u acc=%d split=%u: NMSE %.3g",
                                   p2.coopmat2 ? (h ? "2h_" : "2_") : "",
-                                  p2.coopmat2 ? p2.cm2_bn : p2.cm_tile[p2.cm_force].bn, quant_type_name(type), k, n,
+                                  tile_bn ? tile_bn : p2.coopmat2 ? p2.cm2_bn : p2.cm_tile[p2.cm_force].bn,
+                                  quant_type_name(type), k, n,
                                   nt, acc, split, e);
                         n_split_cm += split > 1;
                         if (h && getenv("UNICORN_TEST_VERBOSE"))
@@ -1196,6 +1214,32 @@ static void test_cm_tiles(void) {
         CHECK(vk_cm2_split(&c2, 320, 2560, &ks) == 1 && vk_cm2_split(&c2, 32, 1024, &ks) == 1);
         c2.cm2_split = 0;
         CHECK(vk_cm2_split(&c2, 32, 2560, &ks) == 1);
+        /* llama.cpp's choice (UNICORN_VK_CM2_RULE=llama), 512 tokens on 132 multiprocessors, Q4_K with a wide
+         * and a small pipeline, Q4_0 without: Gemma 3 4B's gate wide and unsplit, its down and o wide in 3
+         * slices, its q narrow in 2; Qwen2.5 7B's down narrow and unsplit, its k narrow in 7, its gate wide;
+         * 48 tokens the small tile, unsplit (fewer tokens than a tile). */
+        struct vk_pipelines c3 = { .cm2_sms = 132, .cm2_bn = 128, .cm2_wide_bn = 256, .cm2_small_bn = 64,
+                                   .cm2_split = 8, .cm2_split_k = 2048 };
+        const enum vk_pipe n4 = VK_P_MATMUL_CM2 + VK_W_Q4_K, w4 = VK_P_MATMUL_CM2_WIDE + VK_W_Q4_K;
+        uint32_t bn = 0, sp = 0;
+        c3.p[w4] = c3.p[VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K] = (VkPipeline) (uintptr_t) 1;
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 10240, 2560, 512, true, &bn, &sp, &ks) == w4 && bn == 256 && sp == 1);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2560, 10240, 512, true, &bn, &sp, &ks) == w4 && sp == 3 && ks == 3584);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2560, 2048, 512, true, &bn, &sp, &ks) == w4 && sp == 3 && ks == 768);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2048, 2560, 512, true, &bn, &sp, &ks) == n4 && bn == 128 && sp == 2 &&
+              ks == 1280);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 3584, 18944, 512, true, &bn, &sp, &ks) == n4 && sp == 1);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 512, 3584, 512, true, &bn, &sp, &ks) == n4 && sp == 7 && ks == 512);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 18944, 3584, 512, true, &bn, &sp, &ks) == w4 && sp == 1);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2048, 2560, 48, true, &bn, &sp, &ks) ==
+                      VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K && bn == 64 && sp == 1);
+        /* No wide pipeline for the type, no split scratch, no multiprocessor count: the narrow tile, unsplit
+         * where it cannot split. */
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_0, 10240, 2560, 512, true, &bn, &sp, &ks) == VK_P_MATMUL_CM2 + VK_W_Q4_0 &&
+              bn == 128 && sp == 1);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2560, 10240, 512, false, &bn, &sp, &ks) == w4 && sp == 1);
+        c3.cm2_sms = 0;
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 10240, 2560, 512, true, &bn, &sp, &ks) == n4 && bn == 128 && sp == 1);
         printf("cooperative-matrix tile choice: ok\n");
 }
 
@@ -1324,6 +1368,12 @@ int main(int argc, char **argv) {
                  * 256 does not divide k), then partial ones. */
                 test_matmul(types[i], bs == 256 ? 512 : 576, 256, 264, true);
                 n += 4;
+                /* The NV kernel's wide tile split over k, as llama.cpp's rule takes it (UNICORN_VK_CM2_RULE=
+                 * llama; no shape above gets there at any multiprocessor count): 512 tokens, 2 rows of tiles. */
+                if (pl.coopmat2 && pl.p[VK_P_MATMUL_CM2_WIDE + vk_wtype(types[i])]) {
+                        test_matmul(types[i], 1024, 256, 512, false);
+                        n++;
+                }
                 if (pl.p[VK_P_MATVEC_GLU + vk_wtype(types[i])] || pl.p[VK_P_MATVEC_Q8_GLU + vk_wtype(types[i])]) {
                         test_glu(types[i], bs == 256 ? 2816 : 2336, 67, ACT_SILU);
                         test_glu(types[i], 256, 37, ACT_GELU_TANH);
