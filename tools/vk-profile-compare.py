@@ -21,7 +21,8 @@ import re
 import sys
 
 OURS = re.compile(r"^vk-profile (\S+)\s+m=(\d+) n=(\d+) k=(\d+) grid (\S+): (\d+) x ([\d.]+) us = ([\d.]+) ms")
-LLAMA = re.compile(r"^(.+?): (\d+) x ([\d.]+) us = ([\d.]+) us")
+NUM = r"([\d.]+(?:e[+-]?\d+)?)"  # llama.cpp prints large totals as 3.13026e+06
+LLAMA = re.compile(r"^(.+?): (\d+) x " + NUM + " us = " + NUM + " us")
 SHAPE = re.compile(r"m=(\d+) n=(\d+) k=(\d+)")
 
 

@@ -22,3 +22,32 @@ for l in sys.stdin: d=json.loads(l); print("'"$r $b $e"'", d["test"], "%.1f" % s
     python3 -c 'import json,sys,statistics as s
 for l in sys.stdin: d=json.loads(l); print("'"$r"' llama.cpp", d["n_prompt"], d["n_gen"], d["n_depth"], "%.1f" % s.median(d["samples_ts"][1:]))'
 }
+
+# sweep MODEL ENV...: pp512 from an empty context of /tmp/MODEL.gguf with each ENV (X=1: none; median of 8),
+# then llama.cpp's (median of its last 10 of 20, past its clock ramp).
+sweep() {
+  local m=$1 e; shift
+  [ -x /tmp/llama-bench ] || { xz -dc .gl/bin/llama-bench.xz > /tmp/llama-bench && chmod +x /tmp/llama-bench; }
+  for e in "$@"; do
+    env ${e//,/ } timeout 90 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -p 512 -n 0 -r 8 -o json 2>/dev/null |
+      python3 -c 'import json,sys,statistics as s
+for l in sys.stdin: d=json.loads(l); print("'"$m $e"'", d["test"], "%.1f" % s.median(d["samples_ts"]))'
+  done
+  LD_LIBRARY_PATH=$PWD/.gl/lib timeout 110 /tmp/llama-bench -m /tmp/$m.gguf -ngl 99 -p 512 -n 0 -r 20 -o jsonl 2>/dev/null |
+    python3 -c 'import json,sys,statistics as s
+for l in sys.stdin: d=json.loads(l); print("'"$m"' llama.cpp pp512 (median of the last 10 of 20)", "%.1f" % s.median(d["samples_ts"][10:]))'
+}
+
+# vkcompare MODEL: one prefill step of 512 tokens, GPU time per kernel and shape from both engines
+# (UNICORN_VK_PROFILE=1, GGML_VK_PERF_LOGGER=1) side by side: $OUT/compare-MODEL.txt (tools/vk-profile-compare.py).
+vkcompare() {
+  local m=$1
+  [ -x /tmp/llama-bench ] || { xz -dc .gl/bin/llama-bench.xz > /tmp/llama-bench && chmod +x /tmp/llama-bench; }
+  UNICORN_VK_PROFILE=1 timeout 90 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -p 512 -n 0 -r 3 \
+    > $OUT/profile-$m.txt 2>&1
+  GGML_VK_PERF_LOGGER=1 LD_LIBRARY_PATH=$PWD/.gl/lib timeout 120 /tmp/llama-bench -m /tmp/$m.gguf -ngl 99 \
+    -p 512 -n 0 -r 3 > $OUT/llama-perf-$m.txt 2>&1
+  python3 tools/vk-profile-compare.py $OUT/profile-$m.txt $OUT/llama-perf-$m.txt 512 > $OUT/compare-$m.txt 2>&1
+  xz -9 $OUT/llama-perf-$m.txt
+}
+

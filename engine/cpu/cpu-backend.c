@@ -581,6 +581,21 @@ static int cpu_decode(Context *c, const struct batch *b, float *out, float **vie
                         memcpy(kv->v + slot * v_dim, v, v_dim * sizeof(float));
                 }
                 attention(pool, cc, hp, kv, L->swa, b, cc->q, cc->att);
+                /* The last layer's output projection and feed-forward block serve only the logits
+                 * (its keys and values are cached above), so they run for the flagged tokens alone,
+                 * whose rows move to the front; none without any (llama.cpp does the same,
+                 * inp_out_ids). out_idx ascends, so row i's source row, at or past i, is still unmoved. */
+                if (il + 1 == hp->n_layer && n_out < nt) {
+                        for (size_t i = 0; i < n_out; i++) {
+                                size_t r = (size_t) cc->out_idx[i];
+                                memmove(cc->att + i * o_dim, cc->att + r * o_dim, o_dim * sizeof(float));
+                                memmove(cc->x + i * E, cc->x + r * E, E * sizeof(float));
+                                cc->out_idx[i] = (int32_t) i;
+                        }
+                        nt = n_out;
+                        if (nt == 0)
+                                break;
+                }
                 matmul1(pool, cc, &L->wo, cc->att, o_dim, nt, cc->tmp, E);
                 if (hp->post_norms)
                         layer_norm_rows(cc->tmp, cc->tmp, &L->post_attn_norm, nt, E, hp->norm_eps);

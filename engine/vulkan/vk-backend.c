@@ -853,6 +853,8 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
         bool one_seq = true;
         /* The f16 rows of h for the next products, where the norm that made h wrote them (x16_target). */
         VkDeviceAddress h16n = 0;
+        /* Whether the last layer ran for the flagged tokens' rows alone, now rows 0..n_out-1 of xr. */
+        bool gathered = false;
         for (uint32_t t = 1; t < nt; t++)
                 one_seq = one_seq && b->seq_id[t] == b->seq_id[0];
         int r;
@@ -964,7 +966,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                         pa.flags = qkv_flags | ATTN_QKV | (swa ? ATTN_SLOT_SWA : 0) | hp->n_rot << 16;
                         pa.eps = hp->norm_eps;
                 }
-                VkDeviceAddress att16 = 0;
+                VkDeviceAddress att16 = 0, att = vc->att.addr;
                 if (one_seq && nt > ATTN_SPLIT_TOKENS && !vc->no_pf) {
                         VkDeviceAddress a16 = x16_target(cmd, vc, &L->wo, o_dim, nt);
                         att16 = vk_op_attn_prefill(cmd, &pa, a16, b->pos[0], vc->attpf.addr, c->n_batch) ? a16
@@ -973,17 +975,35 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                         vk_op_attn(cmd, &pa, n_split, vc->attp.addr);
                 prefetch(cmd, pf[PF_O], &L->wo, NULL, NULL);
                 vk_cmd_barrier(cmd);
+                /* The last layer's output projection and feed-forward block serve only the logits (its
+                 * keys and values are cached by now), so they run for the flagged tokens' rows alone,
+                 * gathered to the front of two free buffers: the attention output into gate, the
+                 * residual into qkv (llama.cpp does the same, inp_out_ids). None at all without any. */
+                if (last && n_out < nt && (uint64_t) n_out * o_dim * 4 <= vc->gate.size &&
+                    (uint64_t) n_out * E * 4 <= vc->qkv.size) {
+                        if (n_out == 0)
+                                break;
+                        vk_op_get_rows(cmd, VK_W_F32, vc->att.addr, o_dim * 4, o_dim, ina + vc->off_idx, n_out,
+                                       vc->gate.addr, o_dim, 1.0f);
+                        vk_op_get_rows(cmd, VK_W_F32, xr, E * 4, E, ina + vc->off_idx, n_out, vc->qkv.addr, E, 1.0f);
+                        vk_cmd_barrier(cmd);
+                        att = vc->gate.addr;
+                        xr = vc->qkv.addr;
+                        att16 = 0;
+                        nt = n_out;
+                        gathered = true;
+                }
                 /* The attention kernel writes the 8-bit row itself where it can. */
                 if (pa.q8 && !vk_attn_q8_ok(cmd, &pa)) {
-                        vk_op_quantx(cmd, vc->att.addr, o_dim, o_dim, 1, attq);
+                        vk_op_quantx(cmd, att, o_dim, o_dim, 1, attq);
                         vk_cmd_barrier(cmd);
                 }
                 /* Without post-norms the residual add is fused into the output projection. */
-                att16 = to_x16(cmd, vc, &L->wo, vc->att.addr, o_dim, nt, att16);
+                att16 = to_x16(cmd, vc, &L->wo, att, o_dim, nt, att16);
                 if (hp->post_norms)
-                        mm(cmd, &L->wo, vc->att.addr, att16, attq, o_dim, nt, vc->tmp.addr, E, false);
+                        mm(cmd, &L->wo, att, att16, attq, o_dim, nt, vc->tmp.addr, E, false);
                 else
-                        mm(cmd, &L->wo, vc->att.addr, att16, attq, o_dim, nt, xr, E, true);
+                        mm(cmd, &L->wo, att, att16, attq, o_dim, nt, xr, E, true);
                 vk_cmd_barrier(cmd);
                 bool glu_s = q8 && glu_staged(vc, cmd, L, E);
                 h16n = 0;
@@ -1093,8 +1113,8 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                 h16n = x16_target(cmd, vc, &vm->output, E, n_out);
                 vk_op_norm(cmd, &(struct pc_norm) {
                         .x = xr, .w = vm->output_norm, .dst = vc->h.addr, .idx = ina + vc->off_idx, .n = E,
-                        .q8 = hq, .dst16 = h16n, .rows = n_out, .flags = NORM_OUT | NORM_W | NORM_IDX | fq8,
-                        .eps = hp->norm_eps,
+                        .q8 = hq, .dst16 = h16n, .rows = n_out,
+                        .flags = NORM_OUT | NORM_W | (gathered ? 0 : NORM_IDX) | fq8, .eps = hp->norm_eps,
                 });
                 prefetch(cmd, pf[PF_OUT], &vm->output, NULL, NULL);
                 vk_cmd_barrier(cmd);

@@ -881,6 +881,11 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 snprintf(name, sizeof name, "get_rows_%s", wtype_names[t]);
                 r = make_pipe(d, cache, p.layout, name, g, 1, &p.p[VK_P_GET_ROWS + t], err, errsz);
         }
+        /* Float rows by index whatever the weights: the last layer's gather of the flagged tokens'
+         * rows (vk_decode). */
+        if (r >= 0 && !p.p[VK_P_GET_ROWS + VK_W_F32])
+                r = make_pipe(d, cache, p.layout, "get_rows_f32", (uint32_t[1]) { wg }, 1, &p.p[VK_P_GET_ROWS + VK_W_F32],
+                              err, errsz);
         if (r >= 0) {
                 uint32_t g256[1] = { 256 }, kv[2] = { 128, p.kv16 };
                 if ((r = make_pipe(d, cache, p.layout, "norm", g256, 1, &p.p[VK_P_NORM], err, errsz)) >= 0 &&

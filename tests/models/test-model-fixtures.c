@@ -180,6 +180,40 @@ static void check_fixture(const char *dir, struct fixture *f) {
         c = compare(chunked, batch, n);
         CHECK_MSG(c.max_abs <= 1e-4 * c.scale, "%s: chunked decode differs by %.3g", f->file, c.max_abs);
 
+        /* Logits for a few tokens only, then for none: the last layer's output projection and
+         * feed-forward block run for the flagged rows alone (none at all without any), which must
+         * not change those tokens' logits, nor the cache that the next step reads. */
+        {
+                int32_t pos[MAX_TOKENS], seq[MAX_TOKENS];
+                bool want[MAX_TOKENS];
+                const int nt = f->n_tokens, pick[3] = { 1, nt / 2, nt - 2 };
+
+                CHECK(nt >= 6);
+                for (int i = 0; i < nt; i++) {
+                        pos[i] = i;
+                        seq[i] = 0;
+                        want[i] = i == pick[0] || i == pick[1] || i == pick[2];
+                }
+                context_seq_truncate(ctx, 0, 0);
+                CHECK_RET(context_decode(ctx, &(struct batch) { (size_t) nt, f->tokens, pos, seq, want }), 0);
+                for (int j = 0; j < 3; j++) {
+                        c = compare(context_logits(ctx, (size_t) j), batch + (size_t) pick[j] * f->n_vocab,
+                                    f->n_vocab);
+                        CHECK_MSG(c.max_abs <= 1e-4 * c.scale, "%s: token %d's logits with 3 of %d flagged differ by %.3g",
+                                  f->file, pick[j], nt, c.max_abs);
+                }
+                for (int i = 0; i < nt; i++)
+                        want[i] = false;
+                context_seq_truncate(ctx, 0, 0);
+                CHECK_RET(context_decode(ctx, &(struct batch) { (size_t) nt - 1, f->tokens, pos, seq, want }), 0);
+                want[nt - 1] = true;
+                CHECK_RET(context_decode(ctx, &(struct batch) { 1, f->tokens + nt - 1, pos + nt - 1, seq, want + nt - 1 }),
+                          0);
+                c = compare(context_logits(ctx, 0), batch + (size_t) (nt - 1) * f->n_vocab, f->n_vocab);
+                CHECK_MSG(c.max_abs <= 1e-4 * c.scale, "%s: the last token after a step without logits differs by %.3g",
+                          f->file, c.max_abs);
+        }
+
         /* Two sequences interleaved in one batch: the same tokens on seq 0 and 1. */
         CHECK(context_new(mk, &(struct context_options) { .n_ctx = 32, .n_seq = 2, .n_batch = 64 }, &two, err,
                           sizeof err) == 0);

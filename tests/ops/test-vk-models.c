@@ -108,6 +108,37 @@ static void test_fixture(const char *dir, const char *file) {
         CHECK_MSG(e <= NMSE_BOUND, "%s prefill: NMSE %.3g > %.1g", file, e, NMSE_BOUND);
         worst = e;
 
+        /* Logits for some of the 24 tokens: the last layer then runs its output projection and feed-forward
+         * block on those rows alone, gathered (vk_decode): 3 (mat-vecs) and 12 (tiled products, on matrix
+         * cores where the device has them). Against the CPU backend's logits of the same tokens from the
+         * all-logits prefill above, which no gather touches. */
+        for (int v = 0; v < 2; v++) {
+                const size_t every = v ? 2 : 10;
+                int32_t pos[24], seq[24] = {};
+                bool lg[24] = {};
+                _cleanup_(context_freep) Context *cs = NULL;
+                char err[256];
+                size_t n_lg = 0;
+
+                for (size_t i = 0; i < ELEMENTSOF(tok); i++) {
+                        pos[i] = (int32_t) i;
+                        lg[i] = i % every == 1;
+                        n_lg += lg[i];
+                }
+                CHECK(n_lg == (every == 10 ? 3 : 12));
+                CHECK_MSG(context_new(mv, &(struct context_options) { .n_ctx = 64, .n_batch = 32 }, &cs, err,
+                                      sizeof err) == 0, "%s", err);
+                CHECK_RET(context_decode(cs, &(struct batch) { ELEMENTSOF(tok), tok, pos, seq, lg }), 0);
+                for (size_t i = 0, j = 0; i < ELEMENTSOF(tok); i++) {
+                        if (!lg[i])
+                                continue;
+                        e = test_nmse(context_logits(cs, j++), lc + i * nv, nv);
+                        CHECK_MSG(e <= NMSE_BOUND, "%s prefill, token %zu of %zu flagged: NMSE %.3g > %.1g", file, i,
+                                  n_lg, e, NMSE_BOUND);
+                        worst = MAX(worst, e);
+                }
+        }
+
         /* Greedy decode (mat-vec kernels). */
         int32_t next_c = test_argmax(lc + (ELEMENTSOF(tok) - 1) * nv, nv), next_v = test_argmax(lv + (ELEMENTSOF(tok) - 1) * nv, nv);
         for (int32_t s = 0; s < 16; s++) {
