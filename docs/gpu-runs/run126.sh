@@ -1,6 +1,6 @@
 #!/bin/bash
 # Written 2026-12-05 (twenty-first session), not yet run (no device was lent that session). .gl/bin:
-# that session's build (the profile by kernel and shape, UNICORN_VK_CM2_RULE=llama). In one call (~8 min):
+# that session's build (the profile by kernel and shape, UNICORN_VK_CM2_RULE=llama). In one call (~9 min):
 # (1) both GPU tests of that build, beside the models' generation (test-vk-ops now also runs the NV
 # kernel's wide tile split over k, as the llama rule takes it);
 # (2) the Q4_K prefill gap (run118.sh: Gemma 3 4B Q4_K pp512 0.84x of llama.cpp, Q4_0 0.99x): the NV
@@ -20,6 +20,13 @@ wait
         UNICORN_VK_CM2_WIDE=0 UNICORN_VK_CM2_ACC16=0 UNICORN_VK_CM2_SPLIT=0 UNICORN_VK_CM2_Q6K=0 X=1
   sweep qwen2.5-7b-q4_k X=1 UNICORN_VK_CM2_RULE=llama UNICORN_VK_CM2_PIPE=1
   sweep gemma3-4b-q4_0 X=1 UNICORN_VK_CM2_RULE=llama; } | tee -a $OUT/run126.txt
+# The products the rule changes, alone (vk-kernel-bench, after the whole-model runs: its first process on a
+# fresh machine ran 3-4x slow twice in run119.sh/run121.sh): 4B gate/up, down, o (Q4_K and Q4_0), 27B o, down.
+K="mm:q4_k:10240:2560:512 mm:q4_k:2560:10240:512 mm:q4_k:2560:2048:512 mm:q4_0:10240:2560:512 \
+   mm:q4_0:2560:10240:512 mm:q4_0:5376:4096:512 mm:q4_0:5376:21504:512"
+for e in X=1 UNICORN_VK_CM2_RULE=llama X=1; do
+  echo "== vk-kernel-bench -r 20 ($e)"; env $e timeout 60 $B/vk-kernel-bench -r 20 $K 2>&1 | tail -8
+done | tee -a $OUT/run126.txt
 vkcompare gemma3-4b-q4_k
 { head -30 $OUT/compare-gemma3-4b-q4_k.txt; grep -A30 '^llama.cpp' $OUT/compare-gemma3-4b-q4_k.txt | head -30; } |
   tee -a $OUT/run126.txt
