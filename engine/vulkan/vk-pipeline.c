@@ -1120,7 +1120,12 @@ int vk_cmd_init(struct vk_device *d, const struct vk_pipelines *pl, struct vk_cm
         if (getenv("UNICORN_VK_PROFILE")) {
                 VkQueryPoolCreateInfo qi = { .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                              .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = VK_PROF_MAX + 1 };
-                if (vkCreateQueryPool(d->dev, &qi, NULL, &c.prof) == VK_SUCCESS) {
+                if (vkCreateQueryPool(d->dev, &qi, NULL, &c.prof) == VK_SUCCESS &&
+                    !(c.prof_rec = calloc(VK_PROF_MAX, sizeof *c.prof_rec))) {
+                        vkDestroyQueryPool(d->dev, c.prof, NULL);
+                        c.prof = VK_NULL_HANDLE;
+                }
+                if (c.prof) {
                         static bool once;
                         prof_period = d->props.limits.timestampPeriod;
                         if (!once)
@@ -1155,6 +1160,7 @@ void vk_cmd_free(struct vk_cmd *c) {
                 vkDestroyFence(c->d->dev, c->fence, NULL);
         if (c->prof)
                 vkDestroyQueryPool(c->d->dev, c->prof, NULL);
+        free(c->prof_rec);
         if (c->steps)
                 vkDestroyQueryPool(c->d->dev, c->steps, NULL);
         if (c->pool)

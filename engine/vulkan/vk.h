@@ -373,7 +373,7 @@ struct vk_cmd {
          * shape printed at exit. */
         VkQueryPool prof;
         uint32_t n_prof;
-        struct vk_prof_rec prof_rec[VK_PROF_MAX];
+        struct vk_prof_rec *prof_rec; /* VK_PROF_MAX, allocated with prof */
         double t_begin; /* UNICORN_VK_HOST_TIMES: when recording began */
         VkQueryPool steps; /* UNICORN_VK_HOST_TIMES: GPU timestamps at a step's start and end */
         double wait_avg, wait_last; /* seconds from a step's last submit to its end (fence_wait) */
