@@ -216,6 +216,9 @@ static void attn_task(void *ctx, size_t task) {
         const float *vbase = j->kv->v + (size_t) seq * ring * v_dim + kvh * hdv;
         float scores[ATTN_MAX_GROUP][ATTN_BLOCK], m[ATTN_MAX_GROUP], l[ATTN_MAX_GROUP];
         float *o[ATTN_MAX_GROUP];
+        /* The group's query heads are adjacent, and so are their outputs (o[g] = o[0] + g * o_stride). */
+        const float *qg = j->q + t * hp->n_head * hd + (size_t) h0 * hd;
+        size_t o_stride = j->n_splits > 1 ? hdv + 2 : hdv;
 
         if (j->swa && hp->sliding_window > 0 && pos >= (int32_t) hp->sliding_window)
                 start = pos - (int32_t) hp->sliding_window + 1;
@@ -237,21 +240,26 @@ static void attn_task(void *ctx, size_t task) {
                 bool contiguous = true;
 
                 for (int32_t i = 0; i < n; i++) {
-                        size_t slot = (size_t) (p0 + i) % ring;
-                        const float *kp = kbase + slot * k_dim;
-
-                        vrows[i] = vbase + slot * v_dim;
+                        vrows[i] = vbase + (size_t) (p0 + i) % ring * v_dim;
                         if (i > 0 && vrows[i] != vrows[i - 1] + v_dim)
                                 contiguous = false;
-                        for (uint32_t g = 0; g < G; g++)
-                                scores[g][i] = cpu_dot_f32(j->q + t * hp->n_head * hd + (size_t) (h0 + g) * hd, kp,
-                                                           hd) * hp->attn_scale;
                 }
+                /* Keys and values share slots: the block's key rows are as contiguous as its value rows. */
+                if (contiguous)
+                        cpu_attn_scores(qg, hd, G, kbase + (size_t) p0 % ring * k_dim, k_dim, (size_t) n, hd,
+                                        scores[0], ATTN_BLOCK);
+                else
+                        for (int32_t i = 0; i < n; i++)
+                                cpu_attn_scores(qg, hd, G, kbase + (size_t) (p0 + i) % ring * k_dim, 0, 1, hd,
+                                                &scores[0][i], ATTN_BLOCK);
                 for (uint32_t g = 0; g < G; g++) {
                         float bm = -INFINITY, sum = 0;
 
-                        for (int32_t i = 0; i < n; i++)
-                                bm = fmaxf(bm, scores[g][i]);
+                        for (int32_t i = 0; i < n; i++) {
+                                scores[g][i] *= hp->attn_scale;
+                                /* fmaxf is a call into libm here; this is the same max, NaN scores skipped too. */
+                                bm = scores[g][i] > bm ? scores[g][i] : bm;
+                        }
                         if (bm > m[g]) {
                                 float c = expf(m[g] - bm);
                                 if (l[g] > 0)
@@ -265,12 +273,13 @@ static void attn_task(void *ctx, size_t task) {
                         for (int32_t i = 0; i < n; i++)
                                 sum += scores[g][i];
                         l[g] += sum;
-                        if (contiguous)
-                                cpu_attn_accumulate(o[g], scores[g], vrows[0], v_dim, (size_t) n, hdv);
-                        else
+                        if (!contiguous)
                                 for (int32_t i = 0; i < n; i++)
                                         cpu_axpy_f32(o[g], scores[g][i], vrows[i], hdv);
                 }
+                /* The group's value rows read once for all its heads. */
+                if (contiguous)
+                        cpu_attn_accumulate(o[0], o_stride, scores[0], ATTN_BLOCK, G, vrows[0], v_dim, (size_t) n, hdv);
         }
 
         for (uint32_t g = 0; g < G; g++) {

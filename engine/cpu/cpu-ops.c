@@ -17,17 +17,77 @@
 #define SIMD_CLONES
 #endif
 
-SIMD_CLONES float cpu_dot_f32(const float *a, const float *b, size_t n) {
-        /* Eight partial sums so the compiler can keep several FMA chains in flight. */
-        float s[8] = {};
+/* Eight floats as one value: GCC's vector extension, so that each target
+ * clone gets its own registers for it (two halves on baseline x86-64) without
+ * intrinsics, and the arithmetic is lane by lane in the order written. */
+typedef float v8sf __attribute__((vector_size(32)));
+/* The same at any float's alignment, to load and store rows through. */
+typedef float v8sf_u __attribute__((vector_size(32), aligned(4), may_alias));
+#define LOAD8(p) (*(const v8sf_u *) (p))
+#define STORE8(p, v) (*(v8sf_u *) (p) = (v))
+
+/* Up to 4 queries against one key row, each with eight partial sums (lane j
+ * sums elements j, j + 8, ...; the tail goes to lane 0). The key row is
+ * loaded once for all of them, and the queries' sums are independent chains
+ * of FMAs, where one dot product alone is a single chain waiting on its own
+ * latency. One query (cpu_dot_f32) and several are summed in the same order.
+ * The sums stay in registers: no array of them, which GCC kept on the stack. */
+static inline __attribute__((always_inline)) void dot_multi(const float *q, size_t q_stride, size_t nq,
+                                                            const float *k, size_t n, float *out, size_t out_stride) {
+        v8sf s0 = {}, s1 = {}, s2 = {}, s3 = {};
+        float t[4];
         size_t i = 0;
 
-        for (; i + 8 <= n; i += 8)
-                for (size_t j = 0; j < 8; j++)
-                        s[j] += a[i + j] * b[i + j];
+        for (; i + 8 <= n; i += 8) {
+                v8sf kv = LOAD8(k + i);
+
+                s0 += LOAD8(q + i) * kv;
+                if (nq > 1)
+                        s1 += LOAD8(q + q_stride + i) * kv;
+                if (nq > 2)
+                        s2 += LOAD8(q + 2 * q_stride + i) * kv;
+                if (nq > 3)
+                        s3 += LOAD8(q + 3 * q_stride + i) * kv;
+        }
+        t[0] = s0[0], t[1] = s1[0], t[2] = s2[0], t[3] = s3[0];
         for (; i < n; i++)
-                s[0] += a[i] * b[i];
-        return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+                for (size_t g = 0; g < nq; g++)
+                        t[g] += q[g * q_stride + i] * k[i];
+#define REDUCE8(t0, v) ((((t0) + (v)[1]) + ((v)[2] + (v)[3])) + (((v)[4] + (v)[5]) + ((v)[6] + (v)[7])))
+        out[0] = REDUCE8(t[0], s0);
+        if (nq > 1)
+                out[out_stride] = REDUCE8(t[1], s1);
+        if (nq > 2)
+                out[2 * out_stride] = REDUCE8(t[2], s2);
+        if (nq > 3)
+                out[3 * out_stride] = REDUCE8(t[3], s3);
+#undef REDUCE8
+}
+
+SIMD_CLONES float cpu_dot_f32(const float *a, const float *b, size_t n) {
+        float r;
+
+        dot_multi(a, 0, 1, b, n, &r, 0);
+        return r;
+}
+
+SIMD_CLONES void cpu_attn_scores(const float *q, size_t q_stride, size_t nq, const float *k, size_t k_stride,
+                                 size_t n_keys, size_t n, float *out, size_t out_stride) {
+        /* A constant count per call of the inline body, so that each is specialized for it. */
+        for (size_t key = 0; key < n_keys; key++, k += k_stride) {
+                const float *qg = q;
+                float *o = out + key;
+                size_t left = nq;
+
+                for (; left >= 4; left -= 4, qg += 4 * q_stride, o += 4 * out_stride)
+                        dot_multi(qg, q_stride, 4, k, n, o, out_stride);
+                if (left == 3)
+                        dot_multi(qg, q_stride, 3, k, n, o, out_stride);
+                else if (left == 2)
+                        dot_multi(qg, q_stride, 2, k, n, o, out_stride);
+                else if (left == 1)
+                        dot_multi(qg, q_stride, 1, k, n, o, out_stride);
+        }
 }
 
 SIMD_CLONES void cpu_axpy_f32(float *restrict y, float a, const float *restrict x, size_t n) {
@@ -143,32 +203,56 @@ SIMD_CLONES void cpu_geglu_tanh(float *restrict gate, const float *restrict up, 
         }
 }
 
-SIMD_CLONES void cpu_attn_accumulate(float *restrict o, const float *restrict w, const float *restrict v,
-                                     size_t v_stride, size_t n, size_t d) {
-        /* o[0..d) += Σ_p w[p] · v[p·v_stride + 0..d), 32 outputs at a time kept
-         * in registers across all positions instead of one axpy per position. */
+/* o[g] += Σ_p w[g][p] · v[p], for up to 4 queries g at a time: 16 outputs of
+ * each kept in registers across all positions, so each value row is loaded
+ * once for the queries and their sums are independent chains. Every output
+ * is summed over the positions in order, as a single query's would be. */
+static inline __attribute__((always_inline)) void accumulate_multi(float *restrict o, size_t o_stride,
+                                                                   const float *restrict w, size_t w_stride, size_t nq,
+                                                                   const float *restrict v, size_t v_stride, size_t n,
+                                                                   size_t d) {
         size_t d0 = 0;
 
-        for (; d0 + 32 <= d; d0 += 32) {
-                float acc[32];
+        for (; d0 + 16 <= d; d0 += 16) {
+                v8sf acc[4][2];
 
-                for (size_t j = 0; j < 32; j++)
-                        acc[j] = o[d0 + j];
-                for (size_t p = 0; p < n; p++) {
-                        const float *vp = v + p * v_stride + d0;
-                        const float wp = w[p];
-
-                        for (size_t j = 0; j < 32; j++)
-                                acc[j] += wp * vp[j];
+                for (size_t g = 0; g < nq; g++) {
+                        acc[g][0] = LOAD8(o + g * o_stride + d0);
+                        acc[g][1] = LOAD8(o + g * o_stride + d0 + 8);
                 }
-                for (size_t j = 0; j < 32; j++)
-                        o[d0 + j] = acc[j];
-        }
-        for (; d0 < d; d0++) {
-                float a = o[d0];
+                for (size_t p = 0; p < n; p++) {
+                        v8sf v0 = LOAD8(v + p * v_stride + d0), v1 = LOAD8(v + p * v_stride + d0 + 8);
 
-                for (size_t p = 0; p < n; p++)
-                        a += w[p] * v[p * v_stride + d0];
-                o[d0] = a;
+                        for (size_t g = 0; g < nq; g++) {
+                                v8sf wp = (v8sf) {} + w[g * w_stride + p];
+
+                                acc[g][0] += wp * v0;
+                                acc[g][1] += wp * v1;
+                        }
+                }
+                for (size_t g = 0; g < nq; g++) {
+                        STORE8(o + g * o_stride + d0, acc[g][0]);
+                        STORE8(o + g * o_stride + d0 + 8, acc[g][1]);
+                }
         }
+        for (; d0 < d; d0++)
+                for (size_t g = 0; g < nq; g++) {
+                        float a = o[g * o_stride + d0];
+
+                        for (size_t p = 0; p < n; p++)
+                                a += w[g * w_stride + p] * v[p * v_stride + d0];
+                        o[g * o_stride + d0] = a;
+                }
+}
+
+SIMD_CLONES void cpu_attn_accumulate(float *restrict o, size_t o_stride, const float *restrict w, size_t w_stride,
+                                     size_t nq, const float *restrict v, size_t v_stride, size_t n, size_t d) {
+        for (; nq >= 4; nq -= 4, o += 4 * o_stride, w += 4 * w_stride)
+                accumulate_multi(o, o_stride, w, w_stride, 4, v, v_stride, n, d);
+        if (nq == 3)
+                accumulate_multi(o, o_stride, w, w_stride, 3, v, v_stride, n, d);
+        else if (nq == 2)
+                accumulate_multi(o, o_stride, w, w_stride, 2, v, v_stride, n, d);
+        else if (nq == 1)
+                accumulate_multi(o, o_stride, w, w_stride, 1, v, v_stride, n, d);
 }

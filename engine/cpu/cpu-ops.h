@@ -13,6 +13,10 @@
 #include <stdint.h>
 
 float cpu_dot_f32(const float *a, const float *b, size_t n);
+/* out[g * out_stride + j] = q[g * q_stride + 0..n) · k[j * k_stride + 0..n) for g < nq, j < n_keys:
+ * the attention's scores of nq query heads that share the keys, each bit-identical to cpu_dot_f32. */
+void cpu_attn_scores(const float *q, size_t q_stride, size_t nq, const float *k, size_t k_stride, size_t n_keys,
+                     size_t n, float *out, size_t out_stride);
 /* y += a * x */
 void cpu_axpy_f32(float *y, float a, const float *x, size_t n);
 void cpu_scale_f32(float *x, float a, size_t n);
@@ -38,6 +42,8 @@ float cpu_gelu_tanh(float x);
 /* x[i] = exp(x[i]), relative error ~1e-7. */
 void cpu_exp_inplace(float *x, size_t n);
 
-/* o[0..d) += Σ_{p<n} w[p] · v[p * v_stride + 0..d): the weighted sum of values
- * in attention, accumulated in registers. */
-void cpu_attn_accumulate(float *o, const float *w, const float *v, size_t v_stride, size_t n, size_t d);
+/* o[g * o_stride + 0..d) += Σ_{p<n} w[g * w_stride + p] · v[p * v_stride + 0..d)
+ * for g < nq: the weighted sums of values in attention for nq query heads
+ * that share the values, accumulated in registers, each over p in order. */
+void cpu_attn_accumulate(float *o, size_t o_stride, const float *w, size_t w_stride, size_t nq, const float *v,
+                         size_t v_stride, size_t n, size_t d);

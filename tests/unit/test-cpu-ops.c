@@ -34,6 +34,49 @@ int main(void) {
                 CHECK_NEAR(cpu_dot_f32(a, b, n), ref, 1e-5 * (mag + 1));
         }
 
+        /* The attention's scores: several queries (at a stride of 103 in a) against several keys (at a
+         * stride of 29 in b), each bit-identical to the single dot product, so that a score does not
+         * depend on how many heads share a kv head. Counts past the 4 queries taken at a time. */
+        for (size_t nq = 1; nq <= 9; nq++)
+                for (size_t n = 0; n <= 100; n += (n < 20 ? 1 : 37)) {
+                        float sc[9 * 5];
+
+                        cpu_attn_scores(a, 103, nq, b, 29, 3, n, sc, 5);
+                        for (size_t g = 0; g < nq; g++)
+                                for (size_t j = 0; j < 3; j++) {
+                                        float one = cpu_dot_f32(a + g * 103, b + j * 29, n);
+                                        CHECK(memcmp(&sc[g * 5 + j], &one, sizeof one) == 0);
+                                }
+                }
+
+        /* The attention's weighted sums of value rows: nq heads (weights at a stride of 70, outputs
+         * at one of d + 2, as the split partials lie), value rows at a stride of 300, widths that are
+         * and are not multiples of the 16 outputs kept in registers, against double sums. */
+        static float vals[64 * 300];
+        for (size_t i = 0; i < ELEMENTSOF(vals); i++)
+                vals[i] = a[(i * 7) % ELEMENTSOF(a)];
+        for (size_t nq = 1; nq <= 6; nq++)
+                for (size_t d = 1; d <= 140; d += 23)
+                        for (size_t n = 0; n <= 64; n += 21) {
+                                float o[6 * 142];
+
+                                for (size_t i = 0; i < ELEMENTSOF(o); i++)
+                                        o[i] = b[i % ELEMENTSOF(b)];
+                                cpu_attn_accumulate(o, d + 2, w, 70, nq, vals, 300, n, d);
+                                for (size_t g = 0; g < nq; g++)
+                                        for (size_t i = 0; i < d; i++) {
+                                                double ref = b[(g * (d + 2) + i) % ELEMENTSOF(b)], mag = fabs(ref);
+                                                for (size_t p = 0; p < n; p++) {
+                                                        ref += (double) w[g * 70 + p] * vals[p * 300 + i];
+                                                        mag += fabs((double) w[g * 70 + p] * vals[p * 300 + i]);
+                                                }
+                                                CHECK_NEAR(o[g * (d + 2) + i], ref, 1e-5 * (mag + 1));
+                                        }
+                                /* The two floats past each head's outputs (a split's max and sum) are kept. */
+                                for (size_t g = 0; g + 1 < nq; g++)
+                                        CHECK(o[g * (d + 2) + d] == b[(g * (d + 2) + d) % ELEMENTSOF(b)]);
+                        }
+
         memcpy(y, b, sizeof y);
         cpu_axpy_f32(y, 0.5f, a, ELEMENTSOF(a));
         for (size_t i = 0; i < ELEMENTSOF(a); i++)
