@@ -26,69 +26,85 @@ typedef float v8sf_u __attribute__((vector_size(32), aligned(4), may_alias));
 #define LOAD8(p) (*(const v8sf_u *) (p))
 #define STORE8(p, v) (*(v8sf_u *) (p) = (v))
 
-/* Up to 4 queries against one key row, each with eight partial sums (lane j
- * sums elements j, j + 8, ...; the tail goes to lane 0). The key row is
- * loaded once for all of them, and the queries' sums are independent chains
- * of FMAs, where one dot product alone is a single chain waiting on its own
- * latency. One query (cpu_dot_f32) and several are summed in the same order.
- * The sums stay in registers: no array of them, which GCC kept on the stack. */
+/* Up to 4 queries against up to 2 key rows, each dot product with eight
+ * partial sums (lane j sums elements j, j + 8, ...; the tail goes to lane 0).
+ * A key row is loaded once for all the queries and a query row once for both
+ * keys, and the sums are up to 8 independent chains of FMAs, where one dot
+ * product alone is a single chain waiting on its own latency. One query and
+ * key (cpu_dot_f32) and several are summed in the same order. The counts are
+ * constants where this is inlined, so the sums stay in registers (an array of
+ * them written element by element, GCC kept on the stack). */
 static inline __attribute__((always_inline)) void dot_multi(const float *q, size_t q_stride, size_t nq,
-                                                            const float *k, size_t n, float *out, size_t out_stride) {
-        v8sf s0 = {}, s1 = {}, s2 = {}, s3 = {};
-        float t[4];
+                                                            const float *k, size_t k_stride, size_t nk, size_t n,
+                                                            float *out, size_t out_stride) {
+        v8sf s[4][2];
+        float t[4][2];
         size_t i = 0;
 
+        for (size_t g = 0; g < nq; g++)
+                for (size_t j = 0; j < nk; j++)
+                        s[g][j] = (v8sf) {};
         for (; i + 8 <= n; i += 8) {
-                v8sf kv = LOAD8(k + i);
+                v8sf kv[2];
 
-                s0 += LOAD8(q + i) * kv;
-                if (nq > 1)
-                        s1 += LOAD8(q + q_stride + i) * kv;
-                if (nq > 2)
-                        s2 += LOAD8(q + 2 * q_stride + i) * kv;
-                if (nq > 3)
-                        s3 += LOAD8(q + 3 * q_stride + i) * kv;
+                for (size_t j = 0; j < nk; j++)
+                        kv[j] = LOAD8(k + j * k_stride + i);
+                for (size_t g = 0; g < nq; g++) {
+                        v8sf qv = LOAD8(q + g * q_stride + i);
+
+                        for (size_t j = 0; j < nk; j++)
+                                s[g][j] += qv * kv[j];
+                }
         }
-        t[0] = s0[0], t[1] = s1[0], t[2] = s2[0], t[3] = s3[0];
+        for (size_t g = 0; g < nq; g++)
+                for (size_t j = 0; j < nk; j++)
+                        t[g][j] = s[g][j][0];
         for (; i < n; i++)
                 for (size_t g = 0; g < nq; g++)
-                        t[g] += q[g * q_stride + i] * k[i];
-#define REDUCE8(t0, v) ((((t0) + (v)[1]) + ((v)[2] + (v)[3])) + (((v)[4] + (v)[5]) + ((v)[6] + (v)[7])))
-        out[0] = REDUCE8(t[0], s0);
-        if (nq > 1)
-                out[out_stride] = REDUCE8(t[1], s1);
-        if (nq > 2)
-                out[2 * out_stride] = REDUCE8(t[2], s2);
-        if (nq > 3)
-                out[3 * out_stride] = REDUCE8(t[3], s3);
-#undef REDUCE8
+                        for (size_t j = 0; j < nk; j++)
+                                t[g][j] += q[g * q_stride + i] * k[j * k_stride + i];
+        for (size_t g = 0; g < nq; g++)
+                for (size_t j = 0; j < nk; j++) {
+                        v8sf v = s[g][j];
+
+                        out[g * out_stride + j] = ((t[g][j] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+                }
 }
 
 SIMD_CLONES float cpu_dot_f32(const float *a, const float *b, size_t n) {
         float r;
 
-        dot_multi(a, 0, 1, b, n, &r, 0);
+        dot_multi(a, 0, 1, b, 0, 1, n, &r, 0);
         return r;
 }
 
+/* One pass over the queries for nk keys: a constant count per call of the inline body. */
+#define SCORES_PASS(nk)                                                                                    \
+        do {                                                                                               \
+                const float *qg = q;                                                                       \
+                float *o = out + key;                                                                      \
+                size_t left = nq;                                                                          \
+                                                                                                           \
+                for (; left >= 4; left -= 4, qg += 4 * q_stride, o += 4 * out_stride)                     \
+                        dot_multi(qg, q_stride, 4, k, k_stride, nk, n, o, out_stride);                     \
+                if (left == 3)                                                                             \
+                        dot_multi(qg, q_stride, 3, k, k_stride, nk, n, o, out_stride);                     \
+                else if (left == 2)                                                                        \
+                        dot_multi(qg, q_stride, 2, k, k_stride, nk, n, o, out_stride);                     \
+                else if (left == 1)                                                                        \
+                        dot_multi(qg, q_stride, 1, k, k_stride, nk, n, o, out_stride);                     \
+        } while (0)
+
 SIMD_CLONES void cpu_attn_scores(const float *q, size_t q_stride, size_t nq, const float *k, size_t k_stride,
                                  size_t n_keys, size_t n, float *out, size_t out_stride) {
-        /* A constant count per call of the inline body, so that each is specialized for it. */
-        for (size_t key = 0; key < n_keys; key++, k += k_stride) {
-                const float *qg = q;
-                float *o = out + key;
-                size_t left = nq;
+        size_t key = 0;
 
-                for (; left >= 4; left -= 4, qg += 4 * q_stride, o += 4 * out_stride)
-                        dot_multi(qg, q_stride, 4, k, n, o, out_stride);
-                if (left == 3)
-                        dot_multi(qg, q_stride, 3, k, n, o, out_stride);
-                else if (left == 2)
-                        dot_multi(qg, q_stride, 2, k, n, o, out_stride);
-                else if (left == 1)
-                        dot_multi(qg, q_stride, 1, k, n, o, out_stride);
-        }
+        for (; key + 2 <= n_keys; key += 2, k += 2 * k_stride)
+                SCORES_PASS(2);
+        if (key < n_keys)
+                SCORES_PASS(1);
 }
+#undef SCORES_PASS
 
 SIMD_CLONES void cpu_axpy_f32(float *restrict y, float a, const float *restrict x, size_t n) {
         for (size_t i = 0; i < n; i++)
@@ -224,7 +240,8 @@ static inline __attribute__((always_inline)) void accumulate_multi(float *restri
                         v8sf v0 = LOAD8(v + p * v_stride + d0), v1 = LOAD8(v + p * v_stride + d0 + 8);
 
                         for (size_t g = 0; g < nq; g++) {
-                                v8sf wp = (v8sf) {} + w[g * w_stride + p];
+                                const float ws = w[g * w_stride + p];
+                                v8sf wp = { ws, ws, ws, ws, ws, ws, ws, ws };
 
                                 acc[g][0] += wp * v0;
                                 acc[g][1] += wp * v1;
