@@ -216,7 +216,8 @@ static void attn_task(void *ctx, size_t task) {
         const float *vbase = j->kv->v + (size_t) seq * ring * v_dim + kvh * hdv;
         float scores[ATTN_MAX_GROUP][ATTN_BLOCK], m[ATTN_MAX_GROUP], l[ATTN_MAX_GROUP];
         float *o[ATTN_MAX_GROUP];
-        /* The group's query heads are adjacent, and so are their outputs (o[g] = o[0] + g * o_stride). */
+        /* The group's query heads are adjacent, and so are their outputs: o[g] = o[0] + g * o_stride
+         * (a split's partials carry their max and sum after each head's output). */
         const float *qg = j->q + t * hp->n_head * hd + (size_t) h0 * hd;
         size_t o_stride = j->n_splits > 1 ? hdv + 2 : hdv;
 
@@ -227,8 +228,8 @@ static void attn_task(void *ctx, size_t task) {
         s1 = start + (int32_t) ((int64_t) n_pos * (split + 1) / j->n_splits);
 
         for (uint32_t g = 0; g < G; g++) {
-                o[g] = j->n_splits > 1 ? j->partial + ((size_t) task * ATTN_MAX_GROUP + g) * (hdv + 2)
-                                       : j->out + t * hp->n_head * hdv + (size_t) (h0 + g) * hdv;
+                o[g] = (j->n_splits > 1 ? j->partial + (size_t) task * ATTN_MAX_GROUP * o_stride
+                                        : j->out + t * hp->n_head * hdv + (size_t) h0 * hdv) + g * o_stride;
                 memset(o[g], 0, hdv * sizeof(float));
                 m[g] = -INFINITY;
                 l[g] = 0;

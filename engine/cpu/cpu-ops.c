@@ -78,33 +78,38 @@ SIMD_CLONES float cpu_dot_f32(const float *a, const float *b, size_t n) {
         return r;
 }
 
-/* One pass over the queries for nk keys: a constant count per call of the inline body. */
-#define SCORES_PASS(nk)                                                                                    \
+/* The inline bodies below are specialized for their count of queries: this
+ * runs CALL(c, g) for the queries g.. g + c - 1 of nq, 4 at a time, with c a
+ * constant in each call. */
+#define BY_QUERY_GROUPS(nq, CALL)                                                                          \
         do {                                                                                               \
-                const float *qg = q;                                                                       \
-                float *o = out + key;                                                                      \
-                size_t left = nq;                                                                          \
+                size_t g_ = 0;                                                                             \
                                                                                                            \
-                for (; left >= 4; left -= 4, qg += 4 * q_stride, o += 4 * out_stride)                     \
-                        dot_multi(qg, q_stride, 4, k, k_stride, nk, n, o, out_stride);                     \
-                if (left == 3)                                                                             \
-                        dot_multi(qg, q_stride, 3, k, k_stride, nk, n, o, out_stride);                     \
-                else if (left == 2)                                                                        \
-                        dot_multi(qg, q_stride, 2, k, k_stride, nk, n, o, out_stride);                     \
-                else if (left == 1)                                                                        \
-                        dot_multi(qg, q_stride, 1, k, k_stride, nk, n, o, out_stride);                     \
+                for (; g_ + 4 <= (nq); g_ += 4)                                                            \
+                        CALL(4, g_);                                                                       \
+                switch ((nq) - g_) {                                                                       \
+                case 3: CALL(3, g_); break;                                                                \
+                case 2: CALL(2, g_); break;                                                                \
+                case 1: CALL(1, g_); break;                                                                \
+                }                                                                                          \
         } while (0)
 
 SIMD_CLONES void cpu_attn_scores(const float *q, size_t q_stride, size_t nq, const float *k, size_t k_stride,
                                  size_t n_keys, size_t n, float *out, size_t out_stride) {
         size_t key = 0;
 
-        for (; key + 2 <= n_keys; key += 2, k += 2 * k_stride)
-                SCORES_PASS(2);
-        if (key < n_keys)
-                SCORES_PASS(1);
+#define SCORES(c, g) dot_multi(q + (g) * q_stride, q_stride, c, k, k_stride, nk, n, out + (g) * out_stride + key, \
+                               out_stride)
+        for (; key + 2 <= n_keys; key += 2, k += 2 * k_stride) {
+                const size_t nk = 2;
+                BY_QUERY_GROUPS(nq, SCORES);
+        }
+        if (key < n_keys) {
+                const size_t nk = 1;
+                BY_QUERY_GROUPS(nq, SCORES);
+        }
+#undef SCORES
 }
-#undef SCORES_PASS
 
 SIMD_CLONES void cpu_axpy_f32(float *restrict y, float a, const float *restrict x, size_t n) {
         for (size_t i = 0; i < n; i++)
@@ -264,12 +269,7 @@ static inline __attribute__((always_inline)) void accumulate_multi(float *restri
 
 SIMD_CLONES void cpu_attn_accumulate(float *restrict o, size_t o_stride, const float *restrict w, size_t w_stride,
                                      size_t nq, const float *restrict v, size_t v_stride, size_t n, size_t d) {
-        for (; nq >= 4; nq -= 4, o += 4 * o_stride, w += 4 * w_stride)
-                accumulate_multi(o, o_stride, w, w_stride, 4, v, v_stride, n, d);
-        if (nq == 3)
-                accumulate_multi(o, o_stride, w, w_stride, 3, v, v_stride, n, d);
-        else if (nq == 2)
-                accumulate_multi(o, o_stride, w, w_stride, 2, v, v_stride, n, d);
-        else if (nq == 1)
-                accumulate_multi(o, o_stride, w, w_stride, 1, v, v_stride, n, d);
+#define ACCUMULATE(c, g) accumulate_multi(o + (g) * o_stride, o_stride, w + (g) * w_stride, w_stride, c, v, v_stride, n, d)
+        BY_QUERY_GROUPS(nq, ACCUMULATE);
+#undef ACCUMULATE
 }
