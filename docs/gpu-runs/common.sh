@@ -7,6 +7,22 @@ OUT=${OUT:-/tmp/out}; mkdir -p $OUT; B=.gl/bin
 # gen ARCH TYPE: /tmp/ARCH-TYPE.gguf, random weights at the real shapes (tools/gen-random-gguf.py).
 gen() { [ -f /tmp/$1-$2.gguf ] || python3 tools/gen-random-gguf.py $1 $2 /tmp/$1-$2.gguf >/dev/null; }
 
+# gputests: both GPU tests of .gl/bin, a line each (rc, first failed check or skip); full logs $OUT/m.txt, $OUT/o.txt.
+gputests() {
+  timeout 90 $B/test-vk-models > $OUT/m.txt 2>&1; echo "test-vk-models rc $?: $(grep -m1 'check failed\|SKIP' $OUT/m.txt | cut -c1-240)"
+  timeout 240 $B/test-vk-ops > $OUT/o.txt 2>&1; echo "test-vk-ops rc $?: $(grep -m1 'check failed\|SKIP' $OUT/o.txt | cut -c1-240)"
+}
+
+# rulebench CASE...: vk-kernel-bench -r 20 on the cases with the default NV tile rule, llama.cpp's
+# (UNICORN_VK_CM2_RULE=llama), then the default again (run it after the whole-model runs: its first process
+# on a fresh machine ran 3-4x slow twice in run119.sh/run121.sh).
+rulebench() {
+  local e
+  for e in X=1 UNICORN_VK_CM2_RULE=llama X=1; do
+    echo "== vk-kernel-bench -r 20 ($e)"; env $e timeout 60 $B/vk-kernel-bench -r 20 "$@" 2>&1 | tail -$(($# + 1))
+  done
+}
+
 # models ARCH:TYPE BENCH:ENV...: each .gl/bin BENCH with ENV (X=1: none; A=1,B=2: both) at pp512 / tg128
 # from depths $DEPTHS (default 0,4096; median of 5), then llama-bench beside it (median of its last 5 of 6).
 models() {

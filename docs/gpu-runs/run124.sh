@@ -10,8 +10,7 @@ cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee -a $OUT/run124.txt
 gen gemma3-4b q4_0 & gen gemma3-4b q4_k & gen qwen2.5-7b q4_k &
-{ timeout 90 $B/test-vk-models > $OUT/m.txt 2>&1; echo "test-vk-models rc $?: $(grep -m1 'check failed\|SKIP' $OUT/m.txt | cut -c1-240)"
-  timeout 240 $B/test-vk-ops > $OUT/o.txt 2>&1; echo "test-vk-ops rc $?: $(grep -m1 'check failed\|SKIP' $OUT/o.txt | cut -c1-240)"; } | tee -a $OUT/run124.txt
+gputests | tee -a $OUT/run124.txt
 wait
 export DEPTHS=4096
 for r in gemma3-4b:q4_0 gemma3-4b:q4_k qwen2.5-7b:q4_k; do

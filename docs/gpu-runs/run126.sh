@@ -13,20 +13,15 @@ cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee -a $OUT/run126.txt
 gen gemma3-4b q4_k & gen qwen2.5-7b q4_k & gen gemma3-4b q4_0 &
-{ timeout 90 $B/test-vk-models > $OUT/m.txt 2>&1; echo "test-vk-models rc $?: $(grep -m1 'check failed\|SKIP' $OUT/m.txt | cut -c1-240)"
-  timeout 240 $B/test-vk-ops > $OUT/o.txt 2>&1; echo "test-vk-ops rc $?: $(grep -m1 'check failed\|SKIP' $OUT/o.txt | cut -c1-240)"; } | tee -a $OUT/run126.txt
+gputests | tee -a $OUT/run126.txt
 wait
 { sweep gemma3-4b-q4_k X=1 UNICORN_VK_CM2_RULE=llama UNICORN_VK_CM2_PIPE=1 UNICORN_VK_CM2_BK=32 UNICORN_VK_CM2_BN=256 \
         UNICORN_VK_CM2_WIDE=0 UNICORN_VK_CM2_ACC16=0 UNICORN_VK_CM2_SPLIT=0 UNICORN_VK_CM2_Q6K=0 X=1
   sweep qwen2.5-7b-q4_k X=1 UNICORN_VK_CM2_RULE=llama UNICORN_VK_CM2_PIPE=1
   sweep gemma3-4b-q4_0 X=1 UNICORN_VK_CM2_RULE=llama; } | tee -a $OUT/run126.txt
-# The products the rule changes, alone (vk-kernel-bench, after the whole-model runs: its first process on a
-# fresh machine ran 3-4x slow twice in run119.sh/run121.sh): 4B gate/up, down, o (Q4_K and Q4_0), 27B o, down.
-K="mm:q4_k:10240:2560:512 mm:q4_k:2560:10240:512 mm:q4_k:2560:2048:512 mm:q4_0:10240:2560:512 \
-   mm:q4_0:2560:10240:512 mm:q4_0:5376:4096:512 mm:q4_0:5376:21504:512"
-for e in X=1 UNICORN_VK_CM2_RULE=llama X=1; do
-  echo "== vk-kernel-bench -r 20 ($e)"; env $e timeout 60 $B/vk-kernel-bench -r 20 $K 2>&1 | tail -8
-done | tee -a $OUT/run126.txt
+# The products the rule changes, alone: 4B gate/up, down, o (Q4_K and Q4_0), 27B o, down.
+rulebench mm:q4_k:10240:2560:512 mm:q4_k:2560:10240:512 mm:q4_k:2560:2048:512 mm:q4_0:10240:2560:512 \
+  mm:q4_0:2560:10240:512 mm:q4_0:5376:4096:512 mm:q4_0:5376:21504:512 | tee -a $OUT/run126.txt
 vkcompare gemma3-4b-q4_k
 { head -30 $OUT/compare-gemma3-4b-q4_k.txt; grep -A30 '^llama.cpp' $OUT/compare-gemma3-4b-q4_k.txt | head -30; } |
   tee -a $OUT/run126.txt

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Written 2026-12-05 (twenty-second session) for a short device budget (machines were scarce: five starts
-# failed before it): the first priorities of run126.sh and run127.sh in one call (~6 min). .gl/bin: the
+# failed before it): the first priorities of run126.sh and run127.sh in one call (~6 min, estimated). .gl/bin: the
 # build of 3380d3d. (1) both GPU tests of that build, beside the models' generation; (2) llama.cpp's tile
 # and split choice (UNICORN_VK_CM2_RULE=llama) and the Q4_K head prefetch (UNICORN_VK_CM2_PIPE=1) on the
 # rows the rule changes (Gemma 3 4B Q4_K, 27B Q4_0) and on 7B Q4_K, pp512 from an empty context, llama.cpp
@@ -10,16 +10,13 @@ cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee -a $OUT/run128.txt
 gen gemma3-4b q4_k & gen gemma3-27b q4_0 & gen qwen2.5-7b q4_k &
-{ timeout 90 $B/test-vk-models > $OUT/m.txt 2>&1; echo "test-vk-models rc $?: $(grep -m1 'check failed\|SKIP' $OUT/m.txt | cut -c1-240)"
-  timeout 240 $B/test-vk-ops > $OUT/o.txt 2>&1; echo "test-vk-ops rc $?: $(grep -m1 'check failed\|SKIP' $OUT/o.txt | cut -c1-240)"; } | tee -a $OUT/run128.txt
+gputests | tee -a $OUT/run128.txt
 wait
 { sweep gemma3-4b-q4_k X=1 UNICORN_VK_CM2_RULE=llama UNICORN_VK_CM2_PIPE=1 X=1 UNICORN_VK_CM2_RULE=llama
   sweep gemma3-27b-q4_0 X=1 UNICORN_VK_CM2_RULE=llama X=1
   sweep qwen2.5-7b-q4_k X=1 UNICORN_VK_CM2_PIPE=1; } | tee -a $OUT/run128.txt
-K="mm:q4_k:10240:2560:512 mm:q4_k:2560:10240:512 mm:q4_k:2560:2048:512 mm:q4_0:5376:4096:512 mm:q4_0:5376:21504:512"
-for e in X=1 UNICORN_VK_CM2_RULE=llama X=1; do
-  echo "== vk-kernel-bench -r 20 ($e)"; env $e timeout 60 $B/vk-kernel-bench -r 20 $K 2>&1 | tail -7
-done | tee -a $OUT/run128.txt
+rulebench mm:q4_k:10240:2560:512 mm:q4_k:2560:10240:512 mm:q4_k:2560:2048:512 mm:q4_0:5376:4096:512 \
+  mm:q4_0:5376:21504:512 | tee -a $OUT/run128.txt
 vkcompare gemma3-4b-q4_k
 { head -30 $OUT/compare-gemma3-4b-q4_k.txt; grep -A30 '^llama.cpp' $OUT/compare-gemma3-4b-q4_k.txt | head -30; } |
   tee -a $OUT/run128.txt
