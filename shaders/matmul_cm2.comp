@@ -364,6 +364,14 @@ void main()
                 ux = setTensorLayoutDimensionNV(ux, p.nt, p.k);
                 /* 16-byte aligned rows, as the compiler can see. */
                 ux = setTensorLayoutStrideNV(ux, p.ldx & ~7u, 1);
+#ifdef TYPE_F16
+                /* f16 weights load as the activations do, without a decode callback: the matrix units'
+                 * own rate, what a product of weights decoded ahead would run at. */
+                XHalves wf = XHalves(p.w);
+                tensorLayoutNV<2> uwf = createTensorLayoutNV(2);
+                uwf = setTensorLayoutDimensionNV(uwf, p.n, p.k);
+                uwf = setTensorLayoutStrideNV(uwf, (p.row_bytes / 2u) & ~7u, 1);
+#endif
                 uint k0 = 0, ku = p.k - p.k % UNROLL_K;
 #ifdef STAGED_SCALES
                 uvec4 head = PIPE_HEAD && ku > 0u ? fetch_head(r0, 0) : uvec4(0);
@@ -379,8 +387,12 @@ void main()
                         [[unroll]] for (uint j = 0; j < UNROLL_K / BK; j++) {
                                 coopmat<float16_t, gl_ScopeWorkgroup, BM, BK, gl_MatrixUseA> a;
                                 coopmat<float16_t, gl_ScopeWorkgroup, BK, BN, gl_MatrixUseB> b;
+#ifdef TYPE_F16
+                                coopMatLoadTensorNV(a, wf.h, 0, sliceTensorLayoutNV(uwf, r0, BM, k0 + j * BK, BK));
+#else
                                 coopMatLoadTensorNV(a, w.h, 0, sliceTensorLayoutNV(uw, r0, BM, k0 + j * BK, BK),
                                                     DECODE_WHOLE);
+#endif
                                 coopMatLoadTensorNV(b, x.h, 0, sliceTensorLayoutNV(ux, t0, BN, k0 + j * BK, BK), tr);
                                 acc = coopMatMulAdd(a, b, acc);
                         }
