@@ -36,7 +36,8 @@ void vk_op_cvt16(struct vk_cmd *c, VkDeviceAddress x, uint32_t ldx, uint32_t k, 
 }
 
 /*
- * Whether the NV workgroup-scope product of n rows by nt tokens takes the wide tile: one workgroup runs
+ * Whether the NV workgroup-scope product of n rows by nt tokens takes the wide tile under the rounds rule
+ * (vk_cm2_pick; the default takes llama.cpp's choice where k >= VK_CM2_WIDE_MIN_K): one workgroup runs
  * on each multiprocessor at a time, so a product takes rounds of workgroups, and a wide workgroup
  * (twice the tokens) takes 1.5-1.7 times a narrow one (H200, 128 -> 256 tokens, six shapes: 1.62-1.74x
  * with f32 sums, 1.47 (Q4_K) to 1.69x with f16 sums; docs/vulkan.md). The wide tile wins where it makes
@@ -103,15 +104,15 @@ uint32_t vk_cm2_split(const struct vk_pipelines *p, uint32_t tiles, uint32_t k, 
 
 /*
  * llama.cpp's choice of tile and split for its kernel of this kind (its matmul_tile_selector for NV
- * matrices, then ggml_vk_guess_split_k on the chosen tile's grid), as an alternative to the rule of
- * vk_op_matmul (UNICORN_VK_CM2_RULE=llama, cm2_rule_llama). Its large tile is the wide one here (128 x
- * cm2_wide_bn), its medium the narrow one (128 x cm2_bn), its small (for at most 64 tokens) the small one.
- * The wide tile where either grid overfills the multiprocessors, or where the wide grid fits in a third of
- * them and the narrow one fills more than half; no minimum row length. Then split-K by vk_cm2_split on
- * that grid, where the tokens fill a tile. On Gemma 3 4B's 512-token prefill it differs from the rule of
- * vk_op_matmul: gate and up wide (2 rounds) instead of narrow (3), o and down wide in 3 slices instead of
- * narrow in 3 (2 rounds); the 4B's Q4_K mix prefills at 0.84x llama.cpp on the H100, its Q4_0 at 0.99x
- * (docs/vulkan.md). Not measured yet. Returns the pipeline (+ wt); *bn its tokens a tile.
+ * matrices, then ggml_vk_guess_split_k on the chosen tile's grid). Its large tile is the wide one here
+ * (128 x cm2_wide_bn), its medium the narrow one (128 x cm2_bn), its small (for at most 64 tokens) the
+ * small one. The wide tile where either grid overfills the multiprocessors, or where the wide grid fits in
+ * a third of them and the narrow one fills more than half; no minimum row length. Then split-K by
+ * vk_cm2_split on that grid, where the tokens fill a tile. Where it differs from the rounds rule on long
+ * rows it was faster (H100, 512 tokens): Gemma 3 4B's o and down wide in 3 slices instead of narrow in 3,
+ * 27B's o and down wide in 3 instead of wide unsplit (4B down 194 -> 148 us, 27B down 805 -> 569; pp512
+ * 4B Q4_K +6%, 27B Q4_0 +8%); on short rows slower (Qwen2.5 0.5B -6%: q/o narrow instead of small, gate
+ * and up wide). So vk_cm2_pick takes it for rows of VK_CM2_WIDE_MIN_K columns or more.
  */
 enum vk_pipe vk_cm2_pick_llama(const struct vk_pipelines *p, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt,
                                bool can_split, uint32_t *bn, uint32_t *split, uint32_t *ks) {
@@ -137,6 +138,30 @@ enum vk_pipe vk_cm2_pick_llama(const struct vk_pipelines *p, enum vk_wtype wt, u
         if (can_split && nt >= *bn)
                 *split = vk_cm2_split(p, (uint32_t) MIN(rows * DIV_ROUND_UP(nt, *bn), UINT32_MAX), k, ks);
         return pp;
+}
+
+/* The rounds rule's tile for a product split in `split` (vk_cm2_pick): the wide or the small tile only
+ * where it is not split. */
+static enum vk_pipe cm2_pick_rounds(const struct vk_pipelines *p, enum vk_wtype wt, uint32_t n, uint32_t k,
+                                    uint32_t nt, uint32_t split, uint32_t *bn) {
+        *bn = p->cm2_bn;
+        if (split == 1 && p->p[VK_P_MATMUL_CM2_WIDE + wt] && vk_cm2_wide(p, n, k, nt)) {
+                *bn = p->cm2_wide_bn;
+                return VK_P_MATMUL_CM2_WIDE + wt;
+        }
+        if (split == 1 && p->p[VK_P_MATMUL_CM2_SMALL + wt] && vk_cm2_small(p, n, nt)) {
+                *bn = p->cm2_small_bn;
+                return VK_P_MATMUL_CM2_SMALL + wt;
+        }
+        return VK_P_MATMUL_CM2 + wt;
+}
+
+enum vk_pipe vk_cm2_pick(const struct vk_pipelines *p, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt,
+                         bool can_split, uint32_t *bn, uint32_t *split, uint32_t *ks) {
+        if (p->cm2_rule == VK_CM2_RULE_LLAMA || (p->cm2_rule == VK_CM2_RULE_AUTO && k >= VK_CM2_WIDE_MIN_K))
+                return vk_cm2_pick_llama(p, wt, n, k, nt, can_split, bn, split, ks);
+        *split = can_split ? vk_cm2_split(p, DIV_ROUND_UP(n, 128u) * DIV_ROUND_UP(nt, p->cm2_bn), k, ks) : 1;
+        return cm2_pick_rounds(p, wt, n, k, nt, *split, bn);
 }
 
 /* Bytes from a weight row's start to its column kb (a multiple of 256). */
@@ -212,25 +237,9 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                         &gy);
                 vk_cmd_dispatch(c, VK_P_MATVEC + wt, &pc, sizeof pc, gx, gy, 1);
         } else if (x16 && c->pl->coopmat2 && !c->exact && c->pl->p[VK_P_MATMUL_CM2 + wt]) {
-                enum vk_pipe pp = VK_P_MATMUL_CM2 + wt;
-                uint32_t bn = c->pl->cm2_bn, tx = DIV_ROUND_UP(n, 128);
-                if (!split_force && c->pl->cm2_rule_llama)
-                        pp = vk_cm2_pick_llama(c->pl, wt, n, k, nt, c->splitk.addr != 0, &bn, &split, &ks);
-                else {
-                        /* Split over k on the narrow tile where its grid leaves multiprocessors idle; else
-                         * the wide or the small tile where they make fewer rounds or fill more
-                         * multiprocessors. */
-                        if (!split_force)
-                                split = c->splitk.addr ? vk_cm2_split(c->pl, tx * DIV_ROUND_UP(nt, bn), k, &ks) : 1;
-                        if (split == 1 && c->pl->p[VK_P_MATMUL_CM2_WIDE + wt] && vk_cm2_wide(c->pl, n, k, nt)) {
-                                pp = VK_P_MATMUL_CM2_WIDE + wt;
-                                bn = c->pl->cm2_wide_bn;
-                        } else if (split == 1 && c->pl->p[VK_P_MATMUL_CM2_SMALL + wt] &&
-                                   vk_cm2_small(c->pl, n, nt)) {
-                                pp = VK_P_MATMUL_CM2_SMALL + wt;
-                                bn = c->pl->cm2_small_bn;
-                        }
-                }
+                uint32_t bn, tx = DIV_ROUND_UP(n, 128);
+                enum vk_pipe pp = split_force ? cm2_pick_rounds(c->pl, wt, n, k, nt, split, &bn)
+                                              : vk_cm2_pick(c->pl, wt, n, k, nt, c->splitk.addr != 0, &bn, &split, &ks);
                 pc.x = x16;
                 product(c, pp, &pc, tx, DIV_ROUND_UP(nt, bn), split, ks, wt, 2);
         } else if (x16 && c->pl->coopmat && !c->exact && c->pl->p[VK_P_MATMUL_CM + wt]) {

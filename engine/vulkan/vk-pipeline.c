@@ -770,7 +770,10 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 if (e && *e)
                         p.cm2_split = MIN((uint32_t) strtoul(e, NULL, 10), 64u);
                 e = getenv("UNICORN_VK_CM2_RULE");
-                p.cm2_rule_llama = e && streq(e, "llama");
+                p.cm2_rule = !e ? VK_CM2_RULE_AUTO
+                             : streq(e, "llama")  ? VK_CM2_RULE_LLAMA
+                             : streq(e, "rounds") ? VK_CM2_RULE_ROUNDS
+                                                  : VK_CM2_RULE_AUTO;
         }
         if (p.coopmat)
                 p.coopmat = vk_cm_tiles_pick(&d->props.limits, d->cm_size, d->cm_sg, &p);

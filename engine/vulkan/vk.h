@@ -210,6 +210,14 @@ struct vk_cm_tile {
         uint32_t bm, bn, wm, wn, bk, nbuf, nt, ms, sg;
 };
 
+/* The NV product's tile and split-K choice (vk_cm2_pick). ROUNDS: split the narrow tile where its grid
+ * leaves multiprocessors idle, else the wide or the small tile where it makes fewer rounds of workgroups
+ * or fills more multiprocessors (vk_cm2_wide, vk_cm2_small); LLAMA: llama.cpp's choice
+ * (vk_cm2_pick_llama); AUTO (the default): LLAMA for rows of at least VK_CM2_WIDE_MIN_K columns, ROUNDS
+ * for shorter ones, the faster of the two on every model measured (docs/vulkan.md, twenty-third
+ * session). */
+enum vk_cm2_rule { VK_CM2_RULE_AUTO, VK_CM2_RULE_ROUNDS, VK_CM2_RULE_LLAMA };
+
 struct vk_pipelines {
         VkPipelineLayout layout;
         VkPipeline p[VK_P_COUNT];
@@ -279,8 +287,8 @@ struct vk_pipelines {
          * cm2_split_k columns (2048). split_force > 1: every product of more than 256 columns in that
          * many slices (or fewer: whole 256-column slices), on whichever kernel (tests). */
         uint32_t cm2_split, cm2_split_k, split_force;
-        /* UNICORN_VK_CM2_RULE=llama: tiles and splits as llama.cpp chooses them (vk_cm2_pick_llama). */
-        bool cm2_rule_llama;
+        /* How vk_cm2_pick chooses the NV kernel's tile and split (UNICORN_VK_CM2_RULE=rounds|llama). */
+        enum vk_cm2_rule cm2_rule;
         /* Prefill attention on cooperative matrices (VK_P_ATTN_CM, shaders/attn_cm.comp) for heads of
          * attn_cm_d (0: none; vk_pipeline_attn_cm makes it per model), attn_cm_bq query tokens a
          * workgroup. UNICORN_VK_ATTN_CM=0: none (attn_pf.comp). The same on NV workgroup-scope matrices
@@ -411,8 +419,8 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                   VkDeviceAddress x, VkDeviceAddress x16, uint32_t ldx, uint32_t nt, VkDeviceAddress y, uint32_t ldy,
                   VkDeviceAddress bias, bool acc);
 bool vk_op_matmul_reads_x16(const struct vk_cmd *c, enum vk_wtype wt, uint32_t nt);
-/* Whether vk_op_matmul's NV workgroup-scope product of n rows of k columns by nt tokens takes the wide
- * tile (where p has one for the type); never for k < VK_CM2_WIDE_MIN_K. */
+/* Whether the rounds rule (vk_cm2_pick) takes the wide tile for an NV workgroup-scope product of n rows
+ * of k columns by nt tokens (where p has one for the type); never for k < VK_CM2_WIDE_MIN_K. */
 #define VK_CM2_WIDE_MIN_K 2048u
 bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t k, uint32_t nt);
 /* Whether it takes the small tile instead (where p has one for the type): where its grid still fits
@@ -420,9 +428,11 @@ bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t k, uint32_t 
 bool vk_cm2_small(const struct vk_pipelines *p, uint32_t n, uint32_t nt);
 /* Split-K slices of a product of `tiles` workgroups over k columns (1: none), *ks columns each. */
 uint32_t vk_cm2_split(const struct vk_pipelines *p, uint32_t tiles, uint32_t k, uint32_t *ks);
-/* llama.cpp's tile and split for the same product instead (UNICORN_VK_CM2_RULE=llama): the pipeline
- * (VK_P_MATMUL_CM2, _WIDE or _SMALL, + wt), its tokens a tile, split-K slices (1: none; none unless
- * can_split) and their columns. */
+/* The tile and split of vk_op_matmul's NV product by p->cm2_rule: the pipeline (VK_P_MATMUL_CM2, _WIDE or
+ * _SMALL, + wt), its tokens a tile, split-K slices (1: none; none unless can_split) and their columns. */
+enum vk_pipe vk_cm2_pick(const struct vk_pipelines *p, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt,
+                         bool can_split, uint32_t *bn, uint32_t *split, uint32_t *ks);
+/* llama.cpp's tile and split for the same product (VK_CM2_RULE_LLAMA), as vk_cm2_pick returns them. */
 enum vk_pipe vk_cm2_pick_llama(const struct vk_pipelines *p, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt,
                                bool can_split, uint32_t *bn, uint32_t *split, uint32_t *ks);
 /* Its wide tile's BK for weights of type t. */
