@@ -7,10 +7,15 @@
 # llama.cpp (0.82-0.90x in run128-results.txt): q/k/v and gate/up as one product each in prefill
 # (UNICORN_VK_QKV_FUSED=3, UNICORN_VK_GU_FUSED=1; measured before only on 4B-8B, where noise hid any
 # difference) and llama.cpp's rule, then the 1B's products alone under the default and llama.cpp's rule.
+# (3) .gl/bin/*-restrict: the same build with matmul_cm2.comp's weight and activation buffer references
+# declared restrict (built after sed -i 's/readonly buffer \(WBlock\|WHalves\|XHalves\)/restrict readonly
+# buffer \1/' shaders/matmul_cm2.comp; SPIR-V: a Restrict member decoration on each), on Qwen2.5 7B Q4_K,
+# whose K-quant products trail llama.cpp's by 8-12% at the same tiles (run128-results.txt): the whole model
+# (pp512, tg128) beside llama.cpp, then its products alone.
 cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee -a $OUT/run132.txt
-ROWS="gemma3-4b:q4_k qwen2.5-0.5b:q4_0 gemma3-1b:q4_0 gemma3-1b:q8_0"
+ROWS="gemma3-4b:q4_k qwen2.5-0.5b:q4_0 gemma3-1b:q4_0 gemma3-1b:q8_0 qwen2.5-7b:q4_k"
 for r in $ROWS; do gen ${r%:*} ${r#*:} & done; wait
 for m in gemma3-4b-q4_k qwen2.5-0.5b-q4_0; do
   sweep $m X=1 UNICORN_VK_CM2_RULE=rounds X=1 UNICORN_VK_CM2_RULE=rounds | tee -a $OUT/run132.txt
@@ -22,3 +27,10 @@ done
 # Gemma 3 1B at 512 tokens: gate (and up), down, q/k/v joined, q, k (and v), o.
 rulebench mm:q4_0:6912:1152:512 mm:q4_0:1152:6912:512 mm:q4_0:1536:1152:512 mm:q4_0:1024:1152:512 \
   mm:q4_0:256:1152:512 mm:q4_0:1152:1024:512 mm:q4_0:13824:1152:512 | tee -a $OUT/run132.txt
+DEPTHS=0 models qwen2.5-7b:q4_k unicorn-bench:X=1 unicorn-bench-restrict:X=1 unicorn-bench:X=1 \
+  unicorn-bench-restrict:X=1 | tee -a $OUT/run132.txt
+for b in vk-kernel-bench vk-kernel-bench-restrict vk-kernel-bench vk-kernel-bench-restrict; do
+  echo "== $b -r 20" | tee -a $OUT/run132.txt
+  timeout 60 $B/$b -r 20 mm:q4_k:18944:3584:512 mm:q4_k:3584:18944:512 mm:q4_k:3584:3584:512 2>&1 | tail -3 |
+    tee -a $OUT/run132.txt
+done
