@@ -45,8 +45,10 @@ float sum_sq(F32Buf b)
 
 /* Rows of at most WG * NREG elements stay in registers: every load of the row (x, t, both weights) is
  * issued at once, so a decode step's norm costs one memory round trip plus its reductions instead of
- * one round trip per pass. */
-#define NREG 24u
+ * one round trip per pass. 24 for the decode steps' one row (the default pipeline); the rows form
+ * (vk_pipeline_norm_rows) takes just enough for the model's rows, so that more workgroups fit a
+ * multiprocessor when a prefill step norms hundreds of rows at once. */
+layout(constant_id = 1) const uint NREG = 24;
 shared float hs[WG * NREG];
 
 bool fast_path()

@@ -482,6 +482,12 @@ static int vk_model_init(Model *m, void **ret, char *err, size_t errsz) {
                                 errsz);
         if (r < 0)
                 goto fail;
+        /* The prefill norms with registers for just the model's rows (an experiment: the H100 profile had
+         * our norms at twice llama.cpp's time, docs/vulkan.md, twenty-third session). */
+        const char *norm_rows = getenv("UNICORN_VK_NORM_ROWS");
+        if (norm_rows && streq(norm_rows, "1") &&
+            (r = vk_pipeline_norm_rows(vm->d, &vm->pl, m->hp.n_embd, err, errsz)) < 0)
+                goto fail;
         if (m->weight_alloc)
                 vm->importing = vk_import_init(vm->d, m->weight_alloc, &vm->imp, vm->import_why,
                                                sizeof vm->import_why) >= 0;

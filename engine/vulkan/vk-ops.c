@@ -264,7 +264,8 @@ void vk_op_get_rows(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint3
 }
 
 void vk_op_norm(struct vk_cmd *c, const struct pc_norm *pc) {
-        vk_cmd_dispatch(c, VK_P_NORM, pc, sizeof *pc, pc->rows, 1, 1);
+        bool rows = pc->rows > 1 && c->pl->p[VK_P_NORM_ROWS] && pc->n <= c->pl->norm_rows_n;
+        vk_cmd_dispatch(c, rows ? VK_P_NORM_ROWS : VK_P_NORM, pc, sizeof *pc, pc->rows, 1, 1);
 }
 
 void vk_op_qkv(struct vk_cmd *c, const struct pc_qkv *pc) {

@@ -483,6 +483,23 @@ int vk_pipeline_attn(struct vk_device *d, struct vk_pipelines *p, uint32_t head_
 }
 
 /* shaders/gridsync.comp, for tools/vk-kernel-bench only: made on demand, not with the step's kernels. */
+int vk_pipeline_norm_rows(struct vk_device *d, struct vk_pipelines *p, uint32_t n, char *err, size_t errsz) {
+        const uint32_t wg = 256, nreg = DIV_ROUND_UP(n, wg);
+
+        if (p->p[VK_P_NORM_ROWS]) {
+                vkDestroyPipeline(d->dev, p->p[VK_P_NORM_ROWS], NULL);
+                p->p[VK_P_NORM_ROWS] = VK_NULL_HANDLE;
+        }
+        p->norm_rows_n = 0;
+        if (n == 0 || nreg >= 24)
+                return 0;
+        int r = make_pipe(d, VK_NULL_HANDLE, p->layout, "norm", (uint32_t[]) { wg, nreg }, 2, &p->p[VK_P_NORM_ROWS],
+                          err, errsz);
+        if (r >= 0)
+                p->norm_rows_n = wg * nreg;
+        return r;
+}
+
 int vk_pipeline_gridsync(struct vk_device *d, struct vk_pipelines *p, char *err, size_t errsz) {
         if (p->p[VK_P_GRIDSYNC])
                 return 0;
@@ -999,9 +1016,10 @@ static const struct {
         { VK_P_ATTN_CM2, false, PC_OTHER, "attn_cm2" },
         { VK_P_GRIDSYNC, false, PC_MM, "gridsync" },
         { VK_P_ATTN_DEC, false, PC_OTHER, "attn_dec" },
+        { VK_P_NORM_ROWS, false, PC_OTHER, "norm_rows" },
 };
 /* A pipeline added after the last range needs its own entry above. */
-_Static_assert(VK_P_ATTN_DEC + 1 == VK_P_COUNT, "pipe_ranges: the last range ends at VK_P_COUNT");
+_Static_assert(VK_P_NORM_ROWS + 1 == VK_P_COUNT, "pipe_ranges: the last range ends at VK_P_COUNT");
 
 /* The range of pipe_ranges that holds p, or -1. */
 static int pipe_range(enum vk_pipe p) {

@@ -194,6 +194,7 @@ enum vk_pipe {
         VK_P_ATTN_CM2 = VK_P_MATVEC_Q8S_GLUQ + VK_W_COUNT, /* prefill attention on NV matrices, one head size */
         VK_P_GRIDSYNC,                   /* vk-kernel-bench's grid-wide barrier experiment (made on demand) */
         VK_P_ATTN_DEC,                   /* decode attention by clusters of lanes, one head size */
+        VK_P_NORM_ROWS,                  /* VK_P_NORM with registers for norm_rows_n elements a row */
         VK_P_COUNT,
 };
 
@@ -289,6 +290,9 @@ struct vk_pipelines {
         uint32_t cm2_split, cm2_split_k, split_force;
         /* How vk_cm2_pick chooses the NV kernel's tile and split (UNICORN_VK_CM2_RULE=rounds|llama). */
         enum vk_cm2_rule cm2_rule;
+        /* VK_P_NORM_ROWS, where made (vk_pipeline_norm_rows): takes norms of several rows of at most
+         * norm_rows_n elements. */
+        uint32_t norm_rows_n;
         /* Prefill attention on cooperative matrices (VK_P_ATTN_CM, shaders/attn_cm.comp) for heads of
          * attn_cm_d (0: none; vk_pipeline_attn_cm makes it per model), attn_cm_bq query tokens a
          * workgroup. UNICORN_VK_ATTN_CM=0: none (attn_pf.comp). The same on NV workgroup-scope matrices
@@ -345,6 +349,11 @@ int vk_pipeline_attn(struct vk_device *d, struct vk_pipelines *p, uint32_t head_
  * not suit it. */
 bool vk_attn_dec_pick(uint32_t head_dim, uint32_t head_dim_v, uint32_t n_gqa, uint32_t max_g, uint32_t sg_min,
                       uint32_t shm, uint32_t *c, uint32_t *nv, uint32_t *g);
+/* Makes p's VK_P_NORM_ROWS for rows of n elements: norm.comp with registers for just those (the decode
+ * form holds 6,144 a row), for prefill steps (vk_op_norm). An experiment, made for a model's rows only with
+ * UNICORN_VK_NORM_ROWS=1 (vk-backend.c): not measured on a GPU yet. 0 where n needs no fewer registers
+ * than the decode form. */
+int vk_pipeline_norm_rows(struct vk_device *d, struct vk_pipelines *p, uint32_t n, char *err, size_t errsz);
 /* Makes p's VK_P_GRIDSYNC (shaders/gridsync.comp) if not made yet; for tools/vk-kernel-bench. */
 int vk_pipeline_gridsync(struct vk_device *d, struct vk_pipelines *p, char *err, size_t errsz);
 

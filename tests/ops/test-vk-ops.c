@@ -1422,7 +1422,15 @@ int main(int argc, char **argv) {
                 test_norm16(1152, pl.q8);
                 test_norm16(6144, false);
                 test_norm16(8192, pl.q8); /* past the registers: the general path */
-                printf("norm with f16 output: ok\n");
+                /* The prefill form with registers for rows of 1152 (Gemma 3 1B; 5 a lane): its rows, shorter
+                 * ones, and longer ones, which the decode form takes. */
+                CHECK_MSG(vk_pipeline_norm_rows(d, &pl, 1152, err, sizeof err) == 0, "%s", err);
+                CHECK(pl.p[VK_P_NORM_ROWS] && pl.norm_rows_n == 1280);
+                test_norm16(1152, pl.q8);
+                test_norm16(1000, false);
+                test_norm16(2048, pl.q8);
+                CHECK(vk_pipeline_norm_rows(d, &pl, 6144, err, sizeof err) == 0 && !pl.p[VK_P_NORM_ROWS]);
+                printf("norm with f16 output: ok (also its prefill form)\n");
                 /* A partial last workgroup (260 / 4 = 65 invocations of 256), rows with padding. */
                 test_cvt16(260, 3, 264, 268);
                 test_cvt16(3584, 5, 3584, 3584);
