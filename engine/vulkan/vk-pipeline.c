@@ -482,7 +482,6 @@ int vk_pipeline_attn(struct vk_device *d, struct vk_pipelines *p, uint32_t head_
         return r;
 }
 
-/* shaders/gridsync.comp, for tools/vk-kernel-bench only: made on demand, not with the step's kernels. */
 int vk_pipeline_norm_rows(struct vk_device *d, struct vk_pipelines *p, uint32_t n, char *err, size_t errsz) {
         const uint32_t wg = 256, nreg = DIV_ROUND_UP(n, wg);
 
@@ -500,6 +499,7 @@ int vk_pipeline_norm_rows(struct vk_device *d, struct vk_pipelines *p, uint32_t 
         return r;
 }
 
+/* shaders/gridsync.comp, for tools/vk-kernel-bench only: made on demand, not with the step's kernels. */
 int vk_pipeline_gridsync(struct vk_device *d, struct vk_pipelines *p, char *err, size_t errsz) {
         if (p->p[VK_P_GRIDSYNC])
                 return 0;
