@@ -1,5 +1,6 @@
 #!/bin/bash
-# Written 2026-12-06 (twenty-third session), not yet run. .gl/bin: the commit that adds UNICORN_VK_NORM_ROWS
+# Written 2026-12-06 (twenty-third session), not yet run (~7-8 min, estimated from run128.sh's 416 s for a
+# similar load: give it the tool's 600 s). .gl/bin: the commit that adds UNICORN_VK_NORM_ROWS
 # or later (the default tile rule VK_CM2_RULE_AUTO: llama.cpp's choice for rows of 2048 columns or more, the
 # rounds rule for shorter ones).
 # (1) The default against the rounds rule (the default before) on a row of each kind: Gemma 3 4B Q4_K (long
