@@ -134,5 +134,17 @@ int main(void) {
         cpu_geglu_tanh(y, b, ELEMENTSOF(a));
         for (size_t i = 0; i < ELEMENTSOF(a); i++)
                 CHECK_NEAR(y[i], cpu_gelu_tanh(a[i]) * b[i], 1e-6);
+
+        /* exp over the whole float range, eight lanes at a time and the tail: within 3e-7 relative of
+         * exp in double, and clamped to exp(-87.3) and exp(88.3) outside (the softmax's masked -inf
+         * scores come here too). */
+        for (size_t i = 0; i < ELEMENTSOF(a); i++)
+                y[i] = i == 5 ? -INFINITY : i == 6 ? INFINITY : -120.0f + 240.0f * (float) i / ELEMENTSOF(a);
+        memcpy(w, y, sizeof w);
+        cpu_exp_inplace(y, ELEMENTSOF(a));
+        for (size_t i = 0; i < ELEMENTSOF(a); i++) {
+                double want = exp(w[i] < -87.3f ? -87.3f : w[i] > 88.3f ? 88.3f : w[i]);
+                CHECK_MSG(fabs(y[i] - want) <= 3e-7 * want, "exp(%g) = %g, expected %g", w[i], y[i], want);
+        }
         return 0;
 }
