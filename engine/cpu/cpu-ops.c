@@ -175,10 +175,10 @@ void cpu_rope_apply(float *x, size_t n_rot, const float *cos_t, const float *sin
 /*
  * exp(x) for the activations and the softmax: Cephes' expf (range reduction
  * by ln 2, degree-5 polynomial, relative error ~1e-7), eight lanes at a time
- * in GCC's vector extension. Written as plain loops over exp_fast, GCC 12
- * left them scalar (-fopt-info-vec: the clamp's control flow, then "no
+ * in GCC's vector extension. Written as plain loops over a scalar form, GCC
+ * 12 left them scalar (-fopt-info-vec: the clamp's control flow, then "no
  * vectype"), and libm's expf/tanhf are scalar too; they were ~10% of Gemma 3
- * 270M's CPU prefill. exp_fast is the same arithmetic a lane, for the tails.
+ * 270M's CPU prefill.
  */
 typedef int32_t v8si __attribute__((vector_size(32)));
 
@@ -208,47 +208,40 @@ static inline __attribute__((always_inline)) v8sf exp8(v8sf x) {
         return y * (v8sf) ((n + 127) << 23);
 }
 
-static inline float exp_fast(float x) {
-        const float log2e = 1.44269504088896341f;
-        float fx, r, r2, y;
-        union {
-                float f;
-                int32_t i;
-        } pow2n;
-        int32_t n;
-
-        x = x < -87.3f ? -87.3f : x > 88.3f ? 88.3f : x;
-        fx = __builtin_floorf(x * log2e + 0.5f);
-        n = (int32_t) fx;
-        r = x - fx * 0.693359375f + fx * 2.12194440e-4f;
-        r2 = r * r;
-        y = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r + 4.1665795894e-2f) * r +
-             1.6666665459e-1f) * r + 5.0000001201e-1f;
-        y = y * r2 + r + 1.0f;
-        pow2n.i = (n + 127) << 23;
-        return y * pow2n.f;
+static inline __attribute__((always_inline)) v8sf swiglu8(v8sf g, v8sf u) {
+        return g / (1.0f + exp8(-g)) * u;
 }
 
-SIMD_CLONES void cpu_exp_inplace(float *x, size_t n) {
-        size_t i = 0;
+/* 0.5 x (1 + tanh v) = x / (1 + exp(-2v)): one exp, no tanh. */
+static inline __attribute__((always_inline)) v8sf geglu8(v8sf x, v8sf u) {
+        const float k2 = 2.0f * 0.79788456080286535588f; /* 2 sqrt(2/pi) */
+        return x / (1.0f + exp8(-k2 * (x + 0.044715f * x * x * x))) * u;
+}
 
-        for (; i + 8 <= n; i += 8)
-                STORE8(x + i, exp8(LOAD8(x + i)));
-        for (; i < n; i++)
-                x[i] = exp_fast(x[i]);
+/* a[i] = OP(a[i], b[i]) for i < n, eight at a time; the last partial eight through zero-padded copies, so
+ * that every element takes the same arithmetic. */
+#define BY_EIGHT(a, b, n, OP)                                                                          \
+        do {                                                                                           \
+                size_t i_ = 0;                                                                         \
+                for (; i_ + 8 <= (n); i_ += 8)                                                         \
+                        STORE8((a) + i_, OP(LOAD8((a) + i_), LOAD8((b) + i_)));                        \
+                if (i_ < (n)) {                                                                        \
+                        float a_[8] = { 0 }, b_[8] = { 0 };                                            \
+                        __builtin_memcpy(a_, (a) + i_, ((n) - i_) * sizeof a_[0]);                     \
+                        __builtin_memcpy(b_, (b) + i_, ((n) - i_) * sizeof b_[0]);                     \
+                        STORE8(a_, OP(LOAD8(a_), LOAD8(b_)));                                          \
+                        __builtin_memcpy((a) + i_, a_, ((n) - i_) * sizeof a_[0]);                     \
+                }                                                                                      \
+        } while (0)
+
+SIMD_CLONES void cpu_exp_inplace(float *x, size_t n) {
+#define EXP8_OF_A(a, b) exp8(a)
+        BY_EIGHT(x, x, n, EXP8_OF_A);
+#undef EXP8_OF_A
 }
 
 SIMD_CLONES void cpu_swiglu(float *restrict gate, const float *restrict up, size_t n) {
-        size_t i = 0;
-
-        for (; i + 8 <= n; i += 8) {
-                v8sf g = LOAD8(gate + i);
-                STORE8(gate + i, g / (1.0f + exp8(-g)) * LOAD8(up + i));
-        }
-        for (; i < n; i++) {
-                float g = gate[i];
-                gate[i] = g / (1.0f + exp_fast(-g)) * up[i];
-        }
+        BY_EIGHT(gate, up, n, swiglu8);
 }
 
 float cpu_gelu_tanh(float x) {
@@ -257,20 +250,7 @@ float cpu_gelu_tanh(float x) {
 }
 
 SIMD_CLONES void cpu_geglu_tanh(float *restrict gate, const float *restrict up, size_t n) {
-        /* 0.5 x (1 + tanh u) = x / (1 + exp(-2u)): one exp, no tanh. */
-        const float k2 = 2.0f * 0.79788456080286535588f;
-        size_t i = 0;
-
-        for (; i + 8 <= n; i += 8) {
-                v8sf x = LOAD8(gate + i);
-                v8sf u2 = k2 * (x + 0.044715f * x * x * x);
-                STORE8(gate + i, x / (1.0f + exp8(-u2)) * LOAD8(up + i));
-        }
-        for (; i < n; i++) {
-                float x = gate[i];
-                float u2 = k2 * (x + 0.044715f * x * x * x);
-                gate[i] = x / (1.0f + exp_fast(-u2)) * up[i];
-        }
+        BY_EIGHT(gate, up, n, geglu8);
 }
 
 /* o[g] += Σ_p w[g][p] · v[p], for up to 4 queries g at a time: 16 outputs of
