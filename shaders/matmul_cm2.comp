@@ -366,7 +366,7 @@ void main()
                 ux = setTensorLayoutStrideNV(ux, p.ldx & ~7u, 1);
 #ifdef TYPE_F16
                 /* f16 weights load as the activations do: one tensor load, not a decode callback per
-                 * element (H100: 181-190 TFLOP/s on the Gemma 3 4B and 27B FFN shapes, docs/vulkan.md). */
+                 * element (H100: 168-190 TFLOP/s on the Gemma 3 4B and 27B FFN shapes, docs/vulkan.md). */
                 XHalves wf = XHalves(p.w);
                 tensorLayoutNV<2> uwf = createTensorLayoutNV(2);
                 uwf = setTensorLayoutDimensionNV(uwf, p.n, p.k);
