@@ -482,10 +482,11 @@ static int vk_model_init(Model *m, void **ret, char *err, size_t errsz) {
                                 errsz);
         if (r < 0)
                 goto fail;
-        /* The prefill norms with registers for just the model's rows (an experiment: the H100 profile had
-         * our norms at twice llama.cpp's time, docs/vulkan.md, twenty-third session). */
+        /* The prefill norms with registers for just the model's rows: pp512 +2-6% on the H100 (Gemma 3 1B
+         * and 4B, Qwen2.5 0.5B; run132-results.txt), where the 6,144-element form the decode steps share
+         * had our norms at twice llama.cpp's time. UNICORN_VK_NORM_ROWS=0: that form for prefill too. */
         const char *norm_rows = getenv("UNICORN_VK_NORM_ROWS");
-        if (norm_rows && streq(norm_rows, "1") &&
+        if (!(norm_rows && streq(norm_rows, "0")) &&
             (r = vk_pipeline_norm_rows(vm->d, &vm->pl, m->hp.n_embd, err, errsz)) < 0)
                 goto fail;
         if (m->weight_alloc)

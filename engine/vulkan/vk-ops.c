@@ -48,7 +48,7 @@ void vk_op_cvt16(struct vk_cmd *c, VkDeviceAddress x, uint32_t ldx, uint32_t k, 
  * Q8_0 (k 1152) 2% (H200 pp512), where the rule would take it; the gains were at k >= 3584.
  */
 bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t k, uint32_t nt) {
-        if (!p->cm2_sms || !p->cm2_wide_bn || nt <= p->cm2_bn || k < VK_CM2_WIDE_MIN_K)
+        if (!p->cm2_sms || !p->cm2_wide_bn || nt <= p->cm2_bn || (k < VK_CM2_WIDE_MIN_K && !p->cm2_wide_short))
                 return false;
         uint64_t rows = DIV_ROUND_UP(n, 128u), sms = p->cm2_sms;
         uint64_t narrow = DIV_ROUND_UP(rows * DIV_ROUND_UP(nt, p->cm2_bn), sms);

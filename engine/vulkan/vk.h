@@ -290,6 +290,10 @@ struct vk_pipelines {
         uint32_t cm2_split, cm2_split_k, split_force;
         /* How vk_cm2_pick chooses the NV kernel's tile and split (UNICORN_VK_CM2_RULE=rounds|llama). */
         enum vk_cm2_rule cm2_rule;
+        /* Whether the rounds rule weighs the wide tile on rows shorter than VK_CM2_WIDE_MIN_K too
+         * (UNICORN_VK_CM2_WIDE_SHORT=1, an experiment: its products alone ran faster on the H100 where
+         * it makes fewer rounds, run132.sh, but whole models ran slower on the H200 before). */
+        bool cm2_wide_short;
         /* VK_P_NORM_ROWS, where made (vk_pipeline_norm_rows): takes norms of several rows of at most
          * norm_rows_n elements. */
         uint32_t norm_rows_n;
@@ -350,9 +354,8 @@ int vk_pipeline_attn(struct vk_device *d, struct vk_pipelines *p, uint32_t head_
 bool vk_attn_dec_pick(uint32_t head_dim, uint32_t head_dim_v, uint32_t n_gqa, uint32_t max_g, uint32_t sg_min,
                       uint32_t shm, uint32_t *c, uint32_t *nv, uint32_t *g);
 /* Makes p's VK_P_NORM_ROWS for rows of n elements: norm.comp with registers for just those (the decode
- * form holds 6,144 a row), for prefill steps (vk_op_norm). An experiment, made for a model's rows only with
- * UNICORN_VK_NORM_ROWS=1 (vk-backend.c): not measured on a GPU yet. 0 where n needs no fewer registers
- * than the decode form. */
+ * form holds 6,144 a row), for prefill steps (vk_op_norm); vk-backend.c makes it for each model's rows
+ * unless UNICORN_VK_NORM_ROWS=0. 0 where n needs no fewer registers than the decode form. */
 int vk_pipeline_norm_rows(struct vk_device *d, struct vk_pipelines *p, uint32_t n, char *err, size_t errsz);
 /* Makes p's VK_P_GRIDSYNC (shaders/gridsync.comp) if not made yet; for tools/vk-kernel-bench. */
 int vk_pipeline_gridsync(struct vk_device *d, struct vk_pipelines *p, char *err, size_t errsz);
@@ -429,7 +432,8 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                   VkDeviceAddress bias, bool acc);
 bool vk_op_matmul_reads_x16(const struct vk_cmd *c, enum vk_wtype wt, uint32_t nt);
 /* Whether the rounds rule (vk_cm2_pick) takes the wide tile for an NV workgroup-scope product of n rows
- * of k columns by nt tokens (where p has one for the type); never for k < VK_CM2_WIDE_MIN_K. */
+ * of k columns by nt tokens (where p has one for the type); never for k < VK_CM2_WIDE_MIN_K unless
+ * p->cm2_wide_short. */
 #define VK_CM2_WIDE_MIN_K 2048u
 bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t k, uint32_t nt);
 /* Whether it takes the small tile instead (where p has one for the type): where its grid still fits
