@@ -272,15 +272,16 @@ void vk_op_qkv(struct vk_cmd *c, const struct pc_qkv *pc) {
         vk_cmd_dispatch(c, VK_P_QKV, pc, sizeof *pc, pc->n_head + 2 * pc->n_head_kv, pc->nt, 1);
 }
 
-/* attn_cm2.comp reads a workgroup's cache rows as one strip of slots from its first visible position's
- * to its last's, so the positions the step sees must not wrap around the ring. */
+/* attn_cm2.comp walks a workgroup's cache rows from its first visible position's slot to its last's,
+ * on past the ring's end where they wrap: the positions the step sees must fit in the ring (a sliding
+ * layer's ring holds window + batch positions, vk-backend.c). */
 bool vk_attn_cm2_ok(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0) {
         if (!c->pl->p[VK_P_ATTN_CM2] || c->exact || pos0 < 0 || pc->nt == 0 || pc->ring == 0 ||
             pc->head_dim != c->pl->attn_cm_d || pc->head_dim_v != c->pl->attn_cm_d)
                 return false;
         uint64_t lo = pc->window && (uint32_t) pos0 >= pc->window ? (uint64_t) pos0 - pc->window + 1 : 0;
         uint64_t hi = (uint64_t) pos0 + pc->nt - 1;
-        return lo % pc->ring + (hi - lo) < pc->ring;
+        return hi - lo < pc->ring;
 }
 
 /* A counter per (query block, head): at most one a token. Sized for the scratch's capacity, not the
@@ -338,7 +339,7 @@ bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddr
         a.q8 = 0;
         a.part = 0;
         /* On the matrix cores where the f16 products run (not with exact activations): NV ones where
-         * the step's positions do not wrap the ring, else KHR ones. Both write the f16 rows too (in
+         * made, else KHR ones. Both write the f16 rows too (in
          * q8's place: prefill has no 8-bit output), and both split positions alike. */
         bool nv = vk_attn_cm2_ok(c, pc, pos0);
         if (nv || (c->pl->p[VK_P_ATTN_CM] && !c->exact && pc->head_dim == c->pl->attn_cm_d &&

@@ -301,7 +301,7 @@ struct vk_pipelines {
          * attn_cm_d (0: none; vk_pipeline_attn_cm makes it per model), attn_cm_bq query tokens a
          * workgroup. UNICORN_VK_ATTN_CM=0: none (attn_pf.comp). The same on NV workgroup-scope matrices
          * (VK_P_ATTN_CM2, shaders/attn_cm2.comp, attn_cm2_bq query tokens a workgroup), taken before it
-         * where the step's positions do not wrap around the ring (vk_attn_cm2_ok); UNICORN_VK_ATTN_CM2=0:
+         * where the step's positions fit in the ring (vk_attn_cm2_ok); UNICORN_VK_ATTN_CM2=0:
          * not made, UNICORN_VK_ATTN_CM2_SHAPE=rows,positions. */
         uint32_t attn_cm_d, attn_cm_bq, attn_cm_bkv, attn_cm2_bq, attn_cm2_bkv; /* bkv: positions a block */
         /* UNICORN_VK_ATTN_PF_SPLITS when VK_P_ATTN_CM was made (for both prefill attention kernels):
