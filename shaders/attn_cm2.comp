@@ -26,14 +26,19 @@
  * step does not see must not reach a product even with weight 0 (stale
  * slots may hold anything): blocks start at the workgroup's first visible
  * position, and the layout ends at its last one's slot, past which loads
- * read zeros. Where the positions the workgroup reads wrap around the ring
- * (a sliding layer's ring of window + batch slots, after its first pass),
- * they are walked as virtual slots that run on past the ring's end: those
- * up to the end through a layout of the ring's rows, its last block's
- * columns past the end masked, then from slot 0 through one that ends at
- * the last visible slot. (These steps took the KHR kernel before: Gemma 3
- * 4B pp512 at depth 4096 ran its 29 sliding layers at 242 us each against
- * llama.cpp's 85 on the H100, run133.sh.)
+ * read zeros. So the host dispatches this kernel only where the positions
+ * the step reads do not wrap around the ring (vk_op_attn_prefill), or its
+ * WRAP form (VK_P_ATTN_CM2_WRAP, UNICORN_VK_ATTN_CM2_WRAP=1), which walks
+ * them as virtual slots that run on past the ring's end: those before the
+ * end through a layout of the ring's rows, the columns of the block that
+ * crosses it masked, then from slot 0 through a layout that ends at the
+ * last visible slot. A sliding layer's ring (window + batch) wraps on most
+ * steps after its first pass, and those took the KHR kernel: Gemma 3 4B
+ * pp512 at depth 4096 ran its 29 sliding layers at 242 us each against
+ * llama.cpp's 85 on the H100 (run133.sh). A first form, one loop that
+ * switched its layouts at the ring's end, ran the whole step 2.2x slower
+ * (run134.sh), so this one keeps both layouts fixed and branches the
+ * loads; not yet run on a GPU.
  * Operands f16, sums f32 (S, O, the row sums).
  *
  * Scores are in log2 units (q scaled by log2(e) too) so that the weights
@@ -88,14 +93,22 @@ int first_seen(int pos)
         return p.window > 0u && pos >= int(p.window) ? pos - int(p.window) + 1 : 0;
 }
 
-/* S's element of query row r (position q0 + r) and block column c (position k0 + c); columns from
- * position kend on are not this block's (past the ring's end, or the split's part). */
-float mask_s(const in uint r, const in uint c, const in float s, const in uint q0, const in uint k0,
-             const in uint kend)
+/* S's element of query row r (position q0 + r) and block column c (position k0 + c). */
+float mask_s(const in uint r, const in uint c, const in float s, const in uint q0, const in uint k0)
 {
         int qp = int(q0 + r), kp = int(k0 + c);
-        return kp <= qp && kp >= first_seen(qp) && k0 + c < kend ? s : NEG;
+        return kp <= qp && kp >= first_seen(qp) ? s : NEG;
 }
+
+#ifdef WRAP
+/* The same, and columns from position kend on masked: not this block's (past the ring's end, or past
+ * the split's part). */
+float mask_end(const in uint r, const in uint c, const in float s, const in uint q0, const in uint k0,
+               const in uint kend)
+{
+        return k0 + c < kend ? mask_s(r, c, s, q0, k0) : NEG;
+}
+#endif
 
 float max_r(const in float a, const in float b)
 {
@@ -138,10 +151,14 @@ void main()
         uint tlast = min(tq0 + BR, p.nt) - 1u;
         int pos0 = tok.v[tq0 * 4u];
         int lo = first_seen(pos0), hi = tok.v[tlast * 4u];
-        /* Virtual slots slot_lo..vs_hi hold positions lo..hi: past the ring's end (where they wrap), virtual
-         * slot u is slot u - ring. The host keeps hi - lo under the ring. */
+#ifdef WRAP
+        /* Virtual slots slot_lo..vs_hi hold positions lo..hi; past the ring's end, virtual slot u is slot
+         * u - ring (the host keeps hi - lo under the ring). */
         uint slot_lo = uint(lo) % p.ring, slot_hi = uint(hi) % p.ring, vs_hi = slot_lo + uint(hi - lo);
-        uint dim_a = vs_hi >= p.ring ? p.ring : slot_hi + 1u; /* rows of the layout before the ring's end */
+#else
+        /* The step's positions do not wrap (the host's condition): slots rise with positions. */
+        uint slot_lo = uint(lo) % p.ring, slot_hi = uint(hi) % p.ring;
+#endif
 
         tensorViewNV<2, false, 1, 0> tr = createTensorViewNV(2, false, 1, 0);
 
@@ -166,10 +183,24 @@ void main()
                 lk = setTensorLayoutBlockSizeNV(lk, 1, 4);
                 lv = setTensorLayoutBlockSizeNV(lv, 1, 4);
         }
-        lk = setTensorLayoutDimensionNV(lk, dim_a, D);
+#ifdef WRAP
+        /* lk, lv: the ring's rows up to its end (up to the last visible slot where they do not wrap);
+         * lkb, lvb: from slot 0 up to the last visible slot, for virtual slots past the end. */
+        tensorLayoutNV<2, gl_CooperativeMatrixClampModeConstantNV> lkb = lk, lvb = lv;
+        lk = setTensorLayoutDimensionNV(lk, vs_hi >= p.ring ? p.ring : slot_hi + 1u, D);
         lk = setTensorLayoutStrideNV(lk, KV16 ? kd : kd / 4u, 1);
-        lv = setTensorLayoutDimensionNV(lv, dim_a, D);
+        lv = setTensorLayoutDimensionNV(lv, vs_hi >= p.ring ? p.ring : slot_hi + 1u, D);
         lv = setTensorLayoutStrideNV(lv, KV16 ? vd : vd / 4u, 1);
+        lkb = setTensorLayoutDimensionNV(lkb, slot_hi + 1u, D);
+        lkb = setTensorLayoutStrideNV(lkb, KV16 ? kd : kd / 4u, 1);
+        lvb = setTensorLayoutDimensionNV(lvb, slot_hi + 1u, D);
+        lvb = setTensorLayoutStrideNV(lvb, KV16 ? vd : vd / 4u, 1);
+#else
+        lk = setTensorLayoutDimensionNV(lk, slot_hi + 1u, D);
+        lk = setTensorLayoutStrideNV(lk, KV16 ? kd : kd / 4u, 1);
+        lv = setTensorLayoutDimensionNV(lv, slot_hi + 1u, D);
+        lv = setTensorLayoutStrideNV(lv, KV16 ? vd : vd / 4u, 1);
+#endif
         uint64_t es = KV16 ? 2ul : 4ul;
         uint64_t ka = p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * es;
         uint64_t va = p.vc + (uint64_t(seq) * p.ring * vd + kvh * p.head_dim_v) * es;
@@ -186,44 +217,59 @@ void main()
         coopmat<float16_t, gl_ScopeWorkgroup, BC, BC, gl_MatrixUseB> ones =
                 coopmat<float16_t, gl_ScopeWorkgroup, BC, BC, gl_MatrixUseB>(1.0);
 
-        /* Split (p.chunk > 0, a multiple of BC): workgroup z takes virtual slots [slot_lo + z * chunk,
-         * + chunk); one whose part lies past the last visible slot walks none and leaves empty partials. */
+        /* Split (p.chunk > 0, a multiple of BC): workgroup z takes slots [slot_lo + z * chunk, + chunk);
+         * one whose part lies past the last visible slot walks none and leaves empty partials. */
+#ifdef WRAP
+        /* (virtual slots) */
         uint nz = gl_NumWorkGroups.z, z = gl_WorkGroupID.z, sb = slot_lo, se = vs_hi;
         if (p.chunk > 0u) {
                 sb = slot_lo + z * p.chunk;
                 se = min(vs_hi, sb + p.chunk - 1u);
         }
+#else
+        uint nz = gl_NumWorkGroups.z, z = gl_WorkGroupID.z, sb = slot_lo, se = slot_hi;
+        if (p.chunk > 0u) {
+                sb = slot_lo + z * p.chunk;
+                se = min(slot_hi, sb + p.chunk - 1u);
+        }
+#endif
         /* The last row's first visible position: blocks from it on and up to the first row's position
          * need no mask (the window only moves forwards with the rows). */
         int lo_last = first_seen(hi);
-        bool wrapped = false;
-        /* Blocks of BC virtual slots from sb, and one starting at the ring's end where a block crosses it. */
+#ifdef WRAP
+        /* Blocks of BC virtual slots from sb, and the first past the ring's end starting right at it. */
         for (uint s0 = sb; s0 <= se; s0 = s0 < p.ring && s0 + BC > p.ring ? p.ring : s0 + BC) {
+                bool past = s0 >= p.ring;
+                /* The block's columns end at the part's end, or at the ring's end before it. */
+                uint kend = uint(lo) + (min(se + 1u, past ? se + 1u : p.ring) - slot_lo);
+#else
+        for (uint s0 = sb; s0 <= se; s0 += BC) {
+#endif
                 uint k0 = uint(lo) + (s0 - slot_lo); /* position of the block's first row */
-                /* Its columns end at the part's end, or at the ring's end before it. */
-                uint kend = uint(lo) + (min(se + 1u, s0 < p.ring ? p.ring : se + 1u) - slot_lo);
-                uint slot = s0;
-                if (s0 >= p.ring) {
-                        slot = s0 - p.ring;
-                        if (!wrapped) {
-                                /* From slot 0 on: rows up to the last visible slot, zeros past it. */
-                                wrapped = true;
-                                lk = setTensorLayoutDimensionNV(lk, slot_hi + 1u, D);
-                                lk = setTensorLayoutStrideNV(lk, KV16 ? kd : kd / 4u, 1);
-                                lv = setTensorLayoutDimensionNV(lv, slot_hi + 1u, D);
-                                lv = setTensorLayoutStrideNV(lv, KV16 ? vd : vd / 4u, 1);
-                        }
-                }
                 coopmat<float16_t, gl_ScopeWorkgroup, D, BC, gl_MatrixUseB> kt;
+#ifdef WRAP
+                if (past) {
+                        if (KV16)
+                                coopMatLoadTensorNV(kt, kh.v, 0, sliceTensorLayoutNV(lkb, s0 - p.ring, BC, 0, D), tr);
+                        else
+                                coopMatLoadTensorNV(kt, kb.v, 0, sliceTensorLayoutNV(lkb, s0 - p.ring, BC, 0, D), tr,
+                                                    decode_kv);
+                } else
+#endif
                 if (KV16)
-                        coopMatLoadTensorNV(kt, kh.v, 0, sliceTensorLayoutNV(lk, slot, BC, 0, D), tr);
+                        coopMatLoadTensorNV(kt, kh.v, 0, sliceTensorLayoutNV(lk, s0, BC, 0, D), tr);
                 else
-                        coopMatLoadTensorNV(kt, kb.v, 0, sliceTensorLayoutNV(lk, slot, BC, 0, D), tr, decode_kv);
+                        coopMatLoadTensorNV(kt, kb.v, 0, sliceTensorLayoutNV(lk, s0, BC, 0, D), tr, decode_kv);
                 coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator> s =
                         coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator>(0.0);
                 s = coopMatMulAdd(qa, kt, s);
-                if (int(k0 + BC) - 1 > pos0 || int(k0) < lo_last || k0 + BC > kend)
-                        coopMatPerElementNV(s, s, mask_s, uint(pos0), k0, kend);
+#ifdef WRAP
+                if (k0 + BC > kend)
+                        coopMatPerElementNV(s, s, mask_end, uint(pos0), k0, kend);
+                else
+#endif
+                if (int(k0 + BC) - 1 > pos0 || int(k0) < lo_last)
+                        coopMatPerElementNV(s, s, mask_s, uint(pos0), k0);
 
                 coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator> rmax, mold, pm, em, rsum;
                 coopMatReduceNV(rmax, s, gl_CooperativeMatrixReduceRowNV, max_r);
@@ -239,10 +285,19 @@ void main()
                 l = em * l + rsum;
 
                 coopmat<float16_t, gl_ScopeWorkgroup, BC, D, gl_MatrixUseB> v;
+#ifdef WRAP
+                if (past) {
+                        if (KV16)
+                                coopMatLoadTensorNV(v, vh.v, 0, sliceTensorLayoutNV(lvb, s0 - p.ring, BC, 0, D));
+                        else
+                                coopMatLoadTensorNV(v, vb.v, 0, sliceTensorLayoutNV(lvb, s0 - p.ring, BC, 0, D),
+                                                    decode_kv);
+                } else
+#endif
                 if (KV16)
-                        coopMatLoadTensorNV(v, vh.v, 0, sliceTensorLayoutNV(lv, slot, BC, 0, D));
+                        coopMatLoadTensorNV(v, vh.v, 0, sliceTensorLayoutNV(lv, s0, BC, 0, D));
                 else
-                        coopMatLoadTensorNV(v, vb.v, 0, sliceTensorLayoutNV(lv, slot, BC, 0, D), decode_kv);
+                        coopMatLoadTensorNV(v, vb.v, 0, sliceTensorLayoutNV(lv, s0, BC, 0, D), decode_kv);
                 coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> emd;
                 coopMatReduceNV(emd, em, gl_CooperativeMatrixReduceRowNV, first_r);
                 o = o * emd;

@@ -51,6 +51,8 @@ for s in ("norm", "qkv", "attn", "attn_dec", "attn_pf", "act", "quantx", "cvt16"
 VARIANTS.append(("attn_cm", "attn_cm.comp", [], "coopmat"))
 # the same on NV workgroup-scope matrices (UNICORN_VK_ATTN_CM2=1)
 VARIANTS.append(("attn_cm2", "attn_cm2.comp", [], "coopmat2"))
+# its form for steps whose positions wrap a sliding layer's ring (UNICORN_VK_ATTN_CM2_WRAP=1)
+VARIANTS.append(("attn_cm2_wrap", "attn_cm2.comp", ["WRAP"], "coopmat2"))
 
 PROBES = {
     "coopmat": "#version 450\n#extension GL_KHR_cooperative_matrix : require\n"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Written 2026-12-06 (twenty-fourth session). .gl/bin: the working tree after 4d5a8ad (attn_cm2.comp walks a
+# Ran 2026-12-06 (run134-results.txt: the first form ran 2.2x slower; superseded by run135.sh). Written 2026-12-06 (twenty-fourth session). .gl/bin: the working tree after 4d5a8ad (attn_cm2.comp walks a
 # sliding layer's ring on past its end, so steps whose positions wrap it stay on the NV kernel);
 # unicorn-bench-prev: 4d5a8ad. ~5-6 min.
 # (1) Both GPU tests of the build (test-vk-ops: the NV kernel on the wrapped cases, and Gemma 3 4B's and

@@ -272,16 +272,23 @@ void vk_op_qkv(struct vk_cmd *c, const struct pc_qkv *pc) {
         vk_cmd_dispatch(c, VK_P_QKV, pc, sizeof *pc, pc->n_head + 2 * pc->n_head_kv, pc->nt, 1);
 }
 
-/* attn_cm2.comp walks a workgroup's cache rows from its first visible position's slot to its last's,
- * on past the ring's end where they wrap: the positions the step sees must fit in the ring (a sliding
- * layer's ring holds window + batch positions, vk-backend.c). */
-bool vk_attn_cm2_ok(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0) {
+/* attn_cm2.comp reads a workgroup's cache rows as one strip of slots from its first visible position's
+ * to its last's, so the positions the step sees must not wrap around the ring; its WRAP form walks them
+ * on past the ring's end, so they must only fit in it. Which one runs the step: VK_P_ATTN_CM2 or
+ * VK_P_ATTN_CM2_WRAP, or 0 for neither. */
+static enum vk_pipe attn_cm2_pipe(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0) {
         if (!c->pl->p[VK_P_ATTN_CM2] || c->exact || pos0 < 0 || pc->nt == 0 || pc->ring == 0 ||
             pc->head_dim != c->pl->attn_cm_d || pc->head_dim_v != c->pl->attn_cm_d)
-                return false;
+                return 0;
         uint64_t lo = pc->window && (uint32_t) pos0 >= pc->window ? (uint64_t) pos0 - pc->window + 1 : 0;
         uint64_t hi = (uint64_t) pos0 + pc->nt - 1;
-        return hi - lo < pc->ring;
+        if (lo % pc->ring + (hi - lo) < pc->ring)
+                return VK_P_ATTN_CM2;
+        return hi - lo < pc->ring && c->pl->p[VK_P_ATTN_CM2_WRAP] ? VK_P_ATTN_CM2_WRAP : 0;
+}
+
+bool vk_attn_cm2_ok(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0) {
+        return attn_cm2_pipe(c, pc, pos0) != 0;
 }
 
 /* A counter per (query block, head): at most one a token. Sized for the scratch's capacity, not the
@@ -339,9 +346,10 @@ bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddr
         a.q8 = 0;
         a.part = 0;
         /* On the matrix cores where the f16 products run (not with exact activations): NV ones where
-         * made, else KHR ones. Both write the f16 rows too (in
+         * the step's positions do not wrap the ring, else KHR ones. Both write the f16 rows too (in
          * q8's place: prefill has no 8-bit output), and both split positions alike. */
-        bool nv = vk_attn_cm2_ok(c, pc, pos0);
+        enum vk_pipe nvp = attn_cm2_pipe(c, pc, pos0);
+        bool nv = nvp != 0;
         if (nv || (c->pl->p[VK_P_ATTN_CM] && !c->exact && pc->head_dim == c->pl->attn_cm_d &&
                    pc->head_dim_v == c->pl->attn_cm_d)) {
                 uint32_t n_split = part && pc->nt <= part_nt ? pf_split(c, pc, pos0, nv, &a.chunk) : 1;
@@ -352,7 +360,7 @@ bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddr
                 } else {
                         a.chunk = 0;
                 }
-                vk_cmd_dispatch(c, nv ? VK_P_ATTN_CM2 : VK_P_ATTN_CM, &a, sizeof a, pc->n_head,
+                vk_cmd_dispatch(c, nv ? nvp : VK_P_ATTN_CM, &a, sizeof a, pc->n_head,
                                 DIV_ROUND_UP(pc->nt, nv ? c->pl->attn_cm2_bq : c->pl->attn_cm_bq), n_split);
                 return dst16 != 0;
         }

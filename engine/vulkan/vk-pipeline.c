@@ -356,6 +356,13 @@ static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struc
                       &p->p[VK_P_ATTN_CM2], err, errsz);
         if (r < 0)
                 return r;
+        /* Its form for steps whose positions wrap the ring, which otherwise take attn_cm.comp (an
+         * experiment: a first form that switched layouts inside its loop ran 2.2x slower, run134.sh). */
+        e = getenv("UNICORN_VK_ATTN_CM2_WRAP");
+        if (e && streq(e, "1") && spirv_find("attn_cm2_wrap") &&
+            (r = make_pipe(d, cache, p->layout, "attn_cm2_wrap", (const uint32_t[]) { head_dim, br, bc, p->kv16 },
+                           4, &p->p[VK_P_ATTN_CM2_WRAP], err, errsz)) < 0)
+                return r;
         p->attn_cm2_bq = br;
         p->attn_cm2_bkv = bc;
         return 0;
@@ -430,8 +437,8 @@ static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct
 
         if (r < 0)
                 return r;
-        for (int i = 0; i < 2; i++) {
-                enum vk_pipe pp = i ? VK_P_ATTN_CM2 : VK_P_ATTN_CM;
+        for (int i = 0; i < 3; i++) {
+                enum vk_pipe pp = i == 2 ? VK_P_ATTN_CM2_WRAP : i ? VK_P_ATTN_CM2 : VK_P_ATTN_CM;
                 if (p->p[pp]) {
                         vkDestroyPipeline(d->dev, p->p[pp], NULL);
                         p->p[pp] = VK_NULL_HANDLE;
@@ -1019,9 +1026,10 @@ static const struct {
         { VK_P_GRIDSYNC, false, PC_MM, "gridsync" },
         { VK_P_ATTN_DEC, false, PC_OTHER, "attn_dec" },
         { VK_P_NORM_ROWS, false, PC_OTHER, "norm_rows" },
+        { VK_P_ATTN_CM2_WRAP, false, PC_OTHER, "attn_cm2_wrap" },
 };
 /* A pipeline added after the last range needs its own entry above. */
-_Static_assert(VK_P_NORM_ROWS + 1 == VK_P_COUNT, "pipe_ranges: the last range ends at VK_P_COUNT");
+_Static_assert(VK_P_ATTN_CM2_WRAP + 1 == VK_P_COUNT, "pipe_ranges: the last range ends at VK_P_COUNT");
 
 /* The range of pipe_ranges that holds p, or -1. */
 static int pipe_range(enum vk_pipe p) {

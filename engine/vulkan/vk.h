@@ -195,6 +195,7 @@ enum vk_pipe {
         VK_P_GRIDSYNC,                   /* vk-kernel-bench's grid-wide barrier experiment (made on demand) */
         VK_P_ATTN_DEC,                   /* decode attention by clusters of lanes, one head size */
         VK_P_NORM_ROWS,                  /* VK_P_NORM with registers for norm_rows_n elements a row */
+        VK_P_ATTN_CM2_WRAP,              /* VK_P_ATTN_CM2 for steps that wrap the ring (an experiment) */
         VK_P_COUNT,
 };
 
@@ -301,8 +302,9 @@ struct vk_pipelines {
          * attn_cm_d (0: none; vk_pipeline_attn_cm makes it per model), attn_cm_bq query tokens a
          * workgroup. UNICORN_VK_ATTN_CM=0: none (attn_pf.comp). The same on NV workgroup-scope matrices
          * (VK_P_ATTN_CM2, shaders/attn_cm2.comp, attn_cm2_bq query tokens a workgroup), taken before it
-         * where the step's positions fit in the ring (vk_attn_cm2_ok); UNICORN_VK_ATTN_CM2=0:
-         * not made, UNICORN_VK_ATTN_CM2_SHAPE=rows,positions. */
+         * where the step's positions do not wrap around the ring (vk_attn_cm2_ok); UNICORN_VK_ATTN_CM2=0:
+         * not made, UNICORN_VK_ATTN_CM2_SHAPE=rows,positions. UNICORN_VK_ATTN_CM2_WRAP=1 also makes its
+         * form for steps that wrap the ring (VK_P_ATTN_CM2_WRAP), an experiment not yet run on a GPU. */
         uint32_t attn_cm_d, attn_cm_bq, attn_cm_bkv, attn_cm2_bq, attn_cm2_bkv; /* bkv: positions a block */
         /* UNICORN_VK_ATTN_PF_SPLITS when VK_P_ATTN_CM was made (for both prefill attention kernels):
          * VK_ATTN_PF_AUTO by the multiprocessor count (vk_attn_pf_split; unset or auto, where the count
@@ -483,8 +485,8 @@ size_t vk_attn_pf_part_bytes(uint32_t nt, uint32_t n_head, uint32_t head_dim_v);
  * made): by default by the multiprocessor count, =N takes N where the span allows, =1 none. */
 #define VK_ATTN_PF_AUTO UINT32_MAX
 uint32_t vk_attn_pf_split(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0, uint32_t *chunk);
-/* Whether vk_op_attn_prefill runs shaders/attn_cm2.comp for a step whose first token is at pos0 (< 0:
- * unknown, no). */
+/* Whether vk_op_attn_prefill runs shaders/attn_cm2.comp (either form) for a step whose first token is at
+ * pos0 (< 0: unknown, no). */
 bool vk_attn_cm2_ok(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0);
 /* Whether vk_op_attn writes pc->q8 too (else the caller converts the output with vk_op_quantx). */
 bool vk_attn_q8_ok(const struct vk_cmd *c, const struct pc_attn *pc);

@@ -877,7 +877,7 @@ static struct pc_attn attn_case_pc(const struct attn_case *a) {
         };
 }
 
-/* attn_cm.comp (or attn_cm2.comp where made and the positions fit in the ring) on an attn_case
+/* attn_cm.comp (or attn_cm2.comp where made and the positions do not wrap the ring) on an attn_case
  * against double precision. False where the device has no such kernel for heads of dd. */
 static bool test_attn_cm(uint32_t dd, uint32_t n_head, uint32_t n_kv, uint32_t nt, int32_t p0, uint32_t window,
                          uint32_t ring) {
@@ -1022,7 +1022,7 @@ static void attn_cm_cases(void) {
 /* The prefill attention split over positions (UNICORN_VK_ATTN_PF_SPLITS): earlier context over several
  * splits, a sliding window over a wrapped ring, causal from 0 (the first query blocks' later splits
  * see nothing), f16 rows, 8 splits that the span cuts short. On attn_cm.comp (the NV kernel off), then
- * where the device has NV matrices on attn_cm2.comp, which takes them all (the wrapped ring too). */
+ * where the device has NV matrices on attn_cm2.comp, which takes all but the wrapped ring. */
 static void attn_split_cases(void) {
         const char *cm2 = getenv("UNICORN_VK_ATTN_CM2");
         char *keep = cm2 ? strdup(cm2) : NULL;
@@ -1046,7 +1046,7 @@ static void attn_split_cases(void) {
                 unsetenv("UNICORN_VK_ATTN_PF_SPLITS");
                 CHECK_MSG(n_attn_split == 5, "%s split %d of 5 cases", nv ? "attn_cm2" : "attn_cm",
                           n_attn_split);
-                CHECK_MSG(n_attn_nv == (nv ? 5 : 0), "attn_cm2 ran %d of the split cases", n_attn_nv);
+                CHECK_MSG(n_attn_nv == (nv ? 4 : 0), "attn_cm2 ran %d of the split cases", n_attn_nv);
         }
         CHECK(vk_pipeline_attn(d, &pl, 0, 0, 0, err, sizeof err) == 0);
         if (keep)
@@ -1280,7 +1280,7 @@ static void test_cm_tiles(void) {
 /* The prefill attention's split rule on 132 multiprocessors (host arithmetic; the pipelines are never
  * dispatched). 512 tokens after 3,584 positions: Qwen2.5 7B's 28 heads of 128 on the NV kernel (8 query
  * blocks of 64, 224 workgroups) unsplit, as measured (run119.sh, run120); on the KHR kernel (blocks of
- * 64 too) in 3; a step whose positions wrap the ring stays on the NV kernel; Gemma 3 1B's
+ * 64 too) in 3; a step whose positions wrap the ring goes to the KHR kernel and its rule; Gemma 3 1B's
  * 4 heads of 256 (16 blocks of 32, 64 workgroups) in 8 on the NV kernel; no split where the
  * multiprocessor count is unknown, nor where UNICORN_VK_ATTN_PF_SPLITS=1 left it 0. */
 static void test_attn_pf_split_rule(void) {
@@ -1298,17 +1298,17 @@ static void test_attn_pf_split_rule(void) {
         p.p[VK_P_ATTN_CM2] = VK_NULL_HANDLE;
         CHECK(vk_attn_pf_split(&c, &a, 3584, &chunk) == 3 && chunk == 1408);
         p.p[VK_P_ATTN_CM2] = (VkPipeline) (uintptr_t) 1;
-        /* A window of 1024 over a ring of 1536: positions 2561..4095 lie in slots 1025.. and wrap; the NV
-         * kernel walks them on past the ring's end. The KHR kernel's rule splits them in 3. A span longer
-         * than the ring is for neither. */
+        /* A window of 1024 over a ring of 1536: positions 2561..4095 lie in slots 1025.. and wrap. */
         a.window = 1024;
         a.ring = 1536;
+        CHECK(!vk_attn_cm2_ok(&c, &a, 3584) && vk_attn_pf_split(&c, &a, 3584, &chunk) == 3 && chunk == 384);
+        /* The NV kernel's WRAP form (UNICORN_VK_ATTN_CM2_WRAP=1) takes it, unsplit as the NV rule has
+         * it; not a span longer than the ring. */
+        p.p[VK_P_ATTN_CM2_WRAP] = (VkPipeline) (uintptr_t) 1;
         CHECK(vk_attn_cm2_ok(&c, &a, 3584) && vk_attn_pf_split(&c, &a, 3584, &chunk) == 1);
-        p.p[VK_P_ATTN_CM2] = VK_NULL_HANDLE;
-        CHECK(vk_attn_pf_split(&c, &a, 3584, &chunk) == 3 && chunk == 384);
-        p.p[VK_P_ATTN_CM2] = (VkPipeline) (uintptr_t) 1;
         a.ring = 1534;
         CHECK(!vk_attn_cm2_ok(&c, &a, 3584));
+        p.p[VK_P_ATTN_CM2_WRAP] = VK_NULL_HANDLE;
         p = (struct vk_pipelines) { .attn_cm_d = 256, .attn_cm_bq = 32, .attn_cm_bkv = 32, .attn_cm2_bq = 32,
                                     .attn_cm2_bkv = 32, .attn_pf_split = VK_ATTN_PF_AUTO };
         p.p[VK_P_ATTN_CM] = p.p[VK_P_ATTN_CM2] = (VkPipeline) (uintptr_t) 1;
@@ -1524,8 +1524,9 @@ int main(int argc, char **argv) {
                 attn_split_cases();
                 CHECK(vk_pipeline_attn(d, &pl, 0, 0, 0, err, sizeof err) == 0);
                 /* The NV kernel (attn_cm2.comp) where the device has NV matrices: the same cases with its
-                 * default blocks and two others, all eight (also the two whose window wraps around the ring:
-                 * p0 600, window 512, ring 640; p0 100, window 40, ring 110). It needs row reductions, conversions between uses and sizes for 128 invocations too. */
+                 * default blocks and two others. The two whose window wraps around the ring (p0 600, window
+                 * 512, ring 640; p0 100, window 40, ring 110) take the KHR kernel, the other six this one.
+                 * It needs row reductions, conversions between uses and sizes for 128 invocations too. */
                 if (pl.coopmat2 && !d->coopmat2_attn)
                         printf("attention on NV matrices (attn_cm2): not tested (%s)\n", d->coopmat2_attn_why);
                 if (pl.coopmat2 && d->coopmat2_attn) {
@@ -1539,19 +1540,29 @@ int main(int argc, char **argv) {
                                 }
                                 n_attn_nv = 0;
                                 attn_cm_cases();
-                                CHECK_MSG(n_attn_nv == 8, "attn_cm2 ran %d of 8 cases", n_attn_nv);
+                                CHECK_MSG(n_attn_nv == 6, "attn_cm2 ran %d of 8 cases, not 6", n_attn_nv);
                         }
                         /* Its default blocks on a cache of f16 rows (loaded without the decode callback). */
                         unsetenv("UNICORN_VK_ATTN_CM2_SHAPE");
                         pl.kv16 = true;
                         n_attn_nv = 0;
                         attn_cm_cases();
-                        /* And Gemma 3 4B's and 1B's sliding layers at 512 tokens after 3,584 positions,
-                         * their rings (window + 512) wrapped, as the backend runs them; the 1B's in 8
-                         * splits, some of which cross the ring's end. */
-                        CHECK(test_attn_cm(256, 8, 4, 512, 3584, 1024, 1536));
-                        CHECK(test_attn_cm(256, 4, 1, 512, 3584, 512, 1024));
-                        CHECK_MSG(n_attn_nv == 10, "attn_cm2 on f16 rows ran %d of 10 cases", n_attn_nv);
+                        CHECK_MSG(n_attn_nv == 6, "attn_cm2 on f16 rows ran %d of 8 cases, not 6", n_attn_nv);
+                        /* Its WRAP form (UNICORN_VK_ATTN_CM2_WRAP=1) takes the two wrapped cases too, on
+                         * f16 and f32 rows; and Gemma 3 4B's and 1B's sliding layers at 512 tokens after
+                         * 3,584 positions, their rings (window + 512) wrapped, as the backend runs them,
+                         * the 1B's in 8 splits, some of which cross the ring's end. */
+                        setenv("UNICORN_VK_ATTN_CM2_WRAP", "1", 1);
+                        for (int kv16 = 1; kv16 >= 0; kv16--) {
+                                pl.kv16 = kv16;
+                                n_attn_nv = 0;
+                                attn_cm_cases();
+                                CHECK(test_attn_cm(256, 8, 4, 512, 3584, 1024, 1536));
+                                CHECK(test_attn_cm(256, 4, 1, 512, 3584, 512, 1024));
+                                CHECK_MSG(n_attn_nv == 10, "attn_cm2 with its WRAP form ran %d of 10 cases%s",
+                                          n_attn_nv, kv16 ? " (f16 rows)" : "");
+                        }
+                        unsetenv("UNICORN_VK_ATTN_CM2_WRAP");
                         pl.kv16 = false;
                         unsetenv("UNICORN_VK_ATTN_CM2_SHAPE");
                 }

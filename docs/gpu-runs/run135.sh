@@ -1,0 +1,21 @@
+#!/bin/bash
+# Written 2026-12-06 (twenty-fourth session), not yet run (~5 min). .gl/bin: the commit that adds
+# VK_P_ATTN_CM2_WRAP (attn_cm2.comp built with WRAP: steps whose positions wrap a sliding layer's ring on the
+# NV kernel, both tensor layouts fixed and the loads branched; UNICORN_VK_ATTN_CM2_WRAP=1 makes it) or later.
+# (1) Both GPU tests (test-vk-ops runs the WRAP form on the wrapped cases, f16 and f32 rows, and on Gemma 3
+# 4B's and 1B's sliding layers at 512 tokens after 3,584 positions). (2) pp512 / tg128 at depth 4096, the
+# default (wrapped steps on attn_cm.comp) against UNICORN_VK_ATTN_CM2_WRAP=1, llama.cpp beside: Gemma 3 4B
+# Q4_K (13,531 against llama.cpp's 13,740 in run134.sh, 13,264 against 16,234 in run124.sh) and 1B Q4_0.
+# If it wins: make it the default (attn_cm2_make), rerun the depth rows of docs/vulkan.md's table.
+cd "$(dirname "$0")/.."
+. docs/gpu-runs/common.sh
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee -a $OUT/run135.txt
+gen gemma3-4b q4_k & gen gemma3-1b q4_0 & wait
+gputests | tee -a $OUT/run135.txt
+grep -c "NV, attn_cm2" $OUT/o.txt | tee -a $OUT/run135.txt
+grep "p0=3584 window" $OUT/o.txt | tee -a $OUT/run135.txt
+export DEPTHS=4096
+for m in gemma3-4b:q4_k gemma3-1b:q4_0; do
+  models $m unicorn-bench:X=1 unicorn-bench:UNICORN_VK_ATTN_CM2_WRAP=1 unicorn-bench:X=1 \
+    unicorn-bench:UNICORN_VK_ATTN_CM2_WRAP=1 | tee -a $OUT/run135.txt
+done
