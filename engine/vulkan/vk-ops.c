@@ -45,10 +45,15 @@ void vk_op_cvt16(struct vk_cmd *c, VkDeviceAddress x, uint32_t ldx, uint32_t k, 
  * one was 1.6x faster (4096 rows, 512 tokens on 132 multiprocessors). The ratios taken, 1.7 and 1.55,
  * pick the faster tile on every shape measured. Short rows (k < VK_CM2_WIDE_MIN_K) keep the narrow
  * tile: the whole-model prefill of Qwen2.5 0.5B (k 896) ran 9% slower with its wide products, Gemma 3 1B
- * Q8_0 (k 1152) 2% (H200 pp512), where the rule would take it; the gains were at k >= 3584.
+ * Q8_0 (k 1152) 2% (H200 pp512), where the rule would take it; the gains were at k >= 3584. Again on the
+ * H100 (run133.sh): Qwen2.5 0.5B 6% slower, Gemma 3 1B within noise, though the products alone ran 16%
+ * faster wide (4864 x 896, 6912 x 1152: one round against two; run132.sh). A guess at why, not
+ * measured: gate and up run side by side in a step (no barrier between them), so their grids share the
+ * rounds: the 0.5B's two narrow grids of 152 workgroups together make 3 rounds, its two wide ones of 76
+ * 2 rounds of wide workgroups (1.5-1.7x a narrow one each), no gain; alone, 2 against 1.
  */
 bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t k, uint32_t nt) {
-        if (!p->cm2_sms || !p->cm2_wide_bn || nt <= p->cm2_bn || (k < VK_CM2_WIDE_MIN_K && !p->cm2_wide_short))
+        if (!p->cm2_sms || !p->cm2_wide_bn || nt <= p->cm2_bn || k < VK_CM2_WIDE_MIN_K)
                 return false;
         uint64_t rows = DIV_ROUND_UP(n, 128u), sms = p->cm2_sms;
         uint64_t narrow = DIV_ROUND_UP(rows * DIV_ROUND_UP(nt, p->cm2_bn), sms);

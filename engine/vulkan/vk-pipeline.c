@@ -798,8 +798,6 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                              : streq(e, "llama")  ? VK_CM2_RULE_LLAMA
                              : streq(e, "rounds") ? VK_CM2_RULE_ROUNDS
                                                   : VK_CM2_RULE_AUTO;
-                e = getenv("UNICORN_VK_CM2_WIDE_SHORT");
-                p.cm2_wide_short = e && streq(e, "1");
         }
         if (p.coopmat)
                 p.coopmat = vk_cm_tiles_pick(&d->props.limits, d->cm_size, d->cm_sg, &p);

@@ -291,10 +291,6 @@ struct vk_pipelines {
         uint32_t cm2_split, cm2_split_k, split_force;
         /* How vk_cm2_pick chooses the NV kernel's tile and split (UNICORN_VK_CM2_RULE=rounds|llama). */
         enum vk_cm2_rule cm2_rule;
-        /* Whether the rounds rule weighs the wide tile on rows shorter than VK_CM2_WIDE_MIN_K too
-         * (UNICORN_VK_CM2_WIDE_SHORT=1, an experiment: its products alone ran faster on the H100 where
-         * it makes fewer rounds, run132.sh, but whole models ran slower on the H200 before). */
-        bool cm2_wide_short;
         /* VK_P_NORM_ROWS, where made (vk_pipeline_norm_rows): takes norms of several rows of at most
          * norm_rows_n elements. */
         uint32_t norm_rows_n;
@@ -434,8 +430,7 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                   VkDeviceAddress bias, bool acc);
 bool vk_op_matmul_reads_x16(const struct vk_cmd *c, enum vk_wtype wt, uint32_t nt);
 /* Whether the rounds rule (vk_cm2_pick) takes the wide tile for an NV workgroup-scope product of n rows
- * of k columns by nt tokens (where p has one for the type); never for k < VK_CM2_WIDE_MIN_K unless
- * p->cm2_wide_short. */
+ * of k columns by nt tokens (where p has one for the type); never for k < VK_CM2_WIDE_MIN_K. */
 #define VK_CM2_WIDE_MIN_K 2048u
 bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t k, uint32_t nt);
 /* Whether it takes the small tile instead (where p has one for the type): where its grid still fits

@@ -1191,14 +1191,6 @@ static void test_cm_tiles(void) {
         /* Short rows keep the narrow tile, where the rounds alone would take the wide one: Qwen2.5 0.5B
          * (4864 x 896) and Gemma 3 1B (6912 x 1152) ran pp512 2-9% slower with it. */
         CHECK(!vk_cm2_wide(&c2, 4864, 896, 512) && !vk_cm2_wide(&c2, 6912, 1152, 512));
-        /* Unless cm2_wide_short: then the rounds decide there too (H100, products alone: 4864 x 896 and
-         * 6912 x 1152 wide in one round instead of narrow in two, 40 and 52 us against 48 and 61; 9728 x
-         * 896 stays narrow, 3 rounds against 2 wide, 72 us against 78 wide). */
-        c2.cm2_wide_short = true;
-        CHECK(vk_cm2_wide(&c2, 4864, 896, 512) && vk_cm2_wide(&c2, 6912, 1152, 512) &&
-              vk_cm2_wide(&c2, 13824, 1152, 512) && !vk_cm2_wide(&c2, 9728, 896, 512) &&
-              !vk_cm2_wide(&c2, 1536, 1152, 512));
-        c2.cm2_wide_short = false;
         CHECK(vk_cm2_wide_bk(&c2, VK_W_Q4_K) == 64 && vk_cm2_wide_bk(&c2, VK_W_Q6_K) == 64 &&
               vk_cm2_wide_bk(&(struct vk_pipelines) { .cm2_wide_bk = 32 }, VK_W_Q4_0) == 32);
         c2.cm2_sms = 0;
