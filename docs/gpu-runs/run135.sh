@@ -1,5 +1,5 @@
 #!/bin/bash
-# Written 2026-12-06 (twenty-fourth session), not yet run (~5 min). .gl/bin: the commit that adds
+# Written 2026-12-06 (twenty-fourth session), not yet run (~6-7 min). .gl/bin: the commit that adds
 # VK_P_ATTN_CM2_WRAP (attn_cm2.comp built with WRAP: steps whose positions wrap a sliding layer's ring on the
 # NV kernel, both tensor layouts fixed and the loads branched; UNICORN_VK_ATTN_CM2_WRAP=1 makes it) or later.
 # (1) Both GPU tests (test-vk-ops runs the WRAP form on the wrapped cases, f16 and f32 rows, and on Gemma 3
@@ -18,4 +18,15 @@ export DEPTHS=4096
 for m in gemma3-4b:q4_k gemma3-1b:q4_0; do
   models $m unicorn-bench:X=1 unicorn-bench:UNICORN_VK_ATTN_CM2_WRAP=1 unicorn-bench:X=1 \
     unicorn-bench:UNICORN_VK_ATTN_CM2_WRAP=1 | tee -a $OUT/run135.txt
+done
+# (3) Decode with two rows a 32-lane group in every 8-bit mat-vec (UNICORN_VK_MV8=2,2,128; the default is 1,2,128):
+# alone it read short rows faster (Qwen2.5 0.5B's output head 152064 x 896 34.4 against 51.5 us, Gemma 3's
+# 262144 x 1152 67.7 against 72.1, the staged form there 68.9 against 78.6) and long ones slower (18944 x 3584
+# 19.0 against 17.5; run133-results.txt). Whole models whose rows are short (all but the down projection),
+# tg128 from an empty context, alternating: if it wins, a rule by row length is the next step.
+export DEPTHS=0
+for m in qwen2.5-0.5b:q4_0 gemma3-1b:q4_0 gemma3-270m:q4_0; do
+  gen ${m%:*} ${m#*:}
+  models $m unicorn-bench:X=1 unicorn-bench:UNICORN_VK_MV8=2,2,128 unicorn-bench:X=1 \
+    unicorn-bench:UNICORN_VK_MV8=2,2,128 | tee -a $OUT/run135.txt
 done
