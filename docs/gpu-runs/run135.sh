@@ -1,5 +1,5 @@
 #!/bin/bash
-# Written 2026-12-06 (twenty-fourth session), not yet run (~6-7 min). .gl/bin: the commit that adds
+# Written 2026-12-06 (twenty-fourth session), not yet run (~7-8 min). .gl/bin: the commit that adds
 # VK_P_ATTN_CM2_WRAP (attn_cm2.comp built with WRAP: steps whose positions wrap a sliding layer's ring on the
 # NV kernel, both tensor layouts fixed and the loads branched; UNICORN_VK_ATTN_CM2_WRAP=1 makes it) or later.
 # (1) Both GPU tests (test-vk-ops runs the WRAP form on the wrapped cases, f16 and f32 rows, and on Gemma 3
@@ -24,9 +24,12 @@ done
 # 262144 x 1152 67.7 against 72.1, the staged form there 68.9 against 78.6) and long ones slower (18944 x 3584
 # 19.0 against 17.5; run133-results.txt). Whole models whose rows are short (all but the down projection),
 # tg128 from an empty context, alternating: if it wins, a rule by row length is the next step.
+# (4) In the same runs, the logits written to host memory directly (UNICORN_VK_LOGITS=host, the default
+# before: a float a row across the bus; the output mat-vec took 321 us in-model against 72 alone for Gemma 3
+# 1B, run133-results.txt) against the default now (device memory, then one copy).
 export DEPTHS=0
-for m in qwen2.5-0.5b:q4_0 gemma3-1b:q4_0 gemma3-270m:q4_0; do
+for m in qwen2.5-0.5b:q4_0 gemma3-1b:q4_0 gemma3-270m:q4_0 gemma3-4b:q4_k; do
   gen ${m%:*} ${m#*:}
-  models $m unicorn-bench:X=1 unicorn-bench:UNICORN_VK_MV8=2,2,128 unicorn-bench:X=1 \
-    unicorn-bench:UNICORN_VK_MV8=2,2,128 | tee -a $OUT/run135.txt
+  models $m unicorn-bench:X=1 unicorn-bench:UNICORN_VK_MV8=2,2,128 unicorn-bench:UNICORN_VK_LOGITS=host \
+    unicorn-bench:X=1 unicorn-bench:UNICORN_VK_MV8=2,2,128 unicorn-bench:UNICORN_VK_LOGITS=host | tee -a $OUT/run135.txt
 done

@@ -21,6 +21,9 @@
  * while the host still records the rest: recording costs ~10 us a layer on the NVIDIA driver, a
  * decode layer runs 60-150 us, so after the first part the GPU no longer waits for the host. */
 #define FLUSH_LAYERS 4
+/* Rows of logits a step writes to device memory first on a discrete GPU (vk_ctx.logits_dev): one a
+ * sequence for batched decode; 64 MiB for Gemma 3's 262,144-token vocabulary. */
+#define LOGITS_DEV_ROWS 64u
 
 /* Decode steps of up to ATTN_SPLIT_TOKENS (vk-push.h) tokens split attention over positions,
  * over at least this many positions (UNICORN_VK_ATTN_SPLIT_MIN overrides, for tests and tuning).
@@ -133,6 +136,13 @@ struct vk_context {
         struct vk_buf in;       /* host-visible: tokens, tok info, out idx, rope tables */
         size_t off_tok, off_info, off_idx, off_rope_g, off_rope_s;
         struct vk_buf logits;   /* host-visible [n_batch][n_vocab] */
+        /* Device-local [LOGITS_DEV_ROWS][n_vocab], where the step's output product writes on a discrete
+         * GPU for up to that many rows: logits gets them in one copy at the step's end (vk_cmd_copy).
+         * Written across the bus directly, a float a row, the output mat-vec took Gemma 3 1B's 262144
+         * rows in 321 us in a prefill step on the H100 (and 4B's in 345) against 72 (198) alone
+         * (run133-results.txt). UMA devices, and steps of more rows (a whole batch's logits), write
+         * logits directly. UNICORN_VK_LOGITS=device|host forces either. */
+        struct vk_buf logits_dev;
         struct vk_cmd cmd;
 };
 
@@ -592,6 +602,7 @@ static void vk_context_free(void *state) {
                 vk_buf_destroy(d, &vc->attpf);
                 vk_buf_destroy(d, &vc->in);
                 vk_buf_destroy(d, &vc->logits);
+                vk_buf_destroy(d, &vc->logits_dev);
                 vk_cmd_free(&vc->cmd);
         }
         free(vc->kc);
@@ -704,6 +715,13 @@ static int vk_context_init(Context *c, void **ret) {
               (r = vk_buf_fill0(d, &vc->attpf)) < 0)) ||
             (r = vk_buf_create(d, nb * hp->n_vocab * 4, VK_MEM_HOST, &vc->logits)) < 0)
                 goto fail;
+        {
+                const char *e = getenv("UNICORN_VK_LOGITS");
+                bool dev = e && streq(e, "device") ? true : e && streq(e, "host") ? false : !d->uma;
+                if (dev && (r = vk_buf_create(d, MIN(nb, LOGITS_DEV_ROWS) * hp->n_vocab * 4, VK_MEM_DEVICE,
+                                              &vc->logits_dev)) < 0)
+                        goto fail;
+        }
         /* Per-step inputs, each at a 16-byte boundary. */
         vc->off_tok = off;
         off += ALIGN_TO(nb * 4, 16);
@@ -1110,6 +1128,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
         }
 
         if (n_out > 0) {
+                bool dev_logits = vc->logits_dev.buf && n_out <= LOGITS_DEV_ROWS;
                 /* One row of logits takes the 8-bit mat-vec in a prefill step too (a one-token step has
                  * q8 already), as the CPU backend's does: the f32 mat-vec read Gemma 3 27B's Q6_K output
                  * in 2.3 ms on the H200, llama.cpp's 0.48 ms (run99.sh); its pp512 gained 0.9% (run103.sh). */
@@ -1126,7 +1145,9 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                 prefetch(cmd, pf[PF_OUT], &vm->output, NULL, NULL);
                 vk_cmd_barrier(cmd);
                 mm(cmd, &vm->output, vc->h.addr, to_x16(cmd, vc, &vm->output, vc->h.addr, E, n_out, h16n), hq, E,
-                   n_out, vc->logits.addr, hp->n_vocab, false);
+                   n_out, dev_logits ? vc->logits_dev.addr : vc->logits.addr, hp->n_vocab, false);
+                if (dev_logits)
+                        vk_cmd_copy(cmd, vc->logits_dev.buf, vc->logits.buf, (VkDeviceSize) n_out * hp->n_vocab * 4);
         }
         /* vk_cmd_submit_wait's own barrier makes the logits visible to the host. */
         r = vk_cmd_submit_wait(cmd);

@@ -1422,3 +1422,11 @@ void vk_cmd_barrier(struct vk_cmd *c) {
         /* Every product before it is done with the split-K scratch. */
         c->splitk_used = 0;
 }
+
+void vk_cmd_copy(struct vk_cmd *c, VkBuffer src, VkBuffer dst, VkDeviceSize bytes) {
+        VkBufferCopy cp = { .size = bytes };
+
+        barrier(c, true); /* the kernels' writes before the transfer's reads */
+        c->splitk_used = 0;
+        vkCmdCopyBuffer(c->cb, src, dst, 1, &cp);
+}

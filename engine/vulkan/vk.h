@@ -418,6 +418,9 @@ void vk_cmd_dispatch(struct vk_cmd *c, enum vk_pipe p, const void *pc, size_t pc
                      uint32_t gz);
 /* Compute writes before, compute/transfer reads after. */
 void vk_cmd_barrier(struct vk_cmd *c);
+/* After the kernels recorded so far (a barrier), bytes from buffer src to dst on the transfer path; the
+ * host sees dst after vk_cmd_submit_wait. */
+void vk_cmd_copy(struct vk_cmd *c, VkBuffer src, VkBuffer dst, VkDeviceSize bytes);
 
 /* ---- kernels (vk-ops.c): each records one dispatch ---- */
 
