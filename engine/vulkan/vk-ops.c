@@ -351,8 +351,9 @@ bool vk_op_attn_prefill(struct vk_cmd *c, const struct pc_attn *pc, VkDeviceAddr
         a.q8 = 0;
         a.part = 0;
         /* On the matrix cores where the f16 products run (not with exact activations): NV ones where
-         * the step's positions do not wrap the ring, else KHR ones. Both write the f16 rows too (in
-         * q8's place: prefill has no 8-bit output), and both split positions alike. */
+         * the step's positions do not wrap the ring (or where they do, by the WRAP form where made),
+         * else KHR ones. Both write the f16 rows too (in q8's place: prefill has no 8-bit output), and
+         * both split positions alike. */
         enum vk_pipe nvp = attn_cm2_pipe(c, pc, pos0);
         bool nv = nvp != 0;
         if (nv || (c->pl->p[VK_P_ATTN_CM] && !c->exact && pc->head_dim == c->pl->attn_cm_d &&
