@@ -33,9 +33,9 @@
  * end through a layout of the ring's rows, the columns of the block that
  * crosses it masked, then from slot 0 through a layout that ends at the
  * last visible slot. A sliding layer's ring (window + batch) wraps on most
- * steps after its first pass, and those took the KHR kernel: Gemma 3 4B
- * pp512 at depth 4096 ran its 29 sliding layers at 242 us each against
- * llama.cpp's 85 on the H100 (run133.sh). A first form, one loop that
+ * steps after its first pass, and those took the KHR kernel: in a bench at
+ * depth 4096 Gemma 3 4B's wrapped steps ran its 29 sliding layers at 242 us
+ * each against llama.cpp's 85 on the H100 (run133.sh). A first form, one loop that
  * switched its layouts at the ring's end, ran the whole step 2.2x slower
  * (run134.sh), so this one keeps both layouts fixed and branches the
  * loads; not yet run on a GPU.

@@ -4,8 +4,9 @@
 # NV kernel, both tensor layouts fixed and the loads branched; UNICORN_VK_ATTN_CM2_WRAP=1 makes it) or later.
 # (1) Both GPU tests (test-vk-ops runs the WRAP form on the wrapped cases, f16 and f32 rows, and on Gemma 3
 # 4B's and 1B's sliding layers at 512 tokens after 3,584 positions). (2) pp512 / tg128 at depth 4096, the
-# default (wrapped steps on attn_cm.comp) against UNICORN_VK_ATTN_CM2_WRAP=1, llama.cpp beside: Gemma 3 4B
-# Q4_K (13,531 against llama.cpp's 13,740 in run134.sh, 13,264 against 16,234 in run124.sh) and 1B Q4_0.
+# default (wrapped steps on attn_cm.comp) against UNICORN_VK_ATTN_CM2_WRAP=1, llama.cpp beside: Gemma 3 1B
+# Q4_0 (its timed step from position 4,096 wraps its ring of 1,024) and 4B Q4_K (only untimed fill steps wrap
+# its ring of 1,536: its timed figure should not move; 13,531 against llama.cpp's 13,740 in run134.sh).
 # If it wins: make it the default (attn_cm2_make), rerun the depth rows of docs/vulkan.md's table.
 cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
