@@ -10,7 +10,8 @@
  *
  *   vk-kernel-bench [-r REPS] CASE...
  *   CASE: empty | empty-nobarrier | norm:E | quantx:K | attn:HEADS,KVHEADS,HEADDIM,LEN
- *         attnpf:HEADS,KVHEADS,HEADDIM,TOKENS[,P0] (prefill attention, causal, at positions P0..)
+ *         attnpf:HEADS,KVHEADS,HEADDIM,TOKENS[,P0[,WINDOW,RING]] (prefill attention, causal, at
+ *         positions P0..; a sliding window over a ring of RING slots, as Gemma 3's sliding layers)
  *         mv:TYPE:N:K | mvq:TYPE:N:K | mvs:TYPE:N:K | glu:TYPE:N:K | gluq:TYPE:N:K |
  *         glus:TYPE:N:K | glusq:TYPE:N:K | mm:TYPE:N:K:T | gridsync:MIB_A,MIB_B[,WORKGROUPS]
  *   TYPE: q4_0 q8_0 q4_k q6_k ... (mv/glu: float activations; mvq/gluq: 8-bit;
@@ -378,19 +379,22 @@ out:
         return r;
 }
 
-/* Prefill attention of nt tokens at positions p0..p0+nt-1 of sequence 0 (causal, no window, p0 0 unless
- * given: earlier context, as in a later chunk of a long prompt): attn_cm2.comp where asked for
+/* Prefill attention of nt tokens at positions p0..p0+nt-1 of sequence 0 (causal, p0 0 unless given:
+ * earlier context, as in a later chunk of a long prompt; no window unless given, and then over a ring of
+ * the given slots, which wraps where the step's positions pass its end): attn_cm2.comp where asked for
  * (UNICORN_VK_ATTN_CM2=1, UNICORN_VK_ATTN_CM2_SHAPE), else attn_cm.comp
  * where the device and the head take it (UNICORN_VK_ATTN_CM, UNICORN_VK_ATTN_CM_SHAPE), else
  * attn_pf.comp. Cache and queries hold small random values. */
 static int bench_attn_prefill(const char *spec, int reps) {
         struct vk_buf q = {}, kc = {}, vc = {}, o = {}, tok = {}, part = {};
-        uint32_t nh = 0, nkv = 0, hd = 0, nt = 0, p0 = 0;
+        uint32_t nh = 0, nkv = 0, hd = 0, nt = 0, p0 = 0, window = 0, ring = 0;
         char err[256] = "";
-        int r;
+        int r, nf = spec ? sscanf(spec, "%u,%u,%u,%u,%u,%u,%u", &nh, &nkv, &hd, &nt, &p0, &window, &ring) : 0;
 
-        if (!spec || sscanf(spec, "%u,%u,%u,%u,%u", &nh, &nkv, &hd, &nt, &p0) < 4 || !nh || !nkv || nh % nkv ||
-            hd % 16 || !hd || hd > 256 || !nt || nt > 65536 || p0 > 65536 || nh > 256) {
+        /* A ring must hold what the step sees: the window's positions before its first token and its own. */
+        if ((nf != 4 && nf != 5 && nf != 7) || !nh || !nkv || nh % nkv || hd % 16 || !hd || hd > 256 || !nt ||
+            nt > 65536 || p0 > 65536 || nh > 256 || window > 65536 || ring > 131072 ||
+            (nf == 7 && (!window || ring < window + nt - 1))) {
                 fprintf(stderr, "bad case attnpf:%s\n", spec ? spec : "");
                 return -EINVAL;
         }
@@ -398,7 +402,8 @@ static int bench_attn_prefill(const char *spec, int reps) {
                 fprintf(stderr, "attnpf: %s\n", err);
                 return r;
         }
-        uint32_t ring = p0 + nt;
+        if (nf < 7)
+                ring = p0 + nt;
         size_t ldq = (size_t) (nh + 2 * nkv) * hd, qn = nt * ldq, kvn = (size_t) ring * nkv * hd, on = (size_t) nt * nh * hd;
         _cleanup_free_ float *h = newa(float, MAX(qn, kvn));
         _cleanup_free_ int32_t *ti = newa(int32_t, (size_t) nt * 4);
@@ -429,7 +434,7 @@ static int bench_attn_prefill(const char *spec, int reps) {
                 goto out;
         struct pc_attn pa = {
                 .q = q.addr, .kc = kc.addr, .vc = vc.addr, .dst = o.addr, .tok = tok.addr, .n_head = nh, .n_head_kv = nkv,
-                .head_dim = hd, .head_dim_v = hd, .ldq = (uint32_t) ldq, .ring = ring, .nt = nt,
+                .head_dim = hd, .head_dim_v = hd, .ldq = (uint32_t) ldq, .ring = ring, .window = window, .nt = nt,
                 .scale = 1.0f / sqrtf((float) hd),
         };
         for (int pass = 0; pass < 2; pass++) {
@@ -440,10 +445,14 @@ static int bench_attn_prefill(const char *spec, int reps) {
                 }
                 us = end_us() / reps;
         }
-        /* q k and p v products, each query over p0 + its index + 1 positions: 2 x 2 x heads x dims x that */
+        /* q k and p v products, each query over the positions it sees (p0 + its index + 1, at most the
+         * window): 2 x 2 x heads x dims x those */
+        double seen = 0;
+        for (uint32_t t = 0; t < nt; t++)
+                seen += window ? MIN(p0 + t + 1.0, (double) window) : p0 + t + 1.0;
         uint32_t chunk, n_split = pl.p[VK_P_ATTN_CM] ? vk_attn_pf_split(&cmd, &pa, (int32_t) p0, &chunk) : 1;
         printf("%-16s %-18s %9.2f us  %7.1f TFLOP/s  (%s, %u splits)\n", "attnpf", spec, us,
-               4.0 * nh * hd * (nt * (p0 + 1.0) + nt * (nt - 1.0) / 2) / (us * 1e6),
+               4.0 * nh * hd * seen / (us * 1e6),
                vk_attn_cm2_ok(&cmd, &pa, (int32_t) p0) ? "attn_cm2" : pl.p[VK_P_ATTN_CM] ? "attn_cm" : "attn_pf",
                n_split);
 out:

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Written 2026-12-06 (twenty-fourth session), not yet run (~7-8 min). .gl/bin: the commit that adds
+# Written 2026-12-06 (twenty-fourth session), not yet run (~8-9 min: give it 600 s). .gl/bin: the commit that adds
 # VK_P_ATTN_CM2_WRAP (attn_cm2.comp built with WRAP: steps whose positions wrap a sliding layer's ring on the
 # NV kernel, both tensor layouts fixed and the loads branched; UNICORN_VK_ATTN_CM2_WRAP=1 makes it) or later.
 # (1) Both GPU tests (test-vk-ops runs the WRAP form on the wrapped cases, f16 and f32 rows, and on Gemma 3
@@ -34,3 +34,12 @@ for m in qwen2.5-0.5b:q4_0 gemma3-1b:q4_0 gemma3-270m:q4_0 gemma3-4b:q4_k; do
   models $m unicorn-bench:X=1 unicorn-bench:UNICORN_VK_MV8=2,2,128 unicorn-bench:UNICORN_VK_LOGITS=host \
     unicorn-bench:X=1 unicorn-bench:UNICORN_VK_MV8=2,2,128 unicorn-bench:UNICORN_VK_LOGITS=host | tee -a $OUT/run135.txt
 done
+# (5) The prefill attention alone, heads of 256 (Gemma 3 4B: 8 heads, 4 kv; 1B: 4, 1), 512 tokens: a global
+# layer after 4,096 positions (llama.cpp 164.8 us a layer over 4,608 in run133.sh's profile), sliding layers
+# (window 1024, ring 1536) from 4,096 (no wrap) and from 3,584 (wraps; llama.cpp 84.8), the 1B's sliding layer
+# (window 512, ring 1024) from 4,096 (wraps), and Qwen2.5 7B's 28 heads of 128; default, the WRAP form, 64
+# query rows a workgroup (O then holds 128 floats an invocation), no split.
+for e in X=1 UNICORN_VK_ATTN_CM2_WRAP=1 UNICORN_VK_ATTN_CM2_SHAPE=64,32 UNICORN_VK_ATTN_PF_SPLITS=1 X=1; do
+  echo "== $e"; env $e timeout 60 $B/vk-kernel-bench -r 20 attnpf:8,4,256,512,4096 attnpf:8,4,256,512,4096,1024,1536 \
+    attnpf:8,4,256,512,3584,1024,1536 attnpf:4,1,256,512,4096,512,1024 attnpf:28,4,128,512,4096 2>&1 | grep attnpf
+done | tee -a $OUT/run135.txt
