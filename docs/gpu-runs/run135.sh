@@ -1,7 +1,8 @@
 #!/bin/bash
-# Written 2026-12-06 (twenty-fourth session), not yet run (~8-9 min: give it 600 s). .gl/bin: the commit that adds
-# VK_P_ATTN_CM2_WRAP (attn_cm2.comp built with WRAP: steps whose positions wrap a sliding layer's ring on the
-# NV kernel, both tensor layouts fixed and the loads branched; UNICORN_VK_ATTN_CM2_WRAP=1 makes it) or later.
+# Written 2026-12-06 (twenty-fourth session), not yet run (~6 min); then run136.sh (decode). .gl/bin: the
+# commit that adds VK_P_ATTN_CM2_WRAP (attn_cm2.comp built with WRAP: steps whose positions wrap a sliding
+# layer's ring on the NV kernel, both tensor layouts fixed and the loads branched; UNICORN_VK_ATTN_CM2_WRAP=1
+# makes it) or later.
 # (1) Both GPU tests (test-vk-ops runs the WRAP form on the wrapped cases, f16 and f32 rows, and on Gemma 3
 # 4B's and 1B's sliding layers at 512 tokens after 3,584 positions). (2) pp512 / tg128 at depth 4096, the
 # default (wrapped steps on attn_cm.comp) against UNICORN_VK_ATTN_CM2_WRAP=1, llama.cpp beside: Gemma 3 1B
@@ -20,21 +21,7 @@ for m in gemma3-4b:q4_k gemma3-1b:q4_0; do
   models $m unicorn-bench:X=1 unicorn-bench:UNICORN_VK_ATTN_CM2_WRAP=1 unicorn-bench:X=1 \
     unicorn-bench:UNICORN_VK_ATTN_CM2_WRAP=1 | tee -a $OUT/run135.txt
 done
-# (3) Decode with two rows a 32-lane group in every 8-bit mat-vec (UNICORN_VK_MV8=2,2,128; the default is 1,2,128):
-# alone it read short rows faster (Qwen2.5 0.5B's output head 152064 x 896 34.4 against 51.5 us, Gemma 3's
-# 262144 x 1152 67.7 against 72.1, the staged form there 68.9 against 78.6) and long ones slower (18944 x 3584
-# 19.0 against 17.5; run133-results.txt). Whole models whose rows are short (all but the down projection),
-# tg128 from an empty context, alternating: if it wins, a rule by row length is the next step.
-# (4) In the same runs, the logits written to host memory directly (UNICORN_VK_LOGITS=host, the default
-# before: a float a row across the bus; the output mat-vec took 321 us in-model against 72 alone for Gemma 3
-# 1B, run133-results.txt) against the default now (device memory, then one copy).
-export DEPTHS=0
-for m in qwen2.5-0.5b:q4_0 gemma3-1b:q4_0 gemma3-270m:q4_0 gemma3-4b:q4_k; do
-  gen ${m%:*} ${m#*:}
-  models $m unicorn-bench:X=1 unicorn-bench:UNICORN_VK_MV8=2,2,128 unicorn-bench:UNICORN_VK_LOGITS=host \
-    unicorn-bench:X=1 unicorn-bench:UNICORN_VK_MV8=2,2,128 unicorn-bench:UNICORN_VK_LOGITS=host | tee -a $OUT/run135.txt
-done
-# (5) The prefill attention alone, heads of 256 (Gemma 3 4B: 8 heads, 4 kv; 1B: 4, 1), 512 tokens: a global
+# (3) The prefill attention alone, heads of 256 (Gemma 3 4B: 8 heads, 4 kv; 1B: 4, 1), 512 tokens: a global
 # layer after 4,096 positions (llama.cpp 164.8 us a layer over 4,608 in run133.sh's profile), sliding layers
 # (window 1024, ring 1536) from 4,096 (no wrap) and from 3,584 (wraps; llama.cpp 84.8), the 1B's sliding layer
 # (window 512, ring 1024) from 4,096 (wraps), and Qwen2.5 7B's 28 heads of 128; default, the WRAP form, 64
