@@ -437,8 +437,9 @@ static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct
 
         if (r < 0)
                 return r;
-        for (int i = 0; i < 3; i++) {
-                enum vk_pipe pp = i == 2 ? VK_P_ATTN_CM2_WRAP : i ? VK_P_ATTN_CM2 : VK_P_ATTN_CM;
+        static const enum vk_pipe attn_pipes[] = { VK_P_ATTN_CM, VK_P_ATTN_CM2, VK_P_ATTN_CM2_WRAP };
+        for (size_t i = 0; i < ELEMENTSOF(attn_pipes); i++) {
+                enum vk_pipe pp = attn_pipes[i];
                 if (p->p[pp]) {
                         vkDestroyPipeline(d->dev, p->p[pp], NULL);
                         p->p[pp] = VK_NULL_HANDLE;
