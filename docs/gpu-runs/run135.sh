@@ -3,8 +3,8 @@
 # commit that adds VK_P_ATTN_CM2_WRAP (attn_cm2.comp built with WRAP: steps whose positions wrap a sliding
 # layer's ring on the NV kernel, both tensor layouts fixed and the loads branched; UNICORN_VK_ATTN_CM2_WRAP=1
 # makes it) or later.
-# (1) Both GPU tests (test-vk-ops runs the WRAP form on the wrapped cases, f16 and f32 rows, and on Gemma 3
-# 4B's and 1B's sliding layers at 512 tokens after 3,584 positions). (2) pp512 / tg128 at depth 4096, the
+# (1) Both GPU tests (test-vk-ops runs the WRAP form on the wrapped cases, f16 and f32 rows, and on wrapped
+# 512-token steps of Gemma 3 4B's sliding layers after 3,584 positions and 1B's after 4,096). (2) pp512 / tg128 at depth 4096, the
 # default (wrapped steps on attn_cm.comp) against UNICORN_VK_ATTN_CM2_WRAP=1, llama.cpp beside: Gemma 3 1B
 # Q4_0 (its timed step from position 4,096 wraps its ring of 1,024) and 4B Q4_K (only untimed fill steps wrap
 # its ring of 1,536: its timed figure should not move; 13,531 against llama.cpp's 13,740 in run134.sh).

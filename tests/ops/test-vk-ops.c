@@ -1301,6 +1301,14 @@ static void test_attn_pf_split_rule(void) {
         a.ring = 1534;
         CHECK(!vk_attn_cm2_ok(&c, &a, 3584));
         p.p[VK_P_ATTN_CM2_WRAP] = VK_NULL_HANDLE;
+        /* Which steps wrap: Gemma 3 4B's sliding layers (window 1024, ring 1536) from 3,584 (first visible
+         * position 2,561: slot 1,025) but not from 4,096 (3,073: slot 1); 1B's (window 512, ring 1024)
+         * from 4,096 (3,585: slot 513) but not from 3,584 (3,073: slot 1). */
+        a.ring = 1536;
+        CHECK(!vk_attn_cm2_ok(&c, &a, 3584) && vk_attn_cm2_ok(&c, &a, 4096));
+        a.window = 512;
+        a.ring = 1024;
+        CHECK(!vk_attn_cm2_ok(&c, &a, 4096) && vk_attn_cm2_ok(&c, &a, 3584));
         p = (struct vk_pipelines) { .attn_cm_d = 256, .attn_cm_bq = 32, .attn_cm_bkv = 32, .attn_cm2_bq = 32,
                                     .attn_cm2_bkv = 32, .attn_pf_split = VK_ATTN_PF_AUTO };
         p.p[VK_P_ATTN_CM] = p.p[VK_P_ATTN_CM2] = (VkPipeline) (uintptr_t) 1;
@@ -1541,16 +1549,17 @@ int main(int argc, char **argv) {
                         attn_cm_cases();
                         CHECK_MSG(n_attn_nv == 6, "attn_cm2 on f16 rows ran %d of 8 cases, not 6", n_attn_nv);
                         /* Its WRAP form (UNICORN_VK_ATTN_CM2_WRAP=1) takes the two wrapped cases too, on
-                         * f16 and f32 rows; and Gemma 3 4B's and 1B's sliding layers at 512 tokens after
-                         * 3,584 positions, their rings (window + 512) wrapped, as the backend runs them,
-                         * the 1B's in 8 splits, some of which cross the ring's end. */
+                         * f16 and f32 rows; and sliding layers' steps of 512 tokens whose positions wrap
+                         * their rings (window + 512), as the backend runs them: Gemma 3 4B's after 3,584
+                         * positions, unsplit, and 1B's after 4,096 (the bench's timed step at depth 4096),
+                         * in 4 splits, some of which cross the ring's end. */
                         setenv("UNICORN_VK_ATTN_CM2_WRAP", "1", 1);
                         for (int kv16 = 1; kv16 >= 0; kv16--) {
                                 pl.kv16 = kv16;
                                 n_attn_nv = 0;
                                 attn_cm_cases();
                                 CHECK(test_attn_cm(256, 8, 4, 512, 3584, 1024, 1536));
-                                CHECK(test_attn_cm(256, 4, 1, 512, 3584, 512, 1024));
+                                CHECK(test_attn_cm(256, 4, 1, 512, 4096, 512, 1024));
                                 CHECK_MSG(n_attn_nv == 10, "attn_cm2 with its WRAP form ran %d of 10 cases%s",
                                           n_attn_nv, kv16 ? " (f16 rows)" : "");
                         }
