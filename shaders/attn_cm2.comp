@@ -28,7 +28,7 @@
  * position, and the layout ends at its last one's slot, past which loads
  * read zeros. So the host dispatches this kernel only where the positions
  * the step reads do not wrap around the ring (vk_op_attn_prefill), or its
- * WRAP form (VK_P_ATTN_CM2_WRAP, UNICORN_VK_ATTN_CM2_WRAP=1), which walks
+ * WRAP form (VK_P_ATTN_CM2_WRAP; UNICORN_VK_ATTN_CM2_WRAP=0 turns it off), which walks
  * them as virtual slots that run on past the ring's end: those before the
  * end through a layout of the ring's rows, the columns of the block that
  * crosses it masked, then from slot 0 through a layout that ends at the
@@ -38,7 +38,8 @@
  * each against llama.cpp's 85 on the H100 (run133.sh). A first form, one loop that
  * switched its layouts at the ring's end, ran the whole step 2.2x slower
  * (run134.sh), so this one keeps both layouts fixed and branches the
- * loads; not yet run on a GPU.
+ * loads: on the H100 it runs those 4B steps at 169 us against 413 on the
+ * KHR kernel, the 1B's at 53 against 139 (run135.sh).
  * Operands f16, sums f32 (S, O, the row sums).
  *
  * Scores are in log2 units (q scaled by log2(e) too) so that the weights

@@ -195,7 +195,7 @@ enum vk_pipe {
         VK_P_GRIDSYNC,                   /* vk-kernel-bench's grid-wide barrier experiment (made on demand) */
         VK_P_ATTN_DEC,                   /* decode attention by clusters of lanes, one head size */
         VK_P_NORM_ROWS,                  /* VK_P_NORM with registers for norm_rows_n elements a row */
-        VK_P_ATTN_CM2_WRAP,              /* VK_P_ATTN_CM2 for steps that wrap the ring (an experiment) */
+        VK_P_ATTN_CM2_WRAP,              /* VK_P_ATTN_CM2 for steps that wrap the ring */
         VK_P_COUNT,
 };
 
@@ -299,8 +299,8 @@ struct vk_pipelines {
          * workgroup. UNICORN_VK_ATTN_CM=0: none (attn_pf.comp). The same on NV workgroup-scope matrices
          * (VK_P_ATTN_CM2, shaders/attn_cm2.comp, attn_cm2_bq query tokens a workgroup), taken before it
          * where the step's positions do not wrap around the ring (vk_attn_cm2_ok); UNICORN_VK_ATTN_CM2=0:
-         * not made, UNICORN_VK_ATTN_CM2_SHAPE=rows,positions. UNICORN_VK_ATTN_CM2_WRAP=1 also makes its
-         * form for steps that wrap the ring (VK_P_ATTN_CM2_WRAP), an experiment not yet run on a GPU. */
+         * not made, UNICORN_VK_ATTN_CM2_SHAPE=rows,positions. Its form for steps that wrap the ring
+         * (VK_P_ATTN_CM2_WRAP) is made beside it; UNICORN_VK_ATTN_CM2_WRAP=0: not (those take attn_cm.comp). */
         uint32_t attn_cm_d, attn_cm_bq, attn_cm_bkv, attn_cm2_bq, attn_cm2_bkv; /* bkv: positions a block */
         /* UNICORN_VK_ATTN_PF_SPLITS when VK_P_ATTN_CM was made (for both prefill attention kernels):
          * VK_ATTN_PF_AUTO by the multiprocessor count (vk_attn_pf_split; unset or auto, where the count
