@@ -166,7 +166,11 @@ def main():
         # Llama 3's template family (the engine has no default chat format for llama).
         meta += [kv("tokenizer.chat_template", 8, "{{ '<|start_header_id|>' + role + '<|end_header_id|>' }}")]
     if arch == "gemma3":
-        meta += [kv("gemma3.attention.sliding_window", 4, 512 if name != "gemma3-270m" else 512),
+        # The published configs' windows: 512 for 270M and 1B, 1024 for 4B, 12B and 27B (until
+        # 2026-12-06 every size had 512 here, so the 4B's sliding layers wrapped their ring on the
+        # bench's timed step at depth 4096; with 1024 they do not: docs/vulkan.md).
+        window = 512 if name in ("gemma3-270m", "gemma3-1b") else 1024
+        meta += [kv("gemma3.attention.sliding_window", 4, window),
                  kv("gemma3.attention.sliding_window_pattern", 4, 6)]
 
     infos, off, sizes = [], 0, []
