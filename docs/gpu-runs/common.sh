@@ -10,7 +10,11 @@ gen() { [ -f /tmp/$1-$2.gguf ] || python3 tools/gen-random-gguf.py $1 $2 /tmp/$1
 # gputests: both GPU tests of .gl/bin, a line each (rc, first failed check or skip); full logs $OUT/m.txt, $OUT/o.txt.
 gputests() {
   timeout 90 $B/test-vk-models > $OUT/m.txt 2>&1; echo "test-vk-models rc $?: $(grep -m1 'check failed\|SKIP' $OUT/m.txt | cut -c1-240)"
-  timeout 240 $B/test-vk-ops > $OUT/o.txt 2>&1; echo "test-vk-ops rc $?: $(grep -m1 'check failed\|SKIP' $OUT/o.txt | cut -c1-240)"
+  # each line with the seconds since the start (test-vk-ops took over 240 s in run135.sh and run137.sh)
+  (SECONDS=0; timeout 420 stdbuf -oL $B/test-vk-ops 2>&1; echo "rc $?") |
+    while IFS= read -r l; do echo "$SECONDS $l"; done > $OUT/o.txt
+  echo "test-vk-ops $(tail -1 $OUT/o.txt | cut -d' ' -f2-3): $(grep -m1 'check failed\|SKIP' $OUT/o.txt | cut -c1-240)"
+  true
 }
 
 # rulebench CASE...: vk-kernel-bench -r 20 on the cases with the default NV tile rule, llama.cpp's
@@ -23,14 +27,14 @@ rulebench() {
   done
 }
 
-# models ARCH:TYPE BENCH:ENV...: each .gl/bin BENCH with ENV (X=1: none; A=1,B=2: both) at pp512 / tg128
+# models ARCH:TYPE BENCH:ENV...: each .gl/bin BENCH with ENV (X=1: none; A=1+B=2: both; a value may hold commas, as UNICORN_VK_MV8=2,2,128 does) at pp512 / tg128
 # from depths $DEPTHS (default 0,4096; median of 5), then llama-bench beside it (median of its last 5 of 6).
 models() {
   local r=$1 m=/tmp/${1%:*}-${1#*:}.gguf; shift
   [ -x /tmp/llama-bench ] || { xz -dc .gl/bin/llama-bench.xz > /tmp/llama-bench && chmod +x /tmp/llama-bench; }
   for be in "$@"; do
     local b=${be%%:*} e=${be#*:}
-    env ${e//,/ } timeout 90 $B/$b --backend vulkan -m $m -p 512 -n 128 -d ${DEPTHS:-0,4096} -r 5 -o json 2>/dev/null |
+    env ${e//+/ } timeout 90 $B/$b --backend vulkan -m $m -p 512 -n 128 -d ${DEPTHS:-0,4096} -r 5 -o json 2>/dev/null |
       python3 -c 'import json,sys,statistics as s
 for l in sys.stdin: d=json.loads(l); print("'"$r $b $e"'", d["test"], "%.1f" % s.median(d["samples_ts"]))'
   done
@@ -39,13 +43,13 @@ for l in sys.stdin: d=json.loads(l); print("'"$r $b $e"'", d["test"], "%.1f" % s
 for l in sys.stdin: d=json.loads(l); print("'"$r"' llama.cpp", d["n_prompt"], d["n_gen"], d["n_depth"], "%.1f" % s.median(d["samples_ts"][1:]))'
 }
 
-# sweep MODEL ENV...: pp512 from an empty context of /tmp/MODEL.gguf with each ENV (X=1: none; median of 8),
+# sweep MODEL ENV...: pp512 from an empty context of /tmp/MODEL.gguf with each ENV (X=1: none; A=1+B=2: both; median of 8),
 # then llama.cpp's (median of its last 10 of 20, past its clock ramp).
 sweep() {
   local m=$1 e; shift
   [ -x /tmp/llama-bench ] || { xz -dc .gl/bin/llama-bench.xz > /tmp/llama-bench && chmod +x /tmp/llama-bench; }
   for e in "$@"; do
-    env ${e//,/ } timeout 90 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -p 512 -n 0 -r 8 -o json 2>/dev/null |
+    env ${e//+/ } timeout 90 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -p 512 -n 0 -r 8 -o json 2>/dev/null |
       python3 -c 'import json,sys,statistics as s
 for l in sys.stdin: d=json.loads(l); print("'"$m $e"'", d["test"], "%.1f" % s.median(d["samples_ts"]))'
   done
