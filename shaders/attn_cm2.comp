@@ -40,7 +40,13 @@
  * (run134.sh), so this one keeps both layouts fixed and branches the
  * loads: on the H100 it runs those 4B steps at 169 us against 413 on the
  * KHR kernel, the 1B's at 53 against 139 (run135.sh).
- * Operands f16, sums f32 (S, O, the row sums).
+ * Operands f16, sums f32 (S, O, the row sums), or O in f16 where O16 is
+ * defined (attn_cm2_o16, attn_cm2_wrap_o16: UNICORN_VK_ATTN_CM2_O16=1), as
+ * llama.cpp's kernel of this kind keeps it (its O_TYPE is f16 even where
+ * S is f32): half O's registers, so that 64 query rows of heads of 256 fit
+ * (llama.cpp's block for them; ours of 32 rows, f32 O, ran Gemma 3 4B's
+ * global layer at 4,096 positions at 432 us against its 165, run133.sh
+ * and run135.sh). An experiment, not yet run on a GPU.
  *
  * Scores are in log2 units (q scaled by log2(e) too) so that the weights
  * are exp2, one multiply an element fewer. The mask runs only on blocks
@@ -66,6 +72,12 @@ layout(constant_id = 2) const uint BC = 64; /* cached positions a block */
 layout(constant_id = 3) const bool KV16 = false; /* the cache's rows are f16 (include/kv.glsl), else f32 */
 
 layout(push_constant) uniform PC { pc_attn p; };
+
+#ifdef O16
+#define O_T float16_t
+#else
+#define O_T float
+#endif
 
 /* Cache rows as the decode callback sees them: 4 floats a block. */
 layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer KvBlock { vec4 v; };
@@ -117,6 +129,11 @@ float max_r(const in float a, const in float b)
 }
 
 float first_r(const in float a, const in float b)
+{
+        return a;
+}
+
+float16_t first_r16(const in float16_t a, const in float16_t b)
 {
         return a;
 }
@@ -208,8 +225,8 @@ void main()
         F32x4Buf kb = F32x4Buf(ka), vb = F32x4Buf(va);
         F16Buf kh = F16Buf(ka), vh = F16Buf(va);
 
-        coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> o =
-                coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator>(0.0);
+        coopmat<O_T, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> o =
+                coopmat<O_T, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator>(O_T(0.0));
         /* Row-constant matrices: every column of a row holds the row's value. */
         coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator> l =
                 coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator>(0.0);
@@ -299,11 +316,27 @@ void main()
                         coopMatLoadTensorNV(v, vh.v, 0, sliceTensorLayoutNV(lv, s0, BC, 0, D));
                 else
                         coopMatLoadTensorNV(v, vb.v, 0, sliceTensorLayoutNV(lv, s0, BC, 0, D), decode_kv);
+#ifdef O16
+                /* The row factors (in (0, 1]) smeared over O's columns in f16: no f32 matrix of O's
+                 * size a block. */
+                coopmat<float16_t, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator> em16 =
+                        coopmat<float16_t, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator>(em);
+                coopmat<float16_t, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> emd;
+                coopMatReduceNV(emd, em16, gl_CooperativeMatrixReduceRowNV, first_r16);
+#else
                 coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> emd;
                 coopMatReduceNV(emd, em, gl_CooperativeMatrixReduceRowNV, first_r);
+#endif
                 o = o * emd;
                 o = coopMatMulAdd(pa, v, o);
         }
+#ifdef O16
+        /* The rest in f32: the partials and the normalised rows as without O16. */
+        coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> of =
+                coopmat<float, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator>(o);
+#else
+#define of o
+#endif
 
         if (nz > 1u) {
                 /* The unnormalised rows, maxima and sums to the partials; the last workgroup merges. */
@@ -312,7 +345,7 @@ void main()
                 uint lpr = p.n_head * nz * (D + 4u); /* floats a token's partial rows */
                 lp = setTensorLayoutDimensionNV(lp, p.nt, lpr);
                 lp = setTensorLayoutStrideNV(lp, lpr, 1);
-                coopMatStoreTensorNV(o, CF32(p.part + uint64_t(p.part_off)).v, 0,
+                coopMatStoreTensorNV(of, CF32(p.part + uint64_t(p.part_off)).v, 0,
                                      sliceTensorLayoutNV(lp, tq0, BR, (h * nz + z) * (D + 4u), D));
                 coopMatPerElementNV(m, m, store_col0, tq0, h, D);
                 coopMatPerElementNV(l, l, store_col0, tq0, h, D + 1u);
@@ -324,17 +357,17 @@ void main()
         coopMatReduceNV(inv, l, gl_CooperativeMatrixReduceRowNV, first_r);
         [[unroll]] for (uint i = 0; i < inv.length(); i++)
                 inv[i] = inv[i] > 0.0 ? 1.0 / inv[i] : 0.0;
-        o = o * inv;
+        of = of * inv;
 
         /* Rows tq0.. of the output, this head's columns; rows past the step are clamped off. */
         tensorLayoutNV<2, gl_CooperativeMatrixClampModeConstantNV> lout =
                 createTensorLayoutNV(2, gl_CooperativeMatrixClampModeConstantNV);
         lout = setTensorLayoutDimensionNV(lout, p.nt, od);
         lout = setTensorLayoutStrideNV(lout, od, 1);
-        coopMatStoreTensorNV(o, F32Buf(p.dst).v, 0, sliceTensorLayoutNV(lout, tq0, BR, h * p.head_dim_v, D));
+        coopMatStoreTensorNV(of, F32Buf(p.dst).v, 0, sliceTensorLayoutNV(lout, tq0, BR, h * p.head_dim_v, D));
         if (p.q8 != 0ul) {
                 coopmat<float16_t, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator> o16 =
-                        coopmat<float16_t, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator>(o);
+                        coopmat<float16_t, gl_ScopeWorkgroup, BR, D, gl_MatrixUseAccumulator>(of);
                 coopMatStoreTensorNV(o16, F16Buf(p.q8).v, 0, sliceTensorLayoutNV(lout, tq0, BR, h * p.head_dim_v, D));
         }
 }

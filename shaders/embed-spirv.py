@@ -51,8 +51,11 @@ for s in ("norm", "qkv", "attn", "attn_dec", "attn_pf", "act", "quantx", "cvt16"
 VARIANTS.append(("attn_cm", "attn_cm.comp", [], "coopmat"))
 # the same on NV workgroup-scope matrices (UNICORN_VK_ATTN_CM2=1)
 VARIANTS.append(("attn_cm2", "attn_cm2.comp", [], "coopmat2"))
-# its form for steps whose positions wrap a sliding layer's ring (UNICORN_VK_ATTN_CM2_WRAP=1)
+# its form for steps whose positions wrap a sliding layer's ring (UNICORN_VK_ATTN_CM2_WRAP=0: not made)
 VARIANTS.append(("attn_cm2_wrap", "attn_cm2.comp", ["WRAP"], "coopmat2"))
+# both with the output rows summed in f16, as llama.cpp's kernel of this kind does (UNICORN_VK_ATTN_CM2_O16=1)
+VARIANTS.append(("attn_cm2_o16", "attn_cm2.comp", ["O16"], "coopmat2"))
+VARIANTS.append(("attn_cm2_wrap_o16", "attn_cm2.comp", ["WRAP", "O16"], "coopmat2"))
 
 PROBES = {
     "coopmat": "#version 450\n#extension GL_KHR_cooperative_matrix : require\n"

@@ -352,8 +352,13 @@ static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struc
                 br = a;
                 bc = b;
         }
-        r = make_pipe(d, cache, p->layout, "attn_cm2", (const uint32_t[]) { head_dim, br, bc, p->kv16 }, 4,
-                      &p->p[VK_P_ATTN_CM2], err, errsz);
+        /* UNICORN_VK_ATTN_CM2_O16=1: both forms with O summed in f16, as llama.cpp's kernel of this kind
+         * does (shaders/attn_cm2.comp; an experiment, with UNICORN_VK_ATTN_CM2_SHAPE=64,32 for heads of
+         * 256, llama.cpp's block for them). */
+        e = getenv("UNICORN_VK_ATTN_CM2_O16");
+        bool o16 = e && streq(e, "1") && spirv_find("attn_cm2_o16") && spirv_find("attn_cm2_wrap_o16");
+        r = make_pipe(d, cache, p->layout, o16 ? "attn_cm2_o16" : "attn_cm2",
+                      (const uint32_t[]) { head_dim, br, bc, p->kv16 }, 4, &p->p[VK_P_ATTN_CM2], err, errsz);
         if (r < 0)
                 return r;
         /* Its form for steps whose positions wrap the ring, which otherwise take attn_cm.comp
@@ -363,8 +368,9 @@ static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struc
          * 26,360. (A first form that switched layouts inside its loop ran 2.2x slower, run134.sh.) */
         e = getenv("UNICORN_VK_ATTN_CM2_WRAP");
         if (!(e && streq(e, "0")) && spirv_find("attn_cm2_wrap") &&
-            (r = make_pipe(d, cache, p->layout, "attn_cm2_wrap", (const uint32_t[]) { head_dim, br, bc, p->kv16 },
-                           4, &p->p[VK_P_ATTN_CM2_WRAP], err, errsz)) < 0)
+            (r = make_pipe(d, cache, p->layout, o16 ? "attn_cm2_wrap_o16" : "attn_cm2_wrap",
+                           (const uint32_t[]) { head_dim, br, bc, p->kv16 }, 4, &p->p[VK_P_ATTN_CM2_WRAP], err,
+                           errsz)) < 0)
                 return r;
         p->attn_cm2_bq = br;
         p->attn_cm2_bkv = bc;
