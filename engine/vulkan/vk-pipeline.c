@@ -363,9 +363,9 @@ static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struc
                 return r;
         /* Its form for steps whose positions wrap the ring, which otherwise take attn_cm.comp
          * (UNICORN_VK_ATTN_CM2_WRAP=0). On the H100 (run135.sh) it took such a step of Gemma 3 4B's
-         * sliding layers from 413 to 169 us, the 1B's from 139 to 53; pp512 at depth 4096 of 4B Q4_K
-         * from 12,694 / 12,726 to 14,109 / 13,864 t/s and of 1B Q4_0 from 25,485 / 25,126 to 27,767 /
-         * 26,360. (A first form that switched layouts inside its loop ran 2.2x slower, run134.sh.) */
+         * sliding layers from 413 to 169 us, the 1B's from 139 to 53; pp512 at depth 4096, whose timed
+         * step wraps the 1B's ring, of 1B Q4_0 from 25,485 / 25,126 to 27,767 / 26,360 t/s. (A first
+         * form that switched layouts inside its loop ran 2.2x slower, run134.sh.) */
         e = getenv("UNICORN_VK_ATTN_CM2_WRAP");
         if (!(e && streq(e, "0")) && spirv_find("attn_cm2_wrap") &&
             (r = make_pipe(d, cache, p->layout, o16 ? "attn_cm2_wrap_o16" : "attn_cm2_wrap",
