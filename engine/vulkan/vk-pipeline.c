@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpu/threadpool.h"
 #include "macros.h"
 #include "vk-spirv.h"
 #include "vk.h"
@@ -210,8 +211,8 @@ static void print_stats(const struct vk_device *d, VkPipeline pipe, const char *
         fprintf(stderr, "\n");
 }
 
-static int make_pipe(const struct vk_device *d, VkPipelineCache cache, VkPipelineLayout layout, const char *name,
-                     const uint32_t *spec, uint32_t n_spec, VkPipeline *ret, char *err, size_t errsz) {
+static int create_pipe(const struct vk_device *d, VkPipelineCache cache, VkPipelineLayout layout, const char *name,
+                       const uint32_t *spec, uint32_t n_spec, VkPipeline *ret, char *err, size_t errsz) {
         const struct vk_spirv *s = spirv_find(name);
         VkSpecializationMapEntry me[12];
         VkShaderModule mod;
@@ -266,6 +267,91 @@ static int make_pipe(const struct vk_device *d, VkPipelineCache cache, VkPipelin
                 return -EIO;
         }
         return 0;
+}
+
+/*
+ * Where make_pipe puts a pipeline: made at once, or (queue) noted, and made with all the others noted by
+ * pipes_run on several threads. A cold driver compiles a matrix kernel for seconds (H200: 40 s a model
+ * load for all types, one after another; lavapipe tens of seconds an attention kernel), and pipeline
+ * creation is thread-safe, the cache included (not created externally synchronized).
+ */
+struct pipe_job {
+        char name[48];
+        uint32_t spec[12], n_spec;
+        VkPipeline *ret;
+        int r;
+        char err[256];
+};
+
+struct pipe_sink {
+        const struct vk_device *d;
+        VkPipelineCache cache;
+        VkPipelineLayout layout;
+        bool queue;
+        struct pipe_job *jobs;
+        size_t n, cap;
+};
+
+static int make_pipe(struct pipe_sink *sk, const char *name, const uint32_t *spec, uint32_t n_spec, VkPipeline *ret,
+                     char *err, size_t errsz) {
+        struct pipe_job *j;
+
+        if (!sk->queue)
+                return create_pipe(sk->d, sk->cache, sk->layout, name, spec, n_spec, ret, err, errsz);
+        /* What would fail at once still does. */
+        if (!spirv_find(name)) {
+                snprintf(err, errsz, "shader '%s' is not built in", name);
+                return -ENOENT;
+        }
+        assert(n_spec <= ELEMENTSOF(j->spec) && strlen(name) < sizeof j->name);
+        if (sk->n == sk->cap) {
+                size_t cap = sk->cap ? 2 * sk->cap : 64;
+                struct pipe_job *jobs = reallocarray(sk->jobs, cap, sizeof *jobs);
+                if (!jobs) {
+                        snprintf(err, errsz, "out of memory");
+                        return -ENOMEM;
+                }
+                sk->jobs = jobs;
+                sk->cap = cap;
+        }
+        j = &sk->jobs[sk->n++];
+        *j = (struct pipe_job) { .n_spec = n_spec, .ret = ret };
+        snprintf(j->name, sizeof j->name, "%s", name);
+        if (n_spec)
+                memcpy(j->spec, spec, n_spec * sizeof *spec);
+        return 0;
+}
+
+static void pipe_job_run(void *ctx, size_t i) {
+        struct pipe_sink *sk = ctx;
+        struct pipe_job *j = &sk->jobs[i];
+
+        j->r = create_pipe(sk->d, sk->cache, sk->layout, j->name, j->spec, j->n_spec, j->ret, j->err, sizeof j->err);
+}
+
+/* Makes the noted pipelines, on up to one thread a CPU (8 at most; UNICORN_VK_PIPE_THREADS=N: N, 1 one
+ * after another); the first failure in the order they were noted is the error. The sink queues no more.
+ * The pipelines made are at their places either way. */
+static int pipes_run(struct pipe_sink *sk, char *err, size_t errsz) {
+        const char *e = getenv("UNICORN_VK_PIPE_THREADS");
+        long cpus = e && *e ? strtol(e, NULL, 10) : MIN(sysconf(_SC_NPROCESSORS_ONLN), 8L);
+        unsigned n = (unsigned) MIN((size_t) CLAMP(cpus, 1L, 64L), MAX(sk->n, (size_t) 1));
+        _cleanup_(threadpool_freep) ThreadPool *pool = NULL;
+        int r = 0;
+
+        sk->queue = false;
+        if (sk->n > 1 && n > 1 && threadpool_new(n, &pool) >= 0)
+                threadpool_run(pool, sk->n, pipe_job_run, sk);
+        else
+                for (size_t i = 0; i < sk->n; i++)
+                        pipe_job_run(sk, i);
+        for (size_t i = 0; i < sk->n && r >= 0; i++)
+                if ((r = sk->jobs[i].r) < 0)
+                        snprintf(err, errsz, "%s", sk->jobs[i].err);
+        free(sk->jobs);
+        sk->jobs = NULL;
+        sk->n = sk->cap = 0;
+        return r;
 }
 
 void vk_pipelines_destroy(struct vk_device *d, struct vk_pipelines *p) {
@@ -337,8 +423,9 @@ bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t ms,
  * rows,positions (each 16, 32 or 64; rows a multiple of the driver's granularity). On by default
  * since run116.sh-run117.sh (H100): its tests pass there, and it took Qwen2.5 7B Q4_0 pp512 at depth
  * 4096 from 7,654 to 8,912 t/s (attn_cm.comp), Gemma 3 1B Q4_0 from 22,772 to 25,178. */
-static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struct vk_pipelines *p,
+static int attn_cm2_make(struct pipe_sink *sk, struct vk_pipelines *p,
                          uint32_t head_dim, char *err, size_t errsz) {
+        const struct vk_device *d = sk->d;
         const char *e = getenv("UNICORN_VK_ATTN_CM2");
         uint32_t br = head_dim > 128 ? 32 : 64, bc = br, a, b;
         int r;
@@ -357,7 +444,7 @@ static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struc
          * 256, llama.cpp's block for them). */
         e = getenv("UNICORN_VK_ATTN_CM2_O16");
         bool o16 = e && streq(e, "1") && spirv_find("attn_cm2_o16") && spirv_find("attn_cm2_wrap_o16");
-        r = make_pipe(d, cache, p->layout, o16 ? "attn_cm2_o16" : "attn_cm2",
+        r = make_pipe(sk, o16 ? "attn_cm2_o16" : "attn_cm2",
                       (const uint32_t[]) { head_dim, br, bc, p->kv16 }, 4, &p->p[VK_P_ATTN_CM2], err, errsz);
         if (r < 0)
                 return r;
@@ -368,7 +455,7 @@ static int attn_cm2_make(const struct vk_device *d, VkPipelineCache cache, struc
          * form that switched layouts inside its loop ran 2.2x slower, run134.sh.) */
         e = getenv("UNICORN_VK_ATTN_CM2_WRAP");
         if (!(e && streq(e, "0")) && spirv_find("attn_cm2_wrap") &&
-            (r = make_pipe(d, cache, p->layout, o16 ? "attn_cm2_wrap_o16" : "attn_cm2_wrap",
+            (r = make_pipe(sk, o16 ? "attn_cm2_wrap_o16" : "attn_cm2_wrap",
                            (const uint32_t[]) { head_dim, br, bc, p->kv16 }, 4, &p->p[VK_P_ATTN_CM2_WRAP], err,
                            errsz)) < 0)
                 return r;
@@ -407,8 +494,9 @@ bool vk_attn_dec_pick(uint32_t head_dim, uint32_t head_dim_v, uint32_t n_gqa, ui
 }
 
 /* attn_dec.comp (VK_P_ATTN_DEC) for heads of head_dim in groups of n_gqa, where they suit it. */
-static int attn_dec_make(const struct vk_device *d, VkPipelineCache cache, struct vk_pipelines *p, uint32_t head_dim,
+static int attn_dec_make(struct pipe_sink *sk, struct vk_pipelines *p, uint32_t head_dim,
                          uint32_t head_dim_v, uint32_t n_gqa, char *err, size_t errsz) {
+        const struct vk_device *d = sk->d;
         const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
         const char *e = getenv("UNICORN_VK_ATTN_DEC");
         /* One head a workgroup unless UNICORN_VK_ATTN_DEC=G: on the H100 (run106.sh, run107.sh, 4,096
@@ -426,7 +514,7 @@ static int attn_dec_make(const struct vk_device *d, VkPipelineCache cache, struc
             !vk_attn_dec_pick(head_dim, head_dim_v, n_gqa, max_g, d->subgroup_min,
                               d->props.limits.maxComputeSharedMemorySize, &c, &nv, &g))
                 return 0;
-        r = make_pipe(d, cache, p->layout, "attn_dec", (const uint32_t[]) { 128, p->kv16, c, nv, g }, 5,
+        r = make_pipe(sk, "attn_dec", (const uint32_t[]) { 128, p->kv16, c, nv, g }, 5,
                       &p->p[VK_P_ATTN_DEC], err, errsz);
         if (r < 0)
                 return r;
@@ -436,13 +524,14 @@ static int attn_dec_make(const struct vk_device *d, VkPipelineCache cache, struc
         return 0;
 }
 
-static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct vk_pipelines *p, uint32_t head_dim,
+static int attn_cm_make(struct pipe_sink *sk, struct vk_pipelines *p, uint32_t head_dim,
                         uint32_t head_dim_v, uint32_t n_gqa, char *err, size_t errsz) {
+        const struct vk_device *d = sk->d;
         const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT |
                               VK_SUBGROUP_FEATURE_VOTE_BIT;
         const char *e = getenv("UNICORN_VK_ATTN_CM");
         struct vk_attn_cm_shape c;
-        int r = attn_dec_make(d, cache, p, head_dim, head_dim_v, n_gqa, err, errsz);
+        int r = attn_dec_make(sk, p, head_dim, head_dim_v, n_gqa, err, errsz);
 
         if (r < 0)
                 return r;
@@ -463,7 +552,7 @@ static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct
         /* AHEAD (the next block's loads during this one's products) only with UNICORN_VK_ATTN_CM_AHEAD=1:
          * on the H100 it was slower (run106.sh: Qwen2.5 7B Q4_0 pp512 @ d4096 7,491 against 8,119 t/s). */
         const char *ahead = getenv("UNICORN_VK_ATTN_CM_AHEAD");
-        r = make_pipe(d, cache, p->layout, "attn_cm",
+        r = make_pipe(sk, "attn_cm",
                       (const uint32_t[]) { head_dim, c.nt, c.bkv, c.ds, c.ms, c.sg, !d->llvmpipe, p->kv16,
                                            ahead && streq(ahead, "1") },
                       9, &p->p[VK_P_ATTN_CM], err, errsz);
@@ -482,19 +571,39 @@ static int attn_cm_make(const struct vk_device *d, VkPipelineCache cache, struct
         /* auto needs the multiprocessor count (NVIDIA's); elsewhere no split, and no scratch for it. */
         p->attn_pf_split = !ps || !*ps || streq(ps, "auto") ? (d->sm_count ? VK_ATTN_PF_AUTO : 0)
                            : nps >= 2 && nps <= ATTN_PF_MAX_SPLIT ? (uint32_t) nps : 0;
-        return attn_cm2_make(d, cache, p, head_dim, err, errsz);
+        return attn_cm2_make(sk, p, head_dim, err, errsz);
 }
 
 int vk_pipeline_attn(struct vk_device *d, struct vk_pipelines *p, uint32_t head_dim, uint32_t head_dim_v,
                      uint32_t n_gqa, char *err, size_t errsz) {
         _cleanup_free_ char *path = cache_path(d);
-        VkPipelineCache cache = cache_load(d, path);
-        int r = attn_cm_make(d, cache, p, head_dim, head_dim_v, n_gqa, err, errsz);
+        struct pipe_sink sk = { .d = d, .cache = cache_load(d, path), .layout = p->layout, .queue = true };
+        int r = attn_cm_make(&sk, p, head_dim, head_dim_v, n_gqa, err, errsz);
+        char err2[256];
+        if (r < 0)
+                sk.n = 0;
+        int r2 = pipes_run(&sk, err2, sizeof err2);
 
-        if (cache) {
+        if (r >= 0 && r2 < 0) {
+                snprintf(err, errsz, "%s", err2);
+                r = r2;
+        }
+        if (r < 0) {
+                /* None of the attention kernels, rather than some made and some not. */
+                static const enum vk_pipe pipes[] = { VK_P_ATTN_DEC, VK_P_ATTN_CM, VK_P_ATTN_CM2, VK_P_ATTN_CM2_WRAP };
+                for (size_t i = 0; i < ELEMENTSOF(pipes); i++)
+                        if (p->p[pipes[i]]) {
+                                vkDestroyPipeline(d->dev, p->p[pipes[i]], NULL);
+                                p->p[pipes[i]] = VK_NULL_HANDLE;
+                        }
+                p->attn_dec_d = p->attn_dec_c = p->attn_dec_g = 0;
+                p->attn_cm_d = p->attn_cm_bq = p->attn_cm_bkv = p->attn_pf_split = 0;
+                p->attn_cm2_bq = p->attn_cm2_bkv = 0;
+        }
+        if (sk.cache) {
                 if (r >= 0)
-                        cache_save(d, cache, path);
-                vkDestroyPipelineCache(d->dev, cache, NULL);
+                        cache_save(d, sk.cache, path);
+                vkDestroyPipelineCache(d->dev, sk.cache, NULL);
         }
         return r;
 }
@@ -509,8 +618,8 @@ int vk_pipeline_norm_rows(struct vk_device *d, struct vk_pipelines *p, uint32_t 
         p->norm_rows_n = 0;
         if (n == 0 || nreg >= 24)
                 return 0;
-        int r = make_pipe(d, VK_NULL_HANDLE, p->layout, "norm", (uint32_t[]) { wg, nreg }, 2, &p->p[VK_P_NORM_ROWS],
-                          err, errsz);
+        int r = create_pipe(d, VK_NULL_HANDLE, p->layout, "norm", (uint32_t[]) { wg, nreg }, 2,
+                            &p->p[VK_P_NORM_ROWS], err, errsz);
         if (r >= 0)
                 p->norm_rows_n = wg * nreg;
         return r;
@@ -524,8 +633,8 @@ int vk_pipeline_gridsync(struct vk_device *d, struct vk_pipelines *p, char *err,
                 snprintf(err, errsz, "the device lacks the Vulkan memory model with device scope");
                 return -ENOTSUP;
         }
-        return make_pipe(d, VK_NULL_HANDLE, p->layout, "gridsync", (uint32_t[]) { 256 }, 1, &p->p[VK_P_GRIDSYNC], err,
-                         errsz);
+        return create_pipe(d, VK_NULL_HANDLE, p->layout, "gridsync", (uint32_t[]) { 256 }, 1, &p->p[VK_P_GRIDSYNC], err,
+                           errsz);
 }
 
 /* A tuning pair "RPS,UNR" from the environment (rows per 32-lane group 1..8, units in flight 1..unr_max);
@@ -541,18 +650,18 @@ static void env_pair(const char *name, unsigned unr_max, uint32_t *rps, uint32_t
 }
 
 /* A one-token mat-vec variant of type t and its GLU form (4 specialization constants each). */
-static int make_pair(const struct vk_device *d, VkPipelineCache cache, struct vk_pipelines *p, const char *mv,
+static int make_pair(struct pipe_sink *sk, struct vk_pipelines *p, const char *mv,
                      const char *glu, int t, const uint32_t *spec_mv, const uint32_t *spec_glu, enum vk_pipe base_mv,
                      enum vk_pipe base_glu, char *err, size_t errsz) {
         char name[32];
         int r;
 
         snprintf(name, sizeof name, "%s_%s", mv, wtype_names[t]);
-        r = make_pipe(d, cache, p->layout, name, spec_mv, 4, &p->p[base_mv + t], err, errsz);
+        r = make_pipe(sk, name, spec_mv, 4, &p->p[base_mv + t], err, errsz);
         if (r < 0)
                 return r;
         snprintf(name, sizeof name, "%s_%s", glu, wtype_names[t]);
-        return make_pipe(d, cache, p->layout, name, spec_glu, 4, &p->p[base_glu + t], err, errsz);
+        return make_pipe(sk, name, spec_glu, 4, &p->p[base_glu + t], err, errsz);
 }
 
 /* Subgroup tiles of whole ms x ms products, every invocation loading the same number of vec4 of both
@@ -637,7 +746,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
         };
         _cleanup_free_ char *path = cache_path(d);
         struct vk_pipelines p = {};
-        VkPipelineCache cache;
+        struct pipe_sink sk = { .d = d, .queue = true };
         uint32_t wg = MIN(128u, d->props.limits.maxComputeWorkGroupSize[0]);
         int r = 0;
 
@@ -648,7 +757,8 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
         }
         if (vkCreatePipelineLayout(d->dev, &lci, NULL, &p.layout) != VK_SUCCESS)
                 return -ENOMEM;
-        cache = cache_load(d, path);
+        sk.layout = p.layout;
+        sk.cache = cache_load(d, path);
         /* matvec: 32 threads per row, so a row is one NVIDIA subgroup / half an AMD wave. */
         p.matvec_rows = 4;
         /* Wide-load mat-vec: 4 groups of 32 lanes, each RPS rows, UNR units in flight (tunable by
@@ -825,14 +935,14 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                         continue;
                 snprintf(name, sizeof name, "matvec_%s", wtype_names[t]);
                 if (vk_matvec_wide((enum vk_wtype) t))
-                        r = make_pipe(d, cache, p.layout, name, mvw, 4, &p.p[VK_P_MATVEC + t], err, errsz);
+                        r = make_pipe(&sk, name, mvw, 4, &p.p[VK_P_MATVEC + t], err, errsz);
                 else
-                        r = make_pipe(d, cache, p.layout, name, mv, 2, &p.p[VK_P_MATVEC + t], err, errsz);
+                        r = make_pipe(&sk, name, mv, 2, &p.p[VK_P_MATVEC + t], err, errsz);
                 if (r < 0)
                         break;
                 if (vk_matvec_wide((enum vk_wtype) t) && mv1 && (t == VK_W_Q4_0 || mv1_all)) {
                         uint32_t m1[4] = { 128, p.matvec1_rows, rps1, unr1 }, mg[4] = { 128, p.matvec_glu_rows, rpsg, unr1 };
-                        r = make_pair(d, cache, &p, "matvec1", "matvecglu", t, m1, mg, VK_P_MATVEC1, VK_P_MATVEC_GLU,
+                        r = make_pair(&sk, &p, "matvec1", "matvecglu", t, m1, mg, VK_P_MATVEC1, VK_P_MATVEC_GLU,
                                       err, errsz);
                         if (r < 0)
                                 break;
@@ -851,27 +961,27 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                                 p.matvec_q8s_rows = mv8s_wg / 32;
                         }
                         uint32_t wsp[2] = { mv8_wg, p.mv8_split };
-                        r = make_pipe(d, cache, p.layout, name, wgs, 1, &p.p[VK_P_MATVEC_Q8 + t], err, errsz);
+                        r = make_pipe(&sk, name, wgs, 1, &p.p[VK_P_MATVEC_Q8 + t], err, errsz);
                         if (r >= 0)
-                                r = make_pipe(d, cache, p.layout, mg, wgs, 1, &p.p[VK_P_MATVEC_Q8_GLU + t], err, errsz);
+                                r = make_pipe(&sk, mg, wgs, 1, &p.p[VK_P_MATVEC_Q8_GLU + t], err, errsz);
                         if (r >= 0)
-                                r = make_pipe(d, cache, p.layout, name, wsp, 2, &p.p[VK_P_MATVEC_Q8_SPLIT + t], err,
+                                r = make_pipe(&sk, name, wsp, 2, &p.p[VK_P_MATVEC_Q8_SPLIT + t], err,
                                               errsz);
                         if (r >= 0 && p.mv8s_k) {
                                 uint32_t ssp[3] = { mv8s_wg, 1, p.mv8s_k };
                                 char sn[40], sg[40];
                                 snprintf(sn, sizeof sn, "mv8s%s", name + 3); /* mv8_... -> mv8s_... */
                                 snprintf(sg, sizeof sg, "mv8sg%s", mg + 4);  /* mv8g_... -> mv8sg_... */
-                                r = make_pipe(d, cache, p.layout, sn, ssp, 3, &p.p[VK_P_MATVEC_Q8S + t], err, errsz);
+                                r = make_pipe(&sk, sn, ssp, 3, &p.p[VK_P_MATVEC_Q8S + t], err, errsz);
                                 if (r >= 0)
-                                        r = make_pipe(d, cache, p.layout, sg, ssp, 3, &p.p[VK_P_MATVEC_Q8S_GLU + t],
+                                        r = make_pipe(&sk, sg, ssp, 3, &p.p[VK_P_MATVEC_Q8S_GLU + t],
                                                       err, errsz);
                                 unsigned rr = p.matvec_q8s_rows / (mv8s_wg / 32); /* R */
                                 unsigned wq = rr && 32 % rr == 0 ? 1024 / rr : 0;
                                 if (r >= 0 && glu_q8 && wq && wq <= d->props.limits.maxComputeWorkGroupInvocations &&
                                     wq <= d->props.limits.maxComputeWorkGroupSize[0]) {
                                         uint32_t qsp[3] = { wq, 1, p.mv8s_k };
-                                        r = make_pipe(d, cache, p.layout, sg, qsp, 3, &p.p[VK_P_MATVEC_Q8S_GLUQ + t],
+                                        r = make_pipe(&sk, sg, qsp, 3, &p.p[VK_P_MATVEC_Q8S_GLUQ + t],
                                                       err, errsz);
                                         p.mv8sq_grid = p.mv8s_grid ? MAX(1u, p.mv8s_grid * mv8s_wg / wq) : 0;
                                 }
@@ -880,7 +990,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                                 break;
                 }
                 snprintf(name, sizeof name, "matmul_%s", wtype_names[t]);
-                r = make_pipe(d, cache, p.layout, name, NULL, 0, &p.p[VK_P_MATMUL + t], err, errsz);
+                r = make_pipe(&sk, name, NULL, 0, &p.p[VK_P_MATMUL + t], err, errsz);
                 if (r < 0)
                         break;
                 if (p.coopmat) {
@@ -889,7 +999,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                                 const struct vk_cm_tile *tl = &p.cm_tile[i];
                                 uint32_t sp[9] = { tl->bn, tl->bm, tl->wm, tl->wn, tl->bk, tl->nt, tl->nbuf,
                                                    tl->ms, tl->sg };
-                                r = make_pipe(d, cache, p.layout, name, sp, 9,
+                                r = make_pipe(&sk, name, sp, 9,
                                               &p.p[(i ? VK_P_MATMUL_CM_NARROW : VK_P_MATMUL_CM) + t], err, errsz);
                         }
                         if (r < 0)
@@ -901,52 +1011,61 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                         bool word = p.cm2_word && p.cm2_acc16 && (t == VK_W_Q4_0 || t == VK_W_Q8_0);
                         snprintf(name, sizeof name, "matmul_cm2%s_%s", word ? "hw" : p.cm2_acc16 ? "h" : "",
                                  wtype_names[t]);
-                        r = make_pipe(d, cache, p.layout, name, sp, 5, &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
+                        r = make_pipe(&sk, name, sp, 5, &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
                         sp[0] = p.cm2_wide_bn;
                         sp[1] = vk_cm2_wide_bk(&p, (enum vk_wtype) t);
                         if (r >= 0 && p.cm2_sms)
-                                r = make_pipe(d, cache, p.layout, name, sp, 5, &p.p[VK_P_MATMUL_CM2_WIDE + t], err,
+                                r = make_pipe(&sk, name, sp, 5, &p.p[VK_P_MATMUL_CM2_WIDE + t], err,
                                               errsz);
                         sp[0] = p.cm2_small_bn;
                         sp[1] = p.cm2_bk;
                         if (r >= 0 && p.cm2_sms && p.cm2_small_bn && p.cm2_small_bn < p.cm2_bn)
-                                r = make_pipe(d, cache, p.layout, name, sp, 5, &p.p[VK_P_MATMUL_CM2_SMALL + t], err,
+                                r = make_pipe(&sk, name, sp, 5, &p.p[VK_P_MATMUL_CM2_SMALL + t], err,
                                               errsz);
                         if (r < 0)
                                 break;
                 }
                 snprintf(name, sizeof name, "get_rows_%s", wtype_names[t]);
-                r = make_pipe(d, cache, p.layout, name, g, 1, &p.p[VK_P_GET_ROWS + t], err, errsz);
+                r = make_pipe(&sk, name, g, 1, &p.p[VK_P_GET_ROWS + t], err, errsz);
         }
         /* Float rows by index whatever the weights: the last layer's gather of the flagged tokens'
-         * rows (vk_decode). */
-        if (r >= 0 && !p.p[VK_P_GET_ROWS + VK_W_F32])
-                r = make_pipe(d, cache, p.layout, "get_rows_f32", (uint32_t[1]) { wg }, 1, &p.p[VK_P_GET_ROWS + VK_W_F32],
+         * rows (vk_decode); the loop made it where f32 weights are among the types. */
+        if (r >= 0 && !(wtypes >> VK_W_F32 & 1))
+                r = make_pipe(&sk, "get_rows_f32", (uint32_t[1]) { wg }, 1, &p.p[VK_P_GET_ROWS + VK_W_F32],
                               err, errsz);
         if (r >= 0) {
                 uint32_t g256[1] = { 256 }, kv[2] = { 128, p.kv16 };
-                if ((r = make_pipe(d, cache, p.layout, "norm", g256, 1, &p.p[VK_P_NORM], err, errsz)) >= 0 &&
-                    (r = make_pipe(d, cache, p.layout, "qkv", kv, 2, &p.p[VK_P_QKV], err, errsz)) >= 0 &&
-                    (r = make_pipe(d, cache, p.layout, "attn", kv, 2, &p.p[VK_P_ATTN], err, errsz)) >= 0 &&
-                    (r = make_pipe(d, cache, p.layout, "attn_pf", kv, 2, &p.p[VK_P_ATTN_PF], err, errsz)) >= 0 &&
-                    (r = make_pipe(d, cache, p.layout, "act", g256, 1, &p.p[VK_P_ACT], err, errsz)) >= 0 &&
-                    (r = make_pipe(d, cache, p.layout, "splitk_sum", NULL, 0, &p.p[VK_P_SPLITK_SUM], err,
+                if ((r = make_pipe(&sk, "norm", g256, 1, &p.p[VK_P_NORM], err, errsz)) >= 0 &&
+                    (r = make_pipe(&sk, "qkv", kv, 2, &p.p[VK_P_QKV], err, errsz)) >= 0 &&
+                    (r = make_pipe(&sk, "attn", kv, 2, &p.p[VK_P_ATTN], err, errsz)) >= 0 &&
+                    (r = make_pipe(&sk, "attn_pf", kv, 2, &p.p[VK_P_ATTN_PF], err, errsz)) >= 0 &&
+                    (r = make_pipe(&sk, "act", g256, 1, &p.p[VK_P_ACT], err, errsz)) >= 0 &&
+                    (r = make_pipe(&sk, "splitk_sum", NULL, 0, &p.p[VK_P_SPLITK_SUM], err,
                                    errsz)) >= 0)
-                        r = make_pipe(d, cache, p.layout, "quantx", (uint32_t[]) { 64 }, 1, &p.p[VK_P_QUANTX], err,
+                        r = make_pipe(&sk, "quantx", (uint32_t[]) { 64 }, 1, &p.p[VK_P_QUANTX], err,
                                       errsz);
                 /* The matrix-core kernels' f16 activations (built everywhere, so that it is tested
                  * on devices without them too). */
                 if (r >= 0)
-                        r = make_pipe(d, cache, p.layout, "cvt16", NULL, 0, &p.p[VK_P_CVT16], err, errsz);
+                        r = make_pipe(&sk, "cvt16", NULL, 0, &p.p[VK_P_CVT16], err, errsz);
                 if (r >= 0)
-                        r = make_pipe(d, cache, p.layout, "prefetch", g256, 1, &p.p[VK_P_PREFETCH], err, errsz);
+                        r = make_pipe(&sk, "prefetch", g256, 1, &p.p[VK_P_PREFETCH], err, errsz);
         }
         if (r >= 0)
-                r = attn_cm_make(d, cache, &p, head_dim, head_dim_v, n_gqa, err, errsz);
-        if (cache) {
+                r = attn_cm_make(&sk, &p, head_dim, head_dim_v, n_gqa, err, errsz);
+        /* Everything noted above, made now on several threads (none where noting failed). */
+        char err2[256];
+        if (r < 0)
+                sk.n = 0;
+        int r2 = pipes_run(&sk, err2, sizeof err2);
+        if (r >= 0 && r2 < 0) {
+                snprintf(err, errsz, "%s", err2);
+                r = r2;
+        }
+        if (sk.cache) {
                 if (r >= 0)
-                        cache_save(d, cache, path);
-                vkDestroyPipelineCache(d->dev, cache, NULL);
+                        cache_save(d, sk.cache, path);
+                vkDestroyPipelineCache(d->dev, sk.cache, NULL);
         }
         if (r < 0) {
                 vk_pipelines_destroy(d, &p);
