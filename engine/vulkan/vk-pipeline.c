@@ -330,16 +330,18 @@ static void pipe_job_run(void *ctx, size_t i) {
 }
 
 /* Makes the noted pipelines, on up to one thread a CPU (8 at most; UNICORN_VK_PIPE_THREADS=N: N, 1 one
- * after another); the first failure in the order they were noted is the error. The sink queues no more.
+ * after another); the first failure in the order they were noted is the error. r: how the noting went;
+ * where it failed (< 0), none are made and r is returned as it is, err with it. The sink queues no more.
  * The pipelines made are at their places either way. */
-static int pipes_run(struct pipe_sink *sk, char *err, size_t errsz) {
+static int pipes_run(struct pipe_sink *sk, int r, char *err, size_t errsz) {
         const char *e = getenv("UNICORN_VK_PIPE_THREADS");
         long cpus = e && *e ? strtol(e, NULL, 10) : MIN(sysconf(_SC_NPROCESSORS_ONLN), 8L);
         unsigned n = (unsigned) MIN((size_t) CLAMP(cpus, 1L, 64L), MAX(sk->n, (size_t) 1));
         _cleanup_(threadpool_freep) ThreadPool *pool = NULL;
-        int r = 0;
 
         sk->queue = false;
+        if (r < 0)
+                sk->n = 0;
         if (sk->n > 1 && n > 1 && threadpool_new(n, &pool) >= 0)
                 threadpool_run(pool, sk->n, pipe_job_run, sk);
         else
@@ -505,11 +507,6 @@ static int attn_dec_make(struct pipe_sink *sk, struct vk_pipelines *p, uint32_t 
         uint32_t c, nv, g, max_g = e && *e ? (uint32_t) strtoul(e, NULL, 10) : 1;
         int r;
 
-        if (p->p[VK_P_ATTN_DEC]) {
-                vkDestroyPipeline(d->dev, p->p[VK_P_ATTN_DEC], NULL);
-                p->p[VK_P_ATTN_DEC] = VK_NULL_HANDLE;
-        }
-        p->attn_dec_d = p->attn_dec_c = p->attn_dec_g = 0;
         if (max_g == 0 || (d->subgroup_ops & need) != need || !spirv_find("attn_dec") ||
             !vk_attn_dec_pick(head_dim, head_dim_v, n_gqa, max_g, d->subgroup_min,
                               d->props.limits.maxComputeSharedMemorySize, &c, &nv, &g))
@@ -524,6 +521,20 @@ static int attn_dec_make(struct pipe_sink *sk, struct vk_pipelines *p, uint32_t 
         return 0;
 }
 
+/* p without attention kernels (those vk_pipeline_attn makes per model). */
+static void attn_pipes_reset(const struct vk_device *d, struct vk_pipelines *p) {
+        static const enum vk_pipe pipes[] = { VK_P_ATTN_DEC, VK_P_ATTN_CM, VK_P_ATTN_CM2, VK_P_ATTN_CM2_WRAP };
+
+        for (size_t i = 0; i < ELEMENTSOF(pipes); i++)
+                if (p->p[pipes[i]]) {
+                        vkDestroyPipeline(d->dev, p->p[pipes[i]], NULL);
+                        p->p[pipes[i]] = VK_NULL_HANDLE;
+                }
+        p->attn_dec_d = p->attn_dec_c = p->attn_dec_g = 0;
+        p->attn_cm_d = p->attn_cm_bq = p->attn_cm_bkv = p->attn_pf_split = 0;
+        p->attn_cm2_bq = p->attn_cm2_bkv = 0;
+}
+
 static int attn_cm_make(struct pipe_sink *sk, struct vk_pipelines *p, uint32_t head_dim,
                         uint32_t head_dim_v, uint32_t n_gqa, char *err, size_t errsz) {
         const struct vk_device *d = sk->d;
@@ -531,20 +542,11 @@ static int attn_cm_make(struct pipe_sink *sk, struct vk_pipelines *p, uint32_t h
                               VK_SUBGROUP_FEATURE_VOTE_BIT;
         const char *e = getenv("UNICORN_VK_ATTN_CM");
         struct vk_attn_cm_shape c;
-        int r = attn_dec_make(sk, p, head_dim, head_dim_v, n_gqa, err, errsz);
+        int r;
 
-        if (r < 0)
+        attn_pipes_reset(d, p);
+        if ((r = attn_dec_make(sk, p, head_dim, head_dim_v, n_gqa, err, errsz)) < 0)
                 return r;
-        static const enum vk_pipe attn_pipes[] = { VK_P_ATTN_CM, VK_P_ATTN_CM2, VK_P_ATTN_CM2_WRAP };
-        for (size_t i = 0; i < ELEMENTSOF(attn_pipes); i++) {
-                enum vk_pipe pp = attn_pipes[i];
-                if (p->p[pp]) {
-                        vkDestroyPipeline(d->dev, p->p[pp], NULL);
-                        p->p[pp] = VK_NULL_HANDLE;
-                }
-        }
-        p->attn_cm_d = p->attn_cm_bq = p->attn_cm_bkv = p->attn_pf_split = 0;
-        p->attn_cm2_bq = p->attn_cm2_bkv = 0;
         if (!p->coopmat || (e && streq(e, "0")) ||
             head_dim != head_dim_v || (d->subgroup_ops & need) != need || !spirv_find("attn_cm") ||
             !vk_attn_cm_pick(&d->props.limits, head_dim, d->cm_size, d->cm_sg, &c))
@@ -578,28 +580,11 @@ int vk_pipeline_attn(struct vk_device *d, struct vk_pipelines *p, uint32_t head_
                      uint32_t n_gqa, char *err, size_t errsz) {
         _cleanup_free_ char *path = cache_path(d);
         struct pipe_sink sk = { .d = d, .cache = cache_load(d, path), .layout = p->layout, .queue = true };
-        int r = attn_cm_make(&sk, p, head_dim, head_dim_v, n_gqa, err, errsz);
-        char err2[256];
-        if (r < 0)
-                sk.n = 0;
-        int r2 = pipes_run(&sk, err2, sizeof err2);
+        int r = pipes_run(&sk, attn_cm_make(&sk, p, head_dim, head_dim_v, n_gqa, err, errsz), err, errsz);
 
-        if (r >= 0 && r2 < 0) {
-                snprintf(err, errsz, "%s", err2);
-                r = r2;
-        }
-        if (r < 0) {
-                /* None of the attention kernels, rather than some made and some not. */
-                static const enum vk_pipe pipes[] = { VK_P_ATTN_DEC, VK_P_ATTN_CM, VK_P_ATTN_CM2, VK_P_ATTN_CM2_WRAP };
-                for (size_t i = 0; i < ELEMENTSOF(pipes); i++)
-                        if (p->p[pipes[i]]) {
-                                vkDestroyPipeline(d->dev, p->p[pipes[i]], NULL);
-                                p->p[pipes[i]] = VK_NULL_HANDLE;
-                        }
-                p->attn_dec_d = p->attn_dec_c = p->attn_dec_g = 0;
-                p->attn_cm_d = p->attn_cm_bq = p->attn_cm_bkv = p->attn_pf_split = 0;
-                p->attn_cm2_bq = p->attn_cm2_bkv = 0;
-        }
+        /* None of the attention kernels, rather than some made and some not. */
+        if (r < 0)
+                attn_pipes_reset(d, p);
         if (sk.cache) {
                 if (r >= 0)
                         cache_save(d, sk.cache, path);
@@ -1053,15 +1038,8 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
         }
         if (r >= 0)
                 r = attn_cm_make(&sk, &p, head_dim, head_dim_v, n_gqa, err, errsz);
-        /* Everything noted above, made now on several threads (none where noting failed). */
-        char err2[256];
-        if (r < 0)
-                sk.n = 0;
-        int r2 = pipes_run(&sk, err2, sizeof err2);
-        if (r >= 0 && r2 < 0) {
-                snprintf(err, errsz, "%s", err2);
-                r = r2;
-        }
+        /* Everything noted above, made now on several threads. */
+        r = pipes_run(&sk, r, err, errsz);
         if (sk.cache) {
                 if (r >= 0)
                         cache_save(d, sk.cache, path);
