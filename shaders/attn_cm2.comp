@@ -28,18 +28,20 @@
  * position, and the layout ends at its last one's slot, past which loads
  * read zeros. So the host dispatches this kernel only where the positions
  * the step reads do not wrap around the ring (vk_op_attn_prefill), or its
- * WRAP form (VK_P_ATTN_CM2_WRAP; UNICORN_VK_ATTN_CM2_WRAP=0 turns it off), which walks
- * them as virtual slots that run on past the ring's end: those before the
- * end through a layout of the ring's rows, the columns of the block that
- * crosses it masked, then from slot 0 through a layout that ends at the
- * last visible slot. A sliding layer's ring (window + batch) wraps on most
- * steps after its first pass, and those took the KHR kernel: in a bench at
- * depth 4096 Gemma 3 4B's wrapped steps ran its 29 sliding layers at 242 us
- * each against llama.cpp's 85 on the H100 (run133.sh). A first form, one loop that
- * switched its layouts at the ring's end, ran the whole step 2.2x slower
- * (run134.sh), so this one keeps both layouts fixed and branches the
- * loads: on the H100 it runs those 4B steps at 169 us against 413 on the
- * KHR kernel, the 1B's at 53 against 139 (run135.sh).
+ * WRAP form (VK_P_ATTN_CM2_WRAP; UNICORN_VK_ATTN_CM2_WRAP=0 turns it off),
+ * which walks them as virtual slots that run on past the ring's end: those
+ * before the end through a layout of the ring's rows, the columns of the
+ * block that crosses it masked, then from slot 0 through a layout that ends
+ * at the last visible slot. A sliding layer's ring (window + batch) wraps on
+ * most steps after its first pass, and those took the KHR kernel: in a
+ * bench at depth 4096 a random-weight Gemma 3 4B (generated with a window
+ * of 512 then) ran its 29 sliding layers at 242 us each against llama.cpp's
+ * 85 on the H100 (run133.sh). A first form, one loop that switched its
+ * layouts at the ring's end, ran the whole step 2.2x slower (run134.sh), so
+ * this one keeps both layouts fixed and branches the loads: on the H100 a
+ * wrapped 512-token step of the 4B's heads over its window of 1,024 takes
+ * 169-183 us against 413 on the KHR kernel, the 1B's 52-53 against 138-139
+ * (run135.sh, run137.sh).
  * Operands f16, sums f32 (S, O, the row sums), or O in f16 where O16 is
  * defined (attn_cm2_o16, attn_cm2_wrap_o16: UNICORN_VK_ATTN_CM2_O16=1), as
  * llama.cpp's kernel of this kind keeps it (its O_TYPE is f16 even where

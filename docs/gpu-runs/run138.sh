@@ -6,7 +6,7 @@
 # there); the big wrapped steps on the WRAP form (not yet run on a GPU); the O16 forms (O summed in f16, as
 # llama.cpp's kernel of this kind) at the default blocks and 64 query rows, with a bound of 1e-4, their NMSE
 # printed. Each line of o.txt starts with the seconds since the script began (what takes test-vk-ops 300 s?
-# A fresh machine's first pipeline compiles are the suspect: run137.sh's `test-vk-ops attn` printed nothing
+# A fresh machine's first pipeline compiles are the suspect: the call after run137.sh, `test-vk-ops attn` alone, printed nothing
 # for 100 s after its host checks).
 cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh

@@ -270,10 +270,10 @@ static int create_pipe(const struct vk_device *d, VkPipelineCache cache, VkPipel
 }
 
 /*
- * Where make_pipe puts a pipeline: made at once, or (queue) noted, and made with all the others noted by
- * pipes_run on several threads. A cold driver compiles a matrix kernel for seconds (H200: 40 s a model
- * load for all types, one after another; lavapipe tens of seconds an attention kernel), and pipeline
- * creation is thread-safe, the cache included (not created externally synchronized).
+ * The pipelines a load makes: make_pipe notes each (shader and specialization copied), pipes_run makes
+ * them all on several threads. A cold NVIDIA driver compiles a matrix kernel for seconds (H200: 40 s a
+ * model load for all types, one after another), and pipeline creation is thread-safe, the cache included
+ * (not created externally synchronized). (lavapipe compiles at a pipeline's first dispatch instead.)
  */
 struct pipe_job {
         char name[48];
@@ -287,7 +287,6 @@ struct pipe_sink {
         const struct vk_device *d;
         VkPipelineCache cache;
         VkPipelineLayout layout;
-        bool queue;
         struct pipe_job *jobs;
         size_t n, cap;
 };
@@ -296,8 +295,6 @@ static int make_pipe(struct pipe_sink *sk, const char *name, const uint32_t *spe
                      char *err, size_t errsz) {
         struct pipe_job *j;
 
-        if (!sk->queue)
-                return create_pipe(sk->d, sk->cache, sk->layout, name, spec, n_spec, ret, err, errsz);
         /* What would fail at once still does. */
         if (!spirv_find(name)) {
                 snprintf(err, errsz, "shader '%s' is not built in", name);
@@ -331,7 +328,7 @@ static void pipe_job_run(void *ctx, size_t i) {
 
 /* Makes the noted pipelines, on up to one thread a CPU (8 at most; UNICORN_VK_PIPE_THREADS=N: N, 1 one
  * after another); the first failure in the order they were noted is the error. r: how the noting went;
- * where it failed (< 0), none are made and r is returned as it is, err with it. The sink queues no more.
+ * where it failed (< 0), none are made and r is returned as it is, err with it. The sink is empty after.
  * The pipelines made are at their places either way. */
 static int pipes_run(struct pipe_sink *sk, int r, char *err, size_t errsz) {
         const char *e = getenv("UNICORN_VK_PIPE_THREADS");
@@ -339,7 +336,6 @@ static int pipes_run(struct pipe_sink *sk, int r, char *err, size_t errsz) {
         unsigned n = (unsigned) MIN((size_t) CLAMP(cpus, 1L, 64L), MAX(sk->n, (size_t) 1));
         _cleanup_(threadpool_freep) ThreadPool *pool = NULL;
 
-        sk->queue = false;
         if (r < 0)
                 sk->n = 0;
         if (sk->n > 1 && n > 1 && threadpool_new(n, &pool) >= 0)
@@ -579,7 +575,7 @@ static int attn_cm_make(struct pipe_sink *sk, struct vk_pipelines *p, uint32_t h
 int vk_pipeline_attn(struct vk_device *d, struct vk_pipelines *p, uint32_t head_dim, uint32_t head_dim_v,
                      uint32_t n_gqa, char *err, size_t errsz) {
         _cleanup_free_ char *path = cache_path(d);
-        struct pipe_sink sk = { .d = d, .cache = cache_load(d, path), .layout = p->layout, .queue = true };
+        struct pipe_sink sk = { .d = d, .cache = cache_load(d, path), .layout = p->layout };
         int r = pipes_run(&sk, attn_cm_make(&sk, p, head_dim, head_dim_v, n_gqa, err, errsz), err, errsz);
 
         /* None of the attention kernels, rather than some made and some not. */
@@ -731,7 +727,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
         };
         _cleanup_free_ char *path = cache_path(d);
         struct vk_pipelines p = {};
-        struct pipe_sink sk = { .d = d, .queue = true };
+        struct pipe_sink sk = { .d = d };
         uint32_t wg = MIN(128u, d->props.limits.maxComputeWorkGroupSize[0]);
         int r = 0;
 
