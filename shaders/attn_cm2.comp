@@ -42,13 +42,14 @@
  * wrapped 512-token step of the 4B's heads over its window of 1,024 takes
  * 169-183 us against 413 on the KHR kernel, the 1B's 52-53 against 138-139
  * (run135.sh, run137.sh).
- * Operands f16, sums f32 (S, O, the row sums), or O in f16 where O16 is
- * defined (attn_cm2_o16, attn_cm2_wrap_o16: UNICORN_VK_ATTN_CM2_O16=1), as
+ * Operands f16, sums f32 (S, the row sums), and O in f16 where O16 is
+ * defined (attn_cm2_o16, attn_cm2_wrap_o16: the backend's default since
+ * run139.sh-run143.sh; UNICORN_VK_ATTN_CM2_O16=0 takes the f32 forms), as
  * llama.cpp's kernel of this kind keeps it (its O_TYPE is f16 even where
- * S is f32): half O's registers, so that 64 query rows of heads of 256 fit
- * (llama.cpp's block for them; ours of 32 rows, f32 O, ran Gemma 3 4B's
- * global layer at 4,096 positions at 432 us against its 165, run133.sh
- * and run135.sh). An experiment, not yet run on a GPU.
+ * S is f32): half O's registers. On the H100 it took Qwen2.5 7B's heads
+ * after 4,096 positions from 371 to 263 us (with blocks of 32 positions,
+ * vk-pipeline.c's attn_cm2_make), Gemma 3 4B's global layer from 432 to
+ * 398 (llama.cpp's: 165); NMSE under 2e-6 in test-vk-ops.
  *
  * Scores are in log2 units (q scaled by log2(e) too) so that the weights
  * are exp2, one multiply an element fewer. The mask runs only on blocks

@@ -415,21 +415,37 @@ bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t ms,
 }
 
 /* p's VK_P_ATTN_CM2 (shaders/attn_cm2.comp) for heads of head_dim, where the device has NV matrices
- * (UNICORN_VK_ATTN_CM2=0: not made): 64 query rows and 64 positions a block, 32 and 32 for heads over
- * 128 (a workgroup holds its rows' whole O in f32 accumulators; llama.cpp's flash_attn_cm2 takes
- * 64 x 64 for heads of 128 and 64 x 32 for 256 with f16 sums), or UNICORN_VK_ATTN_CM2_SHAPE=
- * rows,positions (each 16, 32 or 64; rows a multiple of the driver's granularity). On by default
- * since run116.sh-run117.sh (H100): its tests pass there, and it took Qwen2.5 7B Q4_0 pp512 at depth
- * 4096 from 7,654 to 8,912 t/s (attn_cm.comp), Gemma 3 1B Q4_0 from 22,772 to 25,178. */
+ * (UNICORN_VK_ATTN_CM2=0: not made). On by default since run116.sh-run117.sh (H100): its tests pass
+ * there, and it took Qwen2.5 7B Q4_0 pp512 at depth 4096 from 7,654 to 8,912 t/s (attn_cm.comp),
+ * Gemma 3 1B Q4_0 from 22,772 to 25,178.
+ *
+ * O (the output rows' running sums) is held in f16, as llama.cpp's kernel of this kind holds it
+ * (UNICORN_VK_ATTN_CM2_O16=0: f32), and blocks of 32 positions: 64 query rows for heads up to 128,
+ * llama.cpp's block for 128 (f32 O: 64 x 64; 64 x 32 with f32 O was not timed), 32 above. On the
+ * H100 (run139b.sh, vk-kernel-bench attnpf, f32 64 x 64 -> f16 64 x 32) that took Qwen2.5 7B's heads
+ * after 4,096 positions from 371 to 264 us, Llama 3 8B's from 409 to 306, a Gemma 3 27B sliding step
+ * from 139 to 74, and Qwen2.5 7B Q4_K pp512 at depth 4096 from 9,323 / 9,311 to 9,919 / 9,923 t/s;
+ * heads of 64 (run141.sh; the models in run143-results.txt) from 93 to 82 us (Qwen2.5 0.5B's at 4,096; from an empty
+ * context 19.4 to 23.7, yet the whole model gained there too), Qwen2.5 0.5B Q4_0 pp512 from 69,173 /
+ * 69,546 to 71,422 / 71,515 t/s and from 53,904 / 52,864 to 55,203 / 55,256 at depth 4096. Heads of
+ * 256 keep 32 x 32 (64 x 32 ran the sliding steps 1.3-1.7x slower); f16 O took Gemma 3 4B's global
+ * layer at 4,096 from 432 to 398 us. NMSE stays under 2e-6 against the f64 reference in test-vk-ops
+ * (its bound for f16 O: 1e-4). UNICORN_VK_ATTN_CM2_SHAPE=
+ * rows,positions (each 16, 32 or 64; rows a multiple of the driver's granularity) overrides. */
 static int attn_cm2_make(struct pipe_sink *sk, struct vk_pipelines *p,
                          uint32_t head_dim, char *err, size_t errsz) {
         const struct vk_device *d = sk->d;
         const char *e = getenv("UNICORN_VK_ATTN_CM2");
-        uint32_t br = head_dim > 128 ? 32 : 64, bc = br, a, b;
+        uint32_t br, bc, a, b;
+        bool o16;
         int r;
 
         if (!p->coopmat2 || !d->coopmat2_attn || (e && streq(e, "0")) || !spirv_find("attn_cm2"))
                 return 0;
+        e = getenv("UNICORN_VK_ATTN_CM2_O16");
+        o16 = !(e && streq(e, "0")) && spirv_find("attn_cm2_o16") && spirv_find("attn_cm2_wrap_o16");
+        br = head_dim > 128 ? 32 : 64;
+        bc = head_dim > 128 || o16 ? 32 : 64;
         e = getenv("UNICORN_VK_ATTN_CM2_SHAPE");
         /* Rows in the driver's M granularity only (32 on the H100: not 16). */
         if (e && sscanf(e, "%u,%u", &a, &b) == 2 && (a == 16 || a == 32 || a == 64) &&
@@ -437,11 +453,6 @@ static int attn_cm2_make(struct pipe_sink *sk, struct vk_pipelines *p,
                 br = a;
                 bc = b;
         }
-        /* UNICORN_VK_ATTN_CM2_O16=1: both forms with O summed in f16, as llama.cpp's kernel of this kind
-         * does (shaders/attn_cm2.comp; an experiment, with UNICORN_VK_ATTN_CM2_SHAPE=64,32 for heads of
-         * 256, llama.cpp's block for them). */
-        e = getenv("UNICORN_VK_ATTN_CM2_O16");
-        bool o16 = e && streq(e, "1") && spirv_find("attn_cm2_o16") && spirv_find("attn_cm2_wrap_o16");
         r = make_pipe(sk, o16 ? "attn_cm2_o16" : "attn_cm2",
                       (const uint32_t[]) { head_dim, br, bc, p->kv16 }, 4, &p->p[VK_P_ATTN_CM2], err, errsz);
         if (r < 0)
