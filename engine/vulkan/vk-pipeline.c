@@ -420,18 +420,16 @@ bool vk_attn_cm_pick(const VkPhysicalDeviceLimits *lim, uint32_t d, uint32_t ms,
  * Gemma 3 1B Q4_0 from 22,772 to 25,178.
  *
  * O (the output rows' running sums) is held in f16, as llama.cpp's kernel of this kind holds it
- * (UNICORN_VK_ATTN_CM2_O16=0: f32), and blocks of 32 positions: 64 query rows for heads up to 128,
- * llama.cpp's block for 128 (f32 O: 64 x 64; 64 x 32 with f32 O was not timed), 32 above. On the
- * H100 (run139b.sh, vk-kernel-bench attnpf, f32 64 x 64 -> f16 64 x 32) that took Qwen2.5 7B's heads
- * after 4,096 positions from 371 to 264 us, Llama 3 8B's from 409 to 306, a Gemma 3 27B sliding step
- * from 139 to 74, and Qwen2.5 7B Q4_K pp512 at depth 4096 from 9,323 / 9,311 to 9,919 / 9,923 t/s;
- * heads of 64 (run141.sh; the models in run143-results.txt) from 93 to 82 us (Qwen2.5 0.5B's at 4,096; from an empty
- * context 19.4 to 23.7, yet the whole model gained there too), Qwen2.5 0.5B Q4_0 pp512 from 69,173 /
- * 69,546 to 71,422 / 71,515 t/s and from 53,904 / 52,864 to 55,203 / 55,256 at depth 4096. Heads of
- * 256 keep 32 x 32 (64 x 32 ran the sliding steps 1.3-1.7x slower); f16 O took Gemma 3 4B's global
- * layer at 4,096 from 432 to 398 us. NMSE stays under 2e-6 against the f64 reference in test-vk-ops
- * (its bound for f16 O: 1e-4). UNICORN_VK_ATTN_CM2_SHAPE=
- * rows,positions (each 16, 32 or 64; rows a multiple of the driver's granularity) overrides. */
+ * (UNICORN_VK_ATTN_CM2_O16=0: f32, 64 x 64 for heads up to 128), with blocks of 32 positions: 64
+ * query rows for heads up to 128 (llama.cpp's block for 128), 32 above. UNICORN_VK_ATTN_CM2_SHAPE=
+ * rows,positions (each 16, 32 or 64; rows a multiple of the driver's granularity) overrides.
+ * On the H100 (vk-kernel-bench attnpf; run139b.sh, run141.sh): Qwen2.5 7B's heads after 4,096
+ * positions 371 -> 264 us, Llama 3 8B's 409 -> 306, a Gemma 3 27B sliding step 139 -> 74, Qwen2.5
+ * 0.5B's 93 -> 82 (from an empty context 19.4 -> 23.7), Gemma 3 4B's global layer 432 -> 398. Whole
+ * models: Qwen2.5 7B Q4_K pp512 at depth 4096 9,323 / 9,311 -> 9,919 / 9,923 t/s; Qwen2.5 0.5B Q4_0
+ * against f16 O at 64 x 64, 69,173 / 69,546 -> 71,422 / 71,515 and at depth 4096 53,904 / 52,864 ->
+ * 55,203 / 55,256 (run143-results.txt). Heads of 256 at 64 x 32 ran their sliding steps 1.3-1.7x
+ * slower. test-vk-ops holds f16 O to NMSE 1e-4; the largest measured is 1.36e-06. */
 static int attn_cm2_make(struct pipe_sink *sk, struct vk_pipelines *p,
                          uint32_t head_dim, char *err, size_t errsz) {
         const struct vk_device *d = sk->d;
