@@ -884,8 +884,19 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 p.cm2_pipe_head = e && streq(e, "1");
                 e = getenv("UNICORN_VK_CM2_DEC16");
                 p.cm2_dec16 = e && streq(e, "1");
+                /* The word-wise decode, off: on the H100 (run145.sh, run146.sh) the 7B's Q4_0 gate/up product
+                 * took 410 us against 430, pp512 of Qwen2.5 7B Q4_0 +2.4-3.4% and Gemma 3 4B Q4_0 +2.4-9%,
+                 * but Gemma 3 1B Q4_0 -1.9% and -3.8% (its own two runs 7% apart) and 1B Q8_0 -1.1-1.8%;
+                 * the 270M Q4_0 row, 1.01x of llama.cpp, not measured with it. */
                 e = getenv("UNICORN_VK_CM2_WORD");
-                p.cm2_word = e && streq(e, "1");
+                p.cm2_word = 0;
+                if (e && *e) {
+                        unsigned long m = strtoul(e, NULL, 10);
+                        if (m & 1)
+                                p.cm2_word |= 1u << VK_W_Q4_0;
+                        if (m & 2)
+                                p.cm2_word |= 1u << VK_W_Q8_0;
+                }
                 e = getenv("UNICORN_VK_CM2_UNROLL");
                 p.cm2_unroll = e && streq(e, "512") ? 512 : 256;
                 /* 256 tokens a tile: 1.2-1.3x faster on the Gemma 3 27B FFN products (H200,
@@ -998,7 +1009,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 if (p.coopmat2 && (p.cm2_types >> t & 1)) {
                         /* BN, BK, PIPE_HEAD, DEC16, UNROLL_K */
                         uint32_t sp[5] = { p.cm2_bn, p.cm2_bk, p.cm2_pipe_head, p.cm2_dec16, p.cm2_unroll };
-                        bool word = p.cm2_word && p.cm2_acc16 && (t == VK_W_Q4_0 || t == VK_W_Q8_0);
+                        bool word = p.cm2_acc16 && (p.cm2_word >> t & 1) && (t == VK_W_Q4_0 || t == VK_W_Q8_0);
                         snprintf(name, sizeof name, "matmul_cm2%s_%s", word ? "hw" : p.cm2_acc16 ? "h" : "",
                                  wtype_names[t]);
                         r = make_pipe(&sk, name, sp, 5, &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
