@@ -1009,7 +1009,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 if (p.coopmat2 && (p.cm2_types >> t & 1)) {
                         /* BN, BK, PIPE_HEAD, DEC16, UNROLL_K */
                         uint32_t sp[5] = { p.cm2_bn, p.cm2_bk, p.cm2_pipe_head, p.cm2_dec16, p.cm2_unroll };
-                        bool word = p.cm2_acc16 && (p.cm2_word >> t & 1) && (t == VK_W_Q4_0 || t == VK_W_Q8_0);
+                        bool word = p.cm2_acc16 && (p.cm2_word >> t & 1); /* bits of Q4_0, Q8_0 only */
                         snprintf(name, sizeof name, "matmul_cm2%s_%s", word ? "hw" : p.cm2_acc16 ? "h" : "",
                                  wtype_names[t]);
                         r = make_pipe(&sk, name, sp, 5, &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
