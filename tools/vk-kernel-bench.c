@@ -122,9 +122,10 @@ static enum ggml_type parse_type(const char *s) {
 }
 
 /* Whether a case runs another pass: at least 2, then until 300 ms of GPU time went by, at most 100; the
- * last pass is the one reported. An idle GPU runs its first milliseconds at low clocks: 2-4x slower on
- * an idle H200, and a process's first prefill attention case on the H100 read 1,317 us where a warm
- * one read 332 (run147.sh, run149.sh, when these cases had 2 passes). */
+ * last pass is the one reported. An idle GPU runs its first milliseconds at low clocks (2-4x slower on
+ * an idle H200). Every kind of case warms up this way. It is not shown to be enough on a fresh H100: the
+ * first case of a call's first process read 3-4x slow there with it (run145.sh, a product: 1,336 us
+ * for 429) and with 2 passes (run149.sh, a prefill attention case: 1,317 us for run147.sh's 332). */
 static bool more_passes(int pass, double warm_us) {
         return pass < 2 || (pass < 100 && warm_us >= 0 && warm_us < 3e5); /* < 0: a pass failed */
 }
