@@ -98,7 +98,7 @@ layout(push_constant) uniform PC { pc_mm p; };
 /* matmul_cm2hw_q4_0, _q8_0: Unicorn's repacked superblocks (144 and 272 bytes) start 16-byte aligned
  * (rows of whole superblocks, vk_row_bytes), so an element's quant and scale come from one aligned
  * word each: one 32-bit load and one bit-field extract for the quant where the 16-bit form takes a
- * load, a shift, a mask and a sign extension (UNICORN_VK_CM2_WORD=1). */
+ * load, a shift, a mask and a sign extension (Q4_0 by default; UNICORN_VK_CM2_WORD picks, vk.h). */
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly buffer WBlock { uint w[WBLOCK_BYTES / 4]; };
 #else
 #undef WORD_DECODE

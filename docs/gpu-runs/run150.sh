@@ -1,5 +1,5 @@
 #!/bin/bash
-# Written 2026-12-06 (twenty-seventh session), not yet run (~7 min). .gl/bin: any build from 0cb2867 on.
+# Written 2026-12-06 (twenty-seventh session), run in the twenty-eighth (156 s; run150-results.txt). .gl/bin: any build from 0cb2867 on.
 # Should the NV product decode Q4_0 a 32-bit word an element by default (UNICORN_VK_CM2_WORD=1)? In
 # run146.sh it took Qwen2.5 7B's pp512 up 2.4-3.4% and Gemma 3 4B's 2-9%, and Gemma 3 1B's down 2-4%
 # with the 1B's own two runs 7% apart; the 270M and 0.5B Q4_0 rows were not measured with it. Each

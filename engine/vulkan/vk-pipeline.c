@@ -884,14 +884,18 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 p.cm2_pipe_head = e && streq(e, "1");
                 e = getenv("UNICORN_VK_CM2_DEC16");
                 p.cm2_dec16 = e && streq(e, "1");
-                /* The word-wise decode, off: on the H100 (run145.sh, run146.sh) the 7B's Q4_0 gate/up product
-                 * took 410 us against 430, pp512 of Qwen2.5 7B Q4_0 +2.4-3.4% and Gemma 3 4B Q4_0 +2.4-9%,
-                 * but Gemma 3 1B Q4_0 -1.9% and -3.8% (its own two runs 7% apart) and 1B Q8_0 -1.1-1.8%;
-                 * the 270M Q4_0 row, 1.01x of llama.cpp, not measured with it. */
+                /* The word-wise decode: on for Q4_0, off for Q8_0. pp512 on the H100, medians of three runs
+                 * alternating with it off (run150.sh): Qwen2.5 7B +3.2%, Gemma 3 4B +4.3%, Qwen2.5 0.5B +2.4%,
+                 * Gemma 3 1B +3.2% (each run +2-20%; +1-4% in run152.sh); with it on by default (run155.sh)
+                 * the four rows +1.5-4.4% against =0. Gemma 3 270M Q4_0 read lower with it: medians 54.9k
+                 * against 64.0k t/s in run150.sh, 50.0k against 51.1k in run152.sh, where its runs without
+                 * it spread from 50.1k to 64.6k; a loss there is neither shown nor ruled out (docs/vulkan.md).
+                 * Q8_0's lost 1.1-1.8% on Gemma 3 1B (run145.sh). =BITS sets both: 1 Q4_0, 2 Q8_0, 0 neither. */
                 e = getenv("UNICORN_VK_CM2_WORD");
-                p.cm2_word = 0;
+                p.cm2_word = 1u << VK_W_Q4_0;
                 if (e && *e) {
                         unsigned long m = strtoul(e, NULL, 10);
+                        p.cm2_word = 0;
                         if (m & 1)
                                 p.cm2_word |= 1u << VK_W_Q4_0;
                         if (m & 2)
