@@ -1578,17 +1578,22 @@ int main(int argc, char **argv) {
                         /* Both forms with O summed in f32 (UNICORN_VK_ATTN_CM2_O16=0; the default sums
                          * it in f16, as llama.cpp's kernel of this kind does, and is what the cases above
                          * ran) at their blocks (64 x 64 for heads of 128) and at f16's (64 x 32), on f16
-                         * rows: the wrapped steps and a global layer of Gemma 3 4B after 4,096 positions,
-                         * the longest sums. */
-                        static const char *const shapes32[] = { NULL, "64,32" };
+                         * rows, and at their blocks on f32 rows (UNICORN_VK_DISABLE_KV16=1): the
+                         * wrapped steps and a global layer of Gemma 3 4B after 4,096 positions, the
+                         * longest sums. */
+                        static const struct { const char *shape; bool kv16; } f32o[] = {
+                                { NULL, true }, { "64,32", true }, { NULL, false },
+                        };
                         setenv("UNICORN_VK_ATTN_CM2_O16", "0", 1);
                         attn_cm_nmse_max = 1e-5;
-                        pl.kv16 = true;
-                        for (size_t i = 0; i < ELEMENTSOF(shapes32); i++) {
-                                printf("attn_cm2 with UNICORN_VK_ATTN_CM2_O16=0, UNICORN_VK_ATTN_CM2_SHAPE=%s\n",
-                                       shapes32[i] ? shapes32[i] : "(default)");
-                                if (shapes32[i])
-                                        setenv("UNICORN_VK_ATTN_CM2_SHAPE", shapes32[i], 1);
+                        for (size_t i = 0; i < ELEMENTSOF(f32o); i++) {
+                                printf("attn_cm2 with UNICORN_VK_ATTN_CM2_O16=0, UNICORN_VK_ATTN_CM2_SHAPE=%s, %s rows\n",
+                                       f32o[i].shape ? f32o[i].shape : "(default)", f32o[i].kv16 ? "f16" : "f32");
+                                if (f32o[i].shape)
+                                        setenv("UNICORN_VK_ATTN_CM2_SHAPE", f32o[i].shape, 1);
+                                else
+                                        unsetenv("UNICORN_VK_ATTN_CM2_SHAPE");
+                                pl.kv16 = f32o[i].kv16;
                                 n_attn_nv = 0;
                                 attn_cm_cases();
                                 CHECK(test_attn_cm(256, 8, 4, 512, 3584, 1024, 1536));
