@@ -272,7 +272,7 @@ struct vk_pipelines {
          * decoded in f16 arithmetic), both off (slower on the H200); UNICORN_VK_CM2_PIPE=1 and
          * UNICORN_VK_CM2_DEC16=1 turn them on (matmul_cm2.comp). cm2_unroll: columns a pass of its loop
          * for types other than the K-quants (256; UNICORN_VK_CM2_UNROLL=512: Qwen2.5 7B +3-4%, Gemma 3 1B
-         * and 4B 2-9% slower, run153.sh). cm2_word: the types whose f16-sum form decodes a 32-bit word an
+         * and 4B 1-9% slower, run153.sh). cm2_word: the types whose f16-sum form decodes a 32-bit word an
          * element (matmul_cm2hw_*; UNICORN_VK_CM2_WORD, bits: 1 Q4_0, the default, 2 Q8_0). */
         bool coopmat2;
         bool cm2_acc16;
