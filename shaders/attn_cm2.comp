@@ -51,6 +51,12 @@
  * vk-pipeline.c's attn_cm2_make), Gemma 3 4B's global layer from 432 to
  * 398 (llama.cpp's: 165); NMSE under 2e-6 in test-vk-ops.
  *
+ * Cache blocks wholly inside a layout load through a copy of it without bounds checks (LOAD_K): every
+ * element checked against the last visible slot cost the 4B's global layer after 4,096 positions 388 us
+ * against 264 unchecked, its wrapped sliding step 172 against 119, Qwen2.5 7B's heads 258-261 against
+ * 231-233 (H100, run158.sh). Heads of 64 read 18-22% slower unchecked at depth (Qwen2.5 0.5B's 83 us
+ * against 101), cause unknown, so the host keeps every load checked there (CLAMP_ALL).
+ *
  * Scores are in log2 units (q scaled by log2(e) too) so that the weights
  * are exp2, one multiply an element fewer. The mask runs only on blocks
  * that cross a row's causal or window edge: a step after long context walks
@@ -73,6 +79,9 @@ layout(constant_id = 0) const uint D = 128; /* head_dim = head_dim_v: a multiple
 layout(constant_id = 1) const uint BR = 64; /* query tokens a workgroup */
 layout(constant_id = 2) const uint BC = 64; /* cached positions a block */
 layout(constant_id = 3) const bool KV16 = false; /* the cache's rows are f16 (include/kv.glsl), else f32 */
+/* Every cache load through a bounds-checked layout (UNICORN_VK_ATTN_CM2_CLAMP=1), as before run158.sh;
+ * else only the block that reaches a layout's end (see LOAD_K). */
+layout(constant_id = 4) const bool CLAMP_ALL = false;
 
 layout(push_constant) uniform PC { pc_attn p; };
 
@@ -102,6 +111,30 @@ float16_t decode_kv(const in KvBlock b, const in uint blockCoords[2], const in u
 {
         return float16_t(b.v[coordInBlock[1]]);
 }
+
+/* BC cache rows from row r0 of layout L into m (K transposed): through LU, the same layout without
+ * bounds checks, where full (the rows lie wholly inside it), else through L, whose rows past its end
+ * read as zeros (stale slots past the last visible one must not reach a product). llama.cpp's
+ * flash_attn_cm2.comp loads without checks where the span is a multiple of its block (its aligned
+ * variant); here only the block at a layout's end needs them. f32 rows go through decode_kv. */
+#define LOAD_K(m, L, LU, r0, full)                                                                        \
+        if (KV16 && (full))                                                                               \
+                coopMatLoadTensorNV(m, kh.v, 0, sliceTensorLayoutNV(LU, r0, BC, 0, D), tr);               \
+        else if (KV16)                                                                                    \
+                coopMatLoadTensorNV(m, kh.v, 0, sliceTensorLayoutNV(L, r0, BC, 0, D), tr);                \
+        else if (full)                                                                                    \
+                coopMatLoadTensorNV(m, kb.v, 0, sliceTensorLayoutNV(LU, r0, BC, 0, D), tr, decode_kv);    \
+        else                                                                                              \
+                coopMatLoadTensorNV(m, kb.v, 0, sliceTensorLayoutNV(L, r0, BC, 0, D), tr, decode_kv)
+#define LOAD_V(m, L, LU, r0, full)                                                                        \
+        if (KV16 && (full))                                                                               \
+                coopMatLoadTensorNV(m, vh.v, 0, sliceTensorLayoutNV(LU, r0, BC, 0, D));                   \
+        else if (KV16)                                                                                    \
+                coopMatLoadTensorNV(m, vh.v, 0, sliceTensorLayoutNV(L, r0, BC, 0, D));                    \
+        else if (full)                                                                                    \
+                coopMatLoadTensorNV(m, vb.v, 0, sliceTensorLayoutNV(LU, r0, BC, 0, D), decode_kv);        \
+        else                                                                                              \
+                coopMatLoadTensorNV(m, vb.v, 0, sliceTensorLayoutNV(L, r0, BC, 0, D), decode_kv)
 
 /* The first position a query at pos attends to: pos - window + 1 on sliding layers, else 0. */
 int first_seen(int pos)
@@ -200,27 +233,51 @@ void main()
                 createTensorLayoutNV(2, gl_CooperativeMatrixClampModeConstantNV);
         tensorLayoutNV<2, gl_CooperativeMatrixClampModeConstantNV> lv =
                 createTensorLayoutNV(2, gl_CooperativeMatrixClampModeConstantNV);
+        /* The same without bounds checks, for the blocks that lie wholly inside them (LOAD_K). */
+        tensorLayoutNV<2, gl_CooperativeMatrixClampModeUndefinedNV> lku =
+                createTensorLayoutNV(2, gl_CooperativeMatrixClampModeUndefinedNV);
+        tensorLayoutNV<2, gl_CooperativeMatrixClampModeUndefinedNV> lvu =
+                createTensorLayoutNV(2, gl_CooperativeMatrixClampModeUndefinedNV);
         if (!KV16) {
                 lk = setTensorLayoutBlockSizeNV(lk, 1, 4);
                 lv = setTensorLayoutBlockSizeNV(lv, 1, 4);
+                lku = setTensorLayoutBlockSizeNV(lku, 1, 4);
+                lvu = setTensorLayoutBlockSizeNV(lvu, 1, 4);
         }
+        /* Row strides in elements (f16) or blocks of 4 (f32); an f16 row's is a multiple of 16 (D is),
+         * which the mask tells the compiler, as llama.cpp does, so that it may load 16 bytes at once. */
+        uint ks = KV16 ? kd & ~7u : kd / 4u, vs = KV16 ? vd & ~7u : vd / 4u;
 #ifdef WRAP
         /* lk, lv: the ring's rows up to its end (up to the last visible slot where they do not wrap);
          * lkb, lvb: from slot 0 up to the last visible slot, for virtual slots past the end. */
         tensorLayoutNV<2, gl_CooperativeMatrixClampModeConstantNV> lkb = lk, lvb = lv;
-        lk = setTensorLayoutDimensionNV(lk, vs_hi >= p.ring ? p.ring : slot_hi + 1u, D);
-        lk = setTensorLayoutStrideNV(lk, KV16 ? kd : kd / 4u, 1);
-        lv = setTensorLayoutDimensionNV(lv, vs_hi >= p.ring ? p.ring : slot_hi + 1u, D);
-        lv = setTensorLayoutStrideNV(lv, KV16 ? vd : vd / 4u, 1);
+        tensorLayoutNV<2, gl_CooperativeMatrixClampModeUndefinedNV> lkbu = lku, lvbu = lvu;
+        uint rows_a = vs_hi >= p.ring ? p.ring : slot_hi + 1u; /* lk's rows */
+        lk = setTensorLayoutDimensionNV(lk, rows_a, D);
+        lk = setTensorLayoutStrideNV(lk, ks, 1);
+        lv = setTensorLayoutDimensionNV(lv, rows_a, D);
+        lv = setTensorLayoutStrideNV(lv, vs, 1);
         lkb = setTensorLayoutDimensionNV(lkb, slot_hi + 1u, D);
-        lkb = setTensorLayoutStrideNV(lkb, KV16 ? kd : kd / 4u, 1);
+        lkb = setTensorLayoutStrideNV(lkb, ks, 1);
         lvb = setTensorLayoutDimensionNV(lvb, slot_hi + 1u, D);
-        lvb = setTensorLayoutStrideNV(lvb, KV16 ? vd : vd / 4u, 1);
+        lvb = setTensorLayoutStrideNV(lvb, vs, 1);
+        lku = setTensorLayoutDimensionNV(lku, rows_a, D);
+        lku = setTensorLayoutStrideNV(lku, ks, 1);
+        lvu = setTensorLayoutDimensionNV(lvu, rows_a, D);
+        lvu = setTensorLayoutStrideNV(lvu, vs, 1);
+        lkbu = setTensorLayoutDimensionNV(lkbu, slot_hi + 1u, D);
+        lkbu = setTensorLayoutStrideNV(lkbu, ks, 1);
+        lvbu = setTensorLayoutDimensionNV(lvbu, slot_hi + 1u, D);
+        lvbu = setTensorLayoutStrideNV(lvbu, vs, 1);
 #else
         lk = setTensorLayoutDimensionNV(lk, slot_hi + 1u, D);
-        lk = setTensorLayoutStrideNV(lk, KV16 ? kd : kd / 4u, 1);
+        lk = setTensorLayoutStrideNV(lk, ks, 1);
         lv = setTensorLayoutDimensionNV(lv, slot_hi + 1u, D);
-        lv = setTensorLayoutStrideNV(lv, KV16 ? vd : vd / 4u, 1);
+        lv = setTensorLayoutStrideNV(lv, vs, 1);
+        lku = setTensorLayoutDimensionNV(lku, slot_hi + 1u, D);
+        lku = setTensorLayoutStrideNV(lku, ks, 1);
+        lvu = setTensorLayoutDimensionNV(lvu, slot_hi + 1u, D);
+        lvu = setTensorLayoutStrideNV(lvu, vs, 1);
 #endif
         uint64_t es = KV16 ? 2ul : 4ul;
         uint64_t ka = p.kc + (uint64_t(seq) * p.ring * kd + kvh * p.head_dim) * es;
@@ -269,18 +326,16 @@ void main()
                 uint k0 = uint(lo) + (s0 - slot_lo); /* position of the block's first row */
                 coopmat<float16_t, gl_ScopeWorkgroup, D, BC, gl_MatrixUseB> kt;
 #ifdef WRAP
+                bool full = !CLAMP_ALL && (past ? s0 - p.ring + BC <= slot_hi + 1u : s0 + BC <= rows_a);
                 if (past) {
-                        if (KV16)
-                                coopMatLoadTensorNV(kt, kh.v, 0, sliceTensorLayoutNV(lkb, s0 - p.ring, BC, 0, D), tr);
-                        else
-                                coopMatLoadTensorNV(kt, kb.v, 0, sliceTensorLayoutNV(lkb, s0 - p.ring, BC, 0, D), tr,
-                                                    decode_kv);
+                        LOAD_K(kt, lkb, lkbu, s0 - p.ring, full);
                 } else
+#else
+                bool full = !CLAMP_ALL && s0 + BC <= slot_hi + 1u;
 #endif
-                if (KV16)
-                        coopMatLoadTensorNV(kt, kh.v, 0, sliceTensorLayoutNV(lk, s0, BC, 0, D), tr);
-                else
-                        coopMatLoadTensorNV(kt, kb.v, 0, sliceTensorLayoutNV(lk, s0, BC, 0, D), tr, decode_kv);
+                {
+                        LOAD_K(kt, lk, lku, s0, full);
+                }
                 coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator> s =
                         coopmat<float, gl_ScopeWorkgroup, BR, BC, gl_MatrixUseAccumulator>(0.0);
                 s = coopMatMulAdd(qa, kt, s);
@@ -308,17 +363,12 @@ void main()
                 coopmat<float16_t, gl_ScopeWorkgroup, BC, D, gl_MatrixUseB> v;
 #ifdef WRAP
                 if (past) {
-                        if (KV16)
-                                coopMatLoadTensorNV(v, vh.v, 0, sliceTensorLayoutNV(lvb, s0 - p.ring, BC, 0, D));
-                        else
-                                coopMatLoadTensorNV(v, vb.v, 0, sliceTensorLayoutNV(lvb, s0 - p.ring, BC, 0, D),
-                                                    decode_kv);
+                        LOAD_V(v, lvb, lvbu, s0 - p.ring, full);
                 } else
 #endif
-                if (KV16)
-                        coopMatLoadTensorNV(v, vh.v, 0, sliceTensorLayoutNV(lv, s0, BC, 0, D));
-                else
-                        coopMatLoadTensorNV(v, vb.v, 0, sliceTensorLayoutNV(lv, s0, BC, 0, D), decode_kv);
+                {
+                        LOAD_V(v, lv, lvu, s0, full);
+                }
 #ifdef O16
                 /* The row factors (in (0, 1]) smeared over O's columns in f16: no f32 matrix of O's
                  * size a block. */

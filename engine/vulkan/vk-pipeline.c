@@ -434,7 +434,7 @@ static int attn_cm2_make(struct pipe_sink *sk, struct vk_pipelines *p,
                          uint32_t head_dim, char *err, size_t errsz) {
         const struct vk_device *d = sk->d;
         const char *e = getenv("UNICORN_VK_ATTN_CM2");
-        uint32_t br, bc, a, b;
+        uint32_t br, bc, a, b, clamp_all;
         bool o16;
         int r;
 
@@ -451,8 +451,16 @@ static int attn_cm2_make(struct pipe_sink *sk, struct vk_pipelines *p,
                 br = a;
                 bc = b;
         }
+        /* Cache blocks wholly inside the span load without bounds checks, the last one with them
+         * (attn_cm2.comp's LOAD_K), except on heads of up to 64, which read 18-22% slower so after
+         * 4,096 positions (H100, run158.sh-run161.sh: Qwen2.5 0.5B's 83 -> 101 us, where Gemma 3 4B's
+         * global layer went 388 -> 264, Qwen2.5 7B's heads 258 -> 232). UNICORN_VK_ATTN_CM2_CLAMP=1
+         * checks every load, =0 only the last block, on any heads. */
+        e = getenv("UNICORN_VK_ATTN_CM2_CLAMP");
+        clamp_all = e && (streq(e, "0") || streq(e, "1")) ? streq(e, "1") : head_dim <= 64;
         r = make_pipe(sk, o16 ? "attn_cm2_o16" : "attn_cm2",
-                      (const uint32_t[]) { head_dim, br, bc, p->kv16 }, 4, &p->p[VK_P_ATTN_CM2], err, errsz);
+                      (const uint32_t[]) { head_dim, br, bc, p->kv16, clamp_all }, 5, &p->p[VK_P_ATTN_CM2], err,
+                      errsz);
         if (r < 0)
                 return r;
         /* Its form for steps whose positions wrap the ring, which otherwise take attn_cm.comp
@@ -463,8 +471,8 @@ static int attn_cm2_make(struct pipe_sink *sk, struct vk_pipelines *p,
         e = getenv("UNICORN_VK_ATTN_CM2_WRAP");
         if (!(e && streq(e, "0")) && spirv_find("attn_cm2_wrap") &&
             (r = make_pipe(sk, o16 ? "attn_cm2_wrap_o16" : "attn_cm2_wrap",
-                           (const uint32_t[]) { head_dim, br, bc, p->kv16 }, 4, &p->p[VK_P_ATTN_CM2_WRAP], err,
-                           errsz)) < 0)
+                           (const uint32_t[]) { head_dim, br, bc, p->kv16, clamp_all }, 5,
+                           &p->p[VK_P_ATTN_CM2_WRAP], err, errsz)) < 0)
                 return r;
         p->attn_cm2_bq = br;
         p->attn_cm2_bkv = bc;

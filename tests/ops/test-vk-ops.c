@@ -1575,6 +1575,22 @@ int main(int argc, char **argv) {
                                 CHECK_MSG(n_attn_nv == 10, "attn_cm2 with its WRAP form ran %d of 10 cases%s",
                                           n_attn_nv, kv16 ? " (f16 rows)" : "");
                         }
+                        /* Each side of the rule for bounds checks on the cache loads, forced on every
+                         * head size (UNICORN_VK_ATTN_CM2_CLAMP: 1 checks every load, as heads of up to 64
+                         * do by default; 0 checks only the block at a layout's end, as larger heads do),
+                         * on f16 and f32 rows, with the wrapped steps. */
+                        for (int i = 0; i < 4; i++) {
+                                printf("attn_cm2 with UNICORN_VK_ATTN_CM2_CLAMP=%d, %s rows\n", i / 2,
+                                       i % 2 ? "f32" : "f16");
+                                setenv("UNICORN_VK_ATTN_CM2_CLAMP", i / 2 ? "1" : "0", 1);
+                                pl.kv16 = i % 2 == 0;
+                                n_attn_nv = 0;
+                                attn_cm_cases();
+                                CHECK(test_attn_cm(256, 4, 1, 512, 4096, 512, 1024));
+                                CHECK_MSG(n_attn_nv == 9, "attn_cm2 with CLAMP=%d ran %d of 9 cases", i / 2,
+                                          n_attn_nv);
+                        }
+                        unsetenv("UNICORN_VK_ATTN_CM2_CLAMP");
                         /* Both forms with O summed in f32 (UNICORN_VK_ATTN_CM2_O16=0; the default sums
                          * it in f16, as llama.cpp's kernel of this kind does, and is what the cases above
                          * ran) at their blocks (64 x 64 for heads of 128) and at f16's (64 x 32), on f16
