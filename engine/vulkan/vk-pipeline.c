@@ -577,14 +577,16 @@ static int attn_cm_make(struct pipe_sink *sk, struct vk_pipelines *p, uint32_t h
         p->attn_cm_bq = c.nt / c.sg / c.ds * c.ms;
         p->attn_cm_bkv = c.bkv;
         /* The split over positions by default, picked by the multiprocessor count (VK_ATTN_PF_AUTO);
-         * UNICORN_VK_ATTN_PF_SPLITS=1 (or 0) turns it off, =N forces N. On the H100 (run112.sh,
+         * UNICORN_VK_ATTN_PF_SPLITS=1 (or 0) turns it off, =N forces N, =auto4 takes the rule of
+         * heads up to 128 on every head size (vk-ops.c's pf_split). On the H100 (run112.sh,
          * run114.sh) it took Gemma 3 1B Q4_0 pp512 from 25,692 to 31,448 t/s and at depth 4096 from
          * 18,337 to 24,106; Qwen2.5 7B Q4_0 at depth 4096 from 6,645 to 7,033, Gemma 3 4B Q4_0 from
          * 10,731 to 11,074; at depth 0 within 2% for those two. */
         const char *ps = getenv("UNICORN_VK_ATTN_PF_SPLITS");
-        unsigned long nps = ps && *ps && !streq(ps, "auto") ? strtoul(ps, NULL, 10) : 0;
+        bool aut = !ps || !*ps || streq(ps, "auto") || streq(ps, "auto4");
+        unsigned long nps = !aut ? strtoul(ps, NULL, 10) : 0;
         /* auto needs the multiprocessor count (NVIDIA's); elsewhere no split, and no scratch for it. */
-        p->attn_pf_split = !ps || !*ps || streq(ps, "auto") ? (d->sm_count ? VK_ATTN_PF_AUTO : 0)
+        p->attn_pf_split = aut ? (!d->sm_count ? 0 : ps && streq(ps, "auto4") ? VK_ATTN_PF_AUTO4 : VK_ATTN_PF_AUTO)
                            : nps >= 2 && nps <= ATTN_PF_MAX_SPLIT ? (uint32_t) nps : 0;
         return attn_cm2_make(sk, p, head_dim, err, errsz);
 }

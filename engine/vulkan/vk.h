@@ -306,7 +306,8 @@ struct vk_pipelines {
         uint32_t attn_cm_d, attn_cm_bq, attn_cm_bkv, attn_cm2_bq, attn_cm2_bkv; /* bkv: positions a block */
         /* UNICORN_VK_ATTN_PF_SPLITS when VK_P_ATTN_CM was made (for both prefill attention kernels):
          * VK_ATTN_PF_AUTO by the multiprocessor count (vk_attn_pf_split; unset or auto, where the count
-         * is known), 0 no split (0 or 1, or the count unknown), N that many (2..ATTN_PF_MAX_SPLIT). */
+         * is known; VK_ATTN_PF_AUTO4 for auto4), 0 no split (0 or 1, or the count unknown), N that many
+         * (2..ATTN_PF_MAX_SPLIT). */
         uint32_t attn_pf_split;
         /* Decode attention on shaders/attn_dec.comp (VK_P_ATTN_DEC) for heads of attn_dec_d (= head_dim_v;
          * 0: none, attn.comp runs) in groups of attn_dec_g query heads of one kv head, by clusters of
@@ -484,6 +485,8 @@ size_t vk_attn_pf_part_bytes(uint32_t nt, uint32_t n_head, uint32_t head_dim_v);
  * positions a split (*chunk), by attn_pf_split (UNICORN_VK_ATTN_PF_SPLITS, read when the kernel is
  * made): by default by the multiprocessor count, =N takes N where the span allows, =1 none. */
 #define VK_ATTN_PF_AUTO UINT32_MAX
+/* The rule before run165.sh on every head size (UNICORN_VK_ATTN_PF_SPLITS=auto4). */
+#define VK_ATTN_PF_AUTO4 (UINT32_MAX - 1)
 uint32_t vk_attn_pf_split(const struct vk_cmd *c, const struct pc_attn *pc, int32_t pos0, uint32_t *chunk);
 /* Whether vk_op_attn_prefill runs shaders/attn_cm2.comp (either form) for a step whose first token is at
  * pos0 (< 0: unknown, no). */

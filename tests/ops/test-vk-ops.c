@@ -1283,7 +1283,7 @@ static void test_cm_tiles(void) {
  * dispatched). 512 tokens after 3,584 positions: Qwen2.5 7B's 28 heads of 128 on the NV kernel (8 query
  * blocks of 64, 224 workgroups) unsplit, as measured (run119.sh, run120); on the KHR kernel (blocks of
  * 64 too) in 3; a step whose positions wrap the ring goes to the KHR kernel and its rule; Gemma 3 1B's
- * 4 heads of 256 (16 blocks of 32, 64 workgroups) in 8 on the NV kernel; no split where the
+ * and 4B's heads of 256 (16 blocks of 32: 64 and 128 workgroups) on the NV kernel; no split where the
  * multiprocessor count is unknown, nor where UNICORN_VK_ATTN_PF_SPLITS=1 left it 0. */
 static void test_attn_pf_split_rule(void) {
         static struct vk_device dv;
@@ -1324,7 +1324,28 @@ static void test_attn_pf_split_rule(void) {
         p.p[VK_P_ATTN_CM] = p.p[VK_P_ATTN_CM2] = (VkPipeline) (uintptr_t) 1;
         a = (struct pc_attn) { .n_head = 4, .n_head_kv = 1, .head_dim = 256, .head_dim_v = 256, .ring = 8192,
                                .nt = 512 };
-        CHECK(vk_attn_cm2_ok(&c, &a, 3584) && vk_attn_pf_split(&c, &a, 3584, &chunk) == 8 && chunk == 512);
+        /* Over a span of 4,096 positions llama.cpp's count, one wave of two workgroups a multiprocessor
+         * (264 / 64): 4 splits of 1,024; the rule of heads up to 128 (auto4) made 8 (4 x 132 / 64, 9,
+         * capped). From an empty context (a span of 512) the latter, capped at 4 blocks of 32 a split.
+         * Gemma 3 4B's 8 heads (128 workgroups): 2 deep, 4 from 0. */
+        CHECK(vk_attn_cm2_ok(&c, &a, 3584) && vk_attn_pf_split(&c, &a, 3584, &chunk) == 4 && chunk == 1024);
+        CHECK(vk_attn_pf_split(&c, &a, 0, &chunk) == 4 && chunk == 128);
+        p.attn_pf_split = VK_ATTN_PF_AUTO4;
+        CHECK(vk_attn_pf_split(&c, &a, 3584, &chunk) == 8 && chunk == 512);
+        p.attn_pf_split = VK_ATTN_PF_AUTO;
+        a.n_head = 8;
+        a.n_head_kv = 4;
+        CHECK(vk_attn_pf_split(&c, &a, 4096, &chunk) == 2 && chunk == 2304);
+        CHECK(vk_attn_pf_split(&c, &a, 0, &chunk) == 4 && chunk == 128);
+        /* A sliding layer's step after 4,096 positions (window 1,024): the last query block's span is
+         * 1,055 positions (3,553..4,607), so 2 of 544. */
+        a.window = 1024;
+        a.ring = 1536;
+        CHECK(vk_attn_pf_split(&c, &a, 4096, &chunk) == 2 && chunk == 544);
+        a.window = 0;
+        a.ring = 8192;
+        a.n_head = 4;
+        a.n_head_kv = 1;
         dv.sm_count = 0;
         CHECK(vk_attn_pf_split(&c, &a, 3584, &chunk) == 1);
         dv.sm_count = 132;
