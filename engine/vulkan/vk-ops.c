@@ -328,10 +328,10 @@ static uint32_t pf_split(const struct vk_cmd *c, const struct pc_attn *pc, int32
          * Heads over 128 on the NV kernel over spans of 1,024 positions or more take llama.cpp's count
          * instead, one wave of two workgroups a multiprocessor (2 x 132 / workgroups, rounded down):
          * with its unchecked loads (run164.sh) Gemma 3 4B's global layer after 4,096 positions took 203 us
-         * in 2 splits against 264 in the 5 above, its sliding step 74 against 119, the 1B's global
+         * in 2 splits against 264 in the 5 above, its wrapped sliding step 74 against 119, the 1B's global
          * layer 104 in 4 against 131 in 8; whole models at depth 4096 (run165.sh, every layer so)
          * 4B Q4_K 15,107 / 15,810 against 14,687 / 15,065 t/s, 1B Q4_0 30,789 / 31,209 against 30,121 /
-         * 30,835. From an empty context (spans of 512) the 4B read within 1% either way and keeps the
+         * 30,835. From an empty context (spans of 512) the 4B read within 1.1% either way and keeps the
          * rule above. UNICORN_VK_ATTN_PF_SPLITS=auto4 takes the rule above everywhere. */
         bool automatic = mode == VK_ATTN_PF_AUTO || mode == VK_ATTN_PF_AUTO4;
         if (!automatic)
