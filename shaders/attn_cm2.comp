@@ -54,7 +54,7 @@
  * Cache blocks wholly inside a layout load through a copy of it without bounds checks (LOAD_K): every
  * element checked against the last visible slot cost the 4B's global layer after 4,096 positions 388 us
  * against 264 unchecked, its wrapped sliding step 172 against 119, Qwen2.5 7B's heads 258-261 against
- * 231-233 (H100, run158.sh). Heads of 64 read 18-22% slower unchecked at depth (Qwen2.5 0.5B's 83 us
+ * 231-233 (H100, run158.sh). Heads of 64 read 19-23% slower unchecked at depth (Qwen2.5 0.5B's 83 us
  * against 101), cause unknown, so the host keeps every load checked there (CLAMP_ALL).
  *
  * Scores are in log2 units (q scaled by log2(e) too) so that the weights

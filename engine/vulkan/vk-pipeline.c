@@ -452,7 +452,7 @@ static int attn_cm2_make(struct pipe_sink *sk, struct vk_pipelines *p,
                 bc = b;
         }
         /* Cache blocks wholly inside the span load without bounds checks, the last one with them
-         * (attn_cm2.comp's LOAD_K), except on heads of up to 64, which read 18-22% slower so after
+         * (attn_cm2.comp's LOAD_K), except on heads of up to 64, which read 19-23% slower so after
          * 4,096 positions (H100, run158.sh-run161.sh: Qwen2.5 0.5B's 83 -> 101 us, where Gemma 3 4B's
          * global layer went 388 -> 264, Qwen2.5 7B's heads 258 -> 232). UNICORN_VK_ATTN_CM2_CLAMP=1
          * checks every load, =0 only the last block, on any heads. */
@@ -583,10 +583,10 @@ static int attn_cm_make(struct pipe_sink *sk, struct vk_pipelines *p, uint32_t h
          * 18,337 to 24,106; Qwen2.5 7B Q4_0 at depth 4096 from 6,645 to 7,033, Gemma 3 4B Q4_0 from
          * 10,731 to 11,074; at depth 0 within 2% for those two. */
         const char *ps = getenv("UNICORN_VK_ATTN_PF_SPLITS");
-        bool aut = !ps || !*ps || streq(ps, "auto") || streq(ps, "auto4");
+        bool auto4 = ps && streq(ps, "auto4"), aut = auto4 || !ps || !*ps || streq(ps, "auto");
         unsigned long nps = !aut ? strtoul(ps, NULL, 10) : 0;
         /* auto needs the multiprocessor count (NVIDIA's); elsewhere no split, and no scratch for it. */
-        p->attn_pf_split = aut ? (!d->sm_count ? 0 : ps && streq(ps, "auto4") ? VK_ATTN_PF_AUTO4 : VK_ATTN_PF_AUTO)
+        p->attn_pf_split = aut ? (!d->sm_count ? 0 : auto4 ? VK_ATTN_PF_AUTO4 : VK_ATTN_PF_AUTO)
                            : nps >= 2 && nps <= ATTN_PF_MAX_SPLIT ? (uint32_t) nps : 0;
         return attn_cm2_make(sk, p, head_dim, err, errsz);
 }
@@ -899,7 +899,8 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                  * Gemma 3 1B +3.2% (each run +2-20%; +1-4% in run152.sh); with it on by default (run155.sh)
                  * the four rows +1.5-4.4% against =0. Gemma 3 270M Q4_0 read lower with it: medians 54.9k
                  * against 64.0k t/s in run150.sh, 50.0k against 51.1k in run152.sh, where its runs without
-                 * it spread from 50.1k to 64.6k; a loss there is neither shown nor ruled out (docs/vulkan.md).
+                 * it spread from 50.1k to 64.6k; higher in run159.sh (four runs each alternating: 55.0k
+                 * against 53.7k), so no loss is shown (docs/vulkan.md).
                  * Q8_0's lost 1.1-1.8% on Gemma 3 1B (run145.sh). =BITS sets both: 1 Q4_0, 2 Q8_0, 0 neither. */
                 e = getenv("UNICORN_VK_CM2_WORD");
                 p.cm2_word = 1u << VK_W_Q4_0;
