@@ -465,6 +465,11 @@ bool vk_op_matvec_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint
 
         if (!c->pl->q8 || !c->pl->p[VK_P_MATVEC_Q8 + wt] || k % 32)
                 return false;
+        if (k >= c->pl->mv8_split4_k && n > c->pl->mv8_split4_n && c->pl->p[VK_P_MATVEC_Q8_SPLIT4 + wt]) {
+                grid_1d(DIV_ROUND_UP(n, c->pl->matvec_q8_rows / c->pl->mv8_split4_g), &gx, &gy);
+                vk_cmd_dispatch(c, VK_P_MATVEC_Q8_SPLIT4 + wt, &pc, sizeof pc, gx, gy, 1);
+                return true;
+        }
         if (k >= c->pl->mv8_split_k && c->pl->p[VK_P_MATVEC_Q8_SPLIT + wt] &&
             (!vk_mv8_unit64(wt) || n <= c->pl->mv8_split_n64)) {
                 grid_1d(DIV_ROUND_UP(n, c->pl->matvec_q8_rows / c->pl->mv8_split), &gx, &gy);

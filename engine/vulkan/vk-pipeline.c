@@ -850,6 +850,19 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                          * 116.4); docs/vulkan.md. */
                         p.mv8_split_n64 = d->sm_count * 64 / p.mv8_split;
                 }
+                /* Made wherever the workgroup holds four groups (tests force it); taken only where the
+                 * multiprocessor count is known. */
+                p.mv8_split4_g = mv8_wg / 32 >= 4 && (mv8_wg / 32) % 4 == 0 ? 4 : 0;
+                p.mv8_split4_k = 16384;
+                p.mv8_split4_n = d->sm_count ? d->sm_count * 64 / 2 : UINT32_MAX;
+                e = getenv("UNICORN_VK_MV8_SPLIT4");
+                if (e && streq(e, "0"))
+                        p.mv8_split4_g = 0;
+                else if (e && sscanf(e, "%u,%u", &g, &k) == 2 && g >= 1 && g <= mv8_wg / 32 &&
+                         (mv8_wg / 32) % g == 0) {
+                        p.mv8_split4_g = g;
+                        p.mv8_split4_k = k;
+                }
         }
         {
                 const char *e = getenv("UNICORN_VK_DISABLE_KV16");
@@ -982,6 +995,10 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                                 r = make_pipe(&sk, mg, wgs, 1, &p.p[VK_P_MATVEC_Q8_GLU + t], err, errsz);
                         if (r >= 0)
                                 r = make_pipe(&sk, name, wsp, 2, &p.p[VK_P_MATVEC_Q8_SPLIT + t], err,
+                                              errsz);
+                        wsp[1] = p.mv8_split4_g;
+                        if (r >= 0 && p.mv8_split4_g && !vk_mv8_unit64((enum vk_wtype) t))
+                                r = make_pipe(&sk, name, wsp, 2, &p.p[VK_P_MATVEC_Q8_SPLIT4 + t], err,
                                               errsz);
                         if (r >= 0 && p.mv8s_k) {
                                 uint32_t ssp[3] = { mv8s_wg, 1, p.mv8s_k };
@@ -1163,9 +1180,10 @@ static const struct {
         { VK_P_ATTN_DEC, false, PC_OTHER, "attn_dec" },
         { VK_P_NORM_ROWS, false, PC_OTHER, "norm_rows" },
         { VK_P_ATTN_CM2_WRAP, false, PC_OTHER, "attn_cm2_wrap" },
+        { VK_P_MATVEC_Q8_SPLIT4, true, PC_MV8, "mv8_split4" },
 };
 /* A pipeline added after the last range needs its own entry above. */
-_Static_assert(VK_P_ATTN_CM2_WRAP + 1 == VK_P_COUNT, "pipe_ranges: the last range ends at VK_P_COUNT");
+_Static_assert(VK_P_MATVEC_Q8_SPLIT4 + VK_W_COUNT == VK_P_COUNT, "pipe_ranges: the last range ends at VK_P_COUNT");
 
 /* The range of pipe_ranges that holds p, or -1. */
 static int pipe_range(enum vk_pipe p) {

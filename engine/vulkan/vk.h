@@ -196,7 +196,8 @@ enum vk_pipe {
         VK_P_ATTN_DEC,                   /* decode attention by clusters of lanes, one head size */
         VK_P_NORM_ROWS,                  /* VK_P_NORM with registers for norm_rows_n elements a row */
         VK_P_ATTN_CM2_WRAP,              /* VK_P_ATTN_CM2 for steps that wrap the ring */
-        VK_P_COUNT,
+        VK_P_MATVEC_Q8_SPLIT4,           /* + wtype: MATVEC_Q8_SPLIT with mv8_split4_g groups a row */
+        VK_P_COUNT = VK_P_MATVEC_Q8_SPLIT4 + VK_W_COUNT,
 };
 
 /* 8-bit activation rows (shaders/include/q8.glsl): k quants, then a (d, d * sum) pair per block of 32,
@@ -237,6 +238,14 @@ struct vk_pipelines {
         /* Q4_K and Q6_K (units of 64 weights) split only products of at most this many rows: past one
          * wave of split groups (64 a multiprocessor) the split ran slower on the H200. */
         uint32_t mv8_split_n64;
+        /* Rows of 32-weight units (Q4_0, Q8_0, ...) of at least mv8_split4_k columns, more than
+         * mv8_split4_n of them (two groups a row past one wave: 64 groups a multiprocessor), take
+         * mv8_split4_g groups a row (VK_P_MATVEC_Q8_SPLIT4; 0: not made). Gemma 3 27B's Q4_0 down
+         * projection (5376 x 21504) on the H100: 27.5 us with 4 against 30.6-30.7 with 2; Qwen2.5 7B's
+         * (3584 x 18944, one wave with 2) 18.4 against 18.1-18.4 (docs/vulkan.md). Taken only where the
+         * multiprocessor count is known (mv8_split4_n UINT32_MAX elsewhere); UNICORN_VK_MV8_SPLIT4=0
+         * turns it off, =G,K sets G and K. */
+        uint32_t mv8_split4_g, mv8_split4_k, mv8_split4_n;
         /* The staged forms (VK_P_MATVEC_Q8S*): rows per workgroup, and the longest row they take
          * (shared memory; 0: none built). UNICORN_VK_MV8S=0 turns them off, =WG sets their lanes. */
         uint32_t matvec_q8s_rows, mv8s_k;

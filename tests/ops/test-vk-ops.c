@@ -54,6 +54,7 @@ static struct vk_cmd cmd;
 static int n_cm; /* cooperative-matrix cases run */
 static int n_split, n_split_cm; /* split over k: the float kernel's cases, the NV kernel's */
 static int n_staged;            /* staged 8-bit mat-vec cases */
+static int n_split4;            /* 8-bit mat-vec cases in the four-group split form */
 static int n_gluq;              /* of those, staged GLUs writing their 8-bit output (UNICORN_VK_GLU_Q8) */
 
 /* The 8-bit activation row of shaders/include/q8.glsl, computed here as the kernels do; xd gets the
@@ -177,11 +178,20 @@ static void test_matvec_q8(enum ggml_type type, const float *deq, struct vk_buf 
         CHECK(vk_buf_create(d, (size_t) n * 4, VK_MEM_DEVICE, &by) == 0);
         CHECK(vk_buf_write(d, &bx, 0, x, (size_t) k * 4) == 0);
         CHECK(vk_buf_write(d, &bg, 0, g, (size_t) k * 4) == 0);
-        /* The mat-vec in both forms: a row per group of 32 lanes, and shared by mv8_split groups (the
-         * form of long rows, forced here at every size). */
-        for (int split = 0; split < (glu ? 1 : 2); split++) {
+        /* The mat-vec in its three forms: a row per group of 32 lanes, shared by mv8_split groups, and by
+         * mv8_split4_g groups (the forms of long rows, forced here at every size; the last only where
+         * the type has it). */
+        for (int split = 0; split < (glu ? 1 : 3); split++) {
                 struct vk_pipelines p2 = pl;
+                if (split == 2 && !pl.p[VK_P_MATVEC_Q8_SPLIT4 + vk_wtype(type)])
+                        continue;
                 p2.mv8_split_k = split ? 0 : UINT32_MAX;
+                p2.mv8_split4_k = split == 2 ? 0 : UINT32_MAX;
+                p2.mv8_split4_n = split == 2 ? 0 : UINT32_MAX;
+                /* NaNs where a form leaves a row unwritten (by holds the form before's output). */
+                for (uint32_t i = 0; i < n; i++)
+                        y[i] = NAN;
+                CHECK(vk_buf_write(d, &by, 0, y, (size_t) n * 4) == 0);
                 cmd.pl = &p2;
                 CHECK(vk_cmd_begin(&cmd) == 0);
                 vk_op_quantx(&cmd, bx.addr, k, k, 1, bq.addr);
@@ -199,7 +209,8 @@ static void test_matvec_q8(enum ggml_type type, const float *deq, struct vk_buf 
                 check_q8_row(q, qd, k, k / 256 + 1, "quantx");
                 double e = nmse(y, ref, n);
                 CHECK_MSG(e <= 1e-8, "%s q8 %s%s k=%u n=%u: NMSE %.3g", glu ? "glu" : "matvec",
-                          split ? "split " : "", quant_type_name(type), k, n, e);
+                          split == 2 ? "split4 " : split ? "split " : "", quant_type_name(type), k, n, e);
+                n_split4 += split == 2;
         }
         /* Each form with a workgroup per block of rows, then with 3 workgroups taking every third block
          * (the capped grid of GPUs whose multiprocessor count is known). */
@@ -1654,8 +1665,10 @@ int main(int argc, char **argv) {
         /* Every 8-bit mat-vec case also runs the staged forms where the device has 8-bit mat-vecs. */
         CHECK(!pl.q8 || n_staged > 0 || !part("matmul"));
         CHECK_MSG(!test_want_coopmat() || n_cm > 0 || !part("matmul"), "UNICORN_TEST_COOPMAT=1, but no product ran on them");
-        printf("%d staged 8-bit mat-vec cases passed (NMSE <= 1e-8), %d of them GLUs writing 8-bit output too\n",
-               n_staged, n_gluq);
+        printf("%d staged 8-bit mat-vec cases passed (NMSE <= 1e-8), %d of them GLUs writing 8-bit output too; %d "
+               "8-bit mat-vec cases in the four-group split form\n", n_staged, n_gluq, n_split4);
+        /* Where the device has 8-bit mat-vecs, the four-group split form ran (128-lane workgroups). */
+        CHECK(!pl.q8 || !pl.mv8_split4_g || n_split4 > 0 || !part("matmul"));
         /* Where the device has the staged forms and 1024 lanes a workgroup, the 8-bit-output GLU ran. */
         CHECK(!pl.mv8s_k || !part("matmul") || d->props.limits.maxComputeWorkGroupInvocations < 1024 ||
               !streq(getenv("UNICORN_VK_GLU_Q8"), "1") || n_gluq > 0);
