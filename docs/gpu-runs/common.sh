@@ -9,7 +9,8 @@ gen() { [ -f /tmp/$1-$2.gguf ] || python3 tools/gen-random-gguf.py $1 $2 /tmp/$1
 
 # gputests: both GPU tests of .gl/bin, a line each (rc, first failed check or skip); full logs $OUT/m.txt, $OUT/o.txt.
 gputests() {
-  timeout 90 $B/test-vk-models > $OUT/m.txt 2>&1; echo "test-vk-models rc $?: $(grep -m1 'check failed\|SKIP' $OUT/m.txt | cut -c1-240)"
+  # the quantized fixtures too (made by unicorn-quantize; skipped without it before the thirtieth session)
+  UNICORN_QUANTIZE=$PWD/$B/unicorn-quantize timeout 180 $B/test-vk-models > $OUT/m.txt 2>&1; echo "test-vk-models rc $?: $(grep -m1 'check failed\|SKIP' $OUT/m.txt | cut -c1-240)"
   # each line with the seconds since the start (test-vk-ops took over 240 s in run135.sh and run137.sh)
   (SECONDS=0; timeout 420 stdbuf -oL $B/test-vk-ops 2>&1; echo "rc $?") |
     while IFS= read -r l; do echo "$SECONDS $l"; done > $OUT/o.txt
