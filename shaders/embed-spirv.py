@@ -82,7 +82,7 @@ def probe(glslc, src):
 
 # A shared variable that is not an array, in a kernel that loads cooperative matrices from shared
 # memory: attn_cm.comp's `shared uint` flag made every one of its products read wrong rows on the
-# H100 and H200 and nothing on lavapipe (docs/vulkan.md, nineteenth session), likely laid out before
+# H100 and H200 and nothing on lavapipe (docs/vulkan-sessions.md, nineteenth session), likely laid out before
 # the arrays and moving them off the 16-byte alignment that coopMatLoad needs.
 SHARED_SCALAR = re.compile(r"^\s*shared\s+\w+\s+\w+\s*(=[^;]*)?;", re.M)
 

@@ -10,7 +10,7 @@
  * nothing, before it waits (p.flags & 1), so the bus stays busy across the
  * boundary. Had this measured well, fusing a layer's mat-vecs would have
  * been worth building (on the H200 the wait cost as much as a boundary:
- * docs/vulkan.md, "Seventeenth session"). The wait needs every workgroup
+ * docs/vulkan-sessions.md, "Seventeenth session"). The wait needs every workgroup
  * resident at once, which Vulkan does not promise, hence the bounded spin
  * and the error flag.
  *

@@ -2,7 +2,7 @@
 # Thirtieth session, call 2 (same machine as run168.sh). The staged products' prefetch sites
 # (UNICORN_VK_PF_STAGED bits: 1 gate/up beside o, 2 next q/k/v beside down's 8-bit conversion, 4 next
 # q/k/v beside down), tg128 alternating, then the 7B Q4_0's decode profile.
-# UNICORN_VK_PF_STAGED existed only in that uncommitted build (not kept: docs/vulkan.md, "Thirtieth session").
+# UNICORN_VK_PF_STAGED existed only in that uncommitted build (not kept: docs/vulkan-sessions.md, "Thirtieth session").
 cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
 tg() { # MODEL ENV...
