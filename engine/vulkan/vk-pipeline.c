@@ -854,7 +854,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                  * multiprocessor count is known. */
                 p.mv8_split4_g = mv8_wg / 32 >= 4 && (mv8_wg / 32) % 4 == 0 ? 4 : 0;
                 p.mv8_split4_k = 16384;
-                p.mv8_split4_n = d->sm_count ? d->sm_count * 64 / 2 : UINT32_MAX;
+                p.mv8_split4_n = d->sm_count ? d->sm_count * 64 / p.mv8_split : UINT32_MAX;
                 e = getenv("UNICORN_VK_MV8_SPLIT4");
                 if (e && streq(e, "0"))
                         p.mv8_split4_g = 0;

@@ -239,7 +239,7 @@ struct vk_pipelines {
          * wave of split groups (64 a multiprocessor) the split ran slower on the H200. */
         uint32_t mv8_split_n64;
         /* Rows of 32-weight units (Q4_0, Q8_0, ...) of at least mv8_split4_k columns, more than
-         * mv8_split4_n of them (two groups a row past one wave: 64 groups a multiprocessor), take
+         * mv8_split4_n of them (mv8_split groups a row past one wave: 64 groups a multiprocessor), take
          * mv8_split4_g groups a row (VK_P_MATVEC_Q8_SPLIT4; 0: not made). Gemma 3 27B's Q4_0 down
          * projection (5376 x 21504) on the H100: 27.5 us with 4 against 30.6-30.7 with 2; Qwen2.5 7B's
          * (3584 x 18944, one wave with 2) 18.4 against 18.1-18.4 (docs/vulkan.md). Taken only where the
