@@ -6,10 +6,12 @@
 # against UNICORN_VK_MV8_SPLIT4=0 (run174.sh measured it through UNICORN_VK_MV8_SPLIT=4,16384). (3) Why the
 # staged GLU reads at 2.4 TB/s where the output product reaches 2.8-3.1 (run172.sh): one matrix of its rows,
 # both as one matrix of twice the rows, its unstaged form on 8-bit rows, and the staged form.
+# (4) Thirty-first session: Llama 3 8B Q4_K mix, the one prefill row under 1.0x (run171.sh), kernel by kernel
+# beside llama.cpp (vkcompare), to tell where its 3-4% goes.
 cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee -a $OUT/run175.txt
-gen gemma3-27b q4_0 &
+gen gemma3-27b q4_0 & gen llama3-8b q4_k &
 (SECONDS=0; timeout 200 $B/test-vk-ops matmul > $OUT/o-mm.txt 2>&1; echo "test-vk-ops matmul rc $? ${SECONDS}s") | tee -a $OUT/run175.txt
 grep -m3 "check failed\|four-group\|matmul cases" $OUT/o-mm.txt | tee -a $OUT/run175.txt
 UNICORN_QUANTIZE=$PWD/$B/unicorn-quantize timeout 180 $B/test-vk-models > $OUT/m.txt 2>&1
@@ -24,4 +26,5 @@ for e in X=1 UNICORN_VK_MV8_SPLIT4=0 X=1 UNICORN_VK_MV8_SPLIT4=0; do
     python3 -c 'import json,sys,statistics as s
 for l in sys.stdin: d=json.loads(l); print("gemma3-27b-q4_0 '"$e"'", d["test"], "%.1f" % s.median(d["samples_ts"]))'
 done | tee -a $OUT/run175.txt
+vkcompare llama3-8b-q4_k; head -60 $OUT/compare-llama3-8b-q4_k.txt | tee -a $OUT/run175.txt
 echo "total ${SECONDS}s" | tee -a $OUT/run175.txt
