@@ -242,8 +242,8 @@ struct vk_pipelines {
          * mv8_split4_n of them (mv8_split groups a row past one wave: 64 groups a multiprocessor), take
          * mv8_split4_g groups a row (VK_P_MATVEC_Q8_SPLIT4; 0: not made). Gemma 3 27B's Q4_0 down
          * projection (5376 x 21504) on the H100: 27.5 us with 4 against 30.6-30.7 with 2; Qwen2.5 7B's
-         * (3584 x 18944, one wave with 2) 18.4 against 18.1-18.4 (run172.sh, run173.sh, run174.sh;
-         * docs/vulkan-sessions.md, "Thirtieth session"). Taken only where the
+         * (3584 x 18944, one wave with 2) 18.4 against 18.1-18.4 (kernels: run173.sh; whole
+         * model: run174.sh; docs/vulkan-sessions.md, "Thirtieth session"). Taken only where the
          * multiprocessor count is known (mv8_split4_n UINT32_MAX elsewhere); UNICORN_VK_MV8_SPLIT4=0
          * turns it off, =G,K sets G and K. */
         uint32_t mv8_split4_g, mv8_split4_k, mv8_split4_n;
