@@ -72,3 +72,14 @@ vkcompare() {
   xz -9 $OUT/llama-perf-$m.txt
 }
 
+
+# tg MODEL ENV...: tg128 from an empty context of /tmp/MODEL.gguf with each ENV in turn (X=1: none; A=1+B=2:
+# both; median of 5), one line each (run174.sh-run175a.sh wrote this loop out).
+tg() {
+  local m=$1 e; shift
+  for e in "$@"; do
+    env ${e//+/ } timeout 100 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -p 0 -n 128 -r 5 -o json 2>/dev/null |
+      python3 -c 'import json,sys,statistics as s
+for l in sys.stdin: d=json.loads(l); print("'"$m $e"'", d["test"], "%.1f" % s.median(d["samples_ts"]))'
+  done
+}
