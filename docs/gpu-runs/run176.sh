@@ -23,6 +23,8 @@ echo "== $M" | tee -a $R
 for e in X=1 UNICORN_VK_CM2_BIND=1 X=1 UNICORN_VK_CM2_BIND=1; do
   echo "$e: $(env $e timeout 60 $B/vk-kernel-bench -r 20 $M 2>&1 | tee -a $OUT/kb-bind.txt | grep -E '^mm' | awk '{print $6}' | tr '\n' ' ')"
 done | tee -a $R
+# the driver's statistics (registers, spills) of the NV Q4_K product in both forms
+UNICORN_VK_PIPELINE_STATS=1 UNICORN_VK_CM2_BIND=1 timeout 60 $B/vk-kernel-bench -r 2 mm:q4_k:14336:4096:512 2>&1 | grep -E 'matmul_cm2hb?_q4_k' | cut -c1-400 | tee -a $R
 wait
 sweep llama3-8b-q4_k X=1 UNICORN_VK_CM2_BIND=1 X=1 UNICORN_VK_CM2_BIND=1 2>&1 | tee -a $R
 # whether every product of the model took the bound form (a fallback is said on stderr once)
