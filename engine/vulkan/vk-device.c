@@ -546,8 +546,10 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                         has_ext(exts, n_ext, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
         if (d->pipe_stats)
                 dev_exts[n_dev_ext++] = VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME;
-        /* UNICORN_VK_CM2_BIND=1: the NV products' weights bound as storage buffers (vk.h). */
-        d->push_desc = d->coopmat2 && getenv("UNICORN_VK_CM2_BIND") && streq(getenv("UNICORN_VK_CM2_BIND"), "1") &&
+        /* UNICORN_VK_CM2_BIND=1: the NV products' weights bound as storage buffers (vk.h). Enabled on
+         * devices without those products too, where only the buffer registry runs: so that lavapipe
+         * tests it (test-vk-ops buffers). */
+        d->push_desc = getenv("UNICORN_VK_CM2_BIND") && streq(getenv("UNICORN_VK_CM2_BIND"), "1") &&
                        has_ext(exts, n_ext, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
         if (d->push_desc)
                 dev_exts[n_dev_ext++] = VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME;

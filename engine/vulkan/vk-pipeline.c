@@ -798,7 +798,8 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                         return -ENOMEM;
                 }
                 /* An experiment's switch: said, so that its figures are known to be its own. */
-                fprintf(stderr, "unicorn: UNICORN_VK_CM2_BIND=1: the NV products bind their weights as storage buffers\n");
+                if (d->coopmat2)
+                        fprintf(stderr, "unicorn: UNICORN_VK_CM2_BIND=1: the NV products bind their weights as storage buffers\n");
         }
         sk.cache = cache_load(d, path);
         /* matvec: 32 threads per row, so a row is one NVIDIA subgroup / half an AMD wave. */

@@ -72,7 +72,8 @@ struct vk_device {
         /* UNICORN_VK_CM2_BIND=1 (an experiment, off by default): the NV products take their weights
          * from a storage buffer bound by push descriptor (VK_KHR_push_descriptor) instead of a device
          * address, as llama.cpp's do; the one difference left between the two kernels' K-quant forms
-         * (docs/vulkan.md). Buffers are then kept by address (vk_buf_find), under bufs_lock. */
+         * (docs/vulkan.md). Buffers are then kept by address (vk_buf_find), under bufs_lock; that
+         * also where the device has no NV products, so that lavapipe tests it. */
         bool push_desc;
         PFN_vkCmdPushDescriptorSetKHR push_desc_fn;
         pthread_mutex_t bufs_lock;
