@@ -111,8 +111,9 @@ layout(buffer_reference, std430, buffer_reference_align = 2) readonly buffer XHa
  * storage buffer bound at p.w (a push descriptor whose offset is p.w's in its buffer, vk-ops.c) rather
  * than through the device address, as llama.cpp's kernel of this kind takes them. Its K-quant products
  * decode like these line by line and run 8-12% faster at the same tiles on the H100 (docs/vulkan.md);
- * a bound buffer lets the driver address it with 32-bit offsets from one base. The staged scales
- * (fetch_head) still load through the address. */
+ * with a binding the driver may address the blocks with 32-bit offsets from one base, where an address
+ * takes 64-bit arithmetic for every element decoded. The staged scales (fetch_head) still load through
+ * the address. */
 layout(set = 0, binding = 0) readonly buffer WBound { uint16_t wbound[]; };
 #define W_ARRAY wbound
 #else
