@@ -83,3 +83,14 @@ tg() {
 for l in sys.stdin: d=json.loads(l); print("'"$m $e"'", d["test"], "%.1f" % s.median(d["samples_ts"]))'
   done
 }
+
+# bindbench: the NV products of the Llama 3 8B and Qwen2.5 7B shapes at 512 tokens (vk-kernel-bench -r 20,
+# µs a case on one line) by default, with the weights bound (UNICORN_VK_CM2_BIND=1) and with the K-quant
+# header prefetch (UNICORN_VK_CM2_PIPE=1), twice in turn; full output in $OUT/kb-bind.txt.
+bindbench() {
+  local e M="mm:q4_k:14336:4096:512 mm:q4_k:4096:14336:512 mm:q4_k:18944:3584:512 mm:q6_k:4096:14336:512 mm:q4_0:18944:3584:512"
+  echo "== $M"
+  for e in X=1 UNICORN_VK_CM2_BIND=1 UNICORN_VK_CM2_PIPE=1 X=1 UNICORN_VK_CM2_BIND=1 UNICORN_VK_CM2_PIPE=1; do
+    echo "$e: $(env $e timeout 40 $B/vk-kernel-bench -r 20 $M 2>&1 | tee -a $OUT/kb-bind.txt | grep -E '^mm' | awk '{print $6}' | tr '\n' ' ')"
+  done
+}

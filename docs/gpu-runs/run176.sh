@@ -10,13 +10,7 @@ cd "$(dirname "$0")/.."
 R=$OUT/run176.txt
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee -a $R
 gen gemma3-27b q4_0 & gen llama3-8b q4_k &
-M="mm:q4_k:14336:4096:512 mm:q4_k:4096:14336:512 mm:q4_k:18944:3584:512 mm:q6_k:4096:14336:512 mm:q4_0:18944:3584:512"
-echo "== $M" | tee -a $R
-# and the K-quants' next superblock headers loaded before the current one's products (llama.cpp's order;
-# slower on the H200 in an earlier session, never run on the H100)
-for e in X=1 UNICORN_VK_CM2_BIND=1 UNICORN_VK_CM2_PIPE=1 X=1 UNICORN_VK_CM2_BIND=1 UNICORN_VK_CM2_PIPE=1; do
-  echo "$e: $(env $e timeout 60 $B/vk-kernel-bench -r 20 $M 2>&1 | tee -a $OUT/kb-bind.txt | grep -E '^mm' | awk '{print $6}' | tr '\n' ' ')"
-done | tee -a $R
+bindbench | tee -a $R
 # the driver's statistics (registers, spills) of the NV Q4_K product in both forms
 UNICORN_VK_PIPELINE_STATS=1 UNICORN_VK_CM2_BIND=1 timeout 60 $B/vk-kernel-bench -r 2 mm:q4_k:14336:4096:512 2>&1 | grep -E 'matmul_cm2hb?_q4_k' | cut -c1-400 | tee -a $R
 (SECONDS=0; UNICORN_VK_CM2_BIND=1 timeout 200 $B/test-vk-ops matmul > $OUT/o-mm.txt 2>&1; echo "test-vk-ops matmul (BIND=1) rc $? ${SECONDS}s") | tee -a $R

@@ -6,11 +6,7 @@ cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
 R=$OUT/run176b.txt
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee -a $R
-M="mm:q4_k:14336:4096:512 mm:q4_k:4096:14336:512 mm:q4_k:18944:3584:512 mm:q6_k:4096:14336:512 mm:q4_0:18944:3584:512"
-echo "== $M" | tee -a $R
-for e in X=1 UNICORN_VK_CM2_BIND=1 UNICORN_VK_CM2_PIPE=1 X=1 UNICORN_VK_CM2_BIND=1 UNICORN_VK_CM2_PIPE=1; do
-  echo "$e: $(env $e timeout 40 $B/vk-kernel-bench -r 20 $M 2>&1 | tee -a $OUT/kb-bind.txt | grep -E '^mm' | awk '{print $6}' | tr '\n' ' ')"
-done | tee -a $R
+bindbench | tee -a $R
 (SECONDS=0; UNICORN_VK_CM2_BIND=1 timeout 120 $B/test-vk-ops matmul > $OUT/o-mm.txt 2>&1; echo "test-vk-ops matmul (BIND=1) rc $? ${SECONDS}s") | tee -a $R
 grep -m4 "check failed\|four-group\|matmul cases\|CM2_BIND" $OUT/o-mm.txt | tee -a $R
 echo "total ${SECONDS}s" | tee -a $R

@@ -180,14 +180,6 @@ static uint64_t w_offset(enum vk_wtype wt, uint32_t row_bytes, uint32_t k, uint3
         return (uint64_t) row_bytes * kb / k;
 }
 
-/*
- * Records a tiled product, split over k where split > 1 and the scratch allows it: each slice of ks
- * columns runs the same kernel on its part of the rows (weights and activations offset, k shortened)
- * into its own plane of partial sums, then a barrier, then splitk_sum.comp adds the planes (and y, the
- * bias) into y. The kernel itself is unchanged: a split-K form inside the NV kernel (each workgroup
- * taking its columns from gl_WorkGroupID.z, the last of a tile adding the others' sums) spilled
- * registers and ran up to 2.7x slower on the H200 (docs/vulkan.md). xbytes: bytes of an activation element.
- */
 /* One NV product's dispatch: with its weights bound where that form was made (UNICORN_VK_CM2_BIND=1, the
  * pipelines' wb) and pc->w's offset in its buffer meets the device's alignment for storage buffers;
  * else through the address, as every other kernel. */
@@ -195,11 +187,10 @@ static void dispatch_mm(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *p
                         enum vk_wtype wt) {
         int i = pp == VK_P_MATMUL_CM2 + wt ? 0 : pp == VK_P_MATMUL_CM2_WIDE + wt ? 1
                 : pp == VK_P_MATMUL_CM2_SMALL + wt ? 2 : -1;
-        VkDeviceSize align = MAX(c->d->props.limits.minStorageBufferOffsetAlignment, (VkDeviceSize) 1), off, range;
-        struct vk_buf b;
-
+        VkDeviceSize align = MAX(c->d->props.limits.minStorageBufferOffsetAlignment, (VkDeviceSize) 1), off = 0, range = 0;
         static atomic_bool said;
         const char *why = NULL;
+        struct vk_buf b;
 
         if (i < 0 || !c->pl->wb[i][wt]) {
                 vk_cmd_dispatch(c, pp, pc, sizeof *pc, gx, gy, 1);
@@ -226,6 +217,14 @@ static void dispatch_mm(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *p
         vk_cmd_dispatch_bound(c, pp, c->pl->wb[i][wt], b.buf, off, range, pc, sizeof *pc, gx, gy);
 }
 
+/*
+ * Records a tiled product, split over k where split > 1 and the scratch allows it: each slice of ks
+ * columns runs the same kernel on its part of the rows (weights and activations offset, k shortened)
+ * into its own plane of partial sums, then a barrier, then splitk_sum.comp adds the planes (and y, the
+ * bias) into y. The kernel itself is unchanged: a split-K form inside the NV kernel (each workgroup
+ * taking its columns from gl_WorkGroupID.z, the last of a tile adding the others' sums) spilled
+ * registers and ran up to 2.7x slower on the H200 (docs/vulkan.md). xbytes: bytes of an activation element.
+ */
 static void product(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *pc, uint32_t gx, uint32_t gy,
                     uint32_t split, uint32_t ks, enum vk_wtype wt, uint32_t xbytes) {
         uint64_t plane = (uint64_t) pc->n * pc->nt * 4, used;
