@@ -187,7 +187,7 @@ static void dispatch_mm(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *p
                         enum vk_wtype wt) {
         int i = pp == VK_P_MATMUL_CM2 + wt ? 0 : pp == VK_P_MATMUL_CM2_WIDE + wt ? 1
                 : pp == VK_P_MATMUL_CM2_SMALL + wt ? 2 : -1;
-        VkDeviceSize align = MAX(c->d->props.limits.minStorageBufferOffsetAlignment, (VkDeviceSize) 1), off = 0, range = 0;
+        VkDeviceSize align, off = 0, range = 0;
         static atomic_bool said;
         const char *why = NULL;
         struct vk_buf b;
@@ -196,6 +196,7 @@ static void dispatch_mm(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *p
                 vk_cmd_dispatch(c, pp, pc, sizeof *pc, gx, gy, 1);
                 return;
         }
+        align = MAX(c->d->props.limits.minStorageBufferOffsetAlignment, (VkDeviceSize) 1);
         if (vk_buf_find(c->d, pc->w, &b) < 0)
                 why = "in no buffer known";
         else if ((pc->w - b.addr) % align)

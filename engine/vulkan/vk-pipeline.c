@@ -1594,8 +1594,34 @@ int vk_cmd_submit_wait(struct vk_cmd *c) {
         return 0;
 }
 
+/* Binds pipe (made with layout) unless bound, pushes pc, dispatches, and times it under UNICORN_VK_PROFILE. */
 static void dispatch(struct vk_cmd *c, enum vk_pipe p, VkPipeline pipe, VkPipelineLayout layout, const void *pc,
-                     size_t pc_size, uint32_t gx, uint32_t gy, uint32_t gz);
+                     size_t pc_size, uint32_t gx, uint32_t gy, uint32_t gz) {
+        if (c->bound != pipe) {
+                vkCmdBindPipeline(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipe);
+                c->bound = pipe;
+        }
+        vkCmdPushConstants(c->cb, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (uint32_t) pc_size, pc);
+        vkCmdDispatch(c->cb, gx, gy, gz);
+        if (c->prof && c->n_prof < VK_PROF_MAX) {
+                struct vk_prof_rec *r = &c->prof_rec[c->n_prof++];
+                *r = (struct vk_prof_rec) { .pipe = (uint32_t) p, .gx = gx, .gy = gy, .gz = gz };
+                int i = pipe_range(p);
+                enum pc_kind k = i < 0 ? PC_OTHER : pipe_ranges[i].pc;
+                if (k == PC_MM && pc_size == sizeof(struct pc_mm)) {
+                        const struct pc_mm *mm = pc;
+                        r->m = mm->n;
+                        r->n = mm->nt;
+                        r->k = mm->k;
+                } else if (k == PC_MV8 && pc_size == sizeof(struct pc_mv8)) { /* one token's products */
+                        const struct pc_mv8 *mv = pc;
+                        r->m = mv->n;
+                        r->n = 1;
+                        r->k = mv->k;
+                }
+                vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->prof, c->n_prof);
+        }
+}
 
 void vk_cmd_dispatch(struct vk_cmd *c, enum vk_pipe p, const void *pc, size_t pc_size, uint32_t gx, uint32_t gy,
                      uint32_t gz) {
@@ -1624,33 +1650,6 @@ void vk_cmd_dispatch_bound(struct vk_cmd *c, enum vk_pipe p, VkPipeline pipe, Vk
         dispatch(c, p, pipe, c->pl->wb_layout, pc, pc_size, gx, gy, 1);
 }
 
-static void dispatch(struct vk_cmd *c, enum vk_pipe p, VkPipeline pipe, VkPipelineLayout layout, const void *pc,
-                     size_t pc_size, uint32_t gx, uint32_t gy, uint32_t gz) {
-        if (c->bound != pipe) {
-                vkCmdBindPipeline(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipe);
-                c->bound = pipe;
-        }
-        vkCmdPushConstants(c->cb, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (uint32_t) pc_size, pc);
-        vkCmdDispatch(c->cb, gx, gy, gz);
-        if (c->prof && c->n_prof < VK_PROF_MAX) {
-                struct vk_prof_rec *r = &c->prof_rec[c->n_prof++];
-                *r = (struct vk_prof_rec) { .pipe = (uint32_t) p, .gx = gx, .gy = gy, .gz = gz };
-                int i = pipe_range(p);
-                enum pc_kind k = i < 0 ? PC_OTHER : pipe_ranges[i].pc;
-                if (k == PC_MM && pc_size == sizeof(struct pc_mm)) {
-                        const struct pc_mm *mm = pc;
-                        r->m = mm->n;
-                        r->n = mm->nt;
-                        r->k = mm->k;
-                } else if (k == PC_MV8 && pc_size == sizeof(struct pc_mv8)) { /* one token's products */
-                        const struct pc_mv8 *mv = pc;
-                        r->m = mv->n;
-                        r->n = 1;
-                        r->k = mv->k;
-                }
-                vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->prof, c->n_prof);
-        }
-}
 
 void vk_cmd_barrier(struct vk_cmd *c) {
         barrier(c, c->full_barrier);
