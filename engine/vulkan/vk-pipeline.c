@@ -1650,7 +1650,6 @@ void vk_cmd_dispatch_bound(struct vk_cmd *c, enum vk_pipe p, VkPipeline pipe, Vk
         dispatch(c, p, pipe, c->pl->wb_layout, pc, pc_size, gx, gy, 1);
 }
 
-
 void vk_cmd_barrier(struct vk_cmd *c) {
         barrier(c, c->full_barrier);
         /* Every product before it is done with the split-K scratch. */
