@@ -43,6 +43,11 @@ layout(constant_id = 2) const bool PIPE_HEAD = false;
  * exact and either way it is rounded to f16 once (unless the device flushes f16 denormals, which only
  * products under 6.1e-5 in size are). Slower on the H200 (up to 8%), so off; UNICORN_VK_CM2_DEC16=1. */
 layout(constant_id = 3) const bool DEC16 = false;
+/* Q4_K, Q5_K, Q6_K: each quant from its 16-bit word with one shift and one mask (kquant_at, q6_at), as
+ * llama.cpp's decode takes it, rather than a byte's shift and mask and then the field's. H100, 512 tokens
+ * (run178.sh): narrow tile Q4_K 4096 x 14336 369-371 -> 355-357 us, Q6_K 462-465 -> 402-404; the wide
+ * tile's Q4_K 14336 x 4096 316-321 -> 426, so the wide pipelines take the byte form (vk-pipeline.c). */
+layout(constant_id = 5) const bool KWORD = true;
 
 #define BM 128u
 /* Whole tiles (k a multiple of BK) take unclamped loads, UNROLL_K columns (every block size divides
@@ -138,14 +143,22 @@ float f16_at(const in WBlock b, uint i) /* i: index of the half */
 }
 #endif
 
+/* The K-quants' fields: with KWORD from the 16-bit word that holds their byte, one shift and one mask
+ * (every byte offset below is even but for l's parity, hence (l & 1) * 8); else byte_at's shift and mask
+ * and then the field's. */
 #if defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
 /* The unsigned quant of element e of a Q4_K / Q5_K block (before its sub-block's scale and min). */
 uint kquant_at(const in WBlock b, uint e)
 {
-        uint sb = e >> 5, c = e >> 6, hi = sb & 1u, l = e & 31u;
+        uint sb = e >> 5, c = e >> 6, hi = sb & 1u, l = e & 31u, lo = (l & 1u) * 8u;
 #if defined(TYPE_Q4_K)
+        if (KWORD)
+                return (uint(b.h[8u + c * 16u + (l >> 1)]) >> (lo + hi * 4u)) & 15u; /* byte 16 + 32 c + l */
         return (byte_at(b, 16u + c * 32u + l) >> (hi * 4u)) & 15u;
 #else
+        if (KWORD)
+                return ((uint(b.h[24u + c * 16u + (l >> 1)]) >> (lo + hi * 4u)) & 15u) | /* byte 48 + 32 c + l */
+                       (((uint(b.h[8u + (l >> 1)]) >> (lo + sb)) & 1u) << 4);          /* byte 16 + l */
         return ((byte_at(b, 48u + c * 32u + l) >> (hi * 4u)) & 15u) | (((byte_at(b, 16u + l) >> sb) & 1u) << 4);
 #endif
 }
@@ -155,9 +168,14 @@ uint kquant_at(const in WBlock b, uint e)
 /* The unsigned 6-bit quant of element e of a (224-byte) Q6_K block, and the index of its scale. */
 uint q6_at(const in WBlock b, uint e)
 {
-        uint h = e >> 7, qq = (e >> 5) & 3u, l = e & 31u;
-        uint ql = (byte_at(b, h * 64u + l + (qq & 1u) * 32u) >> (qq >= 2u ? 4u : 0u)) & 15u;
-        uint qh = (byte_at(b, 128u + h * 32u + l) >> (2u * qq)) & 3u;
+        uint h = e >> 7, qq = (e >> 5) & 3u, l = e & 31u, lo = (l & 1u) * 8u, ql, qh;
+        if (KWORD) {
+                ql = (uint(b.h[h * 32u + (qq & 1u) * 16u + (l >> 1)]) >> (lo + (qq >> 1) * 4u)) & 15u; /* byte 64 h + 32 (qq & 1) + l */
+                qh = (uint(b.h[64u + h * 16u + (l >> 1)]) >> (lo + 2u * qq)) & 3u;                    /* byte 128 + 32 h + l */
+        } else {
+                ql = (byte_at(b, h * 64u + l + (qq & 1u) * 32u) >> (qq >= 2u ? 4u : 0u)) & 15u;
+                qh = (byte_at(b, 128u + h * 32u + l) >> (2u * qq)) & 3u;
+        }
         return ql | (qh << 4);
 }
 

@@ -968,6 +968,12 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                         if (m & 2)
                                 p.cm2_word |= 1u << VK_W_Q8_0;
                 }
+                /* The K-quants' word-wise field decode (KWORD in matmul_cm2.comp), bit 1 for the narrow and
+                 * small tiles, bit 2 for the wide one: the narrow tile's Q4_K and Q6_K products ran 2-13%
+                 * faster with it on the H100, the wide tile's Q4_K 33% slower (run178.sh), so =1 by default;
+                 * =0 neither, =3 both. */
+                e = getenv("UNICORN_VK_CM2_KWORD");
+                p.cm2_kword = e && *e ? (uint32_t) strtoul(e, NULL, 10) & 3u : 1u;
                 e = getenv("UNICORN_VK_CM2_UNROLL");
                 p.cm2_unroll = e && streq(e, "512") ? 512 : 256;
                 /* 256 tokens a tile: 1.2-1.3x faster on the Gemma 3 27B FFN products (H200,
@@ -1082,21 +1088,24 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                                 break;
                 }
                 if (p.coopmat2 && (p.cm2_types >> t & 1)) {
-                        /* BN, BK, PIPE_HEAD, DEC16, UNROLL_K */
-                        uint32_t sp[5] = { p.cm2_bn, p.cm2_bk, p.cm2_pipe_head, p.cm2_dec16, p.cm2_unroll };
+                        /* BN, BK, PIPE_HEAD, DEC16, UNROLL_K, KWORD */
+                        uint32_t sp[6] = { p.cm2_bn, p.cm2_bk, p.cm2_pipe_head, p.cm2_dec16, p.cm2_unroll,
+                                           p.cm2_kword & 1 };
                         bool word = p.cm2_acc16 && (p.cm2_word >> t & 1); /* bits of Q4_0, Q8_0 only */
                         snprintf(name, sizeof name, "matmul_cm2%s_%s", word ? "hw" : p.cm2_acc16 ? "h" : "",
                                  wtype_names[t]);
-                        r = make_pipe(&sk, name, sp, 5, &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
+                        r = make_pipe(&sk, name, sp, 6, &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
                         sp[0] = p.cm2_wide_bn;
                         sp[1] = vk_cm2_wide_bk(&p, (enum vk_wtype) t);
+                        sp[5] = p.cm2_kword >> 1 & 1;
                         if (r >= 0 && p.cm2_sms)
-                                r = make_pipe(&sk, name, sp, 5, &p.p[VK_P_MATMUL_CM2_WIDE + t], err,
+                                r = make_pipe(&sk, name, sp, 6, &p.p[VK_P_MATMUL_CM2_WIDE + t], err,
                                               errsz);
                         sp[0] = p.cm2_small_bn;
                         sp[1] = p.cm2_bk;
+                        sp[5] = p.cm2_kword & 1;
                         if (r >= 0 && p.cm2_sms && p.cm2_small_bn && p.cm2_small_bn < p.cm2_bn)
-                                r = make_pipe(&sk, name, sp, 5, &p.p[VK_P_MATMUL_CM2_SMALL + t], err,
+                                r = make_pipe(&sk, name, sp, 6, &p.p[VK_P_MATMUL_CM2_SMALL + t], err,
                                               errsz);
                         /* The same three with the weights bound (UNICORN_VK_CM2_BIND=1): "...b_TYPE". */
                         if (r >= 0 && p.wb_layout && p.cm2_acc16 && t >= VK_W_Q4_0) {
@@ -1108,7 +1117,8 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                                                 continue; /* as above */
                                         sp[0] = i == 0 ? p.cm2_bn : i == 1 ? p.cm2_wide_bn : p.cm2_small_bn;
                                         sp[1] = i == 1 ? vk_cm2_wide_bk(&p, (enum vk_wtype) t) : p.cm2_bk;
-                                        r = make_pipe_l(&sk, p.wb_layout, bn, sp, 5, &p.wb[i][t], err, errsz);
+                                        sp[5] = p.cm2_kword >> (i == 1) & 1;
+                                        r = make_pipe_l(&sk, p.wb_layout, bn, sp, 6, &p.wb[i][t], err, errsz);
                                 }
                         }
                         if (r < 0)

@@ -303,11 +303,13 @@ struct vk_pipelines {
          * UNICORN_VK_CM2_DEC16=1 turn them on (matmul_cm2.comp). cm2_unroll: columns a pass of its loop
          * for types other than the K-quants (256; UNICORN_VK_CM2_UNROLL=512: Qwen2.5 7B +3-4%, Gemma 3 1B
          * and 4B 1-9% slower, run153.sh). cm2_word: the types whose f16-sum form decodes a 32-bit word an
-         * element (matmul_cm2hw_*; UNICORN_VK_CM2_WORD, bits: 1 Q4_0, the default, 2 Q8_0). */
+         * element (matmul_cm2hw_*; UNICORN_VK_CM2_WORD, bits: 1 Q4_0, the default, 2 Q8_0). cm2_kword:
+         * the tiles whose K-quant decode takes each quant from its 16-bit word (UNICORN_VK_CM2_KWORD,
+         * bits: 1 narrow and small, the default, 2 wide). */
         bool coopmat2;
         bool cm2_acc16;
         bool cm2_pipe_head, cm2_dec16;
-        uint32_t cm2_word;
+        uint32_t cm2_word, cm2_kword;
         uint32_t cm2_unroll;
         uint32_t cm2_types;
         uint32_t cm2_bn;
