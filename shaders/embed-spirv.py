@@ -31,11 +31,6 @@ for t in TYPES:
 for t in ("Q4_0", "Q8_0"):
     # the f16-sum form decoding its repacked superblocks a 32-bit word at a time (UNICORN_VK_CM2_WORD)
     VARIANTS.append((f"matmul_cm2hw_{t.lower()}", "matmul_cm2.comp", [f"TYPE_{t}", "ACC16", "WORD_DECODE"], "coopmat2"))
-for t in TYPES[3:]:
-    # the f16-sum form (and the word form) with the weights bound as a storage buffer (UNICORN_VK_CM2_BIND=1)
-    VARIANTS.append((f"matmul_cm2hb_{t.lower()}", "matmul_cm2.comp", [f"TYPE_{t}", "ACC16", "WBIND"], "coopmat2"))
-    if t in ("Q4_0", "Q8_0"):
-        VARIANTS.append((f"matmul_cm2hwb_{t.lower()}", "matmul_cm2.comp", [f"TYPE_{t}", "ACC16", "WORD_DECODE", "WBIND"], "coopmat2"))
 for t in ("Q4_0", "Q8_0", "Q4_K"):
     # decode (one token) wide-load mat-vec, and its gate/up/activation (GLU) form
     VARIANTS.append((f"matvec1_{t.lower()}", "matvec.comp", [f"TYPE_{t}", "NT_MAX=1"], None))

@@ -111,19 +111,6 @@ layout(buffer_reference, std430, buffer_reference_align = 2) readonly buffer WBl
 #endif
 layout(buffer_reference, std430, buffer_reference_align = 2) readonly buffer WHalves { uint16_t h[]; };
 layout(buffer_reference, std430, buffer_reference_align = 2) readonly buffer XHalves { float16_t h[]; };
-#ifdef WBIND
-/* matmul_cm2hb_*, matmul_cm2hwb_* (UNICORN_VK_CM2_BIND=1, an experiment): the weight blocks come from a
- * storage buffer bound at p.w (a push descriptor whose offset is p.w's in its buffer, vk-ops.c) rather
- * than through the device address, as llama.cpp's kernel of this kind takes them. Its K-quant products
- * decode like these line by line and run 8-12% faster at the same tiles on the H100 (docs/vulkan.md);
- * with a binding the driver may address the blocks with 32-bit offsets from one base, where an address
- * takes 64-bit arithmetic for every element decoded. The staged scales (fetch_head) still load through
- * the address. */
-layout(set = 0, binding = 0) readonly buffer WBound { uint16_t wbound[]; };
-#define W_ARRAY wbound
-#else
-#define W_ARRAY w.h
-#endif
 
 #ifdef WORD_DECODE
 /* Scale bl of the superblock's 8 (the halves of words 0-3). */
@@ -421,7 +408,7 @@ void main()
 #ifdef TYPE_F16
                                 coopMatLoadTensorNV(a, wf.h, 0, sliceTensorLayoutNV(uwf, r0, BM, k0 + j * BK, BK));
 #else
-                                coopMatLoadTensorNV(a, W_ARRAY, 0, sliceTensorLayoutNV(uw, r0, BM, k0 + j * BK, BK),
+                                coopMatLoadTensorNV(a, w.h, 0, sliceTensorLayoutNV(uw, r0, BM, k0 + j * BK, BK),
                                                     DECODE_WHOLE);
 #endif
                                 coopMatLoadTensorNV(b, x.h, 0, sliceTensorLayoutNV(ux, t0, BN, k0 + j * BK, BK), tr);
@@ -432,7 +419,7 @@ void main()
                 for (; k0 < p.k; k0 += BK) {
                         coopmat<float16_t, gl_ScopeWorkgroup, BM, BK, gl_MatrixUseA> a;
                         coopmat<float16_t, gl_ScopeWorkgroup, BK, BN, gl_MatrixUseB> b;
-                        coopMatLoadTensorNV(a, W_ARRAY, 0, sliceTensorLayoutNV(uw, r0, BM, k0, BK), decode_w);
+                        coopMatLoadTensorNV(a, w.h, 0, sliceTensorLayoutNV(uw, r0, BM, k0, BK), decode_w);
                         coopMatLoadTensorNV(b, x.h, 0, sliceTensorLayoutNV(ux, t0, BN, k0, BK), tr);
                         acc = coopMatMulAdd(a, b, acc);
                 }
@@ -440,7 +427,7 @@ void main()
         for (uint k0 = 0; k0 < p.k; k0 += BK) {
                 coopmat<float16_t, gl_ScopeWorkgroup, BM, BK, gl_MatrixUseA> a;
                 coopmat<float16_t, gl_ScopeWorkgroup, BK, BN, gl_MatrixUseB> b;
-                coopMatLoadTensorNV(a, W_ARRAY, 0, sliceTensorLayoutNV(lw, r0, BM, k0, BK), decode_w);
+                coopMatLoadTensorNV(a, w.h, 0, sliceTensorLayoutNV(lw, r0, BM, k0, BK), decode_w);
                 coopMatLoadTensorNV(b, x.h, 0, sliceTensorLayoutNV(lx, t0, BN, k0, BK), tr);
                 acc = coopMatMulAdd(a, b, acc);
         }

@@ -8,7 +8,6 @@
  */
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "macros.h"
@@ -47,63 +46,9 @@ static int pick_type(const struct vk_device *d, uint32_t bits, enum vk_mem kind)
         return t;
 }
 
-int vk_buf_register(struct vk_device *d, const struct vk_buf *b) {
-        int r = 0;
-
-        if (!d->push_desc)
-                return 0;
-        pthread_mutex_lock(&d->bufs_lock);
-        if (d->n_bufs == d->cap_bufs) {
-                size_t cap = MAX(d->cap_bufs * 2, (size_t) 64);
-                struct vk_buf *nb = realloc(d->bufs, cap * sizeof *nb);
-                if (!nb)
-                        r = -ENOMEM;
-                else {
-                        d->bufs = nb;
-                        d->cap_bufs = cap;
-                }
-        }
-        if (r >= 0)
-                d->bufs[d->n_bufs++] = *b;
-        pthread_mutex_unlock(&d->bufs_lock);
-        return r;
-}
-
-static void unregister(struct vk_device *d, VkBuffer buf) {
-        if (!d->push_desc)
-                return;
-        pthread_mutex_lock(&d->bufs_lock);
-        for (size_t i = 0; i < d->n_bufs; i++)
-                if (d->bufs[i].buf == buf) {
-                        d->bufs[i] = d->bufs[--d->n_bufs];
-                        break;
-                }
-        pthread_mutex_unlock(&d->bufs_lock);
-}
-
-/* A linear search: a model has tens of buffers (weight chunks of WEIGHT_CHUNK bytes, scratch), and it
- * runs once a product. */
-int vk_buf_find(struct vk_device *d, VkDeviceAddress addr, struct vk_buf *ret) {
-        int r = -ENOENT;
-
-        if (!d->push_desc)
-                return -ENOENT;
-        pthread_mutex_lock(&d->bufs_lock);
-        for (size_t i = 0; i < d->n_bufs; i++)
-                if (addr >= d->bufs[i].addr && addr - d->bufs[i].addr < d->bufs[i].size) {
-                        *ret = d->bufs[i];
-                        r = 0;
-                        break;
-                }
-        pthread_mutex_unlock(&d->bufs_lock);
-        return r;
-}
-
 void vk_buf_destroy(struct vk_device *d, struct vk_buf *b) {
         if (!b)
                 return;
-        if (b->buf)
-                unregister(d, b->buf);
         if (b->map)
                 vkUnmapMemory(d->dev, b->mem);
         if (b->buf)
@@ -153,10 +98,6 @@ int vk_buf_create(struct vk_device *d, VkDeviceSize size, enum vk_mem kind, stru
                 }
         bda.buffer = b.buf;
         b.addr = vkGetBufferDeviceAddress(d->dev, &bda);
-        if (vk_buf_register(d, &b) < 0) {
-                vk_buf_destroy(d, &b);
-                return -ENOMEM;
-        }
         *ret = b;
         return 0;
 }

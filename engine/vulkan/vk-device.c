@@ -387,8 +387,6 @@ static void device_destroy(struct vk_device *d) {
                 vkDestroyDevice(d->dev, NULL);
         /* (d->instance is the process's: instance_get) */
         pthread_mutex_destroy(&d->queue_lock);
-        pthread_mutex_destroy(&d->bufs_lock);
-        free(d->bufs);
         free(d);
 }
 
@@ -409,7 +407,7 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                 .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT };
         VkPhysicalDeviceSubgroupSizeControlPropertiesEXT psc = {
                 .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES_EXT };
-        const char *dev_exts[10];
+        const char *dev_exts[8];
         uint32_t n_dev_ext = 0;
         VkPhysicalDeviceDriverProperties drv = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES };
         VkPhysicalDeviceIDProperties idp = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES, .pNext = &drv };
@@ -427,7 +425,6 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                 return -ENOMEM;
         d->n_ref = 1;
         pthread_mutex_init(&d->queue_lock, NULL);
-        pthread_mutex_init(&d->bufs_lock, NULL);
         r = instance_get(&d->instance, err, errsz);
         if (r < 0)
                 goto fail;
@@ -546,13 +543,6 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                         has_ext(exts, n_ext, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
         if (d->pipe_stats)
                 dev_exts[n_dev_ext++] = VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME;
-        /* UNICORN_VK_CM2_BIND=1: the NV products' weights bound as storage buffers (vk.h). Enabled on
-         * devices without those products too, where only the buffer registry runs: so that lavapipe
-         * tests it (test-vk-ops buffers). */
-        d->push_desc = getenv("UNICORN_VK_CM2_BIND") && streq(getenv("UNICORN_VK_CM2_BIND"), "1") &&
-                       has_ext(exts, n_ext, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
-        if (d->push_desc)
-                dev_exts[n_dev_ext++] = VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME;
         free(exts);
 
         /* Heaps, reported as they are: on UMA the device-local heap is the
@@ -647,10 +637,6 @@ static int device_create(struct vk_device **ret, char *err, size_t errsz) {
                 }
         }
         vkGetDeviceQueue(d->dev, d->queue_family, 0, &d->queue);
-        if (d->push_desc) {
-                d->push_desc_fn = (PFN_vkCmdPushDescriptorSetKHR) vkGetDeviceProcAddr(d->dev, "vkCmdPushDescriptorSetKHR");
-                d->push_desc = d->push_desc_fn != NULL;
-        }
         /* Device names are at most 256 bytes; 96 keep the description inside d->desc (224). */
         snprintf(d->desc, sizeof d->desc, "vulkan (%.96s, %s, %.1f GiB device-local%s, subgroup %u%s%s%s%s%s)",
                  d->props.deviceName, d->uma ? "UMA" : "discrete", (double) d->heap_device / (1 << 30),

@@ -237,10 +237,6 @@ int vk_buf_import(struct vk_device *d, const struct vk_import *imp, VkDeviceSize
         }
         bda.buffer = b.buf;
         b.addr = vkGetBufferDeviceAddress(d->dev, &bda);
-        if ((r = vk_buf_register(d, &b)) < 0) {
-                r = errorf(why, whysz, r, "out of memory");
-                goto fail;
-        }
         *ret = b;
         *ret_bytes = req.memoryRequirements.size;
         return 0;

@@ -5,9 +5,6 @@
  * independent kernels (the q/k/v projections, gate and up) run together.
  */
 
-#include <stdatomic.h>
-#include <stdio.h>
-
 #include "macros.h"
 #include "vk.h"
 
@@ -180,44 +177,6 @@ static uint64_t w_offset(enum vk_wtype wt, uint32_t row_bytes, uint32_t k, uint3
         return (uint64_t) row_bytes * kb / k;
 }
 
-/* One NV product's dispatch: with its weights bound where that form was made (UNICORN_VK_CM2_BIND=1, the
- * pipelines' wb) and pc->w's offset in its buffer meets the device's alignment for storage buffers;
- * else through the address, as every other kernel. */
-static void dispatch_mm(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *pc, uint32_t gx, uint32_t gy,
-                        enum vk_wtype wt) {
-        int i = pp == VK_P_MATMUL_CM2 + wt ? 0 : pp == VK_P_MATMUL_CM2_WIDE + wt ? 1
-                : pp == VK_P_MATMUL_CM2_SMALL + wt ? 2 : -1;
-        VkDeviceSize align, off = 0, range = 0;
-        static atomic_bool said;
-        const char *why = NULL;
-        struct vk_buf b;
-
-        if (i < 0 || !c->pl->wb[i][wt]) {
-                vk_cmd_dispatch(c, pp, pc, sizeof *pc, gx, gy, 1);
-                return;
-        }
-        align = MAX(c->d->props.limits.minStorageBufferOffsetAlignment, (VkDeviceSize) 1);
-        if (vk_buf_find(c->d, pc->w, &b) < 0)
-                why = "in no buffer known";
-        else if ((pc->w - b.addr) % align)
-                why = "not at a storage buffer's offset alignment";
-        else {
-                off = pc->w - b.addr;
-                range = MIN(b.size - off, (VkDeviceSize) c->d->props.limits.maxStorageBufferRange) & ~(VkDeviceSize) 3;
-                if ((VkDeviceSize) pc->row_bytes * pc->n > range)
-                        why = "past a storage buffer's range";
-        }
-        if (why) {
-                /* The experiment's figures would mix both forms: said once. */
-                if (!atomic_exchange(&said, true))
-                        fprintf(stderr, "unicorn: UNICORN_VK_CM2_BIND=1: a product's weights are %s; such products read them by address\n",
-                                why);
-                vk_cmd_dispatch(c, pp, pc, sizeof *pc, gx, gy, 1);
-                return;
-        }
-        vk_cmd_dispatch_bound(c, pp, c->pl->wb[i][wt], b.buf, off, range, pc, sizeof *pc, gx, gy);
-}
-
 /*
  * Records a tiled product, split over k where split > 1 and the scratch allows it: each slice of ks
  * columns runs the same kernel on its part of the rows (weights and activations offset, k shortened)
@@ -233,7 +192,7 @@ static void product(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *pc, u
 
         if (split < 2 || !c->splitk.addr || !c->pl->p[VK_P_SPLITK_SUM] ||
             c->splitk_used + plane * split > c->splitk.size) {
-                dispatch_mm(c, pp, pc, gx, gy, wt);
+                vk_cmd_dispatch(c, pp, pc, sizeof *pc, gx, gy, 1);
                 return;
         }
         part = c->splitk.addr + c->splitk_used;
@@ -248,7 +207,7 @@ static void product(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *pc, u
                 s.ldy = pc->n;
                 s.bias = 0;
                 s.flags = 0;
-                dispatch_mm(c, pp, &s, gx, gy, wt);
+                vk_cmd_dispatch(c, pp, &s, sizeof s, gx, gy, 1);
         }
         /* The planes stay taken until the caller's next barrier: the sum reads them after this one. */
         used = c->splitk_used;

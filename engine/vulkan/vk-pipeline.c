@@ -278,7 +278,6 @@ static int create_pipe(const struct vk_device *d, VkPipelineCache cache, VkPipel
 struct pipe_job {
         char name[48];
         uint32_t spec[12], n_spec;
-        VkPipelineLayout layout; /* or VK_NULL_HANDLE: the sink's */
         VkPipeline *ret;
         int r;
         char err[256];
@@ -292,8 +291,8 @@ struct pipe_sink {
         size_t n, cap;
 };
 
-static int make_pipe_l(struct pipe_sink *sk, VkPipelineLayout layout, const char *name, const uint32_t *spec,
-                       uint32_t n_spec, VkPipeline *ret, char *err, size_t errsz) {
+static int make_pipe(struct pipe_sink *sk, const char *name, const uint32_t *spec, uint32_t n_spec, VkPipeline *ret,
+                     char *err, size_t errsz) {
         struct pipe_job *j;
 
         /* What would fail at once still does. */
@@ -313,24 +312,18 @@ static int make_pipe_l(struct pipe_sink *sk, VkPipelineLayout layout, const char
                 sk->cap = cap;
         }
         j = &sk->jobs[sk->n++];
-        *j = (struct pipe_job) { .n_spec = n_spec, .layout = layout, .ret = ret };
+        *j = (struct pipe_job) { .n_spec = n_spec, .ret = ret };
         snprintf(j->name, sizeof j->name, "%s", name);
         if (n_spec)
                 memcpy(j->spec, spec, n_spec * sizeof *spec);
         return 0;
 }
 
-static int make_pipe(struct pipe_sink *sk, const char *name, const uint32_t *spec, uint32_t n_spec, VkPipeline *ret,
-                     char *err, size_t errsz) {
-        return make_pipe_l(sk, VK_NULL_HANDLE, name, spec, n_spec, ret, err, errsz);
-}
-
 static void pipe_job_run(void *ctx, size_t i) {
         struct pipe_sink *sk = ctx;
         struct pipe_job *j = &sk->jobs[i];
 
-        j->r = create_pipe(sk->d, sk->cache, j->layout ? j->layout : sk->layout, j->name, j->spec, j->n_spec, j->ret,
-                           j->err, sizeof j->err);
+        j->r = create_pipe(sk->d, sk->cache, sk->layout, j->name, j->spec, j->n_spec, j->ret, j->err, sizeof j->err);
 }
 
 /* Makes the noted pipelines, on up to one thread a CPU (8 at most; UNICORN_VK_PIPE_THREADS=N: N, 1 one
@@ -365,16 +358,8 @@ void vk_pipelines_destroy(struct vk_device *d, struct vk_pipelines *p) {
         for (size_t i = 0; i < VK_P_COUNT; i++)
                 if (p->p[i])
                         vkDestroyPipeline(d->dev, p->p[i], NULL);
-        for (size_t i = 0; i < ELEMENTSOF(p->wb); i++)
-                for (size_t t = 0; t < VK_W_COUNT; t++)
-                        if (p->wb[i][t])
-                                vkDestroyPipeline(d->dev, p->wb[i][t], NULL);
         if (p->layout)
                 vkDestroyPipelineLayout(d->dev, p->layout, NULL);
-        if (p->wb_layout)
-                vkDestroyPipelineLayout(d->dev, p->wb_layout, NULL);
-        if (p->wb_dsl)
-                vkDestroyDescriptorSetLayout(d->dev, p->wb_dsl, NULL);
         *p = (struct vk_pipelines) {};
 }
 
@@ -773,34 +758,6 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
         if (vkCreatePipelineLayout(d->dev, &lci, NULL, &p.layout) != VK_SUCCESS)
                 return -ENOMEM;
         sk.layout = p.layout;
-        if (d->push_desc) {
-                VkDescriptorSetLayoutBinding b = {
-                        .binding = 0,
-                        .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                        .descriptorCount = 1,
-                        .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
-                };
-                VkDescriptorSetLayoutCreateInfo dci = {
-                        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-                        .flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR,
-                        .bindingCount = 1,
-                        .pBindings = &b,
-                };
-                VkPipelineLayoutCreateInfo wci = lci;
-                if (vkCreateDescriptorSetLayout(d->dev, &dci, NULL, &p.wb_dsl) != VK_SUCCESS) {
-                        vk_pipelines_destroy(d, &p);
-                        return -ENOMEM;
-                }
-                wci.setLayoutCount = 1;
-                wci.pSetLayouts = &p.wb_dsl;
-                if (vkCreatePipelineLayout(d->dev, &wci, NULL, &p.wb_layout) != VK_SUCCESS) {
-                        vk_pipelines_destroy(d, &p);
-                        return -ENOMEM;
-                }
-                /* An experiment's switch: said, so that its figures are known to be its own. */
-                if (d->coopmat2)
-                        fprintf(stderr, "unicorn: UNICORN_VK_CM2_BIND=1: the NV products bind their weights as storage buffers\n");
-        }
         sk.cache = cache_load(d, path);
         /* matvec: 32 threads per row, so a row is one NVIDIA subgroup / half an AMD wave. */
         p.matvec_rows = 4;
@@ -1107,20 +1064,6 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                         if (r >= 0 && p.cm2_sms && p.cm2_small_bn && p.cm2_small_bn < p.cm2_bn)
                                 r = make_pipe(&sk, name, sp, 6, &p.p[VK_P_MATMUL_CM2_SMALL + t], err,
                                               errsz);
-                        /* The same three with the weights bound (UNICORN_VK_CM2_BIND=1): "...b_TYPE". */
-                        if (r >= 0 && p.wb_layout && p.cm2_acc16 && t >= VK_W_Q4_0) {
-                                char bn[48];
-                                snprintf(bn, sizeof bn, "matmul_cm2%sb_%s", word ? "hw" : "h", wtype_names[t]);
-                                for (int i = 0; i < 3 && r >= 0; i++) {
-                                        if ((i > 0 && !p.cm2_sms) ||
-                                            (i == 2 && !(p.cm2_small_bn && p.cm2_small_bn < p.cm2_bn)))
-                                                continue; /* as above */
-                                        sp[0] = i == 0 ? p.cm2_bn : i == 1 ? p.cm2_wide_bn : p.cm2_small_bn;
-                                        sp[1] = i == 1 ? vk_cm2_wide_bk(&p, (enum vk_wtype) t) : p.cm2_bk;
-                                        sp[5] = p.cm2_kword >> (i == 1) & 1;
-                                        r = make_pipe_l(&sk, p.wb_layout, bn, sp, 6, &p.wb[i][t], err, errsz);
-                                }
-                        }
                         if (r < 0)
                                 break;
                 }
@@ -1604,14 +1547,20 @@ int vk_cmd_submit_wait(struct vk_cmd *c) {
         return 0;
 }
 
-/* Binds pipe (made with layout) unless bound, pushes pc, dispatches, and times it under UNICORN_VK_PROFILE. */
-static void dispatch(struct vk_cmd *c, enum vk_pipe p, VkPipeline pipe, VkPipelineLayout layout, const void *pc,
-                     size_t pc_size, uint32_t gx, uint32_t gy, uint32_t gz) {
+void vk_cmd_dispatch(struct vk_cmd *c, enum vk_pipe p, const void *pc, size_t pc_size, uint32_t gx, uint32_t gy,
+                     uint32_t gz) {
+        VkPipeline pipe = c->pl->p[p];
+
+        if (!pipe) { /* a weight type the pipelines were not made for (vk_pipelines_create's wtypes) */
+                if (!c->err)
+                        c->err = -EINVAL;
+                return;
+        }
         if (c->bound != pipe) {
                 vkCmdBindPipeline(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipe);
                 c->bound = pipe;
         }
-        vkCmdPushConstants(c->cb, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (uint32_t) pc_size, pc);
+        vkCmdPushConstants(c->cb, c->pl->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (uint32_t) pc_size, pc);
         vkCmdDispatch(c->cb, gx, gy, gz);
         if (c->prof && c->n_prof < VK_PROF_MAX) {
                 struct vk_prof_rec *r = &c->prof_rec[c->n_prof++];
@@ -1631,33 +1580,6 @@ static void dispatch(struct vk_cmd *c, enum vk_pipe p, VkPipeline pipe, VkPipeli
                 }
                 vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->prof, c->n_prof);
         }
-}
-
-void vk_cmd_dispatch(struct vk_cmd *c, enum vk_pipe p, const void *pc, size_t pc_size, uint32_t gx, uint32_t gy,
-                     uint32_t gz) {
-        VkPipeline pipe = c->pl->p[p];
-
-        if (!pipe) { /* a weight type the pipelines were not made for (vk_pipelines_create's wtypes) */
-                if (!c->err)
-                        c->err = -EINVAL;
-                return;
-        }
-        dispatch(c, p, pipe, c->pl->layout, pc, pc_size, gx, gy, gz);
-}
-
-void vk_cmd_dispatch_bound(struct vk_cmd *c, enum vk_pipe p, VkPipeline pipe, VkBuffer buf, VkDeviceSize off,
-                           VkDeviceSize range, const void *pc, size_t pc_size, uint32_t gx, uint32_t gy) {
-        VkDescriptorBufferInfo bi = { .buffer = buf, .offset = off, .range = range };
-        VkWriteDescriptorSet w = {
-                .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-                .dstBinding = 0,
-                .descriptorCount = 1,
-                .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                .pBufferInfo = &bi,
-        };
-
-        c->d->push_desc_fn(c->cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->pl->wb_layout, 0, 1, &w);
-        dispatch(c, p, pipe, c->pl->wb_layout, pc, pc_size, gx, gy, 1);
 }
 
 void vk_cmd_barrier(struct vk_cmd *c) {

@@ -69,16 +69,6 @@ struct vk_device {
          * work runs on it again (-ENODEV), and vk_device_acquire makes a new device for later users
          * while this one lives on for those that hold it. */
         atomic_bool lost;
-        /* UNICORN_VK_CM2_BIND=1 (an experiment, off by default): the NV products take their weights
-         * from a storage buffer bound by push descriptor (VK_KHR_push_descriptor) instead of a device
-         * address, as llama.cpp's do; the one difference left between the two kernels' K-quant forms
-         * (docs/vulkan.md). Buffers are then kept by address (vk_buf_find), under bufs_lock; that
-         * also where the device has no NV products, so that lavapipe tests it. */
-        bool push_desc;
-        PFN_vkCmdPushDescriptorSetKHR push_desc_fn;
-        pthread_mutex_t bufs_lock;
-        struct vk_buf *bufs;
-        size_t n_bufs, cap_bufs;
 };
 
 /* The process-wide device (refcounted): UNICORN_VK_DEVICE picks one by index
@@ -130,10 +120,6 @@ void vk_buf_destroy(struct vk_device *d, struct vk_buf *b);
 int vk_buf_write(struct vk_device *d, struct vk_buf *b, VkDeviceSize off, const void *src, size_t n);
 int vk_buf_read(struct vk_device *d, struct vk_buf *b, VkDeviceSize off, void *dst, size_t n);
 int vk_buf_fill0(struct vk_device *d, struct vk_buf *b);
-/* Where d->push_desc: the buffer holding device address addr (*ret a copy of it), -ENOENT where none. */
-int vk_buf_find(struct vk_device *d, VkDeviceAddress addr, struct vk_buf *ret);
-/* (vk-buffer.c) Keeps b by address where d->push_desc; -ENOMEM where that fails. */
-int vk_buf_register(struct vk_device *d, const struct vk_buf *b);
 
 /* Weight buffers in memory from the embedder's allocator (struct engine_weight_allocator, engine.h). */
 struct engine_weight_allocator;
@@ -238,12 +224,6 @@ enum vk_cm2_rule { VK_CM2_RULE_AUTO, VK_CM2_RULE_ROUNDS, VK_CM2_RULE_LLAMA };
 struct vk_pipelines {
         VkPipelineLayout layout;
         VkPipeline p[VK_P_COUNT];
-        /* Where d->push_desc (UNICORN_VK_CM2_BIND=1): the NV products of VK_P_MATMUL_CM2, _WIDE and
-         * _SMALL (wb[0..2]) in the form that reads the weights from binding 0 of a push descriptor set
-         * (wb_layout), made for the quantized types that have the product (vk_op_matmul's product()). */
-        VkDescriptorSetLayout wb_dsl;
-        VkPipelineLayout wb_layout;
-        VkPipeline wb[3][VK_W_COUNT];
         uint32_t matvec_rows; /* rows per matvec workgroup (specialization constant) */
         uint32_t matvec_wide_rows; /* the same for the wide-load kernels */
         uint32_t matvec1_rows, matvec_glu_rows; /* the same for the one-token and GLU variants */
@@ -451,10 +431,6 @@ void vk_cmd_flush(struct vk_cmd *c);
 int vk_cmd_submit_wait(struct vk_cmd *c);
 void vk_cmd_dispatch(struct vk_cmd *c, enum vk_pipe p, const void *pc, size_t pc_size, uint32_t gx, uint32_t gy,
                      uint32_t gz);
-/* The same for pipe, one of the pipelines' wb made for p (profiled as p), with buffer buf from offset off
- * (range bytes) bound at its binding 0 by push descriptor. */
-void vk_cmd_dispatch_bound(struct vk_cmd *c, enum vk_pipe p, VkPipeline pipe, VkBuffer buf, VkDeviceSize off,
-                           VkDeviceSize range, const void *pc, size_t pc_size, uint32_t gx, uint32_t gy);
 /* Compute writes before, compute/transfer reads after. */
 void vk_cmd_barrier(struct vk_cmd *c);
 /* After the kernels recorded so far (a barrier), bytes from buffer src to dst on the transfer path; the

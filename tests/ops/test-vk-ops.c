@@ -1382,33 +1382,7 @@ static void test_pipe_names(void) {
         CHECK(streq(vk_pipe_name(VK_P_COUNT, names[0], sizeof names[0]), "?"));
 }
 
-/* UNICORN_VK_CM2_BIND=1's buffer registry (vk-buffer.c): every buffer found by any address inside it and
- * by none past it, and gone once destroyed. */
-static void test_buf_registry(void) {
-        struct vk_buf a, b, f;
-        VkDeviceAddress a0;
-
-        CHECK(d->push_desc);
-        CHECK(vk_buf_create(d, 4096, VK_MEM_DEVICE, &a) == 0);
-        CHECK(vk_buf_create(d, 1u << 20, VK_MEM_HOST, &b) == 0);
-        CHECK(vk_buf_find(d, a.addr, &f) == 0 && f.buf == a.buf && f.addr == a.addr && f.size == 4096);
-        CHECK(vk_buf_find(d, a.addr + 4095, &f) == 0 && f.buf == a.buf);
-        CHECK(vk_buf_find(d, b.addr + 12345, &f) == 0 && f.buf == b.buf);
-        CHECK(vk_buf_find(d, a.addr + 4096, &f) < 0 || f.buf != a.buf);
-        CHECK(vk_buf_find(d, 0, &f) == -ENOENT);
-        a0 = a.addr;
-        vk_buf_destroy(d, &a);
-        /* b lived beside a, so no buffer holds a's addresses now. */
-        CHECK(vk_buf_find(d, a0, &f) == -ENOENT);
-        CHECK(vk_buf_find(d, b.addr, &f) == 0 && f.buf == b.buf);
-        a0 = b.addr;
-        vk_buf_destroy(d, &b);
-        CHECK(vk_buf_find(d, a0, &f) == -ENOENT);
-        printf("buffers by address (UNICORN_VK_CM2_BIND=1): ok\n");
-}
-
-/* The parts named on the command line (matmul, small, attn-dec, attn, attn-shapes, attn-quick, buffers),
- * or all of them. */
+/* The parts named on the command line (matmul, small, attn-dec, attn, attn-shapes, attn-quick), or all of them. */
 static int g_argc;
 static char **g_argv;
 static bool part(const char *name) {
@@ -1457,10 +1431,6 @@ int main(int argc, char **argv) {
                pl.coopmat2 ? "tested" : d->coopmat2 ? "not built (glslc lacks GL_NV_cooperative_matrix2)" : d->coopmat2_why);
         printf("8-bit activation mat-vecs (integer dot): %s\n",
                pl.q8 ? "tested" : d->int_dot ? "not built (glslc lacks GL_EXT_integer_dot_product)" : "device lacks int-dot");
-        if (part("buffers") && d->push_desc)
-                test_buf_registry();
-        else if (g_argc > 1 && part("buffers"))
-                CHECK_MSG(false, "buffers: wants UNICORN_VK_CM2_BIND=1 and VK_KHR_push_descriptor");
         for (size_t i = 0; i < ELEMENTSOF(types) && part("matmul"); i++) {
                 uint32_t bs = quant_type_info(types[i])->block_size;
                 /* k: one superblock, and (for 32-blocks) 9 blocks = not a multiple of 256 or of the 16-wide k tile. */
