@@ -86,7 +86,8 @@ for l in sys.stdin: d=json.loads(l); print("'"$m $e"'", d["test"], "%.1f" % s.me
 
 # bindbench: the NV products of the Llama 3 8B and Qwen2.5 7B shapes at 512 tokens (vk-kernel-bench -r 20,
 # µs a case on one line) by default, with the weights bound (UNICORN_VK_CM2_BIND=1) and with the K-quant
-# header prefetch (UNICORN_VK_CM2_PIPE=1), twice in turn; full output in $OUT/kb-bind.txt.
+# header prefetch (UNICORN_VK_CM2_PIPE=1), twice in turn; full output in $OUT/kb-bind.txt. (The bound form was
+# removed after run176.sh, d4d2cc9: since then UNICORN_VK_CM2_BIND=1 changes nothing.)
 bindbench() {
   local e M="mm:q4_k:14336:4096:512 mm:q4_k:4096:14336:512 mm:q4_k:18944:3584:512 mm:q6_k:4096:14336:512 mm:q4_0:18944:3584:512"
   echo "== $M"
