@@ -45,12 +45,13 @@ for l in sys.stdin: d=json.loads(l); print("'"$r"' llama.cpp", d["n_prompt"], d[
 }
 
 # sweep MODEL ENV...: pp512 from an empty context of /tmp/MODEL.gguf with each ENV (X=1: none; A=1+B=2: both; median of 8),
-# then llama.cpp's (median of its last 10 of 20, past its clock ramp).
+# then llama.cpp's (median of its last 10 of 20, past its clock ramp). An ENV named bin* is instead a build: .gl/bin*.
 sweep() {
-  local m=$1 e; shift
+  local m=$1 e b v; shift
   [ -x /tmp/llama-bench ] || { xz -dc .gl/bin/llama-bench.xz > /tmp/llama-bench && chmod +x /tmp/llama-bench; }
   for e in "$@"; do
-    env ${e//+/ } timeout 90 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -p 512 -n 0 -r 8 -o json 2>/dev/null |
+    case $e in bin*) b=.gl/$e v=X=1;; *) b=$B v=$e;; esac
+    env ${v//+/ } timeout 90 $b/unicorn-bench --backend vulkan -m /tmp/$m.gguf -p 512 -n 0 -r 8 -o json 2>/dev/null |
       python3 -c 'import json,sys,statistics as s
 for l in sys.stdin: d=json.loads(l); print("'"$m $e"'", d["test"], "%.1f" % s.median(d["samples_ts"]))'
   done
@@ -93,5 +94,15 @@ bindbench() {
   echo "== $M"
   for e in X=1 UNICORN_VK_CM2_BIND=1 UNICORN_VK_CM2_PIPE=1 X=1 UNICORN_VK_CM2_BIND=1 UNICORN_VK_CM2_PIPE=1; do
     echo "$e: $(env $e timeout 40 $B/vk-kernel-bench -r 20 $M 2>&1 | tee -a $OUT/kb-bind.txt | grep -E '^mm' | awk '{print $6}' | tr '\n' ' ')"
+  done
+}
+
+# kbins CASES DIR...: vk-kernel-bench -r 20 CASES with each build .gl/DIR in turn, µs a case on one line
+# (run178.sh, run179.sh); full output in $OUT/kb-DIR.txt.
+kbins() {
+  local M=$1 b; shift
+  echo "== $M"
+  for b in "$@"; do
+    echo "$b: $(timeout 40 .gl/$b/vk-kernel-bench -r 20 $M 2>&1 | tee -a $OUT/kb-$b.txt | grep -E '^mm' | awk '{print $6}' | tr '\n' ' ')"
   done
 }
