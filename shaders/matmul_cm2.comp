@@ -157,8 +157,9 @@ uint q6_at(const in WBlock b, uint e)
 {
         uint h = e >> 7, qq = (e >> 5) & 3u, l = e & 31u, lo = (l & 1u) * 8u, ql, qh;
         if (KWORD) {
-                ql = (uint(b.h[h * 32u + (qq & 1u) * 16u + (l >> 1)]) >> (lo + (qq >> 1) * 4u)) & 15u; /* byte 64 h + 32 (qq & 1) + l */
-                qh = (uint(b.h[64u + h * 16u + (l >> 1)]) >> (lo + 2u * qq)) & 3u;                    /* byte 128 + 32 h + l */
+                /* bytes 64 h + 32 (qq & 1) + l and 128 + 32 h + l */
+                ql = (uint(b.h[h * 32u + (qq & 1u) * 16u + (l >> 1)]) >> (lo + (qq >> 1) * 4u)) & 15u;
+                qh = (uint(b.h[64u + h * 16u + (l >> 1)]) >> (lo + 2u * qq)) & 3u;
         } else {
                 ql = (byte_at(b, h * 64u + l + (qq & 1u) * 32u) >> (qq >= 2u ? 4u : 0u)) & 15u;
                 qh = (byte_at(b, 128u + h * 32u + l) >> (2u * qq)) & 3u;
