@@ -46,7 +46,7 @@ layout(constant_id = 3) const bool DEC16 = false;
 /* Q4_K, Q5_K, Q6_K: each quant from its 16-bit word with one shift and one mask (kquant_at, q6_at), as
  * llama.cpp's decode takes it, rather than a byte's shift and mask and then the field's. H100, 512 tokens
  * (run178.sh): narrow tile Q4_K 4096 x 14336 369-371 -> 355-357 us, Q6_K 462-465 -> 402-404; the wide
- * tile's Q4_K 14336 x 4096 316-321 -> 426, so the wide pipelines take the byte form (vk-pipeline.c). */
+ * tile's Q4_K 14336 x 4096 315-321 -> 426, so the wide pipelines take the byte form (vk-pipeline.c). */
 layout(constant_id = 5) const bool KWORD = true;
 
 #define BM 128u
