@@ -291,6 +291,25 @@ struct pipe_sink {
         size_t n, cap;
 };
 
+/* The tiles of the NV product, for the K-quant decode's bits (cm2_kword). */
+enum { CM2_NARROW, CM2_WIDE, CM2_SMALL };
+
+/* cm2_kword's bit for K-quant type t on tile `tile`: three bits a type, Q4_K's first, then Q5_K's and Q6_K's
+ * (UNICORN_VK_CM2_KWORD is that mask). */
+#define CM2_KWORD_BIT(t, tile) (1u << (3 * ((t) == VK_W_Q4_K ? 0 : (t) == VK_W_Q5_K ? 1 : 2) + (tile)))
+/* Q4_K on the narrow tile, Q5_K and Q6_K on the narrow and small ones (361). */
+#define CM2_KWORD_DEFAULT                                                                                    \
+        (CM2_KWORD_BIT(VK_W_Q4_K, CM2_NARROW) | CM2_KWORD_BIT(VK_W_Q5_K, CM2_NARROW) |                       \
+         CM2_KWORD_BIT(VK_W_Q5_K, CM2_SMALL) | CM2_KWORD_BIT(VK_W_Q6_K, CM2_NARROW) |                        \
+         CM2_KWORD_BIT(VK_W_Q6_K, CM2_SMALL))
+
+/* The KWORD specialization constant of type t's NV pipeline on `tile` (0 for the types it does not concern). */
+static uint32_t cm2_kword(const struct vk_pipelines *p, uint32_t t, int tile) {
+        if (t != VK_W_Q4_K && t != VK_W_Q5_K && t != VK_W_Q6_K)
+                return 0;
+        return (p->cm2_kword & CM2_KWORD_BIT(t, tile)) != 0;
+}
+
 static int make_pipe(struct pipe_sink *sk, const char *name, const uint32_t *spec, uint32_t n_spec, VkPipeline *ret,
                      char *err, size_t errsz) {
         struct pipe_job *j;
@@ -925,12 +944,13 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                         if (m & 2)
                                 p.cm2_word |= 1u << VK_W_Q8_0;
                 }
-                /* The K-quants' word-wise field decode (KWORD in matmul_cm2.comp), bit 1 for the narrow and
-                 * small tiles, bit 2 for the wide one: the narrow tile's Q4_K and Q6_K products ran 2-13%
-                 * faster with it on the H100, the wide tile's Q4_K 33% slower (run178.sh), so =1 by default;
-                 * =0 neither, =3 both. */
+                /* The K-quants' word-wise field decode (KWORD in matmul_cm2.comp) by type and tile (bits:
+                 * CM2_KWORD_BIT). H100, 4096-14336 rows: the narrow tile's Q4_K products ran 2-4% faster
+                 * with it and Q6_K 13-14% (run178.sh), the wide tile's Q4_K 33% slower; the small tile's
+                 * (64 tokens) Q4_K 1-5% slower, Q5_K 12% and Q6_K 13% faster (run181.sh). The wide tile's
+                 * Q5_K and Q6_K are not measured (llama.cpp's Q4_K_M mix has no wide Q6_K product). */
                 e = getenv("UNICORN_VK_CM2_KWORD");
-                p.cm2_kword = e && *e ? (uint32_t) strtoul(e, NULL, 10) & 3u : 1u;
+                p.cm2_kword = e && *e ? (uint32_t) strtoul(e, NULL, 10) & 511u : CM2_KWORD_DEFAULT;
                 e = getenv("UNICORN_VK_CM2_UNROLL");
                 p.cm2_unroll = e && streq(e, "512") ? 512 : 256;
                 /* 256 tokens a tile: 1.2-1.3x faster on the Gemma 3 27B FFN products (H200,
@@ -1047,20 +1067,20 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 if (p.coopmat2 && (p.cm2_types >> t & 1)) {
                         /* BN, BK, PIPE_HEAD, DEC16, UNROLL_K, KWORD */
                         uint32_t sp[6] = { p.cm2_bn, p.cm2_bk, p.cm2_pipe_head, p.cm2_dec16, p.cm2_unroll,
-                                           p.cm2_kword & 1 };
+                                           cm2_kword(&p, t, CM2_NARROW) };
                         bool word = p.cm2_acc16 && (p.cm2_word >> t & 1); /* bits of Q4_0, Q8_0 only */
                         snprintf(name, sizeof name, "matmul_cm2%s_%s", word ? "hw" : p.cm2_acc16 ? "h" : "",
                                  wtype_names[t]);
                         r = make_pipe(&sk, name, sp, 6, &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
                         sp[0] = p.cm2_wide_bn;
                         sp[1] = vk_cm2_wide_bk(&p, (enum vk_wtype) t);
-                        sp[5] = p.cm2_kword >> 1 & 1;
+                        sp[5] = cm2_kword(&p, t, CM2_WIDE);
                         if (r >= 0 && p.cm2_sms)
                                 r = make_pipe(&sk, name, sp, 6, &p.p[VK_P_MATMUL_CM2_WIDE + t], err,
                                               errsz);
                         sp[0] = p.cm2_small_bn;
                         sp[1] = p.cm2_bk;
-                        sp[5] = p.cm2_kword & 1;
+                        sp[5] = cm2_kword(&p, t, CM2_SMALL);
                         if (r >= 0 && p.cm2_sms && p.cm2_small_bn && p.cm2_small_bn < p.cm2_bn)
                                 r = make_pipe(&sk, name, sp, 6, &p.p[VK_P_MATMUL_CM2_SMALL + t], err,
                                               errsz);

@@ -284,8 +284,9 @@ struct vk_pipelines {
          * for types other than the K-quants (256; UNICORN_VK_CM2_UNROLL=512: Qwen2.5 7B +3-4%, Gemma 3 1B
          * and 4B 1-9% slower, run153.sh). cm2_word: the types whose f16-sum form decodes a 32-bit word an
          * element (matmul_cm2hw_*; UNICORN_VK_CM2_WORD, bits: 1 Q4_0, the default, 2 Q8_0). cm2_kword:
-         * the tiles whose K-quant decode takes each quant from its 16-bit word (UNICORN_VK_CM2_KWORD,
-         * bits: 1 narrow and small, the default, 2 wide). */
+         * the K-quant types and tiles whose decode takes each quant from its 16-bit word
+         * (UNICORN_VK_CM2_KWORD: 3 bits a type, Q4_K, Q5_K, Q6_K; in each 1 narrow, 2 wide, 4 small;
+         * default 361: Q4_K narrow, Q5_K and Q6_K narrow and small; vk-pipeline.c). */
         bool coopmat2;
         bool cm2_acc16;
         bool cm2_pipe_head, cm2_dec16;
