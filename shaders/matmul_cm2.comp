@@ -10,7 +10,8 @@
  * at a time); activations load as they are; sums are f32, or f16 where
  * ACC16 is defined (matmul_cm2h_*: half the accumulator registers, so that
  * a tile of 256 tokens fits; llama.cpp's default for this kind of kernel).
- * Tiles at the edges take clamped loads (zeros past the edges).
+ * Tiles at the edges take clamped loads (zeros past the edges), but for the last token tile where the
+ * caller padded the activations (MM_XPAD).
  *
  * Used for F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K
  * (vk-pipeline.c), where it beats the KHR kernel
@@ -374,13 +375,21 @@ void main()
 
         WHalves w = WHalves(p.w);
         XHalves x = XHalves(p.x);
-        if (r0 + BM <= p.n && t0 + BN <= p.nt && p.k % BK == 0u && p.ldx % 8u == 0u) {
+        /* The last token tile of a batch that is not a multiple of BN (most prompts) is a whole one where
+         * the activations' rows past nt can be read (MM_XPAD): their sums go to outputs that are not
+         * stored. With every load clamped and no unrolling, as the loop below does, products with such
+         * a tile ran 3-7x slower on the H100 (Q4_K 14336 x 4096 at 300 tokens 970 us against 315; Llama
+         * 3 8B Q4_K mix pp100 642 t/s against 3,671; run183.sh). A second copy of the unrolled loop with
+         * only the activations' loads clamped was 4-30% slower than this on such products, and made
+         * whole tiles slower too (the 8B's pp512 by 15%; run182.sh). */
+        bool xpad = (p.flags & MM_XPAD) != 0u;
+        if (r0 + BM <= p.n && (t0 + BN <= p.nt || xpad) && p.k % BK == 0u && p.ldx % 8u == 0u) {
                 tensorLayoutNV<2> uw = createTensorLayoutNV(2);
                 uw = setTensorLayoutBlockSizeNV(uw, 1, WBLOCK_K);
                 uw = setTensorLayoutDimensionNV(uw, p.n, p.k);
                 uw = setTensorLayoutStrideNV(uw, p.row_bytes / WBLOCK_BYTES, 1);
                 tensorLayoutNV<2> ux = createTensorLayoutNV(2);
-                ux = setTensorLayoutDimensionNV(ux, p.nt, p.k);
+                ux = setTensorLayoutDimensionNV(ux, xpad ? (p.nt + BN - 1u) / BN * BN : p.nt, p.k);
                 /* 16-byte aligned rows, as the compiler can see. */
                 ux = setTensorLayoutStrideNV(ux, p.ldx & ~7u, 1);
 #ifdef TYPE_F16

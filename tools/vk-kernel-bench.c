@@ -95,6 +95,7 @@ static int begin(void) {
         int r = vk_cmd_begin(&cmd);
         if (r < 0)
                 return r;
+        cmd.x16_pad = true; /* the mm cases' x16 has the rows (bench_matvec) */
         vkCmdResetQueryPool(cmd.cb, qp, 0, 2);
         vkCmdWriteTimestamp(cmd.cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, qp, 0);
         return 0;
@@ -179,7 +180,9 @@ static int bench_matvec(const char *kind, const char *spec, int reps) {
                     (r = vk_buf_create(d, MAX(vk_q8_row_bytes(k), vk_q8_row_bytes(n / 32 * 32)), VK_MEM_DEVICE,
                                        &xq)) >= 0 &&
                     (r = vk_buf_create(d, (size_t) n * 4 * nt, VK_MEM_DEVICE, &y)) >= 0 &&
-                    (!use16 || (r = vk_buf_create(d, (size_t) k * 2 * nt, VK_MEM_DEVICE, &x16)) >= 0)) {
+                    /* rows to a multiple of 256 (zeros past nt), as a step's are (MM_XPAD) */
+                    (!use16 || (r = vk_buf_create(d, (size_t) k * 2 * ALIGN_TO(nt, 256), VK_MEM_DEVICE, &x16)) >= 0) &&
+                    (!use16 || (r = vk_buf_fill0(d, &x16)) >= 0)) {
                         /* The 8-bit row from the quantx kernel, as a step makes it; the f16 rows. */
                         if ((r = begin()) >= 0) {
                                 vk_op_quantx(&cmd, x.addr, k, k, 1, xq.addr);

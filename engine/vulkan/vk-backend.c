@@ -699,8 +699,9 @@ static int vk_context_init(Context *c, void **ret) {
             (r = vk_buf_create(d, nb * E * 4, VK_MEM_DEVICE, &vc->tmp)) < 0 ||
             (r = vk_buf_create(d, nb * F * 4, VK_MEM_DEVICE, &vc->gate)) < 0 ||
             (r = vk_buf_create(d, nb * F * 4 * (vc->gu_fused ? 2 : 1), VK_MEM_DEVICE, &vc->up)) < 0 ||
+            /* rows up to a multiple of 256 past the step's tokens, which the NV product reads (MM_XPAD) */
             ((vm->pl.coopmat || vm->pl.coopmat2) &&
-             (r = vk_buf_create(d, nb * MAX(MAX(E, o_dim), F) * 2, VK_MEM_DEVICE, &vc->x16)) < 0) ||
+             (r = vk_buf_create(d, ALIGN_TO(nb, 256) * MAX(MAX(E, o_dim), F) * 2, VK_MEM_DEVICE, &vc->x16)) < 0) ||
             (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) MAX(E, o_dim)), VK_MEM_DEVICE, &vc->hq)) < 0 ||
             (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) o_dim), VK_MEM_DEVICE, &vc->attq)) < 0 ||
             (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) F), VK_MEM_DEVICE, &vc->gateq)) < 0 ||
@@ -906,6 +907,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
         if (r < 0)
                 goto out;
         cmd->exact = m->exact_activations;
+        cmd->x16_pad = true; /* vc->x16 has the rows (vk_context_init) */
 
         vk_op_get_rows(cmd, vm->tok_embd.wt, vm->tok_embd.addr, vm->tok_embd.row_bytes, E, ina + vc->off_tok, nt,
                        vc->x.addr, E, hp->emb_scale);

@@ -113,14 +113,17 @@ uint32_t vk_cm2_split(const struct vk_pipelines *p, uint32_t tiles, uint32_t k, 
  * (128 x cm2_wide_bn), its medium the narrow one (128 x cm2_bn), its small (for at most 64 tokens) the
  * small one. The wide tile where either grid overfills the multiprocessors, or where the wide grid fits in
  * a third of them and the narrow one fills more than half; no minimum row length. Then split-K by
- * vk_cm2_split on that grid, where the tokens fill a tile. Where it differs from the rounds rule on long
- * rows it was faster (H100, 512 tokens): Gemma 3 4B's o and down wide in 3 slices instead of narrow in 3,
+ * vk_cm2_split on that grid, where the tokens fill a tile or, unlike llama.cpp, where a partial tile runs
+ * as a whole one (pad: MM_XPAD). Unsplit, Llama 3 8B's 4096-row products of 32 tokens were 32 workgroups
+ * on 132 multiprocessors and took 3.6x the time of 64 tokens split in 4 (312 against 87 us, run183.sh;
+ * the split form of 32 tokens is not measured yet). Where it differs from the rounds rule on long rows
+ * it was faster (H100, 512 tokens): Gemma 3 4B's o and down wide in 3 slices instead of narrow in 3,
  * 27B's o and down wide in 3 instead of wide unsplit (4B down 194 -> 148 us, 27B down 805 -> 569; pp512
  * 4B Q4_K +6%, 27B Q4_0 +8%); on short rows slower (Qwen2.5 0.5B -6%: q/o narrow instead of small, gate
  * and up wide). So vk_cm2_pick takes it for rows of VK_CM2_WIDE_MIN_K columns or more.
  */
 enum vk_pipe vk_cm2_pick_llama(const struct vk_pipelines *p, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt,
-                               bool can_split, uint32_t *bn, uint32_t *split, uint32_t *ks) {
+                               bool can_split, bool pad, uint32_t *bn, uint32_t *split, uint32_t *ks) {
         uint64_t rows = DIV_ROUND_UP(n, 128u), sms = p->cm2_sms;
         enum vk_pipe pp = VK_P_MATMUL_CM2 + wt;
 
@@ -140,7 +143,7 @@ enum vk_pipe vk_cm2_pick_llama(const struct vk_pipelines *p, enum vk_wtype wt, u
                 pp = VK_P_MATMUL_CM2_SMALL + wt;
                 *bn = p->cm2_small_bn;
         }
-        if (can_split && nt >= *bn)
+        if (can_split && (nt >= *bn || pad))
                 *split = vk_cm2_split(p, (uint32_t) MIN(rows * DIV_ROUND_UP(nt, *bn), UINT32_MAX), k, ks);
         return pp;
 }
@@ -162,9 +165,9 @@ static enum vk_pipe cm2_pick_rounds(const struct vk_pipelines *p, enum vk_wtype 
 }
 
 enum vk_pipe vk_cm2_pick(const struct vk_pipelines *p, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt,
-                         bool can_split, uint32_t *bn, uint32_t *split, uint32_t *ks) {
+                         bool can_split, bool pad, uint32_t *bn, uint32_t *split, uint32_t *ks) {
         if (p->cm2_rule == VK_CM2_RULE_LLAMA || (p->cm2_rule == VK_CM2_RULE_AUTO && k >= VK_CM2_WIDE_MIN_K))
-                return vk_cm2_pick_llama(p, wt, n, k, nt, can_split, bn, split, ks);
+                return vk_cm2_pick_llama(p, wt, n, k, nt, can_split, pad, bn, split, ks);
         *split = can_split ? vk_cm2_split(p, DIV_ROUND_UP(n, 128u) * DIV_ROUND_UP(nt, p->cm2_bn), k, ks) : 1;
         return cm2_pick_rounds(p, wt, n, k, nt, *split, bn);
 }
@@ -206,7 +209,7 @@ static void product(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *pc, u
                 s.y = part + z * plane;
                 s.ldy = pc->n;
                 s.bias = 0;
-                s.flags = 0;
+                s.flags = pc->flags & MM_XPAD; /* the accumulation and the bias are the sum's */
                 vk_cmd_dispatch(c, pp, &s, sizeof s, gx, gy, 1);
         }
         /* The planes stay taken until the caller's next barrier: the sum reads them after this one. */
@@ -243,9 +246,12 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                 vk_cmd_dispatch(c, VK_P_MATVEC + wt, &pc, sizeof pc, gx, gy, 1);
         } else if (x16 && c->pl->coopmat2 && !c->exact && c->pl->p[VK_P_MATMUL_CM2 + wt]) {
                 uint32_t bn, tx = DIV_ROUND_UP(n, 128);
-                enum vk_pipe pp = split_force ? cm2_pick_rounds(c->pl, wt, n, k, nt, split, &bn)
-                                              : vk_cm2_pick(c->pl, wt, n, k, nt, c->splitk.addr != 0, &bn, &split, &ks);
+                bool can_split = c->splitk.addr != 0;
+                enum vk_pipe pp = split_force
+                                          ? cm2_pick_rounds(c->pl, wt, n, k, nt, split, &bn)
+                                          : vk_cm2_pick(c->pl, wt, n, k, nt, can_split, c->x16_pad, &bn, &split, &ks);
                 pc.x = x16;
+                pc.flags |= c->x16_pad ? MM_XPAD : 0;
                 product(c, pp, &pc, tx, DIV_ROUND_UP(nt, bn), split, ks, wt, 2);
         } else if (x16 && c->pl->coopmat && !c->exact && c->pl->p[VK_P_MATMUL_CM + wt]) {
                 /* The wide tile dequantizes each weight tile for more tokens; the narrow one wastes

@@ -12,6 +12,7 @@
 #define MM_ACC 1u
 #define MM_BIAS 2u
 #define MM_GLU_GELU 4u
+#define MM_XPAD 8u
 struct pc_mm {
         uint64_t w, x, y, bias;
         uint32_t k, n, nt, row_bytes;

@@ -402,6 +402,10 @@ struct vk_cmd {
         VkPipeline bound;
         /* Float32 products only (exact activations): no f16 cooperative-matrix kernels. */
         bool exact;
+        /* The f16 activations given to this command's tiled products have readable rows up to their token
+         * count rounded up to a multiple of 256 (vk-backend.c's x16; MM_XPAD), so that the NV kernel
+         * runs a batch's last, partial token tile as a whole one. */
+        bool x16_pad;
         bool full_barrier; /* UNICORN_VK_FULL_BARRIER=1: host and transfer stages in every barrier */
         /* UNICORN_VK_PROFILE=1: a timestamp after every dispatch; totals per kernel and per kernel and
          * shape printed at exit. */
@@ -460,10 +464,10 @@ uint32_t vk_cm2_split(const struct vk_pipelines *p, uint32_t tiles, uint32_t k, 
 /* The tile and split of vk_op_matmul's NV product by p->cm2_rule: the pipeline (VK_P_MATMUL_CM2, _WIDE or
  * _SMALL, + wt), its tokens a tile, split-K slices (1: none; none unless can_split) and their columns. */
 enum vk_pipe vk_cm2_pick(const struct vk_pipelines *p, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt,
-                         bool can_split, uint32_t *bn, uint32_t *split, uint32_t *ks);
+                         bool can_split, bool pad, uint32_t *bn, uint32_t *split, uint32_t *ks);
 /* llama.cpp's tile and split for the same product (VK_CM2_RULE_LLAMA), as vk_cm2_pick returns them. */
 enum vk_pipe vk_cm2_pick_llama(const struct vk_pipelines *p, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt,
-                               bool can_split, uint32_t *bn, uint32_t *split, uint32_t *ks);
+                               bool can_split, bool pad, uint32_t *bn, uint32_t *split, uint32_t *ks);
 /* Its wide tile's BK for weights of type t. */
 uint32_t vk_cm2_wide_bk(const struct vk_pipelines *p, enum vk_wtype t);
 /* nt rows of k floats (ldx apart) to f16 rows at y16 (ldy halves apart); k, ldx, ldy multiples of 4. */

@@ -11,6 +11,9 @@
 #define MM_ACC 1u   /* add into y (fuses the residual add) */
 #define MM_BIAS 2u  /* add bias[r] */
 #define MM_GLU_GELU 4u /* GLU mat-vec (bias = up weights): GELU-tanh instead of SiLU */
+/* The NV tiled product (matmul_cm2.comp): x's rows up to nt rounded up to a multiple of 256 can be read
+ * (their values only reach the outputs of tokens past nt, which are not stored). */
+#define MM_XPAD 8u
 struct pc_mm {
         uint64_t w, x, y, bias;
         uint k, n, nt, row_bytes;

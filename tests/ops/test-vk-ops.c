@@ -382,16 +382,26 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                         }
                 /* The activations as f16 (cvt16), as these kernels take them. */
                 struct vk_buf bx16;
-                CHECK(vk_buf_create(d, (size_t) nt * k * 2, VK_MEM_DEVICE, &bx16) == 0);
+                size_t pad = ((size_t) ALIGN_TO(nt, 256) - nt) * k;
+                CHECK(vk_buf_create(d, (nt * (size_t) k + pad) * 2, VK_MEM_DEVICE, &bx16) == 0);
                 CHECK(vk_cmd_begin(&cmd) == 0);
                 vk_op_cvt16(&cmd, bx.addr, k, k, nt, bx16.addr, k);
                 vk_cmd_barrier(&cmd);
                 CHECK(vk_cmd_submit_wait(&cmd) == 0);
+                /* The rows past nt that the NV kernel reads with MM_XPAD (as a step's x16 has them): NaNs,
+                 * which fail the comparison if any reaches a stored output. */
+                if (pad) {
+                        _cleanup_free_ uint16_t *nan = newa(uint16_t, pad);
+                        for (size_t i = 0; i < pad; i++)
+                                nan[i] = 0x7e00;
+                        CHECK(vk_buf_write(d, &bx16, (size_t) nt * k * 2, nan, pad * 2) == 0);
+                }
                 /* Both KHR tiles (narrow, wide), then the NV workgroup-scope kernel where built for
                  * the type (UNICORN_VK_COOPMAT2=1: every type), on its tile, its wide one and its
-                 * small one, and split over k where k has more than 256 columns. */
+                 * small one, and split over k where k has more than 256 columns; the NV kernel's cases with
+                 * the padded rows (MM_XPAD, as steps run them), then its narrow tile without (w == 7). */
                 bool cm2 = pl.coopmat2 && pl.p[VK_P_MATMUL_CM2 + vk_wtype(type)];
-                for (int w = 0; w < 7; w++) {
+                for (int w = 0; w < 8; w++) {
                         enum vk_pipe alt = w == 3 || w == 6 ? VK_P_MATMUL_CM2_WIDE : VK_P_MATMUL_CM2_SMALL;
                         uint32_t ks = 0, split = 1, tile_bn = 0;
                         if ((w >= 2 && !cm2) || ((w == 3 || w == 4 || w == 6) && !pl.p[alt + vk_wtype(type)]))
@@ -422,7 +432,7 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                                 p2.cm2_split_k = 256;
                                 for (uint32_t m = 1; m <= 64 && !(pp6 == alt + vk_wtype(type) && split > 1); m++) {
                                         p2.cm2_sms = m;
-                                        pp6 = vk_cm2_pick_llama(&p2, vk_wtype(type), n, k, nt, true, &bn6, &split,
+                                        pp6 = vk_cm2_pick_llama(&p2, vk_wtype(type), n, k, nt, true, true, &bn6, &split,
                                                                 &ks);
                                 }
                                 if (pp6 != alt + vk_wtype(type) || split < 2 || !cmd.splitk.addr)
@@ -437,21 +447,24 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                         CHECK(vk_buf_write(d, &by, 0, y0, (size_t) nt * n * 4) == 0);
                         CHECK(vk_cmd_begin(&cmd) == 0);
                         cmd.exact = false;
+                        cmd.x16_pad = p2.coopmat2 && w != 7;
                         CHECK(vk_op_matmul_reads_x16(&cmd, vk_wtype(type), nt));
                         vk_op_matmul(&cmd, vk_wtype(type), bw.addr, (uint32_t) drb, k, n, bx.addr,
                                      bx16.addr, k, nt, by.addr, n, 0, acc);
                         vk_cmd_barrier(&cmd);
                         CHECK(vk_cmd_submit_wait(&cmd) == 0);
+                        cmd.x16_pad = false;
                         cmd.pl = &pl;
                         CHECK(vk_buf_read(d, &by, 0, y, (size_t) nt * n * 4) == 0);
                         e = nmse(y, ref, (size_t) nt * n);
                         /* f16 sums (UNICORN_VK_CM2_ACC16=1) round each partial sum to 11 bits: NMSE
                          * ~1e-6 at these k, so 1e-4 still tells a wrong element or tile from it. */
                         bool h = p2.coopmat2 && p2.cm2_acc16;
-                        CHECK_MSG(e <= (h ? 1e-4 : 1e-8), "matmul_cm%s%u %s k=%u n=%u nt=%u acc=%d split=%u: NMSE %.3g",
+                        CHECK_MSG(e <= (h ? 1e-4 : 1e-8),
+                                  "matmul_cm%s%u%s %s k=%u n=%u nt=%u acc=%d split=%u: NMSE %.3g",
                                   p2.coopmat2 ? (h ? "2h_" : "2_") : "",
                                   tile_bn ? tile_bn : p2.coopmat2 ? p2.cm2_bn : p2.cm_tile[p2.cm_force].bn,
-                                  quant_type_name(type), k, n,
+                                  w == 7 ? " unpadded" : "", quant_type_name(type), k, n,
                                   nt, acc, split, e);
                         n_split_cm += split > 1;
                         if (h && getenv("UNICORN_TEST_VERBOSE"))
@@ -1246,21 +1259,28 @@ static void test_cm_tiles(void) {
         const enum vk_pipe n4 = VK_P_MATMUL_CM2 + VK_W_Q4_K, w4 = VK_P_MATMUL_CM2_WIDE + VK_W_Q4_K;
         uint32_t bn = 0, sp = 0;
         c3.p[w4] = c3.p[VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K] = (VkPipeline) (uintptr_t) 1;
-        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 10240, 2560, 512, true, &bn, &sp, &ks) == w4 && bn == 256 && sp == 1);
-        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2560, 10240, 512, true, &bn, &sp, &ks) == w4 && sp == 3 && ks == 3584);
-        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2560, 2048, 512, true, &bn, &sp, &ks) == w4 && sp == 3 && ks == 768);
-        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2048, 2560, 512, true, &bn, &sp, &ks) == n4 && bn == 128 && sp == 2 &&
-              ks == 1280);
-        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 3584, 18944, 512, true, &bn, &sp, &ks) == n4 && sp == 1);
-        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 512, 3584, 512, true, &bn, &sp, &ks) == n4 && sp == 7 && ks == 512);
-        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 18944, 3584, 512, true, &bn, &sp, &ks) == w4 && sp == 1);
-        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2048, 2560, 48, true, &bn, &sp, &ks) ==
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 10240, 2560, 512, true, false, &bn, &sp, &ks) ==
+              w4 && bn == 256 && sp == 1);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2560, 10240, 512, true, false, &bn, &sp, &ks) ==
+              w4 && sp == 3 && ks == 3584);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2560, 2048, 512, true, false, &bn, &sp, &ks) ==
+              w4 && sp == 3 && ks == 768);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2048, 2560, 512, true, false, &bn, &sp, &ks) ==
+              n4 && bn == 128 && sp == 2 && ks == 1280);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 3584, 18944, 512, true, false, &bn, &sp, &ks) == n4 && sp == 1);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 512, 3584, 512, true, false, &bn, &sp, &ks) ==
+              n4 && sp == 7 && ks == 512);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 18944, 3584, 512, true, false, &bn, &sp, &ks) == w4 && sp == 1);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2048, 2560, 48, true, false, &bn, &sp, &ks) ==
                       VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K && bn == 64 && sp == 1);
+        /* ... but split where the partial tile runs as a whole one (MM_XPAD): 16 tiles, 5 slices of 512. */
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2048, 2560, 48, true, true, &bn, &sp, &ks) ==
+                      VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K && bn == 64 && sp == 5 && ks == 512);
         /* No wide pipeline for the type, no split scratch, no multiprocessor count: the narrow tile, unsplit
          * where it cannot split. */
-        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_0, 10240, 2560, 512, true, &bn, &sp, &ks) == VK_P_MATMUL_CM2 + VK_W_Q4_0 &&
-              bn == 128 && sp == 1);
-        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2560, 10240, 512, false, &bn, &sp, &ks) == w4 && sp == 1);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_0, 10240, 2560, 512, true, false, &bn, &sp, &ks) ==
+              VK_P_MATMUL_CM2 + VK_W_Q4_0 && bn == 128 && sp == 1);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2560, 10240, 512, false, false, &bn, &sp, &ks) == w4 && sp == 1);
         /* The default (VK_CM2_RULE_AUTO): llama.cpp's choice on rows of 2048 columns or more, where it was
          * faster (H100 pp512: Gemma 3 4B Q4_K +6%, 27B Q4_0 +8%; 4B's down wide in 3 slices, 27B's down
          * wide in 3), the rounds rule on shorter ones, where it was (Qwen2.5 0.5B: 6% slower with
@@ -1269,24 +1289,30 @@ static void test_cm_tiles(void) {
         c3.cm2_acc16 = true;
         const enum vk_pipe n0 = VK_P_MATMUL_CM2 + VK_W_Q4_0, w0 = VK_P_MATMUL_CM2_WIDE + VK_W_Q4_0,
                            s0 = VK_P_MATMUL_CM2_SMALL + VK_W_Q4_0;
-        CHECK(vk_cm2_pick(&c3, VK_W_Q4_K, 2560, 10240, 512, true, &bn, &sp, &ks) == w4 && bn == 256 && sp == 3 &&
+        CHECK(vk_cm2_pick(&c3, VK_W_Q4_K, 2560, 10240, 512, true, false, &bn, &sp, &ks) ==
+              w4 && bn == 256 && sp == 3 &&
               ks == 3584);
-        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 5376, 21504, 512, true, &bn, &sp, &ks) == w0 && sp == 3 && ks == 7168);
-        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 9728, 896, 512, true, &bn, &sp, &ks) == n0 && bn == 128 && sp == 1);
-        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 896, 896, 512, true, &bn, &sp, &ks) == s0 && bn == 64 && sp == 1);
-        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 1152, 6912, 512, true, &bn, &sp, &ks) == n0 && sp == 3 && ks == 2304);
+        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 5376, 21504, 512, true, false, &bn, &sp, &ks) ==
+              w0 && sp == 3 && ks == 7168);
+        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 9728, 896, 512, true, false, &bn, &sp, &ks) == n0 && bn == 128 && sp == 1);
+        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 896, 896, 512, true, false, &bn, &sp, &ks) == s0 && bn == 64 && sp == 1);
+        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 1152, 6912, 512, true, false, &bn, &sp, &ks) ==
+              n0 && sp == 3 && ks == 2304);
         c3.cm2_rule = VK_CM2_RULE_ROUNDS;
-        CHECK(vk_cm2_pick(&c3, VK_W_Q4_K, 2560, 10240, 512, true, &bn, &sp, &ks) == n4 && bn == 128 && sp == 3);
-        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 5376, 21504, 512, true, &bn, &sp, &ks) == w0 && bn == 256 && sp == 1);
-        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 9728, 896, 512, true, &bn, &sp, &ks) == n0 && sp == 1);
-        CHECK(vk_cm2_pick(&c3, VK_W_Q4_K, 2560, 10240, 512, false, &bn, &sp, &ks) == n4 && sp == 1);
+        CHECK(vk_cm2_pick(&c3, VK_W_Q4_K, 2560, 10240, 512, true, false, &bn, &sp, &ks) ==
+              n4 && bn == 128 && sp == 3);
+        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 5376, 21504, 512, true, false, &bn, &sp, &ks) ==
+              w0 && bn == 256 && sp == 1);
+        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 9728, 896, 512, true, false, &bn, &sp, &ks) == n0 && sp == 1);
+        CHECK(vk_cm2_pick(&c3, VK_W_Q4_K, 2560, 10240, 512, false, false, &bn, &sp, &ks) == n4 && sp == 1);
         c3.cm2_rule = VK_CM2_RULE_LLAMA;
-        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 9728, 896, 512, true, &bn, &sp, &ks) == w0 && bn == 256 && sp == 1);
-        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 896, 896, 512, true, &bn, &sp, &ks) == n0 && bn == 128);
+        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 9728, 896, 512, true, false, &bn, &sp, &ks) == w0 && bn == 256 && sp == 1);
+        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 896, 896, 512, true, false, &bn, &sp, &ks) == n0 && bn == 128);
         c3.cm2_rule = VK_CM2_RULE_AUTO;
         c3.cm2_sms = 0;
-        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 10240, 2560, 512, true, &bn, &sp, &ks) == n4 && bn == 128 && sp == 1);
-        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 896, 896, 512, true, &bn, &sp, &ks) == n0 && sp == 1);
+        CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 10240, 2560, 512, true, false, &bn, &sp, &ks) ==
+              n4 && bn == 128 && sp == 1);
+        CHECK(vk_cm2_pick(&c3, VK_W_Q4_0, 896, 896, 512, true, false, &bn, &sp, &ks) == n0 && sp == 1);
         printf("cooperative-matrix tile choice: ok\n");
 }
 
