@@ -1,29 +1,34 @@
 #!/bin/bash
-# Thirty-fifth session, sixth call (~200 s, the session's last device time): .gl/bin4 = run183.sh's padded
-# last token tile (bin3) plus the split-K slices keeping MM_XPAD (bin3's split products lost it: Q4_0
-# 3584 x 18944 at 200 tokens unchanged at 1,277 us) and llama.cpp's split rule applied to batches of fewer
-# tokens than a tile where that tile runs whole (32 tokens on 4096 rows: 312 us unsplit against 87 for 64
-# split in 4). (1) test-vk-ops matmul and test-vk-models on bin4 while the models generate; (2) the products,
-# bin3 against bin4; (3) pp32-pp512 on bin4 beside llama.cpp.
+# For the thirty-sixth session's first call (~330 s), on .gl/bin built from the head of main: what the
+# thirty-fifth session wrote after its last GPU call. (1) test-vk-ops matmul (its NV cases padded, unpadded,
+# split, and with a batch's tail apart: w == 8) and test-vk-models, plain and with UNICORN_VK_CM2_TAIL=1,
+# while the models generate; (2) products at token counts that are not a multiple of the tile, the tail
+# form off and on, alternating (run183.sh's figures are the form before the split slices kept MM_XPAD and
+# before batches of fewer tokens than a tile were split); (3) pp32-pp512, tail off and on, beside llama.cpp.
 cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
 R=$OUT/run184.txt
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee -a $R
 gen llama3-8b q4_k & gen qwen2.5-7b q4_0 &
-(SECONDS=0; timeout 120 .gl/bin4/test-vk-ops matmul > $OUT/o-mm.txt 2>&1; echo "bin4 test-vk-ops matmul rc $? in ${SECONDS}s: $(grep -m1 'check failed\|SKIP' $OUT/o-mm.txt | cut -c1-240)") | tee -a $R
+(SECONDS=0; timeout 120 $B/test-vk-ops matmul > $OUT/o-mm.txt 2>&1; echo "test-vk-ops matmul rc $? in ${SECONDS}s: $(grep -m1 'check failed\|SKIP' $OUT/o-mm.txt | cut -c1-240)") | tee -a $R
 tail -3 $OUT/o-mm.txt | tee -a $R
-(SECONDS=0; UNICORN_QUANTIZE=$PWD/.gl/bin4/unicorn-quantize timeout 100 .gl/bin4/test-vk-models > $OUT/m.txt 2>&1; echo "bin4 test-vk-models rc $? in ${SECONDS}s: $(grep -m1 'check failed\|SKIP' $OUT/m.txt | cut -c1-240)") | tee -a $R
-M="mm:q4_k:4096:14336:32 mm:q4_k:4096:14336:64 mm:q4_k:4096:4096:100 mm:q4_0:3584:18944:200 mm:q4_k:14336:4096:300 mm:q4_k:4096:14336:512"
-timeout 30 .gl/bin3/vk-kernel-bench -r 5 $M >/dev/null 2>&1
-kbins "$M" bin3 bin4 bin3 bin4 | tee -a $R
+for e in X=1 UNICORN_VK_CM2_TAIL=1; do
+  (SECONDS=0; env $e UNICORN_QUANTIZE=$PWD/$B/unicorn-quantize timeout 100 $B/test-vk-models > $OUT/m-$e.txt 2>&1; echo "test-vk-models ($e) rc $? in ${SECONDS}s: $(grep -m1 'check failed\|SKIP' $OUT/m-$e.txt | cut -c1-240)") | tee -a $R
+done
+M="mm:q4_k:4096:14336:32 mm:q4_k:4096:14336:64 mm:q4_k:4096:4096:100 mm:q4_0:3584:18944:200 mm:q4_k:14336:4096:300 mm:q4_k:14336:4096:320 mm:q4_k:4096:14336:512"
+timeout 30 $B/vk-kernel-bench -r 5 $M >/dev/null 2>&1
+echo "== vk-kernel-bench -r 20 $M (us)" | tee -a $R
+for e in X=1 UNICORN_VK_CM2_TAIL=1 X=1 UNICORN_VK_CM2_TAIL=1; do
+  echo "$e: $(env $e timeout 40 $B/vk-kernel-bench -r 20 $M 2>&1 | tee -a $OUT/kb.txt | grep -E '^mm' | awk '{print $6}' | tr '\n' ' ')" | tee -a $R
+done
 wait
 echo "gen done ${SECONDS}s" | tee -a $R
 [ -x /tmp/llama-bench ] || { xz -dc .gl/bin/llama-bench.xz > /tmp/llama-bench && chmod +x /tmp/llama-bench; }
 for m in llama3-8b-q4_k qwen2.5-7b-q4_0; do
-  for b in bin4 bin4; do
-    timeout 60 .gl/$b/unicorn-bench --backend vulkan -m /tmp/$m.gguf -p 32,100,300,512 -n 0 -r 8 -o json 2>/dev/null |
+  for e in X=1 UNICORN_VK_CM2_TAIL=1 X=1 UNICORN_VK_CM2_TAIL=1; do
+    env $e timeout 60 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -p 32,100,300,512 -n 0 -r 8 -o json 2>/dev/null |
       python3 -c 'import json,sys,statistics as s
-for l in sys.stdin: d=json.loads(l); print("'"$m $b"'", d["test"], "%.1f" % s.median(d["samples_ts"]))' | tee -a $R
+for l in sys.stdin: d=json.loads(l); print("'"$m $e"'", d["test"], "%.1f" % s.median(d["samples_ts"]))' | tee -a $R
   done
   LD_LIBRARY_PATH=$PWD/.gl/lib timeout 60 /tmp/llama-bench -m /tmp/$m.gguf -ngl 99 -p 32,100,300,512 -n 0 -r 12 -o jsonl 2>/dev/null |
     python3 -c 'import json,sys,statistics as s

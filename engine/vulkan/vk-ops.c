@@ -223,6 +223,30 @@ static void product(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *pc, u
         vk_cmd_dispatch(c, VK_P_SPLITK_SUM, &sum, sizeof sum, DIV_ROUND_UP(pc->n, 256), pc->nt, 1);
 }
 
+/*
+ * A padded batch's last token tile costs as much as a whole one (MM_XPAD), so a 300-token batch on the
+ * wide tile (256) multiplies 512 tokens. llama.cpp's kernel of this kind runs that tile as a matrix of a
+ * half or a quarter of its tokens. Here the tokens past the last whole tile go to a second dispatch on the
+ * smallest tile that holds them, beside the first (no barrier between: their outputs are apart): 300
+ * tokens as 256 wide and 64 small, 320 in all. Where (cm2_tail): the tile for the tail, or 0.
+ */
+enum vk_pipe vk_cm2_tail(const struct vk_cmd *c, enum vk_wtype wt, uint32_t nt, uint32_t bn, uint32_t *tbn) {
+        const struct vk_pipelines *p = c->pl;
+        uint32_t rest = bn ? nt % bn : 0;
+
+        if (!p->cm2_tail || !c->x16_pad || nt < bn || rest == 0)
+                return 0;
+        if (p->p[VK_P_MATMUL_CM2_SMALL + wt] && p->cm2_small_bn && rest <= p->cm2_small_bn && p->cm2_small_bn < bn) {
+                *tbn = p->cm2_small_bn;
+                return VK_P_MATMUL_CM2_SMALL + wt;
+        }
+        if (rest <= p->cm2_bn && p->cm2_bn < bn) {
+                *tbn = p->cm2_bn;
+                return VK_P_MATMUL_CM2 + wt;
+        }
+        return 0;
+}
+
 void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k, uint32_t n,
                   VkDeviceAddress x, VkDeviceAddress x16, uint32_t ldx, uint32_t nt, VkDeviceAddress y, uint32_t ldy,
                   VkDeviceAddress bias, bool acc) {
@@ -252,7 +276,20 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                                           : vk_cm2_pick(c->pl, wt, n, k, nt, can_split, c->x16_pad, &bn, &split, &ks);
                 pc.x = x16;
                 pc.flags |= c->x16_pad ? MM_XPAD : 0;
-                product(c, pp, &pc, tx, DIV_ROUND_UP(nt, bn), split, ks, wt, 2);
+                uint32_t tbn = 0;
+                enum vk_pipe tp = split_force ? 0 : vk_cm2_tail(c, wt, nt, bn, &tbn);
+                if (tp) {
+                        /* the whole tiles as picked for the batch, then the tail at its offset */
+                        struct pc_mm tl = pc;
+                        uint32_t nw = nt - nt % bn;
+                        pc.nt = nw;
+                        product(c, pp, &pc, tx, nw / bn, split, ks, wt, 2);
+                        tl.x += (uint64_t) nw * ldx * 2;
+                        tl.y += (uint64_t) nw * ldy * 4;
+                        tl.nt = nt - nw;
+                        product(c, tp, &tl, tx, DIV_ROUND_UP(tl.nt, tbn), 1, 0, wt, 2);
+                } else
+                        product(c, pp, &pc, tx, DIV_ROUND_UP(nt, bn), split, ks, wt, 2);
         } else if (x16 && c->pl->coopmat && !c->exact && c->pl->p[VK_P_MATMUL_CM + wt]) {
                 /* The wide tile dequantizes each weight tile for more tokens; the narrow one wastes
                  * less on short batches. */

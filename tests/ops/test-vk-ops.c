@@ -53,6 +53,7 @@ static struct vk_pipelines pl;
 static struct vk_cmd cmd;
 static int n_cm; /* cooperative-matrix cases run */
 static int n_split, n_split_cm; /* split over k: the float kernel's cases, the NV kernel's */
+static int n_tail_cm; /* the NV kernel's cases with a batch's tail apart (cm2_tail) */
 static int n_staged;            /* staged 8-bit mat-vec cases */
 static int n_split4;            /* 8-bit mat-vec cases in the four-group split form */
 static int n_gluq;              /* of those, staged GLUs writing their 8-bit output (UNICORN_VK_GLU_Q8) */
@@ -399,9 +400,10 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                 /* Both KHR tiles (narrow, wide), then the NV workgroup-scope kernel where built for
                  * the type (UNICORN_VK_COOPMAT2=1: every type), on its tile, its wide one and its
                  * small one, and split over k where k has more than 256 columns; the NV kernel's cases with
-                 * the padded rows (MM_XPAD, as steps run them), then its narrow tile without (w == 7). */
+                 * the padded rows (MM_XPAD, as steps run them), then its narrow tile without (w == 7), then
+                 * with the tokens past its last whole tile on the small tile (w == 8, cm2_tail). */
                 bool cm2 = pl.coopmat2 && pl.p[VK_P_MATMUL_CM2 + vk_wtype(type)];
-                for (int w = 0; w < 8; w++) {
+                for (int w = 0; w < 9; w++) {
                         enum vk_pipe alt = w == 3 || w == 6 ? VK_P_MATMUL_CM2_WIDE : VK_P_MATMUL_CM2_SMALL;
                         uint32_t ks = 0, split = 1, tile_bn = 0;
                         if ((w >= 2 && !cm2) || ((w == 3 || w == 4 || w == 6) && !pl.p[alt + vk_wtype(type)]))
@@ -411,6 +413,19 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                         p2.coopmat2 = w >= 2;
                         /* w == 3, 4: the wide and the small tile at every width, in the narrow one's place. */
                         p2.cm2_sms = 0;
+                        /* w == 8: where there is such a tail and a tile for it. */
+                        if (w == 8) {
+                                uint32_t tbn = 0;
+                                p2.cm2_tail = true;
+                                cmd.pl = &p2;
+                                cmd.x16_pad = true;
+                                bool tail = vk_cm2_tail(&cmd, vk_wtype(type), nt, p2.cm2_bn, &tbn) != 0;
+                                cmd.pl = &pl;
+                                cmd.x16_pad = false;
+                                if (!tail)
+                                        continue;
+                                n_tail_cm++;
+                        }
                         /* w == 5: the narrow tile split over k, as a product of long rows would be (the
                          * split rule on 132 multiprocessors, from rows of 256 columns). */
                         if (w == 5) {
@@ -464,7 +479,7 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                                   "matmul_cm%s%u%s %s k=%u n=%u nt=%u acc=%d split=%u: NMSE %.3g",
                                   p2.coopmat2 ? (h ? "2h_" : "2_") : "",
                                   tile_bn ? tile_bn : p2.coopmat2 ? p2.cm2_bn : p2.cm_tile[p2.cm_force].bn,
-                                  w == 7 ? " unpadded" : "", quant_type_name(type), k, n,
+                                  w == 7 ? " unpadded" : w == 8 ? " tail" : "", quant_type_name(type), k, n,
                                   nt, acc, split, e);
                         n_split_cm += split > 1;
                         if (h && getenv("UNICORN_TEST_VERBOSE"))
@@ -1276,6 +1291,25 @@ static void test_cm_tiles(void) {
         /* ... but split where the partial tile runs as a whole one (MM_XPAD): 16 tiles, 5 slices of 512. */
         CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2048, 2560, 48, true, true, &bn, &sp, &ks) ==
                       VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K && bn == 64 && sp == 5 && ks == 512);
+        /* A padded batch's tokens past its last whole tile on the smallest tile that holds them (cm2_tail):
+         * 300 on the wide tile as 256 and 44 on the small one, 352 as 256 and 96 on the narrow one; none
+         * past a tile the narrow one does not hold (400), without a whole tile (200) or a tail (384 on the
+         * narrow tile), unpadded, or off. */
+        {
+                struct vk_cmd cc = { .pl = &c3, .x16_pad = true };
+                uint32_t tb = 0;
+                c3.cm2_tail = true;
+                CHECK(vk_cm2_tail(&cc, VK_W_Q4_K, 300, 256, &tb) == VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K && tb == 64);
+                CHECK(vk_cm2_tail(&cc, VK_W_Q4_K, 300, 128, &tb) == VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K && tb == 64);
+                CHECK(vk_cm2_tail(&cc, VK_W_Q4_K, 352, 256, &tb) == n4 && tb == 128);
+                CHECK(!vk_cm2_tail(&cc, VK_W_Q4_K, 400, 256, &tb) && !vk_cm2_tail(&cc, VK_W_Q4_K, 200, 256, &tb) &&
+                      !vk_cm2_tail(&cc, VK_W_Q4_K, 384, 128, &tb));
+                cc.x16_pad = false;
+                CHECK(!vk_cm2_tail(&cc, VK_W_Q4_K, 300, 256, &tb));
+                cc.x16_pad = true;
+                c3.cm2_tail = false;
+                CHECK(!vk_cm2_tail(&cc, VK_W_Q4_K, 300, 256, &tb));
+        }
         /* No wide pipeline for the type, no split scratch, no multiprocessor count: the narrow tile, unsplit
          * where it cannot split. */
         CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_0, 10240, 2560, 512, true, false, &bn, &sp, &ks) ==
@@ -1687,7 +1721,9 @@ int main(int argc, char **argv) {
         CHECK(vk_pipeline_attn(d, &pl, 0, 0, 0, err, sizeof err) == 0);
         test_wtype_subset();
         printf("%d matmul cases passed (NMSE <= 1e-10; %d more split over k), %d on cooperative matrices (NMSE <= 1e-8; "
-               "%d of them split over k)\n", n, n_split, n_cm, n_split_cm);
+               "%d of them split over k, %d with a batch's tail apart)\n", n, n_split, n_cm, n_split_cm, n_tail_cm);
+        /* Where the NV kernel has its small tile, the whole-tile shapes above (264 tokens) have such a tail. */
+        CHECK(!pl.coopmat2 || !pl.p[VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K] || n_tail_cm > 0 || !part("matmul"));
         /* Every 8-bit mat-vec case also runs the staged forms where the device has 8-bit mat-vecs. */
         CHECK(!pl.q8 || n_staged > 0 || !part("matmul"));
         CHECK_MSG(!test_want_coopmat() || n_cm > 0 || !part("matmul"), "UNICORN_TEST_COOPMAT=1, but no product ran on them");
