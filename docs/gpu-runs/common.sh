@@ -106,3 +106,30 @@ kbins() {
     echo "$b: $(timeout 40 .gl/$b/vk-kernel-bench -r 20 $M 2>&1 | tee -a $OUT/kb-$b.txt | grep -E '^mm' | awk '{print $6}' | tr '\n' ' ')"
   done
 }
+
+# kenvs CASES ENV...: vk-kernel-bench -r 20 CASES of .gl/bin with each ENV in turn (X=1: none), µs a case on
+# one line (run181.sh, run184.sh); full output in $OUT/kb.txt.
+kenvs() {
+  local M=$1 e; shift
+  echo "== vk-kernel-bench -r 20 $M (us)"
+  for e in "$@"; do
+    echo "$e: $(env ${e//+/ } timeout 40 $B/vk-kernel-bench -r 20 $M 2>&1 | tee -a $OUT/kb.txt | grep -E '^mm' | awk '{print $6}' | tr '\n' ' ')"
+  done
+}
+
+# pplens MODEL LENGTHS ENV...: unicorn-bench pp at each of LENGTHS (comma-separated) from an empty context of
+# /tmp/MODEL.gguf with each ENV (X=1: none; an ENV named bin* is a build, .gl/bin*; median of 8), then
+# llama.cpp's at the same lengths (median of its last 6 of 12; run182.sh-run184.sh).
+pplens() {
+  local m=$1 p=$2 e b v; shift 2
+  [ -x /tmp/llama-bench ] || { xz -dc .gl/bin/llama-bench.xz > /tmp/llama-bench && chmod +x /tmp/llama-bench; }
+  for e in "$@"; do
+    case $e in bin*) b=.gl/$e v=X=1;; *) b=$B v=$e;; esac
+    env ${v//+/ } timeout 100 $b/unicorn-bench --backend vulkan -m /tmp/$m.gguf -p $p -n 0 -r 8 -o json 2>/dev/null |
+      python3 -c 'import json,sys,statistics as s
+for l in sys.stdin: d=json.loads(l); print("'"$m $e"'", d["test"], "%.1f" % s.median(d["samples_ts"]))'
+  done
+  LD_LIBRARY_PATH=$PWD/.gl/lib timeout 100 /tmp/llama-bench -m /tmp/$m.gguf -ngl 99 -p $p -n 0 -r 12 -o jsonl 2>/dev/null |
+    python3 -c 'import json,sys,statistics as s
+for l in sys.stdin: d=json.loads(l); print("'"$m"' llama.cpp pp%d (median of the last 6 of 12)" % d["n_prompt"], "%.1f" % s.median(d["samples_ts"][6:]))'
+}

@@ -13,25 +13,15 @@ gen llama3-8b q4_k & gen qwen2.5-7b q4_0 &
 (SECONDS=0; timeout 120 $B/test-vk-ops matmul > $OUT/o-mm.txt 2>&1; echo "test-vk-ops matmul rc $? in ${SECONDS}s: $(grep -m1 'check failed\|SKIP' $OUT/o-mm.txt | cut -c1-240)") | tee -a $R
 tail -3 $OUT/o-mm.txt | tee -a $R
 for e in X=1 UNICORN_VK_CM2_TAIL=1; do
-  (SECONDS=0; env $e UNICORN_QUANTIZE=$PWD/$B/unicorn-quantize timeout 100 $B/test-vk-models > $OUT/m-$e.txt 2>&1; echo "test-vk-models ($e) rc $? in ${SECONDS}s: $(grep -m1 'check failed\|SKIP' $OUT/m-$e.txt | cut -c1-240)") | tee -a $R
+  f=$OUT/m-${e%%=*}.txt
+  (SECONDS=0; env $e UNICORN_QUANTIZE=$PWD/$B/unicorn-quantize timeout 100 $B/test-vk-models > $f 2>&1; echo "test-vk-models ($e) rc $? in ${SECONDS}s: $(grep -m1 'check failed\|SKIP' $f | cut -c1-240)") | tee -a $R
 done
 M="mm:q4_k:4096:14336:32 mm:q4_k:4096:14336:64 mm:q4_k:4096:4096:100 mm:q4_0:3584:18944:200 mm:q4_k:14336:4096:300 mm:q4_k:14336:4096:320 mm:q4_k:4096:14336:512"
 timeout 30 $B/vk-kernel-bench -r 5 $M >/dev/null 2>&1
-echo "== vk-kernel-bench -r 20 $M (us)" | tee -a $R
-for e in X=1 UNICORN_VK_CM2_TAIL=1 X=1 UNICORN_VK_CM2_TAIL=1; do
-  echo "$e: $(env $e timeout 40 $B/vk-kernel-bench -r 20 $M 2>&1 | tee -a $OUT/kb.txt | grep -E '^mm' | awk '{print $6}' | tr '\n' ' ')" | tee -a $R
-done
+kenvs "$M" X=1 UNICORN_VK_CM2_TAIL=1 X=1 UNICORN_VK_CM2_TAIL=1 | tee -a $R
 wait
 echo "gen done ${SECONDS}s" | tee -a $R
-[ -x /tmp/llama-bench ] || { xz -dc .gl/bin/llama-bench.xz > /tmp/llama-bench && chmod +x /tmp/llama-bench; }
 for m in llama3-8b-q4_k qwen2.5-7b-q4_0; do
-  for e in X=1 UNICORN_VK_CM2_TAIL=1 X=1 UNICORN_VK_CM2_TAIL=1; do
-    env $e timeout 60 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -p 32,100,300,512 -n 0 -r 8 -o json 2>/dev/null |
-      python3 -c 'import json,sys,statistics as s
-for l in sys.stdin: d=json.loads(l); print("'"$m $e"'", d["test"], "%.1f" % s.median(d["samples_ts"]))' | tee -a $R
-  done
-  LD_LIBRARY_PATH=$PWD/.gl/lib timeout 60 /tmp/llama-bench -m /tmp/$m.gguf -ngl 99 -p 32,100,300,512 -n 0 -r 12 -o jsonl 2>/dev/null |
-    python3 -c 'import json,sys,statistics as s
-for l in sys.stdin: d=json.loads(l); print("'"$m"' llama.cpp pp%d (median of the last 6 of 12)" % d["n_prompt"], "%.1f" % s.median(d["samples_ts"][6:]))' | tee -a $R
+  pplens $m 32,100,300,512 X=1 UNICORN_VK_CM2_TAIL=1 X=1 UNICORN_VK_CM2_TAIL=1 | tee -a $R
 done
 echo "total ${SECONDS}s" | tee -a $R
