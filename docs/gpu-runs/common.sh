@@ -97,23 +97,15 @@ bindbench() {
   done
 }
 
-# kbins CASES DIR...: vk-kernel-bench -r 20 CASES with each build .gl/DIR in turn, µs a case on one line
-# (run178.sh, run179.sh); full output in $OUT/kb-DIR.txt.
+# kbins CASES ENTRY...: vk-kernel-bench -r 20 CASES with each ENTRY in turn, µs a case on one line (run178.sh,
+# run179.sh, run182.sh-run184.sh): an ENTRY named bin* is a build, .gl/bin* (full output in $OUT/kb-bin*.txt),
+# any other an environment for .gl/bin (X=1: none; A=1+B=2: both; full output in $OUT/kb.txt), as sweep takes them.
 kbins() {
-  local M=$1 b; shift
+  local M=$1 e b v f; shift
   echo "== $M"
-  for b in "$@"; do
-    echo "$b: $(timeout 40 .gl/$b/vk-kernel-bench -r 20 $M 2>&1 | tee -a $OUT/kb-$b.txt | grep -E '^mm' | awk '{print $6}' | tr '\n' ' ')"
-  done
-}
-
-# kenvs CASES ENV...: vk-kernel-bench -r 20 CASES of .gl/bin with each ENV in turn (X=1: none), µs a case on
-# one line (run181.sh, run184.sh); full output in $OUT/kb.txt.
-kenvs() {
-  local M=$1 e; shift
-  echo "== vk-kernel-bench -r 20 $M (us)"
   for e in "$@"; do
-    echo "$e: $(env ${e//+/ } timeout 40 $B/vk-kernel-bench -r 20 $M 2>&1 | tee -a $OUT/kb.txt | grep -E '^mm' | awk '{print $6}' | tr '\n' ' ')"
+    case $e in bin*) b=.gl/$e v=X=1 f=$OUT/kb-$e.txt;; *) b=$B v=$e f=$OUT/kb.txt;; esac
+    echo "$e: $(env ${v//+/ } timeout 40 $b/vk-kernel-bench -r 20 $M 2>&1 | tee -a $f | grep -E '^mm' | awk '{print $6}' | tr '\n' ' ')"
   done
 }
 

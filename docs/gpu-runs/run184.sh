@@ -18,7 +18,7 @@ for e in X=1 UNICORN_VK_CM2_TAIL=1; do
 done
 M="mm:q4_k:4096:14336:32 mm:q4_k:4096:14336:64 mm:q4_k:4096:4096:100 mm:q4_0:3584:18944:200 mm:q4_k:14336:4096:300 mm:q4_k:14336:4096:320 mm:q4_k:4096:14336:512"
 timeout 30 $B/vk-kernel-bench -r 5 $M >/dev/null 2>&1
-kenvs "$M" X=1 UNICORN_VK_CM2_TAIL=1 X=1 UNICORN_VK_CM2_TAIL=1 | tee -a $R
+kbins "$M" X=1 UNICORN_VK_CM2_TAIL=1 X=1 UNICORN_VK_CM2_TAIL=1 | tee -a $R
 wait
 echo "gen done ${SECONDS}s" | tee -a $R
 for m in llama3-8b-q4_k qwen2.5-7b-q4_0; do

@@ -948,7 +948,8 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                  * CM2_KWORD_BIT). H100, 4096-14336 rows: the narrow tile's Q4_K products ran 2-4% faster
                  * with it and Q6_K 13-14% (run178.sh), the wide tile's Q4_K 33% slower; the small tile's
                  * (64 tokens) Q4_K 1-5% slower, Q5_K 12% and Q6_K 13% faster (run181.sh). The wide tile's
-                 * Q5_K and Q6_K are not measured (llama.cpp's Q4_K_M mix has no wide Q6_K product). */
+                 * Q5_K and Q6_K are not measured, so they keep the byte form there (real Q4_K_M files have wide
+                 * Q6_K products, e.g. Gemma 3 27B's down in about half its layers; the random-weight mix has none). */
                 e = getenv("UNICORN_VK_CM2_KWORD");
                 p.cm2_kword = e && *e ? (uint32_t) strtoul(e, NULL, 10) & 511u : CM2_KWORD_DEFAULT;
                 e = getenv("UNICORN_VK_CM2_UNROLL");

@@ -417,12 +417,8 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                         if (w == 8) {
                                 uint32_t tbn = 0;
                                 p2.cm2_tail = true;
-                                cmd.pl = &p2;
-                                cmd.x16_pad = true;
-                                bool tail = vk_cm2_tail(&cmd, vk_wtype(type), nt, p2.cm2_bn, &tbn) != 0;
-                                cmd.pl = &pl;
-                                cmd.x16_pad = false;
-                                if (!tail)
+                                if (!vk_cm2_tail(&(struct vk_cmd) { .pl = &p2, .x16_pad = true }, vk_wtype(type), nt,
+                                                 p2.cm2_bn, &tbn))
                                         continue;
                                 n_tail_cm++;
                         }
