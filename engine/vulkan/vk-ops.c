@@ -68,11 +68,15 @@ bool vk_cm2_wide(const struct vk_pipelines *p, uint32_t n, uint32_t k, uint32_t 
  * less than half (each weight tile is decoded for fewer tokens), so the small tile pays only where
  * its whole grid still runs in one round. H200: 7-15% faster products at eleven small-model shapes;
  * whole-model pp512 SmolLM2 +3-5%, Qwen2.5 0.5B 1.5-3% slower for a reason not found
- * (docs/vulkan.md).
+ * (docs/vulkan.md). And for any batch of at most its tokens.
  */
 bool vk_cm2_small(const struct vk_pipelines *p, uint32_t n, uint32_t nt) {
         if (!p->cm2_sms || !p->cm2_small_bn || p->cm2_small_bn >= p->cm2_bn)
                 return false;
+        /* A batch the small tile holds makes grids of one size on either tile, and a padded one
+         * (MM_XPAD) multiplies the whole tile: the small one does half the work. */
+        if (nt <= p->cm2_small_bn)
+                return true;
         uint64_t rows = DIV_ROUND_UP(n, 128u);
         uint64_t narrow = rows * DIV_ROUND_UP(nt, p->cm2_bn), small = rows * DIV_ROUND_UP(nt, p->cm2_small_bn);
         return small > narrow && small <= p->cm2_sms;
@@ -180,19 +184,27 @@ static uint64_t w_offset(enum vk_wtype wt, uint32_t row_bytes, uint32_t k, uint3
         return (uint64_t) row_bytes * kb / k;
 }
 
+/* A split product's sum of its planes, recorded after the barrier that follows its slices. */
+struct split_sum {
+        struct pc_mm pc;
+        bool on;
+};
+
 /*
  * Records a tiled product, split over k where split > 1 and the scratch allows it: each slice of ks
  * columns runs the same kernel on its part of the rows (weights and activations offset, k shortened)
- * into its own plane of partial sums, then a barrier, then splitk_sum.comp adds the planes (and y, the
- * bias) into y. The kernel itself is unchanged: a split-K form inside the NV kernel (each workgroup
- * taking its columns from gl_WorkGroupID.z, the last of a tile adding the others' sums) spilled
- * registers and ran up to 2.7x slower on the H200 (docs/vulkan.md). xbytes: bytes of an activation element.
+ * into its own plane of partial sums; *sum is then the splitk_sum.comp dispatch that adds the planes
+ * (and y, the bias) into y, for product_sums after a barrier. The kernel itself is unchanged: a split-K
+ * form inside the NV kernel (each workgroup taking its columns from gl_WorkGroupID.z, the last of a tile
+ * adding the others' sums) spilled registers and ran up to 2.7x slower on the H200 (docs/vulkan.md).
+ * xbytes: bytes of an activation element.
  */
-static void product(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *pc, uint32_t gx, uint32_t gy,
-                    uint32_t split, uint32_t ks, enum vk_wtype wt, uint32_t xbytes) {
-        uint64_t plane = (uint64_t) pc->n * pc->nt * 4, used;
+static void product_slices(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *pc, uint32_t gx, uint32_t gy,
+                           uint32_t split, uint32_t ks, enum vk_wtype wt, uint32_t xbytes, struct split_sum *sum) {
+        uint64_t plane = (uint64_t) pc->n * pc->nt * 4;
         VkDeviceAddress part;
 
+        sum->on = false;
         if (split < 2 || !c->splitk.addr || !c->pl->p[VK_P_SPLITK_SUM] ||
             c->splitk_used + plane * split > c->splitk.size) {
                 vk_cmd_dispatch(c, pp, pc, sizeof *pc, gx, gy, 1);
@@ -212,39 +224,61 @@ static void product(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *pc, u
                 s.flags = pc->flags & MM_XPAD; /* the accumulation and the bias are the sum's */
                 vk_cmd_dispatch(c, pp, &s, sizeof s, gx, gy, 1);
         }
-        /* The planes stay taken until the caller's next barrier: the sum reads them after this one. */
-        used = c->splitk_used;
-        vk_cmd_barrier(c);
-        c->splitk_used = used;
-        struct pc_mm sum = {
+        sum->pc = (struct pc_mm) {
                 .x = part, .y = pc->y, .bias = pc->bias, .k = split, .n = pc->n, .nt = pc->nt, .ldy = pc->ldy,
                 .flags = pc->flags & (MM_ACC | MM_BIAS),
         };
-        vk_cmd_dispatch(c, VK_P_SPLITK_SUM, &sum, sizeof sum, DIV_ROUND_UP(pc->n, 256), pc->nt, 1);
+        sum->on = true;
+}
+
+/* The sums of products recorded side by side (product_slices), after one barrier for all of them. */
+static void product_sums(struct vk_cmd *c, const struct split_sum *sums, size_t n) {
+        bool any = false;
+        for (size_t i = 0; i < n; i++)
+                any |= sums[i].on;
+        if (!any)
+                return;
+        /* The planes stay taken until the caller's next barrier: the sums read them after this one. */
+        uint64_t used = c->splitk_used;
+        vk_cmd_barrier(c);
+        c->splitk_used = used;
+        for (size_t i = 0; i < n; i++)
+                if (sums[i].on)
+                        vk_cmd_dispatch(c, VK_P_SPLITK_SUM, &sums[i].pc, sizeof sums[i].pc,
+                                        DIV_ROUND_UP(sums[i].pc.n, 256), sums[i].pc.nt, 1);
+}
+
+static void product(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *pc, uint32_t gx, uint32_t gy,
+                    uint32_t split, uint32_t ks, enum vk_wtype wt, uint32_t xbytes) {
+        struct split_sum sum;
+
+        product_slices(c, pp, pc, gx, gy, split, ks, wt, xbytes, &sum);
+        product_sums(c, &sum, 1);
 }
 
 /*
  * A padded batch's last token tile costs as much as a whole one (MM_XPAD), so a 300-token batch on the
  * wide tile (256) multiplies 512 tokens. llama.cpp's kernel of this kind runs that tile as a matrix of a
- * half or a quarter of its tokens. Here the tokens past the last whole tile go to a second dispatch on the
- * smallest tile that holds them, beside the first (no barrier between: their outputs are apart): 300
- * tokens as 256 wide and 64 small, 320 in all. Where (cm2_tail): the tile for the tail, or 0.
+ * half or a quarter of its tokens. Here the tokens past the last whole tile are a product of their own,
+ * its tile and split picked for its token count by the same rule (vk_cm2_pick), recorded beside the
+ * first (no barrier between: their outputs are apart; one barrier for both products' split sums): 300
+ * tokens as 256 on the wide tile and 44 on the small one. A first form put the tail on the smallest tile
+ * that held it, unsplit and after the first product's sum: its few workgroups then ran the whole rows
+ * alone, and Qwen2.5 7B Q4_0's pp300 fell from 8,521 to 6,461 t/s (H100, run184.sh) though a lone
+ * 14336 x 4096 product of 300 tokens ran 18% faster. Where (cm2_tail): the tail's tile (or 0: none
+ * smaller than bn), *tbn its tokens, *split and *ks its slices.
  */
-enum vk_pipe vk_cm2_tail(const struct vk_cmd *c, enum vk_wtype wt, uint32_t nt, uint32_t bn, uint32_t *tbn) {
+enum vk_pipe vk_cm2_tail(const struct vk_cmd *c, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt, uint32_t bn,
+                         uint32_t *tbn, uint32_t *split, uint32_t *ks) {
         const struct vk_pipelines *p = c->pl;
         uint32_t rest = bn ? nt % bn : 0;
+        enum vk_pipe tp;
 
         if (!p->cm2_tail || !c->x16_pad || nt < bn || rest == 0)
                 return 0;
-        if (p->p[VK_P_MATMUL_CM2_SMALL + wt] && p->cm2_small_bn && rest <= p->cm2_small_bn && p->cm2_small_bn < bn) {
-                *tbn = p->cm2_small_bn;
-                return VK_P_MATMUL_CM2_SMALL + wt;
-        }
-        if (rest <= p->cm2_bn && p->cm2_bn < bn) {
-                *tbn = p->cm2_bn;
-                return VK_P_MATMUL_CM2 + wt;
-        }
-        return 0;
+        tp = vk_cm2_pick(p, wt, n, k, rest, c->splitk.addr != 0, true, tbn, split, ks);
+        /* only where its padded tokens are fewer than the whole tile's that it replaces */
+        return *tbn && DIV_ROUND_UP(rest, *tbn) * *tbn < bn ? tp : 0;
 }
 
 void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k, uint32_t n,
@@ -276,18 +310,20 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                                           : vk_cm2_pick(c->pl, wt, n, k, nt, can_split, c->x16_pad, &bn, &split, &ks);
                 pc.x = x16;
                 pc.flags |= c->x16_pad ? MM_XPAD : 0;
-                uint32_t tbn = 0;
-                enum vk_pipe tp = split_force ? 0 : vk_cm2_tail(c, wt, nt, bn, &tbn);
+                uint32_t tbn = 0, tsplit = 1, tks = 0;
+                enum vk_pipe tp = split_force ? 0 : vk_cm2_tail(c, wt, n, k, nt, bn, &tbn, &tsplit, &tks);
                 if (tp) {
                         /* the whole tiles as picked for the batch, then the tail at its offset */
                         struct pc_mm tl = pc;
+                        struct split_sum sums[2];
                         uint32_t nw = nt - nt % bn;
                         pc.nt = nw;
-                        product(c, pp, &pc, tx, nw / bn, split, ks, wt, 2);
+                        product_slices(c, pp, &pc, tx, nw / bn, split, ks, wt, 2, &sums[0]);
                         tl.x += (uint64_t) nw * ldx * 2;
                         tl.y += (uint64_t) nw * ldy * 4;
                         tl.nt = nt - nw;
-                        product(c, tp, &tl, tx, DIV_ROUND_UP(tl.nt, tbn), 1, 0, wt, 2);
+                        product_slices(c, tp, &tl, tx, DIV_ROUND_UP(tl.nt, tbn), tsplit, tks, wt, 2, &sums[1]);
+                        product_sums(c, sums, 2);
                 } else
                         product(c, pp, &pc, tx, DIV_ROUND_UP(nt, bn), split, ks, wt, 2);
         } else if (x16 && c->pl->coopmat && !c->exact && c->pl->p[VK_P_MATMUL_CM + wt]) {

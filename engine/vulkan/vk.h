@@ -306,8 +306,8 @@ struct vk_pipelines {
         uint32_t cm2_split, cm2_split_k, split_force;
         /* How vk_cm2_pick chooses the NV kernel's tile and split (UNICORN_VK_CM2_RULE=rounds|llama). */
         enum vk_cm2_rule cm2_rule;
-        /* The tokens past a padded batch's last whole tile on a smaller tile, in a second dispatch beside
-         * the first (vk_cm2_tail; UNICORN_VK_CM2_TAIL=1, off: not measured yet). */
+        /* The tokens past a padded batch's last whole tile as a product of their own on a smaller tile,
+         * beside the first (vk_cm2_tail; UNICORN_VK_CM2_TAIL=1). */
         bool cm2_tail;
         /* VK_P_NORM_ROWS, where made (vk_pipeline_norm_rows): takes norms of several rows of at most
          * norm_rows_n elements. */
@@ -471,8 +471,10 @@ enum vk_pipe vk_cm2_pick(const struct vk_pipelines *p, enum vk_wtype wt, uint32_
 /* llama.cpp's tile and split for the same product (VK_CM2_RULE_LLAMA), as vk_cm2_pick returns them. */
 enum vk_pipe vk_cm2_pick_llama(const struct vk_pipelines *p, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt,
                                bool can_split, bool pad, uint32_t *bn, uint32_t *split, uint32_t *ks);
-/* The tile of the tokens past a padded batch's last whole tile of bn tokens, run apart (cm2_tail), or 0. */
-enum vk_pipe vk_cm2_tail(const struct vk_cmd *c, enum vk_wtype wt, uint32_t nt, uint32_t bn, uint32_t *tbn);
+/* The tile of the tokens past a padded batch's last whole tile of bn tokens, run as a product of their
+ * own (cm2_tail): picked by vk_cm2_pick for their count, with its split; 0 where none is smaller than bn. */
+enum vk_pipe vk_cm2_tail(const struct vk_cmd *c, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt, uint32_t bn,
+                         uint32_t *tbn, uint32_t *split, uint32_t *ks);
 /* Its wide tile's BK for weights of type t. */
 uint32_t vk_cm2_wide_bk(const struct vk_pipelines *p, enum vk_wtype t);
 /* nt rows of k floats (ldx apart) to f16 rows at y16 (ldy halves apart); k, ldx, ldy multiples of 4. */

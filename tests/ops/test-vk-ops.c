@@ -413,14 +413,22 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                         p2.coopmat2 = w >= 2;
                         /* w == 3, 4: the wide and the small tile at every width, in the narrow one's place. */
                         p2.cm2_sms = 0;
-                        /* w == 8: where there is such a tail and a tile for it. */
+                        /* w == 8: where there is such a tail and a tile for it, picked as on 132
+                         * multiprocessors (each product split from rows of 256 columns). */
                         if (w == 8) {
-                                uint32_t tbn = 0;
+                                uint32_t tbn = 0, tsplit = 1, tks = 0, bn8 = 0;
                                 p2.cm2_tail = true;
-                                if (!vk_cm2_tail(&(struct vk_cmd) { .pl = &p2, .x16_pad = true }, vk_wtype(type), nt,
-                                                 p2.cm2_bn, &tbn))
+                                p2.cm2_sms = 132;
+                                p2.cm2_split = 8;
+                                p2.cm2_split_k = 256;
+                                vk_cm2_pick(&p2, vk_wtype(type), n, k, nt, cmd.splitk.addr != 0, true, &bn8, &split,
+                                            &ks);
+                                if (!vk_cm2_tail(&(struct vk_cmd) { .pl = &p2, .x16_pad = true, .splitk = cmd.splitk },
+                                                 vk_wtype(type), n, k, nt, bn8, &tbn, &tsplit, &tks))
                                         continue;
+                                tile_bn = bn8;
                                 n_tail_cm++;
+                                n_split_cm += tsplit > 1;
                         }
                         /* w == 5: the narrow tile split over k, as a product of long rows would be (the
                          * split rule on 132 multiprocessors, from rows of 256 columns). */
@@ -1242,10 +1250,12 @@ static void test_cm_tiles(void) {
         CHECK(!vk_cm2_wide(&c2, 21504, 5376, 512));
         /* The small tile (64 tokens) where its grid fits in one round: Qwen2.5 0.5B's q/o/down (7 x 8
          * workgroups) and k (1 x 8), Gemma 3 4B's q (16 x 8); not its gate (38 x 8), nor Qwen2.5 7B's
-         * q (28 x 8), nor where the narrow grid is as large (one token tile). */
+         * q (28 x 8), nor where the small grid overfills one round (100 tokens on 18944 rows: 148 x 2);
+         * but for a batch of at most 64 tokens, whatever the grid. */
         c2 = (struct vk_pipelines) { .cm2_sms = 132, .cm2_bn = 128, .cm2_small_bn = 64 };
         CHECK(vk_cm2_small(&c2, 896, 512) && vk_cm2_small(&c2, 128, 512) && vk_cm2_small(&c2, 2048, 512));
-        CHECK(!vk_cm2_small(&c2, 4864, 512) && !vk_cm2_small(&c2, 3584, 512) && !vk_cm2_small(&c2, 896, 64));
+        CHECK(!vk_cm2_small(&c2, 4864, 512) && !vk_cm2_small(&c2, 3584, 512) && !vk_cm2_small(&c2, 18944, 100));
+        CHECK(vk_cm2_small(&c2, 896, 64) && vk_cm2_small(&c2, 18944, 30));
         CHECK(vk_cm2_small(&c2, 896, 100));
         c2.cm2_small_bn = 0;
         CHECK(!vk_cm2_small(&c2, 896, 512));
@@ -1287,24 +1297,35 @@ static void test_cm_tiles(void) {
         /* ... but split where the partial tile runs as a whole one (MM_XPAD): 16 tiles, 5 slices of 512. */
         CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 2048, 2560, 48, true, true, &bn, &sp, &ks) ==
                       VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K && bn == 64 && sp == 5 && ks == 512);
-        /* A padded batch's tokens past its last whole tile on the smallest tile that holds them (cm2_tail):
-         * 300 on the wide tile as 256 and 44 on the small one, 352 as 256 and 96 on the narrow one; none
-         * past a tile the narrow one does not hold (400), without a whole tile (200) or a tail (384 on the
-         * narrow tile), unpadded, or off. */
+        /* A padded batch's tokens past its last whole tile as a product of their own, picked for their count
+         * (cm2_tail): Llama 3 8B's down product of 300 tokens as 256 on the wide tile and 44 on the small
+         * one in 4 slices (32 tiles), unsplit without the scratch; 352 on 4096 x 4096 as 256 and 96 on the
+         * narrow tile in 4; 300 on the narrow tile as 256 and 44 small; short rows (the rounds rule) the
+         * small tile too. None where the tail's tile would multiply as many tokens as the batch's (400 on
+         * the wide tile: 144 on two narrow tiles), without a whole tile (200) or a tail (384 on the narrow
+         * tile), unpadded, or off. */
         {
-                struct vk_cmd cc = { .pl = &c3, .x16_pad = true };
-                uint32_t tb = 0;
+                struct vk_cmd cc = { .pl = &c3, .x16_pad = true, .splitk = { .addr = 1 } };
+                const enum vk_pipe s4 = VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K;
+                uint32_t tb = 0, tsp = 0, tks = 0;
                 c3.cm2_tail = true;
-                CHECK(vk_cm2_tail(&cc, VK_W_Q4_K, 300, 256, &tb) == VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K && tb == 64);
-                CHECK(vk_cm2_tail(&cc, VK_W_Q4_K, 300, 128, &tb) == VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K && tb == 64);
-                CHECK(vk_cm2_tail(&cc, VK_W_Q4_K, 352, 256, &tb) == n4 && tb == 128);
-                CHECK(!vk_cm2_tail(&cc, VK_W_Q4_K, 400, 256, &tb) && !vk_cm2_tail(&cc, VK_W_Q4_K, 200, 256, &tb) &&
-                      !vk_cm2_tail(&cc, VK_W_Q4_K, 384, 128, &tb));
+                CHECK(vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 14336, 300, 256, &tb, &tsp, &tks) == s4 && tb == 64 &&
+                      tsp == 4 && tks == 3584);
+                CHECK(vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 4096, 352, 256, &tb, &tsp, &tks) == n4 && tb == 128 &&
+                      tsp == 4 && tks == 1024);
+                CHECK(vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 4096, 300, 128, &tb, &tsp, &tks) == s4 && tb == 64);
+                CHECK(vk_cm2_tail(&cc, VK_W_Q4_K, 896, 896, 300, 128, &tb, &tsp, &tks) == s4 && tb == 64 &&
+                      tsp == 1);
+                CHECK(!vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 4096, 400, 256, &tb, &tsp, &tks) &&
+                      !vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 4096, 200, 256, &tb, &tsp, &tks) &&
+                      !vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 4096, 384, 128, &tb, &tsp, &tks));
+                cc.splitk.addr = 0;
+                CHECK(vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 14336, 300, 256, &tb, &tsp, &tks) == s4 && tsp == 1);
                 cc.x16_pad = false;
-                CHECK(!vk_cm2_tail(&cc, VK_W_Q4_K, 300, 256, &tb));
+                CHECK(!vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 14336, 300, 256, &tb, &tsp, &tks));
                 cc.x16_pad = true;
                 c3.cm2_tail = false;
-                CHECK(!vk_cm2_tail(&cc, VK_W_Q4_K, 300, 256, &tb));
+                CHECK(!vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 14336, 300, 256, &tb, &tsp, &tks));
         }
         /* No wide pipeline for the type, no split scratch, no multiprocessor count: the narrow tile, unsplit
          * where it cannot split. */
