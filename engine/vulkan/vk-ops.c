@@ -262,11 +262,15 @@ static void product(struct vk_cmd *c, enum vk_pipe pp, const struct pc_mm *pc, u
  * half or a quarter of its tokens. Here the tokens past the last whole tile are a product of their own,
  * its tile and split picked for its token count by the same rule (vk_cm2_pick), recorded beside the
  * first (no barrier between: their outputs are apart; one barrier for both products' split sums): 300
- * tokens as 256 on the wide tile and 44 on the small one. A first form put the tail on the smallest tile
- * that held it, unsplit and after the first product's sum: its few workgroups then ran the whole rows
- * alone, and Qwen2.5 7B Q4_0's pp300 fell from 8,521 to 6,461 t/s (H100, run184.sh) though a lone
- * 14336 x 4096 product of 300 tokens ran 18% faster. Where (cm2_tail): the tail's tile (or 0: none
- * smaller than bn), *tbn its tokens, *split and *ks its slices.
+ * tokens as 256 on the wide tile and 44 on the small one. Only where that saves a narrow tile's tokens
+ * or more, so only after the wide tile. H100 (run185.sh, 300 tokens, us): after the wide tile Q4_K 14336
+ * x 4096 306-313 -> 250, Q4_0 18944 x 3584 397-399 -> 280-281; after the narrow one (saving 64 tokens)
+ * Q4_0 3584 x 18944 306-307 -> 331 and 3584 x 3584 69 -> 71 slower, Q4_K 4096 x 14336 and 4096 x 4096
+ * within 1%. Whole models at pp300 with this rule: Qwen2.5 7B Q4_0 8,481 -> 9,603 t/s, Llama 3 8B Q4_K
+ * mix 6,983 -> 7,633 (7,319 with the tail after narrow tiles too). A first form put the tail on the
+ * smallest tile that held it, unsplit and after the first product's sum: its few workgroups then ran
+ * the whole rows alone, and the 7B's pp300 fell from 8,521 to 6,461 (run184.sh). Where (cm2_tail): the
+ * tail's tile (or 0), *tbn its tokens, *split and *ks its slices.
  */
 enum vk_pipe vk_cm2_tail(const struct vk_cmd *c, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt, uint32_t bn,
                          uint32_t *tbn, uint32_t *split, uint32_t *ks) {
@@ -277,8 +281,8 @@ enum vk_pipe vk_cm2_tail(const struct vk_cmd *c, enum vk_wtype wt, uint32_t n, u
         if (!p->cm2_tail || !c->x16_pad || nt < bn || rest == 0)
                 return 0;
         tp = vk_cm2_pick(p, wt, n, k, rest, c->splitk.addr != 0, true, tbn, split, ks);
-        /* only where its padded tokens are fewer than the whole tile's that it replaces */
-        return *tbn && DIV_ROUND_UP(rest, *tbn) * *tbn < bn ? tp : 0;
+        /* only where it saves at least a narrow tile's tokens (a wide batch tile) */
+        return *tbn && DIV_ROUND_UP(rest, *tbn) * *tbn + p->cm2_bn <= bn ? tp : 0;
 }
 
 void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k, uint32_t n,

@@ -965,7 +965,7 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 e = getenv("UNICORN_VK_CM2_WIDE");
                 p.cm2_sms = e && streq(e, "0") ? 0 : d->sm_count;
                 e = getenv("UNICORN_VK_CM2_TAIL");
-                p.cm2_tail = e && streq(e, "1");
+                p.cm2_tail = !(e && streq(e, "0"));
                 p.cm2_split = 8;
                 p.cm2_split_k = 2048;
                 e = getenv("UNICORN_VK_CM2_SPLIT");

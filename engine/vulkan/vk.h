@@ -307,7 +307,7 @@ struct vk_pipelines {
         /* How vk_cm2_pick chooses the NV kernel's tile and split (UNICORN_VK_CM2_RULE=rounds|llama). */
         enum vk_cm2_rule cm2_rule;
         /* The tokens past a padded batch's last whole tile as a product of their own on a smaller tile,
-         * beside the first (vk_cm2_tail; UNICORN_VK_CM2_TAIL=1). */
+         * beside the first (vk_cm2_tail; UNICORN_VK_CM2_TAIL=0: off). */
         bool cm2_tail;
         /* VK_P_NORM_ROWS, where made (vk_pipeline_norm_rows): takes norms of several rows of at most
          * norm_rows_n elements. */

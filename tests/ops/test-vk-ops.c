@@ -413,18 +413,25 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                         p2.coopmat2 = w >= 2;
                         /* w == 3, 4: the wide and the small tile at every width, in the narrow one's place. */
                         p2.cm2_sms = 0;
-                        /* w == 8: where there is such a tail and a tile for it, picked as on 132
-                         * multiprocessors (each product split from rows of 256 columns). */
+                        /* w == 8: where there is such a tail and a tile for it, picked by llama.cpp's
+                         * rule (each product split from rows of 256 columns) at the first multiprocessor
+                         * count where the batch takes the wide tile with a tail apart. */
                         if (w == 8) {
                                 uint32_t tbn = 0, tsplit = 1, tks = 0, bn8 = 0;
+                                enum vk_pipe tp8 = 0;
                                 p2.cm2_tail = true;
-                                p2.cm2_sms = 132;
                                 p2.cm2_split = 8;
                                 p2.cm2_split_k = 256;
-                                vk_cm2_pick(&p2, vk_wtype(type), n, k, nt, cmd.splitk.addr != 0, true, &bn8, &split,
-                                            &ks);
-                                if (!vk_cm2_tail(&(struct vk_cmd) { .pl = &p2, .x16_pad = true, .splitk = cmd.splitk },
-                                                 vk_wtype(type), n, k, nt, bn8, &tbn, &tsplit, &tks))
+                                p2.cm2_rule = VK_CM2_RULE_LLAMA;
+                                for (uint32_t m = 1; m <= 132 && !tp8; m++) {
+                                        p2.cm2_sms = m;
+                                        vk_cm2_pick(&p2, vk_wtype(type), n, k, nt, cmd.splitk.addr != 0, true, &bn8,
+                                                    &split, &ks);
+                                        tp8 = vk_cm2_tail(&(struct vk_cmd) { .pl = &p2, .x16_pad = true,
+                                                                             .splitk = cmd.splitk },
+                                                          vk_wtype(type), n, k, nt, bn8, &tbn, &tsplit, &tks);
+                                }
+                                if (!tp8)
                                         continue;
                                 tile_bn = bn8;
                                 n_tail_cm++;
@@ -1300,10 +1307,10 @@ static void test_cm_tiles(void) {
         /* A padded batch's tokens past its last whole tile as a product of their own, picked for their count
          * (cm2_tail): Llama 3 8B's down product of 300 tokens as 256 on the wide tile and 44 on the small
          * one in 4 slices (32 tiles), unsplit without the scratch; 352 on 4096 x 4096 as 256 and 96 on the
-         * narrow tile in 4; 300 on the narrow tile as 256 and 44 small; short rows (the rounds rule) the
-         * small tile too. None where the tail's tile would multiply as many tokens as the batch's (400 on
-         * the wide tile: 144 on two narrow tiles), without a whole tile (200) or a tail (384 on the narrow
-         * tile), unpadded, or off. */
+         * narrow tile in 4. None where that saves fewer tokens than a narrow tile: 300 on the narrow tile
+         * (44 small saves 64), short rows on it (the rounds rule), 400 on the wide tile (144 on two narrow
+         * tiles saves none); none without a whole tile (200) or a tail (384 on the narrow tile), unpadded,
+         * or off. */
         {
                 struct vk_cmd cc = { .pl = &c3, .x16_pad = true, .splitk = { .addr = 1 } };
                 const enum vk_pipe s4 = VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K;
@@ -1313,9 +1320,8 @@ static void test_cm_tiles(void) {
                       tsp == 4 && tks == 3584);
                 CHECK(vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 4096, 352, 256, &tb, &tsp, &tks) == n4 && tb == 128 &&
                       tsp == 4 && tks == 1024);
-                CHECK(vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 4096, 300, 128, &tb, &tsp, &tks) == s4 && tb == 64);
-                CHECK(vk_cm2_tail(&cc, VK_W_Q4_K, 896, 896, 300, 128, &tb, &tsp, &tks) == s4 && tb == 64 &&
-                      tsp == 1);
+                CHECK(!vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 4096, 300, 128, &tb, &tsp, &tks) &&
+                      !vk_cm2_tail(&cc, VK_W_Q4_K, 896, 896, 300, 128, &tb, &tsp, &tks));
                 CHECK(!vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 4096, 400, 256, &tb, &tsp, &tks) &&
                       !vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 4096, 200, 256, &tb, &tsp, &tks) &&
                       !vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 4096, 384, 128, &tb, &tsp, &tks));
@@ -1740,7 +1746,8 @@ int main(int argc, char **argv) {
         printf("%d matmul cases passed (NMSE <= 1e-10; %d more split over k), %d on cooperative matrices (NMSE <= 1e-8; "
                "%d of them split over k, %d with a batch's tail apart)\n", n, n_split, n_cm, n_split_cm, n_tail_cm);
         /* Where the NV kernel has its small tile, the whole-tile shapes above (264 tokens) have such a tail. */
-        CHECK(!pl.coopmat2 || !pl.p[VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K] || n_tail_cm > 0 || !part("matmul"));
+        CHECK(!pl.coopmat2 || !pl.p[VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K] || !pl.p[VK_P_MATMUL_CM2_WIDE + VK_W_Q4_K] ||
+              n_tail_cm > 0 || !part("matmul"));
         /* Every 8-bit mat-vec case also runs the staged forms where the device has 8-bit mat-vecs. */
         CHECK(!pl.q8 || n_staged > 0 || !part("matmul"));
         CHECK_MSG(!test_want_coopmat() || n_cm > 0 || !part("matmul"), "UNICORN_TEST_COOPMAT=1, but no product ran on them");
