@@ -119,8 +119,8 @@ uint32_t vk_cm2_split(const struct vk_pipelines *p, uint32_t tiles, uint32_t k, 
  * a third of them and the narrow one fills more than half; no minimum row length. Then split-K by
  * vk_cm2_split on that grid, where the tokens fill a tile or, unlike llama.cpp, where a partial tile runs
  * as a whole one (pad: MM_XPAD). Unsplit, Llama 3 8B's 4096-row products of 32 tokens were 32 workgroups
- * on 132 multiprocessors and took 3.6x the time of 64 tokens split in 4 (312 against 87 us, run183.sh;
- * the split form of 32 tokens is not measured yet). Where it differs from the rounds rule on long rows
+ * on 132 multiprocessors and took 3.6x the time of 64 tokens split in 4 (312 against 87 us, run183.sh);
+ * split, 86 us (run184.sh). Where it differs from the rounds rule on long rows
  * it was faster (H100, 512 tokens): Gemma 3 4B's o and down wide in 3 slices instead of narrow in 3,
  * 27B's o and down wide in 3 instead of wide unsplit (4B down 194 -> 148 us, 27B down 805 -> 569; pp512
  * 4B Q4_K +6%, 27B Q4_0 +8%); on short rows slower (Qwen2.5 0.5B -6%: q/o narrow instead of small, gate

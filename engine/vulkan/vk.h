@@ -472,7 +472,8 @@ enum vk_pipe vk_cm2_pick(const struct vk_pipelines *p, enum vk_wtype wt, uint32_
 enum vk_pipe vk_cm2_pick_llama(const struct vk_pipelines *p, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt,
                                bool can_split, bool pad, uint32_t *bn, uint32_t *split, uint32_t *ks);
 /* The tile of the tokens past a padded batch's last whole tile of bn tokens, run as a product of their
- * own (cm2_tail): picked by vk_cm2_pick for their count, with its split; 0 where none is smaller than bn. */
+ * own (cm2_tail): picked by vk_cm2_pick for their count, with its split; 0 where that saves fewer tokens
+ * than a narrow tile (so after the wide tile only). */
 enum vk_pipe vk_cm2_tail(const struct vk_cmd *c, enum vk_wtype wt, uint32_t n, uint32_t k, uint32_t nt, uint32_t bn,
                          uint32_t *tbn, uint32_t *split, uint32_t *ks);
 /* Its wide tile's BK for weights of type t. */
