@@ -60,17 +60,18 @@ for l in sys.stdin: d=json.loads(l); print("'"$m $e"'", d["test"], "%.1f" % s.me
 for l in sys.stdin: d=json.loads(l); print("'"$m"' llama.cpp pp512 (median of the last 10 of 20)", "%.1f" % s.median(d["samples_ts"][10:]))'
 }
 
-# vkcompare MODEL: one prefill step of 512 tokens, GPU time per kernel and shape from both engines
-# (UNICORN_VK_PROFILE=1, GGML_VK_PERF_LOGGER=1) side by side: $OUT/compare-MODEL.txt (tools/vk-profile-compare.py).
+# vkcompare MODEL [TOKENS]: one prefill step of TOKENS (default 512) tokens, GPU time per kernel and shape from both
+# engines (UNICORN_VK_PROFILE=1, GGML_VK_PERF_LOGGER=1) side by side: $OUT/compare-MODEL[-TOKENS].txt
+# (tools/vk-profile-compare.py).
 vkcompare() {
-  local m=$1
+  local m=$1 t=${2:-512} s=${2:+-$2}
   [ -x /tmp/llama-bench ] || { xz -dc .gl/bin/llama-bench.xz > /tmp/llama-bench && chmod +x /tmp/llama-bench; }
-  UNICORN_VK_PROFILE=1 timeout 90 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -p 512 -n 0 -r 3 \
-    > $OUT/profile-$m.txt 2>&1
+  UNICORN_VK_PROFILE=1 timeout 90 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -p $t -n 0 -r 3 \
+    > $OUT/profile-$m$s.txt 2>&1
   GGML_VK_PERF_LOGGER=1 LD_LIBRARY_PATH=$PWD/.gl/lib timeout 120 /tmp/llama-bench -m /tmp/$m.gguf -ngl 99 \
-    -p 512 -n 0 -r 3 > $OUT/llama-perf-$m.txt 2>&1
-  python3 tools/vk-profile-compare.py $OUT/profile-$m.txt $OUT/llama-perf-$m.txt 512 > $OUT/compare-$m.txt 2>&1
-  xz -9 $OUT/llama-perf-$m.txt
+    -p $t -n 0 -r 3 > $OUT/llama-perf-$m$s.txt 2>&1
+  python3 tools/vk-profile-compare.py $OUT/profile-$m$s.txt $OUT/llama-perf-$m$s.txt $t > $OUT/compare-$m$s.txt 2>&1
+  xz -9 $OUT/llama-perf-$m$s.txt
 }
 
 
