@@ -49,12 +49,6 @@ layout(constant_id = 3) const bool DEC16 = false;
  * (run178.sh): narrow tile Q4_K 4096 x 14336 369-371 -> 355-357 us, Q6_K 462-465 -> 402-404; the wide
  * tile's Q4_K 14336 x 4096 315-321 -> 426, so the wide pipelines take the byte form (vk-pipeline.c). */
 layout(constant_id = 5) const bool KWORD = true;
-/* PLUS: a workgroup multiplies BN + BN2 tokens, as a second accumulator of BN2 tokens beside the first that
- * takes the same decoded weights (matmul_cm2_plus_*: 128 + 32 tokens, vk_cm2_pick). A batch of 150 tokens
- * pads to 256 on the wide tile; a tile of 160 tokens as one matrix ran 1.2-3x slower than the 256 one
- * (run187.sh: workgroup-scope matrices of sizes that are not powers of two). */
-layout(constant_id = 6) const uint BN2 = 32;
-layout(constant_id = 7) const bool PLUS = false;
 
 #define BM 128u
 /* Whole tiles (k a multiple of BK) take unclamped loads, UNROLL_K columns (every block size divides
@@ -348,43 +342,9 @@ float add_y(const in uint r, const in uint c, const in float v, const in uint r0
 }
 #endif
 
-/* acc2 += the weights' tile a times the activations' BN2 tokens from t2 (PLUS), columns kc.. of layout L. */
-#define PLUS_MAD(L, kc)                                                                                             \
-        if (PLUS) {                                                                                                 \
-                coopmat<float16_t, gl_ScopeWorkgroup, BK, BN2, gl_MatrixUseB> b2;                                   \
-                coopMatLoadTensorNV(b2, x.h, 0, sliceTensorLayoutNV(L, t2, BN2, kc, BK), tr);                       \
-                acc2 = coopMatMulAdd(a, b2, acc2);                                                                  \
-        }
-
-/* Stores the sums A of NN tokens from token T into y: with f16 sums, clamped to the f16 range (as llama.cpp
- * does: an inf would turn into NaNs in the next norm) and then the residual add (MM_ACC) in f32, so that the
- * residual stream keeps its precision; then the bias. */
-#ifdef ACC16
-#define EPILOGUE(A, NN, T)                                                                                          \
-        {                                                                                                           \
-                [[unroll]] for (uint i = 0; i < A.length(); i++)                                                    \
-                        A[i] = clamp(A[i], float16_t(-65504.0), float16_t(65504.0));                                \
-                coopmat<float, gl_ScopeWorkgroup, BM, NN, gl_MatrixUseAccumulator> res =                            \
-                        coopmat<float, gl_ScopeWorkgroup, BM, NN, gl_MatrixUseAccumulator>(A);                      \
-                if ((p.flags & MM_ACC) != 0u)                                                                       \
-                        coopMatPerElementNV(res, res, add_y, r0, T);                                                \
-                if ((p.flags & MM_BIAS) != 0u)                                                                      \
-                        coopMatPerElementNV(res, res, add_bias, p.bias, r0);                                        \
-                coopMatStoreTensorNV(res, y.v, 0, sliceTensorLayoutNV(ly, T, NN, r0, BM), tr);                      \
-        }
-#else
-#define EPILOGUE(A, NN, T)                                                                                          \
-        {                                                                                                           \
-                if ((p.flags & MM_BIAS) != 0u)                                                                      \
-                        coopMatPerElementNV(A, A, add_bias, p.bias, r0);                                            \
-                coopMatStoreTensorNV(A, y.v, 0, sliceTensorLayoutNV(ly, T, NN, r0, BM), tr);                        \
-        }
-#endif
-
 void main()
 {
-        uint tn = PLUS ? BN + BN2 : BN; /* tokens a workgroup */
-        uint r0 = gl_WorkGroupID.x * BM, t0 = gl_WorkGroupID.y * tn, t2 = t0 + BN;
+        uint r0 = gl_WorkGroupID.x * BM, t0 = gl_WorkGroupID.y * BN;
 
         tensorLayoutNV<2, gl_CooperativeMatrixClampModeConstantNV> lw =
                 createTensorLayoutNV(2, gl_CooperativeMatrixClampModeConstantNV);
@@ -406,18 +366,12 @@ void main()
 
         F32Buf y = F32Buf(p.y);
         coopmat<ACC_T, gl_ScopeWorkgroup, BM, BN, gl_MatrixUseAccumulator> acc;
-        coopmat<ACC_T, gl_ScopeWorkgroup, BM, BN2, gl_MatrixUseAccumulator> acc2;
 #ifndef ACC16
-        if ((p.flags & MM_ACC) != 0u) {
+        if ((p.flags & MM_ACC) != 0u)
                 coopMatLoadTensorNV(acc, y.v, 0, sliceTensorLayoutNV(ly, t0, BN, r0, BM), tr);
-                if (PLUS)
-                        coopMatLoadTensorNV(acc2, y.v, 0, sliceTensorLayoutNV(ly, t2, BN2, r0, BM), tr);
-        } else
+        else
 #endif
-        {
                 acc = coopmat<ACC_T, gl_ScopeWorkgroup, BM, BN, gl_MatrixUseAccumulator>(ACC_T(0.0));
-                acc2 = coopmat<ACC_T, gl_ScopeWorkgroup, BM, BN2, gl_MatrixUseAccumulator>(ACC_T(0.0));
-        }
 
         WHalves w = WHalves(p.w);
         XHalves x = XHalves(p.x);
@@ -429,13 +383,13 @@ void main()
          * only the activations' loads clamped was 4-30% slower than this on such products, and made
          * whole tiles slower too (the 8B's pp512 by 15%; run182.sh). */
         bool xpad = (p.flags & MM_XPAD) != 0u;
-        if (r0 + BM <= p.n && (t0 + tn <= p.nt || xpad) && p.k % BK == 0u && p.ldx % 8u == 0u) {
+        if (r0 + BM <= p.n && (t0 + BN <= p.nt || xpad) && p.k % BK == 0u && p.ldx % 8u == 0u) {
                 tensorLayoutNV<2> uw = createTensorLayoutNV(2);
                 uw = setTensorLayoutBlockSizeNV(uw, 1, WBLOCK_K);
                 uw = setTensorLayoutDimensionNV(uw, p.n, p.k);
                 uw = setTensorLayoutStrideNV(uw, p.row_bytes / WBLOCK_BYTES, 1);
                 tensorLayoutNV<2> ux = createTensorLayoutNV(2);
-                ux = setTensorLayoutDimensionNV(ux, xpad ? (p.nt + tn - 1u) / tn * tn : p.nt, p.k);
+                ux = setTensorLayoutDimensionNV(ux, xpad ? (p.nt + BN - 1u) / BN * BN : p.nt, p.k);
                 /* 16-byte aligned rows, as the compiler can see. */
                 ux = setTensorLayoutStrideNV(ux, p.ldx & ~7u, 1);
 #ifdef TYPE_F16
@@ -469,7 +423,6 @@ void main()
 #endif
                                 coopMatLoadTensorNV(b, x.h, 0, sliceTensorLayoutNV(ux, t0, BN, k0 + j * BK, BK), tr);
                                 acc = coopMatMulAdd(a, b, acc);
-                                PLUS_MAD(ux, k0 + j * BK);
                         }
                 }
                 /* Only types of blocks under UNROLL_K columns get here (k % UNROLL_K != 0). */
@@ -479,7 +432,6 @@ void main()
                         coopMatLoadTensorNV(a, w.h, 0, sliceTensorLayoutNV(uw, r0, BM, k0, BK), decode_w);
                         coopMatLoadTensorNV(b, x.h, 0, sliceTensorLayoutNV(ux, t0, BN, k0, BK), tr);
                         acc = coopMatMulAdd(a, b, acc);
-                        PLUS_MAD(ux, k0);
                 }
         } else
         for (uint k0 = 0; k0 < p.k; k0 += BK) {
@@ -488,9 +440,20 @@ void main()
                 coopMatLoadTensorNV(a, w.h, 0, sliceTensorLayoutNV(lw, r0, BM, k0, BK), decode_w);
                 coopMatLoadTensorNV(b, x.h, 0, sliceTensorLayoutNV(lx, t0, BN, k0, BK), tr);
                 acc = coopMatMulAdd(a, b, acc);
-                PLUS_MAD(lx, k0);
         }
-        EPILOGUE(acc, BN, t0);
-        if (PLUS)
-                EPILOGUE(acc2, BN2, t2);
+#ifdef ACC16
+        /* A sum past the f16 range is clamped to it rather than left infinite (as llama.cpp does):
+         * an inf would turn into NaNs in the next norm. */
+        [[unroll]] for (uint i = 0; i < acc.length(); i++)
+                acc[i] = clamp(acc[i], float16_t(-65504.0), float16_t(65504.0));
+        coopmat<float, gl_ScopeWorkgroup, BM, BN, gl_MatrixUseAccumulator> res =
+                coopmat<float, gl_ScopeWorkgroup, BM, BN, gl_MatrixUseAccumulator>(acc);
+        if ((p.flags & MM_ACC) != 0u)
+                coopMatPerElementNV(res, res, add_y, r0, t0);
+#else
+#define res acc
+#endif
+        if ((p.flags & MM_BIAS) != 0u)
+                coopMatPerElementNV(res, res, add_bias, p.bias, r0);
+        coopMatStoreTensorNV(res, y.v, 0, sliceTensorLayoutNV(ly, t0, BN, r0, BM), tr);
 }

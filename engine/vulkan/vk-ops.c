@@ -147,14 +147,6 @@ enum vk_pipe vk_cm2_pick_llama(const struct vk_pipelines *p, enum vk_wtype wt, u
                 pp = VK_P_MATMUL_CM2_SMALL + wt;
                 *bn = p->cm2_small_bn;
         }
-        /* A batch of a little more than a narrow tile on the narrow tile: one row of tiles of the narrow tile
-         * and its second accumulator, instead of two narrow tiles. Not in place of the wide tile, where it
-         * ran slower (run188.sh). */
-        if (pp == VK_P_MATMUL_CM2 + wt && p->cm2_plus_bn && p->p[VK_P_MATMUL_CM2_PLUS + wt] && nt > p->cm2_bn &&
-            nt <= p->cm2_bn + p->cm2_plus_bn) {
-                pp = VK_P_MATMUL_CM2_PLUS + wt;
-                *bn = p->cm2_bn + p->cm2_plus_bn;
-        }
         if (can_split && (nt >= *bn || pad))
                 *split = vk_cm2_split(p, (uint32_t) MIN(rows * DIV_ROUND_UP(nt, *bn), UINT32_MAX), k, ks);
         return pp;
@@ -321,11 +313,7 @@ void vk_op_matmul(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_
                                           ? cm2_pick_rounds(c->pl, wt, n, k, nt, split, &bn)
                                           : vk_cm2_pick(c->pl, wt, n, k, nt, can_split, c->x16_pad, &bn, &split, &ks);
                 pc.x = x16;
-                /* The padded rows end at a multiple of 256 tokens (vk_context_init): a tile of another size
-                 * (the plus tile) could reach past them where it takes more than one tile of a batch, and
-                 * then takes clamped loads. */
-                if (c->x16_pad && DIV_ROUND_UP(nt, bn) * bn <= ALIGN_TO(nt, 256u))
-                        pc.flags |= MM_XPAD;
+                pc.flags |= c->x16_pad ? MM_XPAD : 0;
                 uint32_t tbn = 0, tsplit = 1, tks = 0;
                 enum vk_pipe tp = split_force ? 0 : vk_cm2_tail(c, wt, n, k, nt, bn, &tbn, &tsplit, &tks);
                 if (tp) {

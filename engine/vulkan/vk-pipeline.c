@@ -959,10 +959,6 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 p.cm2_wide_bn = 256;
                 p.cm2_wide_bk = 32;
                 p.cm2_small_bn = 64;
-                p.cm2_plus_bn = 32;
-                e = getenv("UNICORN_VK_CM2_PLUS");
-                if (e && (streq(e, "0") || streq(e, "32") || streq(e, "64")))
-                        p.cm2_plus_bn = (uint32_t) atoi(e);
                 e = getenv("UNICORN_VK_CM2_SMALL");
                 if (e && (streq(e, "0") || streq(e, "32") || streq(e, "64")))
                         p.cm2_small_bn = (uint32_t) atoi(e);
@@ -1072,31 +1068,24 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                                 break;
                 }
                 if (p.coopmat2 && (p.cm2_types >> t & 1)) {
-                        /* BN, BK, PIPE_HEAD, DEC16, UNROLL_K, KWORD, BN2, PLUS */
-                        uint32_t sp[8] = { p.cm2_bn, p.cm2_bk, p.cm2_pipe_head, p.cm2_dec16, p.cm2_unroll,
-                                           cm2_kword(&p, t, CM2_NARROW), 32, 0 };
+                        /* BN, BK, PIPE_HEAD, DEC16, UNROLL_K, KWORD */
+                        uint32_t sp[6] = { p.cm2_bn, p.cm2_bk, p.cm2_pipe_head, p.cm2_dec16, p.cm2_unroll,
+                                           cm2_kword(&p, t, CM2_NARROW) };
                         bool word = p.cm2_acc16 && (p.cm2_word >> t & 1); /* bits of Q4_0, Q8_0 only */
                         snprintf(name, sizeof name, "matmul_cm2%s_%s", word ? "hw" : p.cm2_acc16 ? "h" : "",
                                  wtype_names[t]);
-                        r = make_pipe(&sk, name, sp, 8, &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
-                        if (r >= 0 && p.cm2_sms && p.cm2_plus_bn) {
-                                sp[6] = p.cm2_plus_bn;
-                                sp[7] = 1;
-                                r = make_pipe(&sk, name, sp, 8, &p.p[VK_P_MATMUL_CM2_PLUS + t], err, errsz);
-                                sp[6] = 32;
-                                sp[7] = 0;
-                        }
+                        r = make_pipe(&sk, name, sp, 6, &p.p[VK_P_MATMUL_CM2 + t], err, errsz);
                         sp[0] = p.cm2_wide_bn;
                         sp[1] = vk_cm2_wide_bk(&p, (enum vk_wtype) t);
                         sp[5] = cm2_kword(&p, t, CM2_WIDE);
                         if (r >= 0 && p.cm2_sms)
-                                r = make_pipe(&sk, name, sp, 8, &p.p[VK_P_MATMUL_CM2_WIDE + t], err,
+                                r = make_pipe(&sk, name, sp, 6, &p.p[VK_P_MATMUL_CM2_WIDE + t], err,
                                               errsz);
                         sp[0] = p.cm2_small_bn;
                         sp[1] = p.cm2_bk;
                         sp[5] = cm2_kword(&p, t, CM2_SMALL);
                         if (r >= 0 && p.cm2_sms && p.cm2_small_bn && p.cm2_small_bn < p.cm2_bn)
-                                r = make_pipe(&sk, name, sp, 8, &p.p[VK_P_MATMUL_CM2_SMALL + t], err,
+                                r = make_pipe(&sk, name, sp, 6, &p.p[VK_P_MATMUL_CM2_SMALL + t], err,
                                               errsz);
                         if (r < 0)
                                 break;
@@ -1224,10 +1213,9 @@ static const struct {
         { VK_P_NORM_ROWS, false, PC_OTHER, "norm_rows" },
         { VK_P_ATTN_CM2_WRAP, false, PC_OTHER, "attn_cm2_wrap" },
         { VK_P_MATVEC_Q8_SPLIT4, true, PC_MV8, "mv8_split4" },
-        { VK_P_MATMUL_CM2_PLUS, true, PC_MM, "matmul_cm2_plus" },
 };
 /* A pipeline added after the last range needs its own entry above. */
-_Static_assert(VK_P_MATMUL_CM2_PLUS + VK_W_COUNT == VK_P_COUNT, "pipe_ranges: the last range ends at VK_P_COUNT");
+_Static_assert(VK_P_MATVEC_Q8_SPLIT4 + VK_W_COUNT == VK_P_COUNT, "pipe_ranges: the last range ends at VK_P_COUNT");
 
 /* The range of pipe_ranges that holds p, or -1. */
 static int pipe_range(enum vk_pipe p) {

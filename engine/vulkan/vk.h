@@ -197,8 +197,7 @@ enum vk_pipe {
         VK_P_NORM_ROWS,                  /* VK_P_NORM with registers for norm_rows_n elements a row */
         VK_P_ATTN_CM2_WRAP,              /* VK_P_ATTN_CM2 for steps that wrap the ring */
         VK_P_MATVEC_Q8_SPLIT4,           /* + wtype: MATVEC_Q8_SPLIT with mv8_split4_g groups a row */
-        VK_P_MATMUL_CM2_PLUS = VK_P_MATVEC_Q8_SPLIT4 + VK_W_COUNT, /* + wtype: cm2_bn + cm2_plus_bn tokens */
-        VK_P_COUNT = VK_P_MATMUL_CM2_PLUS + VK_W_COUNT,
+        VK_P_COUNT = VK_P_MATVEC_Q8_SPLIT4 + VK_W_COUNT,
 };
 
 /* 8-bit activation rows (shaders/include/q8.glsl): k quants, then a (d, d * sum) pair per block of 32,
@@ -300,10 +299,6 @@ struct vk_pipelines {
         uint32_t cm2_wide_bn;
         uint32_t cm2_wide_bk;
         uint32_t cm2_small_bn;
-        /* VK_P_MATMUL_CM2_PLUS: the narrow tile with a second accumulator of cm2_plus_bn tokens beside
-         * (PLUS in matmul_cm2.comp), for batches of a little more than a narrow tile (vk_cm2_pick_llama);
-         * UNICORN_VK_CM2_PLUS=0|32|64 (0: none). */
-        uint32_t cm2_plus_bn;
         /* Split-K for the NV kernel (vk_cm2_split) where its grid leaves multiprocessors idle: at most
          * cm2_split slices (0: never; UNICORN_VK_CM2_SPLIT=N, default 8), for rows of at least
          * cm2_split_k columns (2048). split_force > 1: every product of more than 256 columns in that

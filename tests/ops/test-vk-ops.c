@@ -54,7 +54,6 @@ static struct vk_cmd cmd;
 static int n_cm; /* cooperative-matrix cases run */
 static int n_split, n_split_cm; /* split over k: the float kernel's cases, the NV kernel's */
 static int n_tail_cm; /* the NV kernel's cases with a batch's tail apart (cm2_tail) */
-static int n_plus_cm; /* its cases on the plus tile in the narrow one's place */
 static int n_staged;            /* staged 8-bit mat-vec cases */
 static int n_split4;            /* 8-bit mat-vec cases in the four-group split form */
 static int n_gluq;              /* of those, staged GLUs writing their 8-bit output (UNICORN_VK_GLU_Q8) */
@@ -402,15 +401,12 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                  * the type (UNICORN_VK_COOPMAT2=1: every type), on its tile, its wide one and its
                  * small one, and split over k where k has more than 256 columns; the NV kernel's cases with
                  * the padded rows (MM_XPAD, as steps run them), then its narrow tile without (w == 7), then
-                 * with the tokens past its last whole tile on the small tile (w == 8, cm2_tail), then its
-                 * tile with the second accumulator (PLUS) in the narrow one's place (w == 9). */
+                 * with the tokens past its last whole tile on the small tile (w == 8, cm2_tail). */
                 bool cm2 = pl.coopmat2 && pl.p[VK_P_MATMUL_CM2 + vk_wtype(type)];
-                for (int w = 0; w < 10; w++) {
-                        enum vk_pipe alt = w == 3 || w == 6 ? VK_P_MATMUL_CM2_WIDE
-                                           : w == 9         ? VK_P_MATMUL_CM2_PLUS
-                                                            : VK_P_MATMUL_CM2_SMALL;
+                for (int w = 0; w < 9; w++) {
+                        enum vk_pipe alt = w == 3 || w == 6 ? VK_P_MATMUL_CM2_WIDE : VK_P_MATMUL_CM2_SMALL;
                         uint32_t ks = 0, split = 1, tile_bn = 0;
-                        if ((w >= 2 && !cm2) || ((w == 3 || w == 4 || w == 6 || w == 9) && !pl.p[alt + vk_wtype(type)]))
+                        if ((w >= 2 && !cm2) || ((w == 3 || w == 4 || w == 6) && !pl.p[alt + vk_wtype(type)]))
                                 continue;
                         struct vk_pipelines p2 = pl;
                         p2.cm_force = w ? 0 : 1;
@@ -469,10 +465,9 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                                         continue;
                                 tile_bn = bn6;
                         }
-                        if (w == 3 || w == 4 || w == 9) {
+                        if (w == 3 || w == 4) {
                                 p2.p[VK_P_MATMUL_CM2 + vk_wtype(type)] = p2.p[alt + vk_wtype(type)];
-                                p2.cm2_bn = w == 3 ? p2.cm2_wide_bn : w == 4 ? p2.cm2_small_bn : p2.cm2_bn + p2.cm2_plus_bn;
-                                n_plus_cm += w == 9;
+                                p2.cm2_bn = w == 3 ? p2.cm2_wide_bn : p2.cm2_small_bn;
                         }
                         cmd.pl = &p2;
                         CHECK(vk_buf_write(d, &by, 0, y0, (size_t) nt * n * 4) == 0);
@@ -495,7 +490,7 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
                                   "matmul_cm%s%u%s %s k=%u n=%u nt=%u acc=%d split=%u: NMSE %.3g",
                                   p2.coopmat2 ? (h ? "2h_" : "2_") : "",
                                   tile_bn ? tile_bn : p2.coopmat2 ? p2.cm2_bn : p2.cm_tile[p2.cm_force].bn,
-                                  w == 7 ? " unpadded" : w == 8 ? " tail" : w == 9 ? " plus" : "", quant_type_name(type), k, n,
+                                  w == 7 ? " unpadded" : w == 8 ? " tail" : "", quant_type_name(type), k, n,
                                   nt, acc, split, e);
                         n_split_cm += split > 1;
                         if (h && getenv("UNICORN_TEST_VERBOSE"))
@@ -1337,27 +1332,6 @@ static void test_cm_tiles(void) {
                 cc.x16_pad = true;
                 c3.cm2_tail = false;
                 CHECK(!vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 14336, 300, 256, &tb, &tsp, &tks));
-                /* The plus tile (cm2_plus_bn): a batch of 129-160 tokens on the narrow tile as one row of its
-                 * tiles, Llama 3 8B's down of 150 in 4 slices (32 tiles); not in place of the wide tile (its
-                 * gate), nor for 200 tokens, nor as a tail (400 tokens on 4096 x 4096 rows: the tail's 144 take
-                 * the narrow tile, which saves nothing), nor on short rows (the rounds rule). */
-                const enum vk_pipe p4 = VK_P_MATMUL_CM2_PLUS + VK_W_Q4_K;
-                c3.cm2_plus_bn = 32;
-                c3.p[p4] = (VkPipeline) (uintptr_t) 1;
-                c3.cm2_tail = true;
-                cc.splitk.addr = 1;
-                CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 14336, 4096, 150, true, true, &bn, &sp, &ks) == w4);
-                CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 4096, 14336, 150, true, true, &bn, &sp, &ks) == p4 &&
-                      bn == 160 && sp == 4 && ks == 3584);
-                CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 14336, 4096, 200, true, true, &bn, &sp, &ks) == w4);
-                CHECK(vk_cm2_pick(&c3, VK_W_Q4_K, 896, 896, 150, true, true, &bn, &sp, &ks) != p4);
-                CHECK(!vk_cm2_tail(&cc, VK_W_Q4_K, 4096, 4096, 400, 256, &tb, &tsp, &tks));
-                c3.cm2_plus_bn = 64;
-                CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 4096, 4096, 176, true, true, &bn, &sp, &ks) == p4 &&
-                      bn == 192);
-                c3.cm2_plus_bn = 0;
-                c3.cm2_tail = false;
-                CHECK(vk_cm2_pick_llama(&c3, VK_W_Q4_K, 4096, 14336, 150, true, true, &bn, &sp, &ks) == n4);
         }
         /* No wide pipeline for the type, no split scratch, no multiprocessor count: the narrow tile, unsplit
          * where it cannot split. */
@@ -1770,11 +1744,7 @@ int main(int argc, char **argv) {
         CHECK(vk_pipeline_attn(d, &pl, 0, 0, 0, err, sizeof err) == 0);
         test_wtype_subset();
         printf("%d matmul cases passed (NMSE <= 1e-10; %d more split over k), %d on cooperative matrices (NMSE <= 1e-8; "
-               "%d of them split over k, %d with a batch's tail apart; %d on the plus tile)\n", n,
-               n_split, n_cm, n_split_cm, n_tail_cm, n_plus_cm);
-        /* Where the NV kernel has its plus tile, it ran in the narrow one's place. */
-        CHECK(!pl.coopmat2 || !pl.p[VK_P_MATMUL_CM2_PLUS + VK_W_Q4_K] || !pl.p[VK_P_MATMUL_CM2_WIDE + VK_W_Q4_K] ||
-              n_plus_cm > 0 || !part("matmul"));
+               "%d of them split over k, %d with a batch's tail apart)\n", n, n_split, n_cm, n_split_cm, n_tail_cm);
         /* Where the NV kernel has its small tile, the whole-tile shapes above (264 tokens) have such a tail. */
         CHECK(!pl.coopmat2 || !pl.p[VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K] || !pl.p[VK_P_MATMUL_CM2_WIDE + VK_W_Q4_K] ||
               n_tail_cm > 0 || !part("matmul"));
