@@ -126,3 +126,13 @@ for l in sys.stdin: d=json.loads(l); print("'"$m $e"'", d["test"], "%.1f" % s.me
     python3 -c 'import json,sys,statistics as s
 for l in sys.stdin: d=json.loads(l); print("'"$m"' llama.cpp pp%d (median of the last 6 of 12)" % d["n_prompt"], "%.1f" % s.median(d["samples_ts"][6:]))'
 }
+
+# mmtests [ENV]: test-vk-ops matmul (with ENV, e.g. UNICORN_VK_CM2_PLUS=32; X=1: none) and test-vk-models, a line
+# each with the exit status, the seconds and the first failed check or skip, then the last 3 lines of test-vk-ops'
+# output (its case counts); full logs $OUT/o-mm.txt, $OUT/m.txt (run184.sh-run189.sh).
+mmtests() {
+  local e=${1:-X=1}
+  (SECONDS=0; env ${e//+/ } timeout 100 $B/test-vk-ops matmul > $OUT/o-mm.txt 2>&1; echo "test-vk-ops matmul ($e) rc $? in ${SECONDS}s: $(grep -m1 'check failed\|SKIP' $OUT/o-mm.txt | cut -c1-240)")
+  tail -3 $OUT/o-mm.txt
+  (SECONDS=0; env ${e//+/ } UNICORN_QUANTIZE=$PWD/$B/unicorn-quantize timeout 60 $B/test-vk-models > $OUT/m.txt 2>&1; echo "test-vk-models ($e) rc $? in ${SECONDS}s: $(grep -m1 'check failed\|SKIP' $OUT/m.txt | cut -c1-240)")
+}

@@ -1,16 +1,14 @@
 #!/bin/bash
-# The thirty-seventh session's first call: run186.sh (never ran: no machine) and, before its pp lengths, the
-# GPU time per kernel of one 150-token and one 300-token step of Llama 3 8B Q4_K mix beside llama.cpp's
-# (vkcompare), where it still trails (0.94x at both, run185.sh); and the wide tile of 160, 192 or 224 tokens
-# instead of 256 (UNICORN_VK_CM2_WIDE_BN), products and whole models.
+# The thirty-seventh session's first call: the thirty-sixth session's run186.sh (never ran: no machine; removed,
+# as this holds it) and, before its pp lengths, the GPU time per kernel of one 150-token and one 300-token step
+# of Llama 3 8B Q4_K mix beside llama.cpp's (vkcompare), where it still trails (0.94x at both, run185.sh); and
+# the wide tile of 160, 192 or 224 tokens instead of 256 (UNICORN_VK_CM2_WIDE_BN), products and whole models.
 cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
 R=$OUT/run187.txt
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee -a $R
 gen llama3-8b q4_k & gen qwen2.5-7b q4_0 & gen gemma3-4b q4_k &
-(SECONDS=0; timeout 100 $B/test-vk-ops matmul > $OUT/o-mm.txt 2>&1; echo "test-vk-ops matmul rc $? in ${SECONDS}s: $(grep -m1 'check failed\|SKIP' $OUT/o-mm.txt | cut -c1-240)") | tee -a $R
-tail -3 $OUT/o-mm.txt | tee -a $R
-(SECONDS=0; UNICORN_QUANTIZE=$PWD/$B/unicorn-quantize timeout 60 $B/test-vk-models > $OUT/m.txt 2>&1; echo "test-vk-models rc $? in ${SECONDS}s: $(grep -m1 'check failed\|SKIP' $OUT/m.txt | cut -c1-240)") | tee -a $R
+mmtests | tee -a $R
 M="mm:q4_k:14336:4096:128 mm:q4_k:14336:4096:150 mm:q4_k:14336:4096:256 mm:q4_k:4096:14336:150 mm:q4_k:4096:4096:150"
 timeout 30 $B/vk-kernel-bench -r 5 $M >/dev/null 2>&1
 kbins "$M" X=1 UNICORN_VK_CM2_RULE=rounds X=1 UNICORN_VK_CM2_RULE=rounds | tee -a $R
