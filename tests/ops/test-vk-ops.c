@@ -1745,7 +1745,8 @@ int main(int argc, char **argv) {
         test_wtype_subset();
         printf("%d matmul cases passed (NMSE <= 1e-10; %d more split over k), %d on cooperative matrices (NMSE <= 1e-8; "
                "%d of them split over k, %d with a batch's tail apart)\n", n, n_split, n_cm, n_split_cm, n_tail_cm);
-        /* Where the NV kernel has its small tile, the whole-tile shapes above (264 tokens) have such a tail. */
+        /* Where the NV kernel has its small and wide tiles, the whole-tile shapes above (264 tokens) have such a
+         * tail (256 wide and 8 small, at some multiprocessor count). */
         CHECK(!pl.coopmat2 || !pl.p[VK_P_MATMUL_CM2_SMALL + VK_W_Q4_K] || !pl.p[VK_P_MATMUL_CM2_WIDE + VK_W_Q4_K] ||
               n_tail_cm > 0 || !part("matmul"));
         /* Every 8-bit mat-vec case also runs the staged forms where the device has 8-bit mat-vecs. */
