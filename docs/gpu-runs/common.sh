@@ -136,3 +136,23 @@ mmtests() {
   tail -3 $OUT/o-mm.txt
   (SECONDS=0; env ${e//+/ } UNICORN_QUANTIZE=$PWD/$B/unicorn-quantize timeout 60 $B/test-vk-models > $OUT/m.txt 2>&1; echo "test-vk-models ($e) rc $? in ${SECONDS}s: $(grep -m1 'check failed\|SKIP' $OUT/m.txt | cut -c1-240)")
 }
+
+# batched MODEL SEQS [ENV...]: sequences run together (the daemon's sessions at once), as llama-batched-bench
+# measures them: for each count in SEQS (comma-separated), prompts of 128 tokens each as one stream (pp128 xN)
+# and 128 steps of one token of every sequence after them (tg128 xN @ d128), t/s over all sequences (median of 5),
+# with each ENV (X=1: none); then llama-batched-bench -npp 128 -ntg 128 -npl SEQS twice over (its second pass:
+# one sample each, its first pass ramps the clocks; S_PP and S_TG are the same measures).
+batched() {
+  local m=$1 s=$2 e; shift 2
+  [ -x /tmp/llama-batched-bench ] || { xz -dc .gl/bin/llama-batched-bench.xz > /tmp/llama-batched-bench && chmod +x /tmp/llama-batched-bench; }
+  for e in "${@:-X=1}"; do
+    { env ${e//+/ } timeout 100 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -s $s -p 128 -n 0 -r 5 -o json 2>/dev/null
+      env ${e//+/ } timeout 150 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -s $s -p 0 -n 128 -d 128 -r 5 -o json 2>/dev/null; } |
+      python3 -c 'import json,sys,statistics as s
+for l in sys.stdin: d=json.loads(l); print("'"$m $e"'", d["test"], "%.1f" % s.median(d["samples_ts"]))'
+  done
+  LD_LIBRARY_PATH=$PWD/.gl/lib timeout 150 /tmp/llama-batched-bench -m /tmp/$m.gguf -ngl 99 -c 8448 -b 2048 -ub 512 \
+    -npp 128 -ntg 128 -npl $s,$s --output-format jsonl 2>/dev/null | grep '^{' | python3 -c 'import json,sys
+rows = [json.loads(l) for l in sys.stdin]
+for d in rows[len(rows) // 2:]: print("'"$m"' llama.cpp pl %d: S_PP %.1f S_TG %.1f" % (d["pl"], d["speed_pp"], d["speed_tg"]))'
+}

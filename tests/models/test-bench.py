@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """tools/unicorn-bench as a user runs it: its tests and their names, the
-depth option (llama-bench's -d), JSON output, and refusals of bad options;
+depth option (llama-bench's -d), sequences run together (-s), JSON output, and refusals of bad options;
 where a Vulkan device exists, the backend's profile (UNICORN_VK_PROFILE=1)
 and tools/vk-profile-compare.py reading it (argv[3]).
 Speed is not checked here (figures come from runs on real hardware)."""
@@ -40,12 +40,21 @@ check(all(len(row["samples_ts"]) == 2 and min(row["samples_ts"]) > 0 for row in 
       "two positive samples a test")
 check(all(row["backend"].startswith("cpu") and row["arch"] == "llama" for row in rows), "backend and arch")
 
+# Sequences run together (-s): one prompt stream for all, one token of each a step; t/s counts them all.
+r = run("-p", "5", "-n", "3", "-s", "1,3", "-d", "0,4", "-r", "1", "-o", "json")
+rows = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+names = [row["test"] for row in rows]
+check(r.returncode == 0 and names == ["pp5", "tg3", "pp5 x3", "tg3 x3", "pp5 @ d4", "tg3 @ d4", "pp5 x3 @ d4",
+                                      "tg3 x3 @ d4"], "sequences: tests and names: %s (%s)" % (names, r.stderr))
+check([row["n_seq"] for row in rows] == [1, 1, 3, 3] * 2, "n_seq of each row")
+
 r = run("-p", "4", "-n", "0", "-d", "8", "-r", "1")
 lines = [line for line in r.stdout.splitlines() if line.startswith("| ")]
 check(r.returncode == 0 and len(lines) == 3 and "| pp4 @ d8 |" in lines[2],
       "table output: header, rule and one row (%r)" % lines)
 
-for bad in (["-d", "-1"], ["-p", "x"], ["-n", "1,,2"], ["-d", "1048575", "-p", "512"]):
+for bad in (["-d", "-1"], ["-p", "x"], ["-n", "1,,2"], ["-d", "1048575", "-p", "512"], ["-s", "0"],
+            ["-s", "2,257"]):
     r = run(*bad)
     check(r.returncode == 2 and "unicorn-bench:" in r.stderr and not r.stdout.count("| pp"),
           "%s refused with a message (%d: %s)" % (" ".join(bad), r.returncode, r.stderr.strip()))

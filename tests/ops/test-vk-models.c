@@ -6,8 +6,8 @@
  *    24-token prefill within NMSE 1e-6 (float32 everywhere on both sides;
  *    what differs is summation order), then 16 greedy steps that must pick
  *    the same tokens with logits within the same bound, then a prefill in
- *    chunks of 12 from positions > 0 to 56 (sliding-window rings wrap), a batched decode of
- *    three sequences, and decode steps at positions 264.. (split-K attention over 17 workgroups);
+ *    chunks of 12 from positions > 0 to 56 (sliding-window rings wrap), batched decodes of
+ *    three and of eleven sequences, and decode steps at positions 264.. (split-K attention over 17 workgroups);
  *  - the same models with default activations on both sides (8-bit decode
  *    mat-vecs), teacher-forced (test_fixture_q8);
  *  - the prefill attention split over positions, forced where it would not run (test_split_prefill);
@@ -81,6 +81,53 @@ static void fresh_contexts(Model *mc, Model *mv, Context **cc, Context **cv, uin
         *cv = context_free(*cv);
         CHECK_MSG(context_new(mc, &o, cc, err, sizeof err) == 0 && context_new(mv, &o, cv, err, sizeof err) == 0,
                   "%s", err);
+}
+
+/* Prompts of n_seq sequences (plen[i] tokens of toks each, as one stream in chunks of 32 that cross
+ * sequences), then 4 steps of one token each of every sequence, all logits compared; returns the worst
+ * NMSE. Fresh contexts of 64 positions. */
+static double batched_decode(Model *mc, Model *mv, Context **cc, Context **cv, const char *file,
+                             const int32_t *toks, const int32_t *plen, size_t n_seq) {
+        const size_t nv = model_get_info(mc)->n_vocab;
+        int32_t tok[32], pos[32], seqs[32];
+        bool lg[32] = {};
+        size_t n = 0;
+        double worst = 0;
+
+        fresh_contexts(mc, mv, cc, cv, 64, (uint32_t) n_seq, 32);
+        for (size_t sq = 0; sq < n_seq; sq++)
+                for (int32_t i = 0; i < plen[sq]; i++) {
+                        tok[n] = toks[i];
+                        pos[n] = i;
+                        seqs[n] = (int32_t) sq;
+                        lg[n] = false;
+                        bool flush = ++n == ELEMENTSOF(tok) || (sq == n_seq - 1 && i == plen[sq] - 1);
+                        if (flush) {
+                                struct batch pb = { .n_tokens = n, .token = tok, .pos = pos, .seq_id = seqs,
+                                                    .logits = lg };
+                                CHECK_RET(context_decode(*cc, &pb), 0);
+                                CHECK_RET(context_decode(*cv, &pb), 0);
+                                n = 0;
+                        }
+                }
+        for (int32_t s = 0; s < 4; s++) {
+                for (size_t sq = 0; sq < n_seq; sq++) {
+                        tok[sq] = toks[((size_t) s * n_seq + sq) % 56];
+                        pos[sq] = plen[sq] + s;
+                        seqs[sq] = (int32_t) sq;
+                        lg[sq] = true;
+                }
+                struct batch db = { .n_tokens = n_seq, .token = tok, .pos = pos, .seq_id = seqs, .logits = lg };
+                CHECK_RET(context_decode(*cc, &db), 0);
+                CHECK_RET(context_decode(*cv, &db), 0);
+                for (size_t i = 0; i < n_seq; i++) {
+                        double e = test_nmse(context_logits(*cv, i), context_logits(*cc, i), nv);
+                        CHECK_MSG(e <= NMSE_BOUND, "%s batched step %d, %zu sequences, seq %zu: NMSE %.3g > %.1g",
+                                  file, s, n_seq, i, e, NMSE_BOUND);
+                        worst = MAX(worst, e);
+                }
+        }
+        return worst;
 }
 
 static void test_fixture(const char *dir, const char *file) {
@@ -168,40 +215,14 @@ static void test_fixture(const char *dir, const char *file) {
                 CHECK_MSG(e <= NMSE_BOUND, "%s chunk at %zu: NMSE %.3g > %.1g", file, p0, e, NMSE_BOUND);
                 worst = MAX(worst, e);
         }
-        /* Batched decode of three sequences of different lengths (continuous batching): split-K attention
-         * with one counter per (token, head), and splits past a short sequence's end left empty. */
+        /* Batched decode (continuous batching) of sequences of different lengths: three (mat-vecs, split-K
+         * attention with one counter per (token, head), splits past a short sequence's end left empty), and
+         * eleven (tiled products and unsplit attention over each token's own sequence; the daemon's many
+         * sessions at once), their prompts given in one stream that crosses sequences within chunks. */
         progress(file, "batched decode");
-        fresh_contexts(mc, mv, &cc, &cv, 64, 3, 32);
-        static const int32_t plen[3] = { 30, 9, 17 };
-        for (int32_t sq = 0; sq < 3; sq++) {
-                int32_t pos[32], seqs[32];
-                bool lg[32] = {};
-                for (int32_t i = 0; i < plen[sq]; i++) {
-                        pos[i] = i;
-                        seqs[i] = sq;
-                }
-                struct batch pb = { .n_tokens = (size_t) plen[sq], .token = longer, .pos = pos, .seq_id = seqs,
-                                    .logits = lg };
-                CHECK_RET(context_decode(cc, &pb), 0);
-                CHECK_RET(context_decode(cv, &pb), 0);
-        }
-        for (int32_t s = 0; s < 4; s++) {
-                int32_t bt[3], pos[3], seqs[3] = { 0, 1, 2 };
-                bool lg[3] = { true, true, true };
-                for (int32_t sq = 0; sq < 3; sq++) {
-                        bt[sq] = longer[(s * 3 + sq) % 56];
-                        pos[sq] = plen[sq] + s;
-                }
-                struct batch db = { .n_tokens = 3, .token = bt, .pos = pos, .seq_id = seqs, .logits = lg };
-                CHECK_RET(context_decode(cc, &db), 0);
-                CHECK_RET(context_decode(cv, &db), 0);
-                for (size_t i = 0; i < 3; i++) {
-                        e = test_nmse(context_logits(cv, i), context_logits(cc, i), nv);
-                        CHECK_MSG(e <= NMSE_BOUND, "%s batched step %d seq %zu: NMSE %.3g > %.1g", file, s, i, e,
-                                  NMSE_BOUND);
-                        worst = MAX(worst, e);
-                }
-        }
+        static const int32_t plen3[] = { 30, 9, 17 }, plen11[] = { 30, 9, 17, 1, 44, 12, 5, 23, 2, 38, 16 };
+        worst = MAX(worst, batched_decode(mc, mv, &cc, &cv, file, longer, plen3, ELEMENTSOF(plen3)));
+        worst = MAX(worst, batched_decode(mc, mv, &cc, &cv, file, longer, plen11, ELEMENTSOF(plen11)));
         /* A long span: decode at positions 264.. splits attention over 17 workgroups per head, all
          * merged by the last one, which reads the partials 16 at a time: two rounds, the second
          * partial (sliding layers keep their window). */
@@ -224,7 +245,7 @@ static void test_fixture(const char *dir, const char *file) {
                 worst = MAX(worst, e);
         }
         printf("%-20s %-40s worst NMSE %.3g (bound %.0e), 16 greedy tokens equal, chunked prefill to 56, "
-               "batched decode of 3 sequences, decode at 264-271\n",
+               "batched decode of 3 and 11 sequences, decode at 264-271\n",
                file, model_backend_name(mv), worst, NMSE_BOUND);
 }
 
