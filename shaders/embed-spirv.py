@@ -45,6 +45,12 @@ for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_0", "Q4_1"):
             VARIANTS.append((name, "mv8.comp", defs, "int_dot"))
             # staged: the float row quantized (and RMS-normed) by each workgroup
             VARIANTS.append((name.replace("mv8", "mv8s", 1), "mv8.comp", defs + ["XS"], "int_dot"))
+# the same (plain form, one row a 32-lane group, the default units in flight) for steps of 2-8 tokens: nt
+# tokens' rows against each weight unit loaded once (the daemon's sessions decoding together)
+for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_0", "Q4_1"):
+    u = 1 if t in ("Q4_K", "Q6_K") else 2
+    for nt in (2, 4, 8):
+        VARIANTS.append((f"mv8n{nt}_{t.lower()}", "mv8.comp", [f"TYPE_{t}", "R=1", f"U={u}", f"NT={nt}"], "int_dot"))
 for s in ("norm", "qkv", "attn", "attn_dec", "attn_pf", "act", "quantx", "cvt16", "prefetch", "splitk_sum", "gridsync"):
     VARIANTS.append((s, f"{s}.comp", [], None))
 # prefill attention on cooperative matrices (f16 operands, f32 sums)

@@ -34,6 +34,13 @@
  * at yq, for the down projection, so that no quantx dispatch and barrier
  * come between them. Each block of 32 rows is quantized by the workgroup
  * that made it: the host runs this only with 32 rows a workgroup (NS x R).
+ *
+ * NT > 1 (the "mv8n" variants; plain form only): NT tokens' 8-bit rows at
+ * x, vk_q8_row_bytes(k) apart, each weight unit loaded once and dotted with
+ * all of them; token t's outputs at y + t * ldy. Steps of 2-8 tokens (the
+ * daemon's sessions decoding together) read the weights once, as one token
+ * does; p.nt <= NT tokens are real (the others repeat the last row and are
+ * not written).
  */
 #version 450
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -58,6 +65,12 @@ layout(constant_id = 1) const uint GPR = 1;
 #else
 #define RR R
 #endif
+#ifndef NT
+#define NT 1
+#endif
+#if NT > 1 && (defined(GLU) || defined(XS))
+#error "NT > 1: the plain form only"
+#endif
 
 layout(push_constant) uniform PC { pc_mv8 p; };
 
@@ -72,7 +85,7 @@ shared float yqs[2][32]; /* p.yq: the block's 32 outputs, by parity of the block
 #endif
 
 shared float red[WG];
-shared float part[WG / 32u * RR]; /* per group, its R rows' sums (GPR > 1) */
+shared float part[WG / 32u * RR * NT]; /* per group, its R rows' sums for each token (GPR > 1) */
 
 int idot(uint a, uint b)
 {
@@ -447,6 +460,12 @@ float glu_act(float x)
 }
 #endif
 
+/* Token t's 8-bit row (NT > 1): rows vk_q8_row_bytes(k) apart; tokens past p.nt repeat the last. */
+uint64_t xrow(uint t)
+{
+        return p.x + uint64_t(min(t, p.nt - 1u)) * uint64_t((p.k + p.k / 4u + 15u) & ~15u);
+}
+
 void main()
 {
         const uint NG = WG / 32u, NS = NG / GPR; /* 32-lane groups, row sets per workgroup */
@@ -487,8 +506,9 @@ void main()
                         rb[i] = base + uint64_t(min(r0 + ri, p.n - 1u)) * uint64_t(p.row_bytes);
                 }
 
-                float acc[RR];
-                [[unroll]] for (uint i = 0; i < RR; i++)
+                /* token t's sum of row i at t * RR + i */
+                float acc[NT * RR];
+                [[unroll]] for (uint i = 0; i < NT * RR; i++)
                         acc[i] = 0.0;
                 wunit w[U][RR];
                 [[unroll]] for (uint j = 0; j < U; j++)
@@ -498,9 +518,11 @@ void main()
                         [[unroll]] for (uint j = 0; j < U; j++) {
                                 uint u = u0 + j * STEP;
                                 if (u < nu) {
-                                        xunit xu = xunit_load(p.x, u);
-                                        [[unroll]] for (uint i = 0; i < RR; i++)
-                                                acc[i] += wdot(w[j][i], xu);
+                                        [[unroll]] for (uint t = 0; t < NT; t++) {
+                                                xunit xu = xunit_load(NT > 1 ? xrow(t) : p.x, u);
+                                                [[unroll]] for (uint i = 0; i < RR; i++)
+                                                        acc[t * RR + i] += wdot(w[j][i], xu);
+                                        }
                                 }
                         }
                         uint un = u0 + STEP * U;
@@ -509,7 +531,7 @@ void main()
                                         [[unroll]] for (uint i = 0; i < RR; i++)
                                                 w[j][i] = wload(rb[i], min(un + j * STEP, nu - 1u));
                 }
-                [[unroll]] for (uint i = 0; i < RR; i++)
+                [[unroll]] for (uint i = 0; i < NT * RR; i++)
                         acc[i] = reduce32(acc[i]);
 #ifdef XS
                 [[unroll]] for (uint i = 0; i < RR; i++)
@@ -517,13 +539,13 @@ void main()
 #endif
                 if (GPR > 1u) {
                         if (lane == 0u)
-                                [[unroll]] for (uint i = 0; i < RR; i++)
-                                        part[grp * RR + i] = acc[i];
+                                [[unroll]] for (uint i = 0; i < NT * RR; i++)
+                                        part[grp * NT * RR + i] = acc[i];
                         barrier();
-                        [[unroll]] for (uint i = 0; i < RR; i++) {
+                        [[unroll]] for (uint i = 0; i < NT * RR; i++) {
                                 float s = 0.0;
                                 for (uint g = 0; g < GPR; g++)
-                                        s += part[(set * GPR + g) * RR + i];
+                                        s += part[(set * GPR + g) * NT * RR + i];
                                 acc[i] = s;
                         }
                 }
@@ -540,13 +562,17 @@ void main()
                                 }
                         }
 #else
-                        [[unroll]] for (uint i = 0; i < R; i++) {
-                                if (r0 + i < p.n) {
-                                        F32Buf y = F32Buf(p.y);
-                                        float v = acc[i];
-                                        if ((p.flags & MM_ACC) != 0u)
-                                                v += y.v[r0 + i];
-                                        y.v[r0 + i] = v;
+                        [[unroll]] for (uint t = 0; t < NT; t++) {
+                                if (NT > 1 && t >= p.nt)
+                                        break;
+                                F32Buf y = F32Buf(p.y + (NT > 1 ? uint64_t(t) * uint64_t(p.ldy) * 4ul : 0ul));
+                                [[unroll]] for (uint i = 0; i < R; i++) {
+                                        if (r0 + i < p.n) {
+                                                float v = acc[t * RR + i];
+                                                if ((p.flags & MM_ACC) != 0u)
+                                                        v += y.v[r0 + i];
+                                                y.v[r0 + i] = v;
+                                        }
                                 }
                         }
 #endif

@@ -103,7 +103,7 @@ struct vk_context {
         uint32_t ring_global, ring_swa;
         struct vk_buf x, h, qkv, att, tmp, gate, up;
         struct vk_buf x2;       /* one row: the other residual buffer of staged post-norms (vk_decode) */
-        struct vk_buf hq, attq, gateq; /* one token's h, att, gate as 8-bit activations (vk_q8_row_bytes) */
+        struct vk_buf hq, attq, gateq; /* up to VK_MV8N_MAX rows of h, att, gate as 8-bit activations */
         struct vk_buf x16;      /* prefill: the input of the next products as f16 (matrix-core devices) */
         struct vk_buf attp;     /* split-K attention partials of decode steps */
         struct vk_buf attpf;    /* the same of prefill steps on attn_cm.comp (vk_attn_pf_part_bytes), or none */
@@ -702,9 +702,12 @@ static int vk_context_init(Context *c, void **ret) {
             /* rows up to a multiple of 256 past the step's tokens, which the NV product reads (MM_XPAD) */
             ((vm->pl.coopmat || vm->pl.coopmat2) &&
              (r = vk_buf_create(d, ALIGN_TO(nb, 256) * MAX(MAX(E, o_dim), F) * 2, VK_MEM_DEVICE, &vc->x16)) < 0) ||
-            (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) MAX(E, o_dim)), VK_MEM_DEVICE, &vc->hq)) < 0 ||
-            (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) o_dim), VK_MEM_DEVICE, &vc->attq)) < 0 ||
-            (r = vk_buf_create(d, vk_q8_row_bytes((uint32_t) F), VK_MEM_DEVICE, &vc->gateq)) < 0 ||
+            (r = vk_buf_create(d, (size_t) VK_MV8N_MAX * vk_q8_row_bytes((uint32_t) MAX(E, o_dim)), VK_MEM_DEVICE,
+                               &vc->hq)) < 0 ||
+            (r = vk_buf_create(d, (size_t) VK_MV8N_MAX * vk_q8_row_bytes((uint32_t) o_dim), VK_MEM_DEVICE,
+                               &vc->attq)) < 0 ||
+            (r = vk_buf_create(d, (size_t) VK_MV8N_MAX * vk_q8_row_bytes((uint32_t) F), VK_MEM_DEVICE,
+                               &vc->gateq)) < 0 ||
             (r = vk_buf_create(d, ATTN_CNT_BYTES(hp->n_head) + (size_t) MIN(nb, (size_t) ATTN_SPLIT_TOKENS) *
                                                                 hp->n_head * VK_ATTN_MAX_SPLIT * (hp->head_dim_v + 2) * 4,
                                VK_MEM_DEVICE, &vc->attp)) < 0 ||
@@ -792,10 +795,13 @@ static void prefetch(struct vk_cmd *cmd, uint64_t budget, const struct vk_tensor
                         vk_op_prefetch(cmd, w[i]->addr, MIN(budget / n, (uint64_t) w[i]->row_bytes * w[i]->n));
 }
 
-/* x16: x as f16 (to_x16) or 0; xq: the same single token as 8-bit activations, or 0. */
+/* x16: x as f16 (to_x16) or 0; xq: the same rows as 8-bit activations (steps of up to VK_MV8N_MAX
+ * tokens), or 0. */
 static void mm(struct vk_cmd *cmd, const struct vk_tensor *w, VkDeviceAddress x, VkDeviceAddress x16,
                VkDeviceAddress xq, uint32_t ldx, uint32_t nt, VkDeviceAddress y, uint32_t ldy, bool acc) {
         if (xq && nt == 1 && vk_op_matvec_q8(cmd, w->wt, w->addr, w->row_bytes, w->k, w->n, xq, y, acc))
+                return;
+        if (xq && nt > 1 && vk_op_matvec_q8n(cmd, w->wt, w->addr, w->row_bytes, w->k, w->n, xq, nt, y, ldy, acc))
                 return;
         vk_op_matmul(cmd, w->wt, w->addr, w->row_bytes, w->k, w->n, x, x16, ldx, nt, y, ldy, 0, acc);
 }
@@ -867,14 +873,20 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
         /* One-token steps (decode) run the mat-vecs on 8-bit activations where the device has integer
          * dot products, as the CPU backend does unless exact activations were asked for. */
         bool q8 = nt == 1 && vm->pl.q8 && !m->exact_activations;
+        /* Steps of 2..VK_MV8N_MAX tokens (sessions decoding together) too, with the plain forms: the
+         * norms and quantx make every row's 8-bit activations, and each product reads its weights once
+         * for all of them (mv8n). The float mat-vec of matvec.comp they replace read an 8B model's in
+         * 10.4 ms a step of two tokens against 2.9 ms for one (H100, run190.sh). */
+        bool q8n = nt >= 2 && nt <= VK_MV8N_MAX && vm->pl.q8 && vm->pl.mv8n_split && !m->exact_activations;
         /* ... and there, products that norm their input row themselves (qkv_staged). With Gemma's
          * post-norms they also add the post-normed block output to the residual, and the first
          * workgroup of one of them writes the sum into the other residual buffer: xr is the residual
          * row now, post the post-norm weights of the block output in tmp not yet added to it (0: none). */
         VkDeviceAddress xr = vc->x.addr, post = 0;
         const uint64_t none[5] = { 0 }, *pf = nt == 1 ? vc->prefetch : none;
-        VkDeviceAddress hq = q8 ? vc->hq.addr : 0, attq = q8 ? vc->attq.addr : 0, gateq = q8 ? vc->gateq.addr : 0;
-        uint32_t fq8 = q8 ? NORM_Q8 : 0;
+        VkDeviceAddress hq = q8 || q8n ? vc->hq.addr : 0, attq = q8 || q8n ? vc->attq.addr : 0;
+        VkDeviceAddress gateq = q8 || q8n ? vc->gateq.addr : 0;
+        uint32_t fq8 = q8 || q8n ? NORM_Q8 : 0;
         /* Prefill attention shares k/v reads among queries of one sequence (UNICORN_VK_ATTN_PF=0: off). */
         bool one_seq = true;
         /* The f16 rows of h for the next products, where the norm that made h wrote them (x16_target). */
@@ -1021,8 +1033,8 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                         gathered = true;
                 }
                 /* The attention kernel writes the 8-bit row itself where it can. */
-                if (pa.q8 && !vk_attn_q8_ok(cmd, &pa)) {
-                        vk_op_quantx(cmd, att, o_dim, o_dim, 1, attq);
+                if ((pa.q8 && !vk_attn_q8_ok(cmd, &pa)) || (q8n && o_dim % 32 == 0)) {
+                        vk_op_quantx(cmd, att, o_dim, o_dim, nt, attq);
                         vk_cmd_barrier(cmd);
                 }
                 /* Without post-norms the residual add is fused into the output projection. */
@@ -1051,7 +1063,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                 /* down on 8-bit activations where its type has that mat-vec. It pays even for small
                  * models: the conversion's dispatch and barrier cost less than the float mat-vec loses
                  * (docs/vulkan.md). The staged GLU may write them itself (vc->glu_q8). */
-                bool down8 = q8 && F % 32 == 0 && vk_mv8_type((enum vk_wtype) L->down.wt);
+                bool down8 = (q8 || q8n) && F % 32 == 0 && vk_mv8_type((enum vk_wtype) L->down.wt);
                 VkDeviceAddress downq = 0, gate16 = 0;
                 if (glu_s) {
                         struct vk_xrow xf = { .x = xr, .g = L->ffn_norm, .eps = hp->norm_eps, .norm = true };
@@ -1093,7 +1105,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                 }
                 vk_cmd_barrier(cmd);
                 if (down8 && !downq) {
-                        vk_op_quantx(cmd, vc->gate.addr, F, F, 1, gateq);
+                        vk_op_quantx(cmd, vc->gate.addr, F, F, nt, gateq);
                         prefetch(cmd, pf[PF_DOWN], &L->down, NULL, NULL);
                         vk_cmd_barrier(cmd);
                         downq = gateq;
@@ -1133,8 +1145,10 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                 bool dev_logits = vc->logits_dev.buf && n_out <= LOGITS_DEV_ROWS;
                 /* One row of logits takes the 8-bit mat-vec in a prefill step too (a one-token step has
                  * q8 already), as the CPU backend's does: the f32 mat-vec read Gemma 3 27B's Q6_K output
-                 * in 2.3 ms on the H200, llama.cpp's 0.48 ms (run99.sh); its pp512 gained 0.9% (run103.sh). */
-                if (n_out == 1 && vm->pl.q8 && !m->exact_activations) {
+                 * in 2.3 ms on the H200, llama.cpp's 0.48 ms (run99.sh); its pp512 gained 0.9% (run103.sh).
+                 * So do up to VK_MV8N_MAX rows (mv8n). */
+                if ((n_out == 1 || (n_out <= VK_MV8N_MAX && vm->pl.mv8n_split)) && vm->pl.q8 &&
+                    !m->exact_activations) {
                         hq = vc->hq.addr;
                         fq8 = NORM_Q8;
                 }

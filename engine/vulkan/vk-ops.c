@@ -564,6 +564,23 @@ bool vk_op_matvec_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint
         return true;
 }
 
+bool vk_op_matvec_q8n(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k,
+                      uint32_t n, VkDeviceAddress xq, uint32_t nt, VkDeviceAddress y, uint32_t ldy, bool acc) {
+        struct pc_mv8 pc = {
+                .w = w, .x = xq, .y = y, .k = k, .n = n, .row_bytes = row_bytes, .flags = acc ? MM_ACC : 0,
+                .nt = nt, .ldy = ldy,
+        };
+        /* the form of the fewest tokens that holds nt: the others' sums are wasted work */
+        enum vk_pipe pp = nt <= 2 ? VK_P_MATVEC_Q8N2 : nt <= 4 ? VK_P_MATVEC_Q8N4 : VK_P_MATVEC_Q8N8;
+        uint32_t gx, gy;
+
+        if (!c->pl->q8 || !c->pl->mv8n_split || nt < 2 || nt > VK_MV8N_MAX || !c->pl->p[pp + wt] || k % 32)
+                return false;
+        grid_1d(DIV_ROUND_UP(n, c->pl->matvec_q8_rows / c->pl->mv8n_split), &gx, &gy);
+        vk_cmd_dispatch(c, pp + wt, &pc, sizeof pc, gx, gy, 1);
+        return true;
+}
+
 bool vk_op_matvec_glu_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
                          uint32_t row_bytes, uint32_t k, uint32_t n, VkDeviceAddress xq, VkDeviceAddress y,
                          uint32_t op) {

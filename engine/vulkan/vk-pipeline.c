@@ -884,6 +884,15 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 }
         }
         {
+                /* Groups of 32 lanes a row of the mv8n forms; each lane holds nt sums a row, so rows
+                 * long enough to want more groups for the one-token kernel have work enough here. */
+                const char *e = getenv("UNICORN_VK_MV8N");
+                unsigned g;
+                p.mv8n_split = e && sscanf(e, "%u", &g) == 1 && (g == 0 || (g <= mv8_wg / 32 && (mv8_wg / 32) % g == 0))
+                                       ? g
+                                       : 1;
+        }
+        {
                 const char *e = getenv("UNICORN_VK_DISABLE_KV16");
                 p.kv16 = kv16 && !(e && *e && !streq(e, "0"));
         }
@@ -1029,6 +1038,13 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                         if (r >= 0 && p.mv8_split4_g && !vk_mv8_unit64((enum vk_wtype) t))
                                 r = make_pipe(&sk, name, wsp, 2, &p.p[VK_P_MATVEC_Q8_SPLIT4 + t], err,
                                               errsz);
+                        for (unsigned i = 0; i < 3 && r >= 0 && p.mv8n_split; i++) {
+                                uint32_t nsp[2] = { mv8_wg, p.mv8n_split };
+                                char nn[40];
+                                snprintf(nn, sizeof nn, "mv8n%u_%s", 2u << i, wtype_names[t]);
+                                r = make_pipe(&sk, nn, nsp, 2, &p.p[VK_P_MATVEC_Q8N2 + i * VK_W_COUNT + t], err,
+                                              errsz);
+                        }
                         if (r >= 0 && p.mv8s_k) {
                                 uint32_t ssp[3] = { mv8s_wg, 1, p.mv8s_k };
                                 char sn[40], sg[40];
@@ -1213,9 +1229,12 @@ static const struct {
         { VK_P_NORM_ROWS, false, PC_OTHER, "norm_rows" },
         { VK_P_ATTN_CM2_WRAP, false, PC_OTHER, "attn_cm2_wrap" },
         { VK_P_MATVEC_Q8_SPLIT4, true, PC_MV8, "mv8_split4" },
+        { VK_P_MATVEC_Q8N2, true, PC_MV8, "mv8n2" },
+        { VK_P_MATVEC_Q8N4, true, PC_MV8, "mv8n4" },
+        { VK_P_MATVEC_Q8N8, true, PC_MV8, "mv8n8" },
 };
 /* A pipeline added after the last range needs its own entry above. */
-_Static_assert(VK_P_MATVEC_Q8_SPLIT4 + VK_W_COUNT == VK_P_COUNT, "pipe_ranges: the last range ends at VK_P_COUNT");
+_Static_assert(VK_P_MATVEC_Q8N8 + VK_W_COUNT == VK_P_COUNT, "pipe_ranges: the last range ends at VK_P_COUNT");
 
 /* The range of pipe_ranges that holds p, or -1. */
 static int pipe_range(enum vk_pipe p) {
@@ -1595,10 +1614,10 @@ void vk_cmd_dispatch(struct vk_cmd *c, enum vk_pipe p, const void *pc, size_t pc
                         r->m = mm->n;
                         r->n = mm->nt;
                         r->k = mm->k;
-                } else if (k == PC_MV8 && pc_size == sizeof(struct pc_mv8)) { /* one token's products */
+                } else if (k == PC_MV8 && pc_size == sizeof(struct pc_mv8)) { /* one token's (mv8n: nt's) */
                         const struct pc_mv8 *mv = pc;
                         r->m = mv->n;
-                        r->n = 1;
+                        r->n = MAX(mv->nt, 1u);
                         r->k = mv->k;
                 }
                 vkCmdWriteTimestamp(c->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->prof, c->n_prof);

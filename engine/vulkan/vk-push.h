@@ -26,6 +26,7 @@ struct pc_mv8 {
         uint64_t w, x, y, up, g, t, wt, xo, yq;
         uint32_t k, n, row_bytes, flags;
         float eps;
+        uint32_t nt, ldy; /* the mv8n forms (NT > 1): tokens, and floats between their output rows */
         uint32_t pad;
 };
 
@@ -91,7 +92,7 @@ struct pc_act {
 /* std430 push-constant layout equals the C layout for these (8-byte
  * members first, then 4-byte ones). */
 _Static_assert(sizeof(struct pc_mm) == 64, "pc_mm");
-_Static_assert(sizeof(struct pc_mv8) == 96, "pc_mv8");
+_Static_assert(sizeof(struct pc_mv8) == 104, "pc_mv8");
 _Static_assert(sizeof(struct pc_norm) == 80, "pc_norm");
 _Static_assert(sizeof(struct pc_qkv) == 96, "pc_qkv");
 _Static_assert(sizeof(struct pc_attn) == 128, "pc_attn");

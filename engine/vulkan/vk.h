@@ -197,7 +197,11 @@ enum vk_pipe {
         VK_P_NORM_ROWS,                  /* VK_P_NORM with registers for norm_rows_n elements a row */
         VK_P_ATTN_CM2_WRAP,              /* VK_P_ATTN_CM2 for steps that wrap the ring */
         VK_P_MATVEC_Q8_SPLIT4,           /* + wtype: MATVEC_Q8_SPLIT with mv8_split4_g groups a row */
-        VK_P_COUNT = VK_P_MATVEC_Q8_SPLIT4 + VK_W_COUNT,
+        /* + wtype: MATVEC_Q8 for steps of up to 2, 4 and 8 tokens (mv8n: each weight unit loaded once) */
+        VK_P_MATVEC_Q8N2 = VK_P_MATVEC_Q8_SPLIT4 + VK_W_COUNT,
+        VK_P_MATVEC_Q8N4 = VK_P_MATVEC_Q8N2 + VK_W_COUNT,
+        VK_P_MATVEC_Q8N8 = VK_P_MATVEC_Q8N4 + VK_W_COUNT,
+        VK_P_COUNT = VK_P_MATVEC_Q8N8 + VK_W_COUNT,
 };
 
 /* 8-bit activation rows (shaders/include/q8.glsl): k quants, then a (d, d * sum) pair per block of 32,
@@ -247,6 +251,10 @@ struct vk_pipelines {
          * multiprocessor count is known (mv8_split4_n UINT32_MAX elsewhere); UNICORN_VK_MV8_SPLIT4=0
          * turns it off, =G,K sets G and K. */
         uint32_t mv8_split4_g, mv8_split4_k, mv8_split4_n;
+        /* Steps of 2..VK_MV8N_MAX tokens (sequences decoding together) take the mv8n forms
+         * (VK_P_MATVEC_Q8N*), mv8n_split groups of 32 lanes a row (0: not made; UNICORN_VK_MV8N=0
+         * leaves those steps to the float mat-vec of matvec.comp, =G sets the groups). */
+        uint32_t mv8n_split;
         /* The staged forms (VK_P_MATVEC_Q8S*): rows per workgroup, and the longest row they take
          * (shared memory; 0: none built). UNICORN_VK_MV8S=0 turns them off, =WG sets their lanes. */
         uint32_t matvec_q8s_rows, mv8s_k;
@@ -533,6 +541,11 @@ bool vk_op_matvec_glu(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, 
  * recorded) where the type or device has no such kernel. */
 bool vk_op_matvec_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k,
                      uint32_t n, VkDeviceAddress xq, VkDeviceAddress y, bool acc);
+/* The same for nt (2..VK_MV8N_MAX) tokens' 8-bit rows at xq (vk_q8_row_bytes(k) apart), token t's
+ * outputs at y + t * ldy floats; false (nothing recorded) where the type or device has no such kernel. */
+#define VK_MV8N_MAX 8u
+bool vk_op_matvec_q8n(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uint32_t row_bytes, uint32_t k,
+                      uint32_t n, VkDeviceAddress xq, uint32_t nt, VkDeviceAddress y, uint32_t ldy, bool acc);
 bool vk_op_matvec_glu_q8(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress gate, VkDeviceAddress up,
                          uint32_t row_bytes, uint32_t k, uint32_t n, VkDeviceAddress xq, VkDeviceAddress y,
                          uint32_t op);

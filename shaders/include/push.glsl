@@ -34,6 +34,7 @@ struct pc_mv8 {
         uint64_t w, x, y, up, g, t, wt, xo, yq;
         uint k, n, row_bytes, flags;
         float eps;
+        uint nt, ldy; /* the mv8n forms (NT > 1): tokens, and floats between their output rows */
         uint pad;
 };
 

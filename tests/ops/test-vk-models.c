@@ -401,11 +401,75 @@ static void test_device_lost(const char *path, const char *label) {
                label);
 }
 
+/* Sequences decoding together with default activations: steps of 8, 3, 5 and 2 tokens, one of each of
+ * the first sequences (the 8-bit mat-vecs for several tokens, mv8n, in their forms of 8, 4, 8 and 2
+ * tokens with rows to spare), after prompts of 2-12 tokens each (steps of up to 8 tokens take them
+ * too). Every token's logits against the exact CPU's, held to the CPU 8-bit path's as compare_q8
+ * holds a one-token step: a token's rows mixed up with another's fail by orders of magnitude. */
+static void batched_q8(const char *path, const char *label) {
+        static const int32_t plen[8] = { 5, 9, 2, 7, 12, 3, 8, 6 }, counts[] = { 8, 3, 5, 2 };
+        _cleanup_(model_unrefp) Model *me = NULL, *mc = NULL, *mv = NULL;
+        _cleanup_(context_freep) Context *ce = NULL, *cc = NULL, *cv = NULL;
+        const struct context_options o = { .n_ctx = 64, .n_seq = 8, .n_batch = 32 };
+        int32_t pos[8] = {}, tok[16], seqs[16], ps[16];
+        bool lg[16];
+        double worst = 0, worst_c = 0;
+        char err[256] = "";
+
+        progress(label, "sequences together (default activations)");
+        me = load_opt(path, "cpu", true);
+        mc = load_opt(path, "cpu", false);
+        mv = load_opt(path, "vulkan", false);
+        const size_t nv = model_get_info(mc)->n_vocab;
+        CHECK_MSG(context_new(me, &o, &ce, err, sizeof err) == 0 && context_new(mc, &o, &cc, err, sizeof err) == 0 &&
+                          context_new(mv, &o, &cv, err, sizeof err) == 0,
+                  "%s", err);
+        for (int32_t sq = 0; sq < 8; sq++) {
+                for (int32_t i = 0; i < plen[sq]; i++) {
+                        tok[i] = (int32_t) (((size_t) sq * 131 + (size_t) i * 7919 + 3) % nv);
+                        ps[i] = i;
+                        seqs[i] = sq;
+                        lg[i] = false;
+                }
+                struct batch pb = { .n_tokens = (size_t) plen[sq], .token = tok, .pos = ps, .seq_id = seqs, .logits = lg };
+                CHECK_RET(context_decode(ce, &pb), 0);
+                CHECK_RET(context_decode(cc, &pb), 0);
+                CHECK_RET(context_decode(cv, &pb), 0);
+                pos[sq] = plen[sq];
+        }
+        for (size_t s = 0; s < ELEMENTSOF(counts); s++) {
+                int32_t n = counts[s];
+                for (int32_t sq = 0; sq < n; sq++) {
+                        tok[sq] = (int32_t) (((size_t) sq * 31 + s * 7 + 1) % nv);
+                        ps[sq] = pos[sq]++;
+                        seqs[sq] = sq;
+                        lg[sq] = true;
+                }
+                struct batch db = { .n_tokens = (size_t) n, .token = tok, .pos = ps, .seq_id = seqs, .logits = lg };
+                CHECK_RET(context_decode(ce, &db), 0);
+                CHECK_RET(context_decode(cc, &db), 0);
+                CHECK_RET(context_decode(cv, &db), 0);
+                for (int32_t i = 0; i < n; i++) {
+                        const float *le = context_logits(ce, (size_t) i);
+                        double ec = test_nmse(context_logits(cc, (size_t) i), le, nv);
+                        double ev = test_nmse(context_logits(cv, (size_t) i), le, nv);
+                        CHECK_MSG(ev <= MAX(NMSE_Q8_BOUND, 2 * ec),
+                                  "%s 8-bit step of %d sequences, seq %d: NMSE %.3g > %.1g (CPU 8-bit: %.3g)", label, n,
+                                  i, ev, NMSE_Q8_BOUND, ec);
+                        worst = MAX(worst, ev);
+                        worst_c = MAX(worst_c, ec);
+                }
+        }
+        printf("%-20s default activations, steps of 8, 3, 5 and 2 sequences: worst NMSE vs exact CPU %.3g "
+               "(CPU 8-bit %.3g)\n", label, worst, worst_c);
+}
+
 static void test_fixture_q8(const char *dir, const char *file) {
         char path[2048];
 
         snprintf(path, sizeof path, "%s/%s", dir, file);
         compare_q8(path, NULL, 24, 16, file);
+        batched_q8(path, file);
 }
 
 /* The prefill attention split over positions (attn_cm.comp with chunk > 0). By default it runs only

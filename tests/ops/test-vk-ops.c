@@ -57,6 +57,7 @@ static int n_tail_cm; /* the NV kernel's cases with a batch's tail apart (cm2_ta
 static int n_staged;            /* staged 8-bit mat-vec cases */
 static int n_split4;            /* 8-bit mat-vec cases in the four-group split form */
 static int n_gluq;              /* of those, staged GLUs writing their 8-bit output (UNICORN_VK_GLU_Q8) */
+static int n_q8n;               /* 8-bit mat-vec cases of several tokens (mv8n) */
 
 /* The 8-bit activation row of shaders/include/q8.glsl, computed here as the kernels do; xd gets the
  * dequantized values (what the integer-dot mat-vec multiplies by). */
@@ -285,6 +286,73 @@ static void test_matvec_q8(enum ggml_type type, const float *deq, struct vk_buf 
         vk_buf_destroy(d, &by);
 }
 
+/*
+ * The 8-bit mat-vec of several tokens (mv8n: steps of sequences decoding together): nt = 2, 3, 5 and 8
+ * tokens (its forms of 2, 4, 8 and 8 tokens, the last two with rows to spare), their rows quantized by
+ * quantx, each token's outputs ldy = n + 3 floats apart (the gap must stay as it was: NaN), against
+ * q8_ref of each token's own 8-bit row; accumulating into y (MM_ACC) for nt = 5. A token's sums in
+ * another's row, or a spare token's written, fail.
+ */
+static void test_matvec_q8n(enum ggml_type type, const float *deq, struct vk_buf *bw, uint32_t drb, uint32_t k,
+                            uint32_t n) {
+        static const uint32_t nts[] = { 2, 3, 5, 8 };
+        const uint32_t ntm = VK_MV8N_MAX, ldy = n + 3, qrb = vk_q8_row_bytes(k);
+        _cleanup_free_ float *x = newa(float, (size_t) ntm * k), *xd = newa(float, (size_t) ntm * k);
+        _cleanup_free_ float *y = newa(float, (size_t) ntm * ldy), *y0 = newa(float, (size_t) ntm * ldy);
+        _cleanup_free_ uint8_t *q = newa(uint8_t, (size_t) ntm * qrb);
+        _cleanup_free_ double *ref = newa(double, (size_t) ntm * n);
+        struct vk_buf bx, bq, by;
+
+        CHECK(x && xd && y && y0 && q && ref);
+        for (size_t i = 0; i < (size_t) ntm * k; i++)
+                x[i] = frand() * (i % 5 == 0 ? 2.0f : 0.1f);
+        for (uint32_t t = 0; t < ntm; t++) {
+                q8_row(x + (size_t) t * k, k, q + (size_t) t * qrb, xd + (size_t) t * k);
+                q8_ref(deq, xd + (size_t) t * k, k, n, false, 0, ref + (size_t) t * n);
+        }
+        CHECK(vk_buf_create(d, (size_t) ntm * k * 4, VK_MEM_DEVICE, &bx) == 0);
+        CHECK(vk_buf_create(d, (size_t) ntm * qrb, VK_MEM_DEVICE, &bq) == 0);
+        CHECK(vk_buf_create(d, (size_t) ntm * ldy * 4, VK_MEM_DEVICE, &by) == 0);
+        CHECK(vk_buf_write(d, &bx, 0, x, (size_t) ntm * k * 4) == 0);
+        for (size_t c = 0; c < ELEMENTSOF(nts); c++) {
+                uint32_t nt = nts[c];
+                bool acc = nt == 5;
+                for (size_t i = 0; i < (size_t) ntm * ldy; i++)
+                        y0[i] = i % ldy < n && i / ldy < nt && acc ? 0.25f * frand() : NAN;
+                CHECK(vk_buf_write(d, &by, 0, y0, (size_t) ntm * ldy * 4) == 0);
+                CHECK(vk_cmd_begin(&cmd) == 0);
+                vk_op_quantx(&cmd, bx.addr, k, k, nt, bq.addr);
+                vk_cmd_barrier(&cmd);
+                CHECK(vk_op_matvec_q8n(&cmd, vk_wtype(type), bw->addr, drb, k, n, bq.addr, nt, by.addr, ldy, acc));
+                vk_cmd_barrier(&cmd);
+                CHECK(vk_cmd_submit_wait(&cmd) == 0);
+                CHECK(vk_buf_read(d, &by, 0, y, (size_t) ntm * ldy * 4) == 0);
+                for (uint32_t t = 0; t < ntm; t++) {
+                        const float *yt = y + (size_t) t * ldy;
+                        if (t >= nt) {
+                                for (uint32_t r = 0; r < ldy; r++)
+                                        CHECK_MSG(isnan(yt[r]), "matvec q8n %s k=%u n=%u nt=%u: row %u of spare token %u written",
+                                                  quant_type_name(type), k, n, nt, r, t);
+                                continue;
+                        }
+                        _cleanup_free_ float *yr = newa(float, n);
+                        CHECK(yr);
+                        for (uint32_t r = 0; r < n; r++)
+                                yr[r] = yt[r] - (acc ? y0[(size_t) t * ldy + r] : 0.0f);
+                        for (uint32_t r = n; r < ldy; r++)
+                                CHECK_MSG(isnan(yt[r]), "matvec q8n %s k=%u n=%u nt=%u: gap %u of token %u written",
+                                          quant_type_name(type), k, n, nt, r, t);
+                        double e = nmse(yr, ref + (size_t) t * n, n);
+                        CHECK_MSG(e <= 1e-8, "matvec q8n %s k=%u n=%u nt=%u acc=%d token %u: NMSE %.3g",
+                                  quant_type_name(type), k, n, nt, acc, t, e);
+                }
+                n_q8n++;
+        }
+        vk_buf_destroy(d, &bx);
+        vk_buf_destroy(d, &bq);
+        vk_buf_destroy(d, &by);
+}
+
 static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt, bool acc) {
         size_t row_bytes;
         struct vk_buf bw, bx, by;
@@ -502,6 +570,8 @@ static void test_matmul(enum ggml_type type, uint32_t k, uint32_t n, uint32_t nt
         }
         if (nt == 1 && !acc && pl.p[VK_P_MATVEC_Q8 + vk_wtype(type)])
                 test_matvec_q8(type, deq, &bw, (uint32_t) drb, k, n, false, 0);
+        if (nt == 1 && !acc && pl.p[VK_P_MATVEC_Q8N2 + vk_wtype(type)])
+                test_matvec_q8n(type, deq, &bw, (uint32_t) drb, k, n);
 
         /* Embedding lookup of a few rows of the same weight. */
         if (k <= 1024) {
@@ -1753,7 +1823,10 @@ int main(int argc, char **argv) {
         CHECK(!pl.q8 || n_staged > 0 || !part("matmul"));
         CHECK_MSG(!test_want_coopmat() || n_cm > 0 || !part("matmul"), "UNICORN_TEST_COOPMAT=1, but no product ran on them");
         printf("%d staged 8-bit mat-vec cases passed (NMSE <= 1e-8), %d of them GLUs writing 8-bit output too; %d "
-               "8-bit mat-vec cases in the four-group split form\n", n_staged, n_gluq, n_split4);
+               "8-bit mat-vec cases in the four-group split form; %d of several tokens (mv8n)\n", n_staged, n_gluq,
+               n_split4, n_q8n);
+        /* Where the device has 8-bit mat-vecs, the forms of several tokens ran. */
+        CHECK(!pl.q8 || !pl.mv8n_split || n_q8n > 0 || !part("matmul"));
         /* Where the device has 8-bit mat-vecs, the four-group split form ran (128-lane workgroups). */
         CHECK(!pl.q8 || !pl.mv8_split4_g || n_split4 > 0 || !part("matmul"));
         /* Where the device has the staged forms and 1024 lanes a workgroup, the 8-bit-output GLU ran. */
