@@ -46,7 +46,7 @@ for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_0", "Q4_1"):
             # staged: the float row quantized (and RMS-normed) by each workgroup
             VARIANTS.append((name.replace("mv8", "mv8s", 1), "mv8.comp", defs + ["XS"], "int_dot"))
 # the same (plain form, one row a 32-lane group, the default units in flight) for steps of 2-8 tokens: nt
-# tokens' rows against each weight unit loaded once (the daemon's sessions decoding together)
+# tokens' rows against each weight unit loaded once (several sequences decoding in one step)
 for t in ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_0", "Q4_1"):
     u = 1 if t in ("Q4_K", "Q6_K") else 2
     for nt in (2, 4, 8):

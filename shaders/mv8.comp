@@ -37,9 +37,9 @@
  *
  * NT > 1 (the "mv8n" variants; plain form only): NT tokens' 8-bit rows at
  * x, vk_q8_row_bytes(k) apart, each weight unit loaded once and dotted with
- * all of them; token t's outputs at y + t * ldy. Steps of 2-8 tokens (the
- * daemon's sessions decoding together) read the weights once, as one token
- * does; p.nt <= NT tokens are real (the others repeat the last row and are
+ * all of them; token t's outputs at y + t * ldy. Steps of 2-8 tokens (several
+ * sequences decoding in one step, context_decode's continuous batching) read
+ * the weights once, as one token does; p.nt <= NT tokens are real (the others repeat the last row and are
  * not written).
  */
 #version 450

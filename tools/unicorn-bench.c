@@ -12,9 +12,9 @@
  * it does in real use (split-K decode, the sliding window's ring, the cache's
  * row format).
  *
- * With -s N (llama-batched-bench's -npl, without -pps) N sequences run
- * together, as the daemon runs many sessions at once: ppN evaluates N
- * prompts as one stream of chunks (a chunk may hold the end of one and the
+ * With -s N (llama-batched-bench's -npl, without -pps) N sequences of one
+ * context run together (context_decode's continuous batching): ppN evaluates
+ * N prompts as one stream of chunks (a chunk may hold the end of one and the
  * start of the next), tgN decodes N tokens a step, one of each sequence, and
  * t/s counts the tokens of all sequences. The test is named "tg128 x16".
  *

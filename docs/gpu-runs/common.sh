@@ -137,7 +137,7 @@ mmtests() {
   (SECONDS=0; env ${e//+/ } UNICORN_QUANTIZE=$PWD/$B/unicorn-quantize timeout 60 $B/test-vk-models > $OUT/m.txt 2>&1; echo "test-vk-models ($e) rc $? in ${SECONDS}s: $(grep -m1 'check failed\|SKIP' $OUT/m.txt | cut -c1-240)")
 }
 
-# batched MODEL SEQS [ENV...]: sequences run together (the daemon's sessions at once), as llama-batched-bench
+# batched MODEL SEQS [ENV...]: sequences decoding together in one context, as llama-batched-bench
 # measures them: for each count in SEQS (comma-separated), prompts of 128 tokens each as one stream (pp128 xN)
 # and 128 steps of one token of every sequence after them (tg128 xN @ d128), t/s over all sequences (median of 5),
 # with each ENV (X=1: none); then llama-batched-bench -npp 128 -ntg 128 -npl SEQS twice over (its second pass:

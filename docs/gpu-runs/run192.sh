@@ -14,7 +14,7 @@ grep "sequences:" $OUT/m.txt | head -3 | tee -a $R
 wait
 echo "gen done ${SECONDS}s" | tee -a $R
 for m in llama3-8b-q4_k qwen2.5-7b-q4_0 gemma3-1b-q4_0; do
-  [ $SECONDS -lt 420 ] || { echo "no time for $m" | tee -a $R; continue; }
+  [ $SECONDS -lt 250 ] || { echo "no time for $m" | tee -a $R; continue; }
   NOPP=1 batched $m 1,2,3,4,8 X=1 UNICORN_VK_MV8N=0 UNICORN_VK_MV8N=2 | tee -a $R
   echo "$m done ${SECONDS}s" | tee -a $R
 done

@@ -873,7 +873,7 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
         /* One-token steps (decode) run the mat-vecs on 8-bit activations where the device has integer
          * dot products, as the CPU backend does unless exact activations were asked for. */
         bool q8 = nt == 1 && vm->pl.q8 && !m->exact_activations;
-        /* Steps of 2..VK_MV8N_MAX tokens (sessions decoding together) too, with the plain forms: the
+        /* Steps of 2..VK_MV8N_MAX tokens (sequences decoding together) too, with the plain forms: the
          * norms and quantx make every row's 8-bit activations, and each product reads its weights once
          * for all of them (mv8n). The float mat-vec of matvec.comp they replace read an 8B model's in
          * 10.4 ms a step of two tokens against 2.9 ms for one (H100, run190.sh). */

@@ -217,8 +217,8 @@ static void test_fixture(const char *dir, const char *file) {
         }
         /* Batched decode (continuous batching) of sequences of different lengths: three (mat-vecs, split-K
          * attention with one counter per (token, head), splits past a short sequence's end left empty), and
-         * eleven (tiled products and unsplit attention over each token's own sequence; the daemon's many
-         * sessions at once), their prompts given in one stream that crosses sequences within chunks. */
+         * eleven (tiled products and unsplit attention over each token's own sequence), their prompts given
+         * in one stream that crosses sequences within chunks. */
         progress(file, "batched decode");
         static const int32_t plen3[] = { 30, 9, 17 }, plen11[] = { 30, 9, 17, 1, 44, 12, 5, 23, 2, 38, 16 };
         worst = MAX(worst, batched_decode(mc, mv, &cc, &cv, file, longer, plen3, ELEMENTSOF(plen3)));
