@@ -431,7 +431,8 @@ static void batched_q8(const char *path, const char *label) {
                         seqs[i] = sq;
                         lg[i] = false;
                 }
-                struct batch pb = { .n_tokens = (size_t) plen[sq], .token = tok, .pos = ps, .seq_id = seqs, .logits = lg };
+                struct batch pb = { .n_tokens = (size_t) plen[sq], .token = tok, .pos = ps, .seq_id = seqs,
+                                    .logits = lg };
                 CHECK_RET(context_decode(ce, &pb), 0);
                 CHECK_RET(context_decode(cc, &pb), 0);
                 CHECK_RET(context_decode(cv, &pb), 0);

@@ -331,7 +331,8 @@ static void test_matvec_q8n(enum ggml_type type, const float *deq, struct vk_buf
                         const float *yt = y + (size_t) t * ldy;
                         if (t >= nt) {
                                 for (uint32_t r = 0; r < ldy; r++)
-                                        CHECK_MSG(isnan(yt[r]), "matvec q8n %s k=%u n=%u nt=%u: row %u of spare token %u written",
+                                        CHECK_MSG(isnan(yt[r]),
+                                                  "matvec q8n %s k=%u n=%u nt=%u: row %u of spare token %u written",
                                                   quant_type_name(type), k, n, nt, r, t);
                                 continue;
                         }
