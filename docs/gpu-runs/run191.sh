@@ -1,6 +1,7 @@
 #!/bin/bash
-# Both GPU tests in full on the thirty-eighth session's build (the last full run of test-vk-ops on a GPU was
-# e562112's, run168.sh): test-vk-models with its new batched decode of 11 sequences, then test-vk-ops.
+# Written in the thirty-eighth session, not run (no machine). Both GPU tests in full on the thirty-eighth
+# session's build (the last full run of test-vk-ops on a GPU was e562112's, run168.sh): test-vk-models with its
+# new batched decode of 11 sequences, then test-vk-ops.
 cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
 R=$OUT/run191.txt

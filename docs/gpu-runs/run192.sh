@@ -1,8 +1,9 @@
 #!/bin/bash
-# The thirty-eighth session's second call: steps of 2-8 tokens (sequences decoding together) on the 8-bit
-# mat-vecs of several tokens (mv8n, new) against the float mat-vec they replace (UNICORN_VK_MV8N=0; the 8B),
-# beside llama-batched-bench, and two groups of lanes a row (UNICORN_VK_MV8N=2) if time is left; first the matmul
-# cases of test-vk-ops (mv8n's own cases) and test-vk-models (its batched steps on 8-bit activations).
+# Written in the thirty-eighth session, not run (no machine; the next session's first call): steps of 2-8
+# tokens (sequences decoding together) on the 8-bit mat-vecs of several tokens (mv8n, new) against the float
+# mat-vec they replace (UNICORN_VK_MV8N=0; the 8B), beside llama-batched-bench, and two groups of lanes a row
+# (UNICORN_VK_MV8N=2) if time is left; first the matmul cases of test-vk-ops (mv8n's own cases) and
+# test-vk-models (its batched steps on 8-bit activations).
 cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
 R=$OUT/run192.txt
