@@ -875,8 +875,8 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
         bool q8 = nt == 1 && vm->pl.q8 && !m->exact_activations;
         /* Steps of 2..VK_MV8N_MAX tokens (sequences decoding together) too, with the plain forms: the
          * norms and quantx make every row's 8-bit activations, and each product reads its weights once
-         * for all of them (mv8n). The float mat-vec of matvec.comp they replace read an 8B model's in
-         * 10.4 ms a step of two tokens against 2.9 ms for one (H100, run190.sh). */
+         * for all of them (mv8n). On the float mat-vec of matvec.comp they replace, an 8B model's step
+         * of two tokens took 10.4 ms against 2.9 ms for one token (H100, run190.sh). */
         bool q8n = nt >= 2 && nt <= VK_MV8N_MAX && vm->pl.q8 && vm->pl.mv8n_split && !m->exact_activations;
         /* ... and there, products that norm their input row themselves (qkv_staged). With Gemma's
          * post-norms they also add the post-normed block output to the residual, and the first

@@ -576,7 +576,7 @@ bool vk_op_matvec_q8n(struct vk_cmd *c, enum vk_wtype wt, VkDeviceAddress w, uin
 
         if (!c->pl->q8 || !c->pl->mv8n_split || nt < 2 || nt > VK_MV8N_MAX || !c->pl->p[pp + wt] || k % 32)
                 return false;
-        grid_1d(DIV_ROUND_UP(n, c->pl->matvec_q8_rows / c->pl->mv8n_split), &gx, &gy);
+        grid_1d(DIV_ROUND_UP(n, c->pl->mv8n_rows), &gx, &gy);
         vk_cmd_dispatch(c, pp + wt, &pc, sizeof pc, gx, gy, 1);
         return true;
 }

@@ -884,13 +884,14 @@ int vk_pipelines_create(struct vk_device *d, struct vk_pipelines *ret, uint32_t 
                 }
         }
         {
-                /* Groups of 32 lanes a row of the mv8n forms; each lane holds nt sums a row, so rows
-                 * long enough to want more groups for the one-token kernel have work enough here. */
+                /* Groups of 32 lanes a row of the mv8n forms: one by default (more not measured). */
                 const char *e = getenv("UNICORN_VK_MV8N");
                 unsigned g;
                 p.mv8n_split = e && sscanf(e, "%u", &g) == 1 && (g == 0 || (g <= mv8_wg / 32 && (mv8_wg / 32) % g == 0))
                                        ? g
                                        : 1;
+                /* the mv8n variants are built with R = 1 (shaders/embed-spirv.py) */
+                p.mv8n_rows = p.mv8n_split ? mv8_wg / 32 / p.mv8n_split : 0;
         }
         {
                 const char *e = getenv("UNICORN_VK_DISABLE_KV16");

@@ -253,8 +253,9 @@ struct vk_pipelines {
         uint32_t mv8_split4_g, mv8_split4_k, mv8_split4_n;
         /* Steps of 2..VK_MV8N_MAX tokens (sequences decoding together) take the mv8n forms
          * (VK_P_MATVEC_Q8N*), mv8n_split groups of 32 lanes a row (0: not made; UNICORN_VK_MV8N=0
-         * leaves those steps to the float mat-vec of matvec.comp, =G sets the groups). */
-        uint32_t mv8n_split;
+         * leaves those steps to the float mat-vec of matvec.comp, =G sets the groups), and rows per
+         * workgroup: one row a set of groups whatever R UNICORN_VK_MV8 gives the one-token forms. */
+        uint32_t mv8n_split, mv8n_rows;
         /* The staged forms (VK_P_MATVEC_Q8S*): rows per workgroup, and the longest row they take
          * (shared memory; 0: none built). UNICORN_VK_MV8S=0 turns them off, =WG sets their lanes. */
         uint32_t matvec_q8s_rows, mv8s_k;

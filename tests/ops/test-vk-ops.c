@@ -299,11 +299,12 @@ static void test_matvec_q8n(enum ggml_type type, const float *deq, struct vk_buf
         const uint32_t ntm = VK_MV8N_MAX, ldy = n + 3, qrb = vk_q8_row_bytes(k);
         _cleanup_free_ float *x = newa(float, (size_t) ntm * k), *xd = newa(float, (size_t) ntm * k);
         _cleanup_free_ float *y = newa(float, (size_t) ntm * ldy), *y0 = newa(float, (size_t) ntm * ldy);
+        _cleanup_free_ float *yr = newa(float, n);
         _cleanup_free_ uint8_t *q = newa(uint8_t, (size_t) ntm * qrb);
         _cleanup_free_ double *ref = newa(double, (size_t) ntm * n);
         struct vk_buf bx, bq, by;
 
-        CHECK(x && xd && y && y0 && q && ref);
+        CHECK(x && xd && y && y0 && yr && q && ref);
         for (size_t i = 0; i < (size_t) ntm * k; i++)
                 x[i] = frand() * (i % 5 == 0 ? 2.0f : 0.1f);
         for (uint32_t t = 0; t < ntm; t++) {
@@ -336,8 +337,6 @@ static void test_matvec_q8n(enum ggml_type type, const float *deq, struct vk_buf
                                                   quant_type_name(type), k, n, nt, r, t);
                                 continue;
                         }
-                        _cleanup_free_ float *yr = newa(float, n);
-                        CHECK(yr);
                         for (uint32_t r = 0; r < n; r++)
                                 yr[r] = yt[r] - (acc ? y0[(size_t) t * ldy + r] : 0.0f);
                         for (uint32_t r = n; r < ldy; r++)
