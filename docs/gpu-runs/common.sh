@@ -141,13 +141,14 @@ mmtests() {
 # measures them: for each count in SEQS (comma-separated), prompts of 128 tokens each as one stream (pp128 xN)
 # and 128 steps of one token of every sequence after them (tg128 xN @ d128), t/s over all sequences (median of 5),
 # with each ENV (X=1: none); then llama-batched-bench -npp 128 -ntg 128 -npl SEQS twice over (its second pass:
-# one sample each, its first pass ramps the clocks; S_PP and S_TG are the same measures). NOPP=1: no pp128 xN.
+# one sample each, its first pass ramps the clocks; S_PP and S_TG are the same measures). NOPP=1: no pp128 xN;
+# NOTG=1: no tg128 xN.
 batched() {
   local m=$1 s=$2 e; shift 2
   [ -x /tmp/llama-batched-bench ] || { xz -dc .gl/bin/llama-batched-bench.xz > /tmp/llama-batched-bench && chmod +x /tmp/llama-batched-bench; }
   for e in "${@:-X=1}"; do
     { [ "${NOPP:-0}" = 1 ] || env ${e//+/ } timeout 100 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -s $s -p 128 -n 0 -r 5 -o json 2>/dev/null
-      env ${e//+/ } timeout 150 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -s $s -p 0 -n 128 -d 128 -r 5 -o json 2>/dev/null; } |
+      [ "${NOTG:-0}" = 1 ] || env ${e//+/ } timeout 150 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -s $s -p 0 -n 128 -d 128 -r 5 -o json 2>/dev/null; } |
       python3 -c 'import json,sys,statistics as s
 for l in sys.stdin: d=json.loads(l); print("'"$m $e"'", d["test"], "%.1f" % s.median(d["samples_ts"]))'
   done

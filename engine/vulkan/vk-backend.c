@@ -108,6 +108,7 @@ struct vk_context {
         struct vk_buf attp;     /* split-K attention partials of decode steps */
         struct vk_buf attpf;    /* the same of prefill steps on attn_cm.comp (vk_attn_pf_part_bytes), or none */
         bool no_pf;             /* UNICORN_VK_ATTN_PF=0: prefill attention one query per workgroup */
+        bool no_pf_runs;        /* UNICORN_VK_ATTN_RUNS=0: steps of several sequences on the general kernel */
         bool no_attn_qkv;       /* UNICORN_VK_ATTN_QKV=0: one-token steps run the qkv kernel too */
         /* Which one-token products may take the staged mat-vec (norm folded in): bit 0 q/k/v, bit 1
          * gate/up (UNICORN_VK_MV8S_SITES=N; default 3). */
@@ -651,6 +652,8 @@ static int vk_context_init(Context *c, void **ret) {
         {
                 const char *e = getenv("UNICORN_VK_ATTN_PF");
                 vc->no_pf = e && streq(e, "0");
+                e = getenv("UNICORN_VK_ATTN_RUNS");
+                vc->no_pf_runs = e && streq(e, "0");
                 e = getenv("UNICORN_VK_ATTN_QKV");
                 vc->no_attn_qkv = e && streq(e, "0");
                 e = getenv("UNICORN_VK_MV8S_SITES");
@@ -780,6 +783,77 @@ static uint32_t attn_split(const struct batch *b, uint32_t window, uint32_t *chu
         return vk_attn_split(len, ATTN_SPLIT_MIN_LEN, chunk);
 }
 
+/* The tokens [t0, t0 + n) of a step that are of t0's sequence at positions rising by one (n >= 1). */
+static uint32_t seq_run(const struct batch *b, uint32_t t0) {
+        uint32_t t = t0 + 1;
+
+        while (t < b->n_tokens && b->seq_id[t] == b->seq_id[t0] && b->pos[t] - b->pos[t0] == (int32_t) (t - t0))
+                t++;
+        return t - t0;
+}
+
+/* pa for the step's tokens [t0, t0 + n) alone: every attention kernel finds a token's query, output
+ * and position row from its index, so offsetting the bases runs them on these rows. */
+static struct pc_attn attn_rows(const struct pc_attn *pa, uint32_t t0, uint32_t n, uint32_t o_dim) {
+        struct pc_attn s = *pa;
+
+        s.q += (VkDeviceAddress) t0 * pa->ldq * 4;
+        s.dst += (VkDeviceAddress) t0 * o_dim * 4;
+        s.tok += (VkDeviceAddress) t0 * 16; /* vk_decode's info: 4 ints a token */
+        s.nt = n;
+        return s;
+}
+
+/* The step's attention, into pa->dst; returns a16 where it also wrote every token's output row as f16
+ * there (vk_op_attn_prefill), else 0. The prefill kernel shares k/v reads among a block of queries of
+ * one sequence at consecutive positions. A step of one sequence runs it whole; a step of several
+ * (prompts evaluated together, llama-batched-bench's pp) runs it once for each run of more than
+ * ATTN_SPLIT_TOKENS tokens of one sequence, on the run's own rows, and the general kernel once for
+ * the tokens between such runs; on the general kernel alone, each query walked its own sequence's
+ * cache (an 8B model's prompts of 128 tokens, 8-32 together: 0.90-0.99x llama.cpp, H100, run190.sh).
+ * These dispatches write disjoint rows and need no barrier between them, nor can they share one
+ * split-K scratch, so none of them splits; there are as many workgroups as tokens' blocks to fill
+ * the GPU instead. Rows are offset in whole rows of q (ldq floats, 16-byte loads) and of the f16
+ * output (o_dim halves; 16-byte aligned, as the matrix cores' stores may want): other shapes take the
+ * general kernel. */
+static VkDeviceAddress attention(struct vk_cmd *cmd, const struct vk_context *vc, const struct pc_attn *pa,
+                                 const struct batch *b, uint32_t n_split, VkDeviceAddress a16, uint32_t o_dim,
+                                 uint32_t n_batch) {
+        uint32_t nt = pa->nt, g0 = 0, n;
+        bool all16 = a16 != 0;
+
+        if (nt <= ATTN_SPLIT_TOKENS || vc->no_pf) {
+                vk_op_attn(cmd, pa, n_split, vc->attp.addr);
+                return 0;
+        }
+        if (seq_run(b, 0) == nt)
+                return vk_op_attn_prefill(cmd, pa, a16, b->pos[0], vc->attpf.addr, n_batch) ? a16 : 0;
+        if (vc->no_pf_runs || pa->ldq % 4 || o_dim % 8) {
+                vk_op_attn(cmd, pa, 1, 0);
+                return 0;
+        }
+        for (uint32_t t0 = 0; t0 < nt; t0 += n) {
+                n = seq_run(b, t0);
+                if (n <= ATTN_SPLIT_TOKENS)
+                        continue;
+                if (g0 < t0) {
+                        struct pc_attn g = attn_rows(pa, g0, t0 - g0, o_dim);
+                        vk_op_attn(cmd, &g, 1, 0);
+                        all16 = false;
+                }
+                struct pc_attn r = attn_rows(pa, t0, n, o_dim);
+                if (!vk_op_attn_prefill(cmd, &r, a16 ? a16 + (VkDeviceAddress) t0 * o_dim * 2 : 0, b->pos[t0], 0, 0))
+                        all16 = false;
+                g0 = t0 + n;
+        }
+        if (g0 < nt) {
+                struct pc_attn g = attn_rows(pa, g0, nt - g0, o_dim);
+                vk_op_attn(cmd, &g, 1, 0);
+                all16 = false;
+        }
+        return all16 ? a16 : 0;
+}
+
 /* Decode steps dispatch the first weight bytes of the next products beside a kernel that leaves the
  * memory bus idle (see shaders/prefetch.comp), `budget` bytes shared evenly among up to three
  * matrices (q, k, v; gate, up). */
@@ -887,14 +961,10 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
         VkDeviceAddress hq = q8 || q8n ? vc->hq.addr : 0, attq = q8 || q8n ? vc->attq.addr : 0;
         VkDeviceAddress gateq = q8 || q8n ? vc->gateq.addr : 0;
         uint32_t fq8 = q8 || q8n ? NORM_Q8 : 0;
-        /* Prefill attention shares k/v reads among queries of one sequence (UNICORN_VK_ATTN_PF=0: off). */
-        bool one_seq = true;
         /* The f16 rows of h for the next products, where the norm that made h wrote them (x16_target). */
         VkDeviceAddress h16n = 0;
         /* Whether the last layer ran for the flagged tokens' rows alone, now rows 0..n_out-1 of xr. */
         bool gathered = false;
-        for (uint32_t t = 1; t < nt; t++)
-                one_seq = one_seq && b->seq_id[t] == b->seq_id[0];
         int r;
 
         /* Inputs, and the RoPE tables computed exactly as the CPU backend does. */
@@ -1005,13 +1075,10 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                         pa.flags = qkv_flags | ATTN_QKV | (swa ? ATTN_SLOT_SWA : 0) | hp->n_rot << 16;
                         pa.eps = hp->norm_eps;
                 }
-                VkDeviceAddress att16 = 0, att = vc->att.addr;
-                if (one_seq && nt > ATTN_SPLIT_TOKENS && !vc->no_pf) {
-                        VkDeviceAddress a16 = x16_target(cmd, vc, &L->wo, o_dim, nt);
-                        att16 = vk_op_attn_prefill(cmd, &pa, a16, b->pos[0], vc->attpf.addr, c->n_batch) ? a16
-                                                                                                          : 0;
-                } else
-                        vk_op_attn(cmd, &pa, n_split, vc->attp.addr);
+                VkDeviceAddress att = vc->att.addr;
+                VkDeviceAddress att16 = attention(cmd, vc, &pa, b, n_split,
+                                                  nt > ATTN_SPLIT_TOKENS ? x16_target(cmd, vc, &L->wo, o_dim, nt) : 0,
+                                                  o_dim, c->n_batch);
                 prefetch(cmd, pf[PF_O], &L->wo, NULL, NULL);
                 vk_cmd_barrier(cmd);
                 /* The last layer's output projection and feed-forward block serve only the logits (its

@@ -401,20 +401,24 @@ static void test_device_lost(const char *path, const char *label) {
                label);
 }
 
-/* Sequences decoding together with default activations: steps of 8, 3, 5 and 2 tokens, one of each of
+/* Sequences together with default activations. Their prompts (2-27 tokens) go in one stream, in
+ * chunks of 32 that cross sequences: the runs of more than 8 tokens of one sequence take the prefill
+ * attention kernel on their own rows (on the matrix cores where the device has them), the tokens
+ * between them the general kernel, in one step. Then steps of 8, 3, 5 and 2 tokens, one of each of
  * the first sequences (the 8-bit mat-vecs for several tokens, mv8n, in their forms of 8, 4, 8 and 2
- * tokens with rows to spare), after prompts of 2-12 tokens each (steps of up to 8 tokens take them
- * too). Every token's logits against the exact CPU's, held to the CPU 8-bit path's as compare_q8
- * holds a one-token step: a token's rows mixed up with another's fail by orders of magnitude. */
+ * tokens with rows to spare). The logits of every prompt's last token and of every decoded token
+ * against the exact CPU's, held to the CPU 8-bit path's as compare_q8 holds a one-token step: a
+ * token's rows mixed up with another's, or read from the wrong sequence, fail by orders of magnitude. */
 static void batched_q8(const char *path, const char *label) {
-        static const int32_t plen[8] = { 5, 9, 2, 7, 12, 3, 8, 6 }, counts[] = { 8, 3, 5, 2 };
+        static const int32_t plen[8] = { 5, 19, 2, 27, 12, 3, 18, 9 }, counts[] = { 8, 3, 5, 2 };
         _cleanup_(model_unrefp) Model *me = NULL, *mc = NULL, *mv = NULL;
         _cleanup_(context_freep) Context *ce = NULL, *cc = NULL, *cv = NULL;
         const struct context_options o = { .n_ctx = 64, .n_seq = 8, .n_batch = 32 };
-        int32_t pos[8] = {}, tok[16], seqs[16], ps[16];
-        bool lg[16];
+        int32_t pos[8] = {}, tok[32], seqs[32], ps[32];
+        bool lg[32];
         double worst = 0, worst_c = 0;
         char err[256] = "";
+        size_t n = 0;
 
         progress(label, "sequences together (default activations)");
         me = load_opt(path, "cpu", true);
@@ -424,45 +428,58 @@ static void batched_q8(const char *path, const char *label) {
         CHECK_MSG(context_new(me, &o, &ce, err, sizeof err) == 0 && context_new(mc, &o, &cc, err, sizeof err) == 0 &&
                           context_new(mv, &o, &cv, err, sizeof err) == 0,
                   "%s", err);
-        for (int32_t sq = 0; sq < 8; sq++) {
+        for (int32_t sq = 0; sq < 8; sq++)
                 for (int32_t i = 0; i < plen[sq]; i++) {
-                        tok[i] = (int32_t) (((size_t) sq * 131 + (size_t) i * 7919 + 3) % nv);
-                        ps[i] = i;
-                        seqs[i] = sq;
-                        lg[i] = false;
+                        tok[n] = (int32_t) (((size_t) sq * 131 + (size_t) i * 7919 + 3) % nv);
+                        ps[n] = pos[sq]++;
+                        seqs[n] = sq;
+                        lg[n] = i == plen[sq] - 1;
+                        if (++n < ELEMENTSOF(tok) && !(sq == 7 && lg[n - 1]))
+                                continue;
+                        struct batch pb = { .n_tokens = n, .token = tok, .pos = ps, .seq_id = seqs, .logits = lg };
+                        CHECK_RET(context_decode(ce, &pb), 0);
+                        CHECK_RET(context_decode(cc, &pb), 0);
+                        CHECK_RET(context_decode(cv, &pb), 0);
+                        for (size_t t = 0, k = 0; t < n; t++) {
+                                if (!lg[t])
+                                        continue;
+                                const float *le = context_logits(ce, k);
+                                double ec = test_nmse(context_logits(cc, k), le, nv);
+                                double ev = test_nmse(context_logits(cv, k), le, nv);
+                                CHECK_MSG(ev <= MAX(NMSE_Q8_BOUND, 2 * ec),
+                                          "%s prompts of 8 sequences together, seq %d's last: NMSE %.3g > %.1g "
+                                          "(CPU 8-bit: %.3g)", label, seqs[t], ev, NMSE_Q8_BOUND, ec);
+                                worst = MAX(worst, ev);
+                                worst_c = MAX(worst_c, ec);
+                                k++;
+                        }
+                        n = 0;
                 }
-                struct batch pb = { .n_tokens = (size_t) plen[sq], .token = tok, .pos = ps, .seq_id = seqs,
-                                    .logits = lg };
-                CHECK_RET(context_decode(ce, &pb), 0);
-                CHECK_RET(context_decode(cc, &pb), 0);
-                CHECK_RET(context_decode(cv, &pb), 0);
-                pos[sq] = plen[sq];
-        }
         for (size_t s = 0; s < ELEMENTSOF(counts); s++) {
-                int32_t n = counts[s];
-                for (int32_t sq = 0; sq < n; sq++) {
+                int32_t nd = counts[s];
+                for (int32_t sq = 0; sq < nd; sq++) {
                         tok[sq] = (int32_t) (((size_t) sq * 31 + s * 7 + 1) % nv);
                         ps[sq] = pos[sq]++;
                         seqs[sq] = sq;
                         lg[sq] = true;
                 }
-                struct batch db = { .n_tokens = (size_t) n, .token = tok, .pos = ps, .seq_id = seqs, .logits = lg };
+                struct batch db = { .n_tokens = (size_t) nd, .token = tok, .pos = ps, .seq_id = seqs, .logits = lg };
                 CHECK_RET(context_decode(ce, &db), 0);
                 CHECK_RET(context_decode(cc, &db), 0);
                 CHECK_RET(context_decode(cv, &db), 0);
-                for (int32_t i = 0; i < n; i++) {
+                for (int32_t i = 0; i < nd; i++) {
                         const float *le = context_logits(ce, (size_t) i);
                         double ec = test_nmse(context_logits(cc, (size_t) i), le, nv);
                         double ev = test_nmse(context_logits(cv, (size_t) i), le, nv);
                         CHECK_MSG(ev <= MAX(NMSE_Q8_BOUND, 2 * ec),
-                                  "%s 8-bit step of %d sequences, seq %d: NMSE %.3g > %.1g (CPU 8-bit: %.3g)", label, n,
+                                  "%s 8-bit step of %d sequences, seq %d: NMSE %.3g > %.1g (CPU 8-bit: %.3g)", label, nd,
                                   i, ev, NMSE_Q8_BOUND, ec);
                         worst = MAX(worst, ev);
                         worst_c = MAX(worst_c, ec);
                 }
         }
-        printf("%-20s default activations, steps of 8, 3, 5 and 2 sequences: worst NMSE vs exact CPU %.3g "
-               "(CPU 8-bit %.3g)\n", label, worst, worst_c);
+        printf("%-20s default activations, 8 prompts in chunks across sequences, then steps of 8, 3, 5 and 2 "
+               "sequences: worst NMSE vs exact CPU %.3g (CPU 8-bit %.3g)\n", label, worst, worst_c);
 }
 
 static void test_fixture_q8(const char *dir, const char *file) {
