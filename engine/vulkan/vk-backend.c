@@ -811,15 +811,15 @@ static struct pc_attn attn_rows(const struct pc_attn *pa, uint32_t t0, uint32_t 
  * ATTN_SPLIT_TOKENS tokens of one sequence, on the run's own rows, and the general kernel once for
  * the tokens between such runs; on the general kernel alone, each query walked its own sequence's
  * cache (an 8B model's prompts of 128 tokens, 8-32 together: 0.90-0.99x llama.cpp, H100, run190.sh).
- * These dispatches write disjoint rows and need no barrier between them, nor can they share one
- * split-K scratch, so none of them splits; there are as many workgroups as tokens' blocks to fill
- * the GPU instead. Rows are offset in whole rows of q (ldq floats, 16-byte loads) and of the f16
+ * These dispatches write disjoint rows and need no barrier between them. One such run (a prompt
+ * beside sequences decoding, continuous batching's usual step) splits its positions as a step of its
+ * own would (vk_attn_pf_split); several share no split-K scratch and fill the GPU together. Rows are offset in whole rows of q (ldq floats, 16-byte loads) and of the f16
  * output (o_dim halves; 16-byte aligned, as the matrix cores' stores may want): other shapes take the
  * general kernel. */
 static VkDeviceAddress attention(struct vk_cmd *cmd, const struct vk_context *vc, const struct pc_attn *pa,
                                  const struct batch *b, uint32_t n_split, VkDeviceAddress a16, uint32_t o_dim,
                                  uint32_t n_batch) {
-        uint32_t nt = pa->nt, g0 = 0, n;
+        uint32_t nt = pa->nt, g0 = 0, n, runs = 0;
         bool all16 = a16 != 0;
 
         if (nt <= ATTN_SPLIT_TOKENS || vc->no_pf) {
@@ -832,6 +832,8 @@ static VkDeviceAddress attention(struct vk_cmd *cmd, const struct vk_context *vc
                 vk_op_attn(cmd, pa, 1, 0);
                 return 0;
         }
+        for (uint32_t t0 = 0; t0 < nt; t0 += n)
+                runs += (n = seq_run(b, t0)) > ATTN_SPLIT_TOKENS;
         for (uint32_t t0 = 0; t0 < nt; t0 += n) {
                 n = seq_run(b, t0);
                 if (n <= ATTN_SPLIT_TOKENS)
@@ -842,7 +844,8 @@ static VkDeviceAddress attention(struct vk_cmd *cmd, const struct vk_context *vc
                         all16 = false;
                 }
                 struct pc_attn r = attn_rows(pa, t0, n, o_dim);
-                if (!vk_op_attn_prefill(cmd, &r, a16 ? a16 + (VkDeviceAddress) t0 * o_dim * 2 : 0, b->pos[t0], 0, 0))
+                if (!vk_op_attn_prefill(cmd, &r, a16 ? a16 + (VkDeviceAddress) t0 * o_dim * 2 : 0, b->pos[t0],
+                                        runs == 1 ? vc->attpf.addr : 0, n_batch))
                         all16 = false;
                 g0 = t0 + n;
         }

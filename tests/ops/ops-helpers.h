@@ -14,14 +14,18 @@ static inline bool test_want_coopmat(void) {
         return e && streq(e, "1");
 }
 
-static inline Context *test_context(Model *m, uint32_t n_ctx, uint32_t n_batch) {
+static inline Context *test_context_seqs(Model *m, uint32_t n_ctx, uint32_t n_batch, uint32_t n_seq) {
         char err[256] = "";
         Context *c = NULL;
 
-        CHECK_MSG(context_new(m, &(struct context_options) { .n_ctx = n_ctx, .n_batch = n_batch }, &c, err,
-                              sizeof err) == 0,
+        CHECK_MSG(context_new(m, &(struct context_options) { .n_ctx = n_ctx, .n_batch = n_batch, .n_seq = n_seq },
+                              &c, err, sizeof err) == 0,
                   "%s", err);
         return c;
+}
+
+static inline Context *test_context(Model *m, uint32_t n_ctx, uint32_t n_batch) {
+        return test_context_seqs(m, n_ctx, n_batch, 1);
 }
 
 /* Runs tokens [0, n) of sequence 0 at positions p0.. (logits for all, or the last); returns them
