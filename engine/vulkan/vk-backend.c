@@ -783,6 +783,8 @@ static uint32_t attn_split(const struct batch *b, uint32_t window, uint32_t *chu
         return vk_attn_split(len, ATTN_SPLIT_MIN_LEN, chunk);
 }
 
+#define VK_ATTN_MAX_RUNS 16u
+
 /* The tokens [t0, t0 + n) of a step that are of t0's sequence at positions rising by one (n >= 1). */
 static uint32_t seq_run(const struct batch *b, uint32_t t0) {
         uint32_t t = t0 + 1;
@@ -834,6 +836,12 @@ static VkDeviceAddress attention(struct vk_cmd *cmd, const struct vk_context *vc
         }
         for (uint32_t t0 = 0; t0 < nt; t0 += n)
                 runs += (n = seq_run(b, t0)) > ATTN_SPLIT_TOKENS;
+        /* Past VK_ATTN_MAX_RUNS runs (short prompts of many sequences) the dispatches would cost more
+         * than the general kernel's own walk (a guess, not measured): one general dispatch then. */
+        if (runs > VK_ATTN_MAX_RUNS) {
+                vk_op_attn(cmd, pa, 1, 0);
+                return 0;
+        }
         for (uint32_t t0 = 0; t0 < nt; t0 += n) {
                 n = seq_run(b, t0);
                 if (n <= ATTN_SPLIT_TOKENS)
