@@ -815,9 +815,9 @@ static struct pc_attn attn_rows(const struct pc_attn *pa, uint32_t t0, uint32_t 
  * cache (an 8B model's prompts of 128 tokens, 8-32 together: 0.90-0.99x llama.cpp, H100, run190.sh).
  * These dispatches write disjoint rows and need no barrier between them. One such run (a prompt
  * beside sequences decoding, continuous batching's usual step) splits its positions as a step of its
- * own would (vk_attn_pf_split); several share no split-K scratch and fill the GPU together. Rows are offset in whole rows of q (ldq floats, 16-byte loads) and of the f16
- * output (o_dim halves; 16-byte aligned, as the matrix cores' stores may want): other shapes take the
- * general kernel. */
+ * own would (vk_attn_pf_split); several share no split-K scratch and fill the GPU together. Rows are
+ * offset in whole rows of q (ldq floats, 16-byte loads) and of the f16 output (o_dim halves; 16-byte
+ * aligned, as the matrix cores' stores may want): other shapes take the general kernel. */
 static VkDeviceAddress attention(struct vk_cmd *cmd, const struct vk_context *vc, const struct pc_attn *pa,
                                  const struct batch *b, uint32_t n_split, VkDeviceAddress a16, uint32_t o_dim,
                                  uint32_t n_batch) {
