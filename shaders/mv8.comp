@@ -39,8 +39,8 @@
  * x, vk_q8_row_bytes(k) apart, each weight unit loaded once and dotted with
  * all of them; token t's outputs at y + t * ldy. Steps of 2-8 tokens (several
  * sequences decoding in one step, context_decode's continuous batching) read
- * the weights once, as one token does; p.nt <= NT tokens are real (the others repeat the last row and are
- * not written).
+ * the weights once, as one token does; p.nt <= NT tokens are real (the others
+ * repeat the last row and are not written).
  */
 #version 450
 #extension GL_KHR_shader_subgroup_arithmetic : require

@@ -830,15 +830,13 @@ static VkDeviceAddress attention(struct vk_cmd *cmd, const struct vk_context *vc
         }
         if (seq_run(b, 0) == nt)
                 return vk_op_attn_prefill(cmd, pa, a16, b->pos[0], vc->attpf.addr, n_batch) ? a16 : 0;
-        if (vc->no_pf_runs || pa->ldq % 4 || o_dim % 8) {
-                vk_op_attn(cmd, pa, 1, 0);
-                return 0;
-        }
-        for (uint32_t t0 = 0; t0 < nt; t0 += n)
-                runs += (n = seq_run(b, t0)) > ATTN_SPLIT_TOKENS;
-        /* Past VK_ATTN_MAX_RUNS runs (short prompts of many sequences) the dispatches would cost more
-         * than the general kernel's own walk (a guess, not measured): one general dispatch then. */
-        if (runs > VK_ATTN_MAX_RUNS) {
+        if (!vc->no_pf_runs && pa->ldq % 4 == 0 && o_dim % 8 == 0)
+                for (uint32_t t0 = 0; t0 < nt; t0 += n)
+                        runs += (n = seq_run(b, t0)) > ATTN_SPLIT_TOKENS;
+        /* No run, or past VK_ATTN_MAX_RUNS of them (short prompts of many sequences), where the
+         * dispatches would cost more than the general kernel's own walk (a guess, not measured): one
+         * general dispatch. */
+        if (runs == 0 || runs > VK_ATTN_MAX_RUNS) {
                 vk_op_attn(cmd, pa, 1, 0);
                 return 0;
         }

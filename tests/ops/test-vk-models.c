@@ -409,6 +409,29 @@ static void test_device_lost(const char *path, const char *label) {
  * tokens with rows to spare). The logits of every prompt's last token and of every decoded token
  * against the exact CPU's, held to the CPU 8-bit path's as compare_q8 holds a one-token step: a
  * token's rows mixed up with another's, or read from the wrong sequence, fail by orders of magnitude. */
+/* One step b on the exact CPU, CPU 8-bit and Vulkan contexts (ctx[0..2]); every flagged token's Vulkan
+ * logits held to the CPU 8-bit path's distance from the exact CPU (at least NMSE_Q8_BOUND), the worst
+ * distances of each into worst[0] (Vulkan) and worst[1] (CPU 8-bit). */
+static void step_q8(Context *const ctx[3], const struct batch *b, const char *label, const char *what,
+                    double worst[2]) {
+        const size_t nv = model_get_info(context_model(ctx[0]))->n_vocab;
+
+        for (size_t i = 0; i < 3; i++)
+                CHECK_RET(context_decode(ctx[i], b), 0);
+        for (size_t t = 0, k = 0; t < b->n_tokens; t++) {
+                if (!b->logits[t])
+                        continue;
+                const float *le = context_logits(ctx[0], k);
+                double ec = test_nmse(context_logits(ctx[1], k), le, nv);
+                double ev = test_nmse(context_logits(ctx[2], k), le, nv);
+                CHECK_MSG(ev <= MAX(NMSE_Q8_BOUND, 2 * ec), "%s %s, seq %d: NMSE %.3g > %.1g (CPU 8-bit: %.3g)", label,
+                          what, b->seq_id[t], ev, NMSE_Q8_BOUND, ec);
+                worst[0] = MAX(worst[0], ev);
+                worst[1] = MAX(worst[1], ec);
+                k++;
+        }
+}
+
 static void batched_q8(const char *path, const char *label) {
         static const int32_t plen[8] = { 5, 19, 2, 27, 12, 3, 18, 9 }, counts[] = { 8, 3, 5, 2 };
         _cleanup_(model_unrefp) Model *me = NULL, *mc = NULL, *mv = NULL;
@@ -416,8 +439,8 @@ static void batched_q8(const char *path, const char *label) {
         const struct context_options o = { .n_ctx = 64, .n_seq = 8, .n_batch = 32 };
         int32_t pos[8] = {}, tok[32], seqs[32], ps[32];
         bool lg[32];
-        double worst = 0, worst_c = 0;
-        char err[256] = "";
+        double worst[2] = {};
+        char err[256] = "", what[64];
         size_t n = 0;
 
         progress(label, "sequences together (default activations)");
@@ -428,31 +451,19 @@ static void batched_q8(const char *path, const char *label) {
         CHECK_MSG(context_new(me, &o, &ce, err, sizeof err) == 0 && context_new(mc, &o, &cc, err, sizeof err) == 0 &&
                           context_new(mv, &o, &cv, err, sizeof err) == 0,
                   "%s", err);
-        for (int32_t sq = 0; sq < 8; sq++)
+        Context *const ctx[3] = { ce, cc, cv };
+        for (int32_t sq = 0; sq < (int32_t) ELEMENTSOF(plen); sq++)
                 for (int32_t i = 0; i < plen[sq]; i++) {
                         tok[n] = (int32_t) (((size_t) sq * 131 + (size_t) i * 7919 + 3) % nv);
                         ps[n] = pos[sq]++;
                         seqs[n] = sq;
                         lg[n] = i == plen[sq] - 1;
-                        if (++n < ELEMENTSOF(tok) && !(sq == 7 && lg[n - 1]))
+                        if (++n < ELEMENTSOF(tok) && !(sq + 1 == (int32_t) ELEMENTSOF(plen) && lg[n - 1]))
                                 continue;
-                        struct batch pb = { .n_tokens = n, .token = tok, .pos = ps, .seq_id = seqs, .logits = lg };
-                        CHECK_RET(context_decode(ce, &pb), 0);
-                        CHECK_RET(context_decode(cc, &pb), 0);
-                        CHECK_RET(context_decode(cv, &pb), 0);
-                        for (size_t t = 0, k = 0; t < n; t++) {
-                                if (!lg[t])
-                                        continue;
-                                const float *le = context_logits(ce, k);
-                                double ec = test_nmse(context_logits(cc, k), le, nv);
-                                double ev = test_nmse(context_logits(cv, k), le, nv);
-                                CHECK_MSG(ev <= MAX(NMSE_Q8_BOUND, 2 * ec),
-                                          "%s prompts of 8 sequences together, seq %d's last: NMSE %.3g > %.1g "
-                                          "(CPU 8-bit: %.3g)", label, seqs[t], ev, NMSE_Q8_BOUND, ec);
-                                worst = MAX(worst, ev);
-                                worst_c = MAX(worst_c, ec);
-                                k++;
-                        }
+                        step_q8(ctx,
+                                &(struct batch) { .n_tokens = n, .token = tok, .pos = ps, .seq_id = seqs,
+                                                  .logits = lg },
+                                label, "prompts of 8 sequences together, a prompt's last token", worst);
                         n = 0;
                 }
         for (size_t s = 0; s < ELEMENTSOF(counts); s++) {
@@ -463,23 +474,14 @@ static void batched_q8(const char *path, const char *label) {
                         seqs[sq] = sq;
                         lg[sq] = true;
                 }
-                struct batch db = { .n_tokens = (size_t) nd, .token = tok, .pos = ps, .seq_id = seqs, .logits = lg };
-                CHECK_RET(context_decode(ce, &db), 0);
-                CHECK_RET(context_decode(cc, &db), 0);
-                CHECK_RET(context_decode(cv, &db), 0);
-                for (int32_t i = 0; i < nd; i++) {
-                        const float *le = context_logits(ce, (size_t) i);
-                        double ec = test_nmse(context_logits(cc, (size_t) i), le, nv);
-                        double ev = test_nmse(context_logits(cv, (size_t) i), le, nv);
-                        CHECK_MSG(ev <= MAX(NMSE_Q8_BOUND, 2 * ec),
-                                  "%s 8-bit step of %d sequences, seq %d: NMSE %.3g > %.1g (CPU 8-bit: %.3g)", label, nd,
-                                  i, ev, NMSE_Q8_BOUND, ec);
-                        worst = MAX(worst, ev);
-                        worst_c = MAX(worst_c, ec);
-                }
+                snprintf(what, sizeof what, "8-bit step of %d sequences", nd);
+                step_q8(ctx,
+                        &(struct batch) { .n_tokens = (size_t) nd, .token = tok, .pos = ps, .seq_id = seqs,
+                                          .logits = lg },
+                        label, what, worst);
         }
         printf("%-20s default activations, 8 prompts in chunks across sequences, then steps of 8, 3, 5 and 2 "
-               "sequences: worst NMSE vs exact CPU %.3g (CPU 8-bit %.3g)\n", label, worst, worst_c);
+               "sequences: worst NMSE vs exact CPU %.3g (CPU 8-bit %.3g)\n", label, worst[0], worst[1]);
 }
 
 static void test_fixture_q8(const char *dir, const char *file) {
@@ -575,8 +577,8 @@ static void test_split_prefill(const char *path, const char *label) {
         const float *le = context_logits(ce, 0), *lv = context_logits(cv, 0), *ls = context_logits(cs, 0);
         double pc = test_nmse(context_logits(cc, 0), le, n), es = test_nmse(ls, le, n), ev = test_nmse(lv, le, n);
         double d = test_nmse(ls, lv, n);
-        CHECK_MSG(es <= MAX(NMSE_Q8_BOUND, 2 * pc), "%s split prefill, two sequences: NMSE %.3g > %.1g (CPU 8-bit: %.3g)",
-                  label, es, NMSE_Q8_BOUND, pc);
+        CHECK_MSG(es <= MAX(NMSE_Q8_BOUND, 2 * pc),
+                  "%s split prefill, two sequences: NMSE %.3g > %.1g (CPU 8-bit: %.3g)", label, es, NMSE_Q8_BOUND, pc);
         CHECK_MSG(d <= 2 * MAX(1e-6, ev),
                   "%s split prefill, two sequences: NMSE %.3g against the unsplit model (> twice its own %.3g)", label,
                   d, ev);
@@ -585,8 +587,8 @@ static void test_split_prefill(const char *path, const char *label) {
         worst_s = MAX(worst_s, es);
         worst_v = MAX(worst_v, ev);
         CHECK_MSG(differ, "%s: the split prefill gave the unsplit model's logits bit for bit (did it split?)", label);
-        printf("%-20s prefill attention split in 2 (steps of 64 to 192, then 60 beside another sequence): worst NMSE vs exact CPU %.3g, unsplit %.3g\n",
-               label, worst_s, worst_v);
+        printf("%-20s prefill attention split in 2 (steps of 64 to 192, then 60 beside another sequence): worst NMSE "
+               "vs exact CPU %.3g, unsplit %.3g\n", label, worst_s, worst_v);
 }
 
 /* Weight types no fixture has, from tools/unicorn-quantize ($UNICORN_QUANTIZE, set by meson): Q5_0 and
