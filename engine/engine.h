@@ -189,6 +189,18 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Generation *, generation_free);
  * non-zero when generation ended (the text of that step is still valid).
  */
 int generation_step(Generation *g, char **ret_text, enum finish_reason *ret_finish);
+/*
+ * One forward step for n generations over distinct sequences of one
+ * Context (continuous batching): decoding ones add their next token, those
+ * still in their prompt add chunks of it with what is left of the
+ * context's n_batch, and one context_decode() runs them all. ret_text[i]
+ * and ret_finish[i] are as generation_step()'s for gs[i]; one that has
+ * finished (or is cancelled) gets its final result without work, and one
+ * that found no room this step gets "" and FINISH_NONE. -EINVAL when the
+ * generations are not of one Context or share a sequence. If the forward
+ * step fails, every ret_text is freed and NULL and the error returned.
+ */
+int generation_step_many(Generation *const *gs, size_t n, char **ret_text, enum finish_reason *ret_finish);
 /* Marks it cancelled: the next step returns FINISH_CANCELLED without work. */
 void generation_cancel(Generation *g);
 const struct gen_timings *generation_timings(const Generation *g);

@@ -218,60 +218,128 @@ static int take_token(Generation *g, int32_t tok, char **text, size_t *n) {
         return 0;
 }
 
-int generation_step(Generation *g, char **ret_text, enum finish_reason *ret_finish) {
-        Context *c = g->ctx;
-        _cleanup_free_ char *text = strdup("");
-        size_t n = 0;
-        uint64_t t0;
+/* Frees what a failed generation_step_many() had handed out. */
+static void texts_free(char **text, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(text[i]);
+                text[i] = NULL;
+        }
+}
+
+int generation_step_many(Generation *const *gs, size_t n, char **ret_text, enum finish_reason *ret_finish) {
+        int32_t tok[ENGINE_MAX_BATCH], pos[ENGINE_MAX_BATCH], seq[ENGINE_MAX_BATCH];
+        bool want[ENGINE_MAX_BATCH], seen[ENGINE_MAX_SEQ] = {};
+        /* Per generation: tokens it put in the batch, and the index of its logits (-1: none). */
+        size_t n_in[ENGINE_MAX_SEQ] = {}, nb = 0, n_out = 0, lens[ENGINE_MAX_SEQ] = {};
+        bool prefill[ENGINE_MAX_SEQ] = {};
+        int32_t out[ENGINE_MAX_SEQ];
+        Context *c;
+        uint64_t t0, dt;
         int r;
 
-        if (!text)
-                return -ENOMEM;
-        if (g->finish == FINISH_NONE && g->cancelled)
-                g->finish = FINISH_CANCELLED;
-        if (g->finish != FINISH_NONE) {
-                *ret_text = TAKE_PTR(text);
-                *ret_finish = g->finish;
-                return 0;
+        if (n == 0 || n > ENGINE_MAX_SEQ)
+                return -EINVAL;
+        c = gs[0]->ctx;
+        for (size_t i = 0; i < n; i++) {
+                /* One step is one forward pass of one Context: each generation its own sequence of it. */
+                if (gs[i]->ctx != c || seen[gs[i]->seq])
+                        return -EINVAL;
+                seen[gs[i]->seq] = true;
+                ret_text[i] = NULL;
         }
+        for (size_t i = 0; i < n; i++) {
+                ret_text[i] = strdup("");
+                if (!ret_text[i]) {
+                        texts_free(ret_text, i);
+                        return -ENOMEM;
+                }
+                out[i] = -1;
+                if (gs[i]->finish == FINISH_NONE && gs[i]->cancelled)
+                        gs[i]->finish = FINISH_CANCELLED;
+        }
+
+        /* Decoding sequences first, one token each: they are what a reader
+         * is waiting on. Prompts fill what is left of the step (n_batch), in
+         * the order given, so a long prompt costs each step at most one chunk. */
+        for (size_t i = 0; i < n && nb < c->n_batch; i++) {
+                Generation *g = gs[i];
+
+                if (g->finish != FINISH_NONE || g->n_done < g->n_prompt)
+                        continue;
+                tok[nb] = g->pending;
+                pos[nb] = context_seq_len(c, g->seq);
+                seq[nb] = g->seq;
+                want[nb] = true;
+                out[i] = (int32_t) n_out++;
+                n_in[i] = 1;
+                nb++;
+        }
+        for (size_t i = 0; i < n && nb < c->n_batch; i++) {
+                Generation *g = gs[i];
+                size_t chunk;
+
+                if (g->finish != FINISH_NONE || g->n_done >= g->n_prompt)
+                        continue;
+                chunk = MIN(c->n_batch - nb, g->n_prompt - g->n_done);
+                for (size_t k = 0; k < chunk; k++) {
+                        tok[nb + k] = g->prompt[g->n_done + k];
+                        pos[nb + k] = (int32_t) (g->n_done + k);
+                        seq[nb + k] = g->seq;
+                        want[nb + k] = false;
+                }
+                if (g->n_done + chunk == g->n_prompt) {
+                        want[nb + chunk - 1] = true;
+                        out[i] = (int32_t) n_out++;
+                }
+                n_in[i] = chunk;
+                prefill[i] = true;
+                nb += chunk;
+        }
+        if (nb == 0)
+                goto done; /* every one has finished: their final results, without work */
 
         t0 = now_us();
-        if (g->n_done < g->n_prompt) {
-                size_t chunk = MIN((size_t) c->n_batch, g->n_prompt - g->n_done);
-                int32_t pos[ENGINE_MAX_BATCH], seq[ENGINE_MAX_BATCH];
-                bool want[ENGINE_MAX_BATCH];
-                bool last = g->n_done + chunk == g->n_prompt;
-
-                for (size_t i = 0; i < chunk; i++) {
-                        pos[i] = (int32_t) (g->n_done + i);
-                        seq[i] = g->seq;
-                        want[i] = last && i == chunk - 1;
-                }
-                r = context_decode(c, &(struct batch) { chunk, g->prompt + g->n_done, pos, seq, want });
-                if (r < 0)
-                        return r;
-                g->n_done += chunk;
-                g->timings.prompt_us += now_us() - t0;
-                if (last) {
-                        r = take_token(g, sampler_sample(g->sampler, (float *) context_logits(c, 0)), &text, &n);
-                        if (r < 0)
-                                return r;
-                }
-        } else {
-                int32_t pos = context_seq_len(c, g->seq);
-                bool want = true;
-
-                r = context_decode(c, &(struct batch) { 1, &g->pending, &pos, &g->seq, &want });
-                if (r < 0)
-                        return r;
-                g->pending = -1;
-                r = take_token(g, sampler_sample(g->sampler, (float *) context_logits(c, 0)), &text, &n);
-                if (r < 0)
-                        return r;
-                g->timings.generate_us += now_us() - t0;
+        r = context_decode(c, &(struct batch) { nb, tok, pos, seq, want });
+        if (r < 0) {
+                texts_free(ret_text, n);
+                return r;
         }
+        for (size_t i = 0; i < n; i++) {
+                Generation *g = gs[i];
 
-        *ret_text = TAKE_PTR(text);
-        *ret_finish = g->finish;
+                if (n_in[i] == 0)
+                        continue;
+                if (g->n_done < g->n_prompt)
+                        g->n_done += n_in[i];
+                else
+                        g->pending = -1;
+                if (out[i] < 0)
+                        continue;
+                r = take_token(g, sampler_sample(g->sampler, (float *) context_logits(c, (size_t) out[i])),
+                               &ret_text[i], &lens[i]);
+                if (r < 0) {
+                        texts_free(ret_text, n);
+                        return r;
+                }
+        }
+        /* The step's time goes to each one in it: to the prompt while it was
+         * prefilling (prefill[], since the loop above has advanced n_done), else
+         * to generation. */
+        dt = now_us() - t0;
+        for (size_t i = 0; i < n; i++) {
+                if (n_in[i] == 0)
+                        continue;
+                if (prefill[i])
+                        gs[i]->timings.prompt_us += dt;
+                else
+                        gs[i]->timings.generate_us += dt;
+        }
+done:
+        for (size_t i = 0; i < n; i++)
+                ret_finish[i] = gs[i]->finish;
         return 0;
+}
+
+int generation_step(Generation *g, char **ret_text, enum finish_reason *ret_finish) {
+        return generation_step_many(&g, 1, ret_text, ret_finish);
 }
