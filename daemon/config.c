@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "engine.h"
 #include "log.h"
 #include "macros.h"
 
@@ -22,6 +23,7 @@ void config_init(struct config *c) {
                 .max_prompt_bytes = 1024 * 1024,
                 .max_context_length = 32768,
                 .default_context_length = 4096,
+                .parallel_sessions = 1,
                 .max_import_bytes = UINT64_C(64) << 30,
                 .max_loaded_models = 4,
                 .memory_reserve = UINT64_C(2) << 30,
@@ -132,6 +134,8 @@ static int config_set(struct config *c, const char *k, const char *v) {
                 return set_u32(v, 16, 1u << 20, &c->max_context_length);
         if (streq(k, "DefaultContextLength"))
                 return set_u32(v, 16, 1u << 20, &c->default_context_length);
+        if (streq(k, "ParallelSessions"))
+                return set_u32(v, 1, ENGINE_MAX_SEQ, &c->parallel_sessions);
         if (streq(k, "MaxLoadedModels"))
                 return set_u32(v, 1, 64, &c->max_loaded_models);
         if (streq(k, "MaxPromptBytes")) {

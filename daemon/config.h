@@ -24,6 +24,7 @@ struct config {
         uint64_t max_prompt_bytes;     /* MaxPromptBytes=: per call and per conversation */
         uint32_t max_context_length;   /* MaxContextLength=: tokens per session */
         uint32_t default_context_length; /* DefaultContextLength= */
+        uint32_t parallel_sessions;    /* ParallelSessions=: sequence slots per shared KV cache */
         uint64_t max_import_bytes;     /* MaxImportBytes= */
         uint32_t max_loaded_models;    /* MaxLoadedModels= */
         uint64_t memory_reserve;       /* MemoryReserve=: bytes of the budget kept for everything else */

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The engine thread. It owns every Generation and runs one
- * generation_step() at a time for the active requests in turn (a fair
- * round-robin queue: a long answer cannot starve a short one), writing each
- * step's text into the request's pipe as NDJSON.
+ * The engine thread. It owns every Generation and runs one forward step at
+ * a time for the active requests in turn (a fair round-robin queue: a long
+ * answer cannot starve a short one), writing each step's text into the
+ * request's pipe as NDJSON. The request whose turn it is takes along every
+ * other running request of its Pool whose reader has caught up: one
+ * generation_step_many() steps them all, in one forward pass.
  *
  * Pipes are non-blocking. A request whose reader is behind keeps its output
  * in a buffer and is not stepped until the pipe drains, so a slow client
@@ -168,11 +170,12 @@ static int out_done_record(Request *r) {
                 q = out_json_string(r, finish_reason_name(r->finish));
         snprintf(buf, sizeof buf,
                  ",\"prompt_tokens\":%u,\"cached_tokens\":%u,\"generated_tokens\":%u,"
-                 "\"prompt_ms\":%.3f,\"generate_ms\":%.3f,\"ttft_ms\":%.3f,\"tokens_per_second\":%.3f}\n",
+                 "\"prompt_ms\":%.3f,\"generate_ms\":%.3f,\"ttft_ms\":%.3f,\"tokens_per_second\":%.3f,"
+                 "\"max_batch_sequences\":%u}\n",
                  t->n_prompt + t->n_prompt_cached, t->n_prompt_cached, t->n_generated, ms(t->prompt_us),
                  ms(t->generate_us),
                  r->first_token_usec ? ms(r->first_token_usec - r->submit_usec) : 0.0,
-                 isfinite(tps) ? tps : 0.0);
+                 isfinite(tps) ? tps : 0.0, t->max_batch_seqs);
         return q < 0 ? q : out_puts(r, buf);
 }
 
@@ -203,12 +206,16 @@ static int out_flush(Request *r) {
 /* --- steps ------------------------------------------------------------- */
 
 static void finish(Scheduler *s, Request *r, enum request_state state) {
+        Session *se = r->session;
+        int32_t used = context_seq_len(se->context, se->seq);
         Request **p;
 
         r->generation = generation_free(r->generation);
         r->wstate = W_DONE;
         r->end_usec = now_usec();
         scheduler_lock(s);
+        /* Unless a clear is pending: then the cache is as good as empty. */
+        se->context_used = atomic_load(&se->clear_cache) ? 0 : (uint32_t) MAX(used, 0);
         r->state = state;
         r->finished = true;
         for (p = &s->active; *p; p = &(*p)->wnext)
@@ -241,7 +248,8 @@ static void setup(Scheduler *s, Request *r) {
         char err[ERROR_MAX] = "";
         _cleanup_free_ int32_t *ids = NULL;
         size_t n_ids = 0;
-        Context *ctx = r->session->context;
+        Session *se = r->session;
+        Context *ctx = se->context;
         Model *model = context_model(ctx);
         int q;
 
@@ -257,7 +265,10 @@ static void setup(Scheduler *s, Request *r) {
         if (q < 0)
                 return fail(s, r, q, err[0] ? err : "The prompt could not be tokenized.");
 
-        q = generation_new(ctx, 0, ids, n_ids, &r->params, &r->generation, err, sizeof err);
+        /* A new slot, or a Reset: nothing of what the sequence held may be reused. */
+        if (atomic_exchange(&se->clear_cache, false))
+                context_seq_truncate(ctx, se->seq, 0);
+        q = generation_new(ctx, se->seq, ids, n_ids, &r->params, &r->generation, err, sizeof err);
         if (q == -E2BIG) {
                 char msg[ERROR_MAX + 64];
                 snprintf(msg, sizeof msg, "The prompt (%zu tokens) does not fit the session's context (%u tokens).",
@@ -291,15 +302,8 @@ static int reply_append(Request *r, const char *text, size_t n) {
         return 0;
 }
 
-static void step(Scheduler *s, Request *r) {
-        _cleanup_free_ char *text = NULL;
-        enum finish_reason fr = FINISH_NONE;
-        int q;
-
-        if (atomic_load(&r->cancel))
-                generation_cancel(r->generation);
-
-        q = generation_step(r->generation, &text, &fr);
+/* What one forward step left for r: its text and how it ended, or the step's error q. */
+static void step_done(Scheduler *s, Request *r, int q, const char *text, enum finish_reason fr) {
         if (q == -ENODEV) {
                 /* The GPU was reset or went away (the Vulkan device is lost): every step of this model
                  * fails from now on, while loading it again gets a new device (vk_device_acquire). The
@@ -338,6 +342,55 @@ static void step(Scheduler *s, Request *r) {
                 if (out_done_record(r) < 0)
                         return fail(s, r, -ENOMEM, "Out of memory.");
                 r->wstate = W_FINAL;
+        }
+}
+
+/* r, then the other running requests of its Pool that can step with it:
+ * those whose reader has taken all their output, the last step's included
+ * (flushed here: the pipes do not block). None runs ahead of its reader;
+ * one that is behind waits for its own turn. */
+static size_t gather(Scheduler *s, Request *r, Request **group) {
+        size_t n = 0;
+
+        group[n++] = r;
+        if (r->session->pool->n_slots == 1)
+                return n;
+        scheduler_lock(s);
+        for (Request *o = s->active; o && n < ENGINE_MAX_SEQ; o = o->wnext) {
+                if (o == r || o->wstate != W_RUN || o->session->context != r->session->context || o->pipe_broken)
+                        continue;
+                if (o->out_len > 0) {
+                        int q = out_flush(o);
+                        if (q < 0)
+                                o->pipe_broken = true; /* its own turn ends it */
+                        if (q <= 0)
+                                continue;
+                }
+                group[n++] = o;
+        }
+        scheduler_unlock(s);
+        return n;
+}
+
+static void step(Scheduler *s, Request *r) {
+        Request *group[ENGINE_MAX_SEQ];
+        Generation *gens[ENGINE_MAX_SEQ];
+        char *text[ENGINE_MAX_SEQ];
+        enum finish_reason fr[ENGINE_MAX_SEQ];
+        size_t n = gather(s, r, group);
+        int q;
+
+        for (size_t i = 0; i < n; i++) {
+                if (atomic_load(&group[i]->cancel))
+                        generation_cancel(group[i]->generation);
+                gens[i] = group[i]->generation;
+        }
+        /* On failure the step's error is every one's: they shared the forward pass. */
+        q = generation_step_many(gens, n, text, fr);
+        for (size_t i = 0; i < n; i++) {
+                step_done(s, group[i], q, q < 0 ? NULL : text[i], q < 0 ? FINISH_NONE : fr[i]);
+                if (q >= 0)
+                        free(text[i]);
         }
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Session objects: /org/unicorn/Engine1/session/_N. A session is a private
- * Context (KV cache, one sequence) over a shared resident Model, plus the
+ * sequence (KV cache) of a Pool's Context over a shared resident Model
+ * (pool.c: with ParallelSessions=1 a Context of its own), plus the
  * conversation so far. It belongs to the unique bus name that opened it:
  * nobody else can see it (find callback), and it goes away when that name
  * leaves the bus (sd_bus_track).
@@ -68,7 +69,9 @@ Session *session_free(Session *s) {
                         break;
                 }
         request_free(s->request);
-        s->context = context_free(s->context);
+        pool_release(s->pool, s->seq);
+        s->pool = NULL;
+        s->context = NULL;
         if (s->lm && s->lm->n_sessions > 0)
                 s->lm->n_sessions--;
         manager_lost_model_release(s->lm);
@@ -242,7 +245,11 @@ static int method_reset(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (s->request && s->request->active)
                 return sd_bus_error_set(error, UNICORN_ERROR_BUSY, "This session is generating; cancel it first.");
         conversation_clear(s);
-        context_seq_truncate(s->context, 0, 0);
+        /* The engine thread clears the cache before the next request (Session.clear_cache). */
+        atomic_store(&s->clear_cache, true);
+        scheduler_lock(s->manager->scheduler);
+        s->context_used = 0;
+        scheduler_unlock(s->manager->scheduler);
         (void) bus_emit_invalidated_unicast(s->manager->bus, s->owner, s->path, UNICORN_SESSION_IFACE, changed);
         return sd_bus_reply_method_return(msg, NULL);
 }
@@ -286,9 +293,14 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
         if (streq(property, "ContextLength"))
                 return sd_bus_message_append(reply, "u", s->n_ctx);
         if (streq(property, "ContextUsed")) {
-                /* The engine thread owns the cache while generating. */
-                int32_t n = s->request && s->request->active ? -1 : context_seq_len(s->context, 0);
-                return sd_bus_message_append(reply, "u", n < 0 ? UINT32_MAX : (uint32_t) n);
+                /* Unknown (UINT32_MAX) while generating; else what the engine thread left. */
+                uint32_t n = UINT32_MAX;
+                if (!(s->request && s->request->active)) {
+                        scheduler_lock(s->manager->scheduler);
+                        n = s->context_used;
+                        scheduler_unlock(s->manager->scheduler);
+                }
+                return sd_bus_message_append(reply, "u", n);
         }
         if (streq(property, "MessageCount"))
                 return sd_bus_message_append(reply, "u", (uint32_t) s->n_messages);
@@ -329,7 +341,6 @@ int session_add_bus_objects(Manager *m) {
 int session_new(Manager *m, LoadedModel *lm, sd_bus_message *msg, uint32_t n_ctx, Session **ret,
                 sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        struct context_options o = { .n_ctx = n_ctx, .n_seq = 1 };
         char err[ERROR_MAX] = "";
         Session *s;
         int r;
@@ -349,14 +360,18 @@ int session_new(Manager *m, LoadedModel *lm, sd_bus_message *msg, uint32_t n_ctx
         if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds) >= 0)
                 (void) sd_bus_creds_get_euid(creds, &s->uid);
 
-        r = context_new(lm->model, &o, &s->context, err, sizeof err);
+        s->seq = -1;
+        r = pool_acquire(lm, n_ctx, m->config.parallel_sessions, &s->pool, &s->seq, err, sizeof err);
         if (r < 0) {
                 log_warning_errno(r, "Failed to create a context for %s: %s", lm->name, err);
                 r = sd_bus_error_setf(error, UNICORN_ERROR_LOAD_FAILED, "Cannot create a session: %s",
                                       err[0] ? err : strerror(-r));
                 goto fail;
         }
+        s->context = s->pool->context;
         s->n_ctx = context_n_ctx(s->context);
+        /* The slot may hold the cache of a session that closed. */
+        atomic_store(&s->clear_cache, true);
 
         r = sd_bus_track_new(m->bus, &s->track, track_handler, s);
         if (r >= 0)
@@ -374,7 +389,7 @@ int session_new(Manager *m, LoadedModel *lm, sd_bus_message *msg, uint32_t n_ctx
         return 0;
 fail:
         s->lm = NULL;
-        context_free(s->context);
+        pool_release(s->pool, s->seq);
         sd_bus_track_unref(s->track);
         free(s->owner);
         free(s->path);

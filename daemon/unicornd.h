@@ -7,8 +7,12 @@
  *   Manager      /org/unicorn/Engine1: the store, resident models, sessions.
  *   LoadedModel  a resident Model (one copy of the weights shared by every
  *                session of every user); loaded on a thread of its own.
- *   Session      /org/unicorn/Engine1/session/_N: a private Context (KV
- *                cache) and the conversation, owned by one unique bus name.
+ *   Pool         a Context with ParallelSessions= sequence slots over a
+ *                LoadedModel, shared by sessions of one context length so
+ *                that their requests run in one forward step.
+ *   Session      /org/unicorn/Engine1/session/_N: a private sequence of a
+ *                Pool (its KV cache) and the conversation, owned by one
+ *                unique bus name.
  *   Request      /org/unicorn/Engine1/request/_N: one Chat/Complete call,
  *                run by the scheduler's engine thread, streaming into the
  *                caller's pipe.
@@ -35,6 +39,7 @@
 typedef struct Manager Manager;
 typedef struct LoadedModel LoadedModel;
 typedef struct LoadWaiter LoadWaiter;
+typedef struct Pool Pool;
 typedef struct Session Session;
 typedef struct Request Request;
 typedef struct Job Job;
@@ -73,9 +78,18 @@ struct LoadedModel {
         struct HwGttAllocator *gtt; /* GTT weight allocator the loader thread uses (hw-gtt.h), or NULL */
         LoadWaiter *waiters;
         unsigned n_sessions;
+        Pool *pools;
         /* Its GPU was lost (manager_model_lost): off the list of loaded models, its sessions closing,
          * freed with the last of them; the name loads anew on next use. */
         bool lost;
+};
+
+struct Pool {
+        LoadedModel *lm;
+        Pool *next;           /* on lm->pools */
+        Context *context;     /* n_slots sequences of n_ctx tokens; stepped by the engine thread */
+        uint32_t n_ctx, n_slots, n_used;
+        bool *used;           /* [n_slots] */
 };
 
 struct Session {
@@ -87,8 +101,17 @@ struct Session {
         uid_t uid;
         sd_bus_track *track;
         LoadedModel *lm;
-        Context *context;
+        Pool *pool;
+        Context *context;     /* the pool's; the engine thread's alone (below) */
+        int32_t seq;          /* this session's sequence of it */
         uint32_t n_ctx;
+        /* The main thread never touches the Context, which the engine thread
+         * may be stepping for other sessions of the pool: it asks for the
+         * cache to be cleared (a new slot, Reset) before the next request,
+         * and reads ContextUsed from the engine thread's copy (under
+         * Scheduler.lock). */
+        atomic_bool clear_cache;
+        uint32_t context_used;
         struct chat_message *messages; /* the conversation; strings owned */
         size_t n_messages;
         size_t conversation_bytes;
@@ -217,6 +240,13 @@ void session_request_finished(Session *s, Request *r);
 int session_add_bus_objects(Manager *m);
 unsigned sessions_count_owner(Manager *m, const char *owner);
 extern const sd_bus_vtable session_vtable[];
+
+/* pool.c: a free slot of a pool of lm with n_ctx-token sequences (a new pool
+ * of n_slots when none has one); -errno with err filled when the Context
+ * cannot be made. pool_release frees the pool with its last slot. */
+int pool_acquire(LoadedModel *lm, uint32_t n_ctx, uint32_t n_slots, Pool **ret, int32_t *ret_seq, char *err,
+                 size_t errsz);
+void pool_release(Pool *p, int32_t seq);
 
 /* request.c */
 int request_new(Session *s, sd_bus_message *msg, Request **ret);

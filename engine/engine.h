@@ -170,6 +170,7 @@ struct gen_timings {
         uint64_t prompt_us;       /* time spent in prefill */
         uint64_t generate_us;     /* time spent decoding (first token to last) */
         uint64_t first_token_us;  /* from generation_new to the first generated token */
+        uint32_t max_batch_seqs;  /* most sequences one of its forward steps held (1: never batched) */
 };
 
 /*

@@ -232,6 +232,7 @@ int generation_step_many(Generation *const *gs, size_t n, char **ret_text, enum 
         /* Per generation: tokens it put in the batch, and the index of its logits (-1: none). */
         size_t n_in[ENGINE_MAX_SEQ] = {}, nb = 0, n_out = 0, lens[ENGINE_MAX_SEQ] = {};
         bool prefill[ENGINE_MAX_SEQ] = {};
+        uint32_t n_seqs = 0;
         int32_t out[ENGINE_MAX_SEQ];
         Context *c;
         uint64_t t0, dt;
@@ -326,9 +327,12 @@ int generation_step_many(Generation *const *gs, size_t n, char **ret_text, enum 
          * prefilling (prefill[], since the loop above has advanced n_done), else
          * to generation. */
         dt = now_us() - t0;
+        for (size_t i = 0; i < n; i++)
+                n_seqs += n_in[i] > 0;
         for (size_t i = 0; i < n; i++) {
                 if (n_in[i] == 0)
                         continue;
+                gs[i]->timings.max_batch_seqs = MAX(gs[i]->timings.max_batch_seqs, n_seqs);
                 if (prefill[i])
                         gs[i]->timings.prompt_us += dt;
                 else

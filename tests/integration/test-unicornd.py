@@ -503,5 +503,114 @@ class TestShutdown(UnicornTestCase):
         self.start_daemon()
 
 
+class TestParallelSessions(UnicornTestCase):
+    """ParallelSessions=4: sessions of one model share a Context, their
+    requests step together, and that changes nothing a client can see
+    except max_batch_sequences, nor lets one session see another's cache."""
+    config_extra = 'ParallelSessions=4\n'
+
+    # A Complete that runs long (greedy counting does not stop by itself) and a short chat.
+    LONG = "'1, 2, 3, 4, 5, 6, 7, 8, 9,', dict(temperature=0.0, max_tokens=dbus.Int32(200))"
+    SHORT = "'What is the capital of France? Answer in one word.', temperature=0.0, max_tokens=dbus.Int32(24)"
+    COMPLETE = '''
+        def start_complete(sess, prompt, params):
+            r, w = os.pipe()
+            sess.Complete(prompt, params, dbus.types.UnixFd(w))
+            os.close(w)
+            return os.fdopen(r)
+        def read_all(f, out=''):
+            done = None
+            for line in f:
+                rec = json.loads(line)
+                if rec['type'] == 'delta':
+                    out += rec['text']
+                else:
+                    done = rec
+            f.close()
+            return out, done
+    '''
+
+    def setUp(self):
+        super().setUp()
+        self.require_model()
+
+    def test_together_equals_alone(self):
+        res = self.run_json(self.COMPLETE + f'''
+        a = session(mgr.OpenSession('smollm2-135m', {{}}))
+        la, da = read_all(start_complete(a, {self.LONG}))
+        b = session(mgr.OpenSession('smollm2-135m', {{}}))
+        lb, db, _ = chat(b, {self.SHORT})
+        # Now together: the long one runs while the chat starts, runs and ends.
+        c = session(mgr.OpenSession('smollm2-135m', {{}}))
+        d = session(mgr.OpenSession('smollm2-135m', {{}}))
+        f = start_complete(c, {self.LONG})
+        first = json.loads(f.readline())
+        tb, tdb, _ = chat(d, {self.SHORT})
+        ta, tda = read_all(f, first.get('text', ''))
+        print(json.dumps([la, da, lb, db, ta, tda, tb, tdb]))
+        ''')
+        la, da, lb, db, ta, tda, tb, tdb = res
+        self.assertEqual(da['finish_reason'], 'length', da)
+        self.assertEqual(da['max_batch_sequences'], 1, da)
+        self.assertEqual(db['max_batch_sequences'], 1, db)
+        self.assertIn('Paris', lb)
+        # Batched, and byte for byte what each wrote alone.
+        self.assertEqual(tdb['max_batch_sequences'], 2, tdb)
+        self.assertEqual(tda['max_batch_sequences'], 2, tda)
+        self.assertEqual(tb, lb)
+        self.assertEqual(ta, la)
+        self.assertEqual(tdb['cached_tokens'], 0, tdb)
+        self.assertEqual(tda['generated_tokens'], da['generated_tokens'])
+
+    def test_reused_slot_starts_empty(self):
+        # K keeps the pool alive; X's slot, freed when X closes, goes to the next session.
+        owner = self.spawn_client(f'''
+            k = session(mgr.OpenSession('smollm2-135m', {{}}))
+            xp = mgr.OpenSession('smollm2-135m', {{}})
+            t, d, _ = chat(session(xp), {self.SHORT})
+            session(xp).Close()
+            print(json.dumps(d), flush=True)
+            sys.stdin.readline()
+        ''')
+        try:
+            dx = json.loads(owner.stdout.readline())
+            self.assertEqual(dx['type'], 'done', dx)
+            # Another user, the same prompt: nothing of X's cache may be reused (nor show in cached_tokens).
+            res = self.run_json(f'''
+                y = session(mgr.OpenSession('smollm2-135m', {{}}))
+                used0 = int(y.Get('org.unicorn.Engine1.Session', 'ContextUsed', dbus_interface=dbus.PROPERTIES_IFACE))
+                t, d, _ = chat(y, {self.SHORT})
+                used1 = int(y.Get('org.unicorn.Engine1.Session', 'ContextUsed', dbus_interface=dbus.PROPERTIES_IFACE))
+                print(json.dumps([used0, d, used1]))
+            ''', uid=OTHER_UID)
+            used0, dy, used1 = res
+        finally:
+            owner.stdin.close()
+            owner.wait(30)
+        self.assertEqual(used0, 0)
+        self.assertEqual(dy['cached_tokens'], 0, dy)
+        self.assertEqual(dy['prompt_tokens'], dx['prompt_tokens'])
+        # The cache after a turn: the prompt and the reply but its last token (sampled, never evaluated).
+        self.assertEqual(used1, dy['prompt_tokens'] + dy['generated_tokens'] - 1, dy)
+
+    def test_reset_clears_cache(self):
+        res = self.run_json(f'''
+            s = session(mgr.OpenSession('smollm2-135m', {{}}))
+            other = session(mgr.OpenSession('smollm2-135m', {{}}))
+            t1, d1, _ = chat(s, {self.SHORT})
+            t2, d2, _ = chat(s, 'And of Germany?', temperature=0.0, max_tokens=dbus.Int32(8))
+            s.Reset()
+            used = int(s.Get('org.unicorn.Engine1.Session', 'ContextUsed', dbus_interface=dbus.PROPERTIES_IFACE))
+            t3, d3, _ = chat(s, {self.SHORT})
+            print(json.dumps([d1, d2, used, t1, t3, d3]))
+        ''')
+        d1, d2, used, t1, t3, d3 = res
+        self.assertGreater(d2['cached_tokens'], 0, d2)  # a follow-up reuses the cache...
+        self.assertEqual(used, 0)                       # ...which Reset empties
+        self.assertEqual(d3['cached_tokens'], 0, d3)
+        self.assertEqual(d3['prompt_tokens'], d1['prompt_tokens'])
+        self.assertEqual(t3, t1)
+
+
 if __name__ == '__main__':
     main()

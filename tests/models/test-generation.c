@@ -196,6 +196,7 @@ static void check_model(const char *dir, const char *file) {
                 CHECK_MSG(strcmp(got[g].text, ref[g].text) == 0, "%s: generation %d's text differs", file, g);
                 CHECK(got[g].timings.n_generated == ref[g].timings.n_generated);
                 CHECK(got[g].timings.n_prompt == (uint32_t) prompt_len[g]);
+                CHECK(ref[g].timings.max_batch_seqs == 1 && got[g].timings.max_batch_seqs >= 2);
                 together_steps = MAX(together_steps, got[g].steps + start_step[g]);
                 alone_steps += ref[g].steps;
                 free(ref[g].text);

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pools: one Context with ParallelSessions= sequence slots over a resident
+ * model, shared by that many sessions of the same context length, so that
+ * the engine thread can run their requests in one forward step (continuous
+ * batching: the weights are read once for all of them). With
+ * ParallelSessions=1 (the default) every session has a pool of its own.
+ *
+ * The KV memory of all slots is allocated when the pool is made, so a pool
+ * costs ParallelSessions times a session's cache from its first session on:
+ * that is the price of batching, and why it is the administrator's choice.
+ *
+ * Privacy: the engine keeps sequences apart (a token attends only to its
+ * own sequence), and a slot handed to a new session still holds its last
+ * owner's cache until the engine thread clears it, before that session's
+ * first request (Session.clear_cache): otherwise the prefix reuse would
+ * reveal, through cached_tokens and timing, how the last owner's prompt
+ * began. Main thread only, except that the Context is used by the engine
+ * thread.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "unicornd.h"
+
+static Pool *pool_free(Pool *p) {
+        if (!p)
+                return NULL;
+        for (Pool **q = &p->lm->pools; *q; q = &(*q)->next)
+                if (*q == p) {
+                        *q = p->next;
+                        break;
+                }
+        context_free(p->context);
+        free(p->used);
+        free(p);
+        return NULL;
+}
+
+static int pool_new(LoadedModel *lm, uint32_t n_ctx, uint32_t n_slots, Pool **ret, char *err, size_t errsz) {
+        Pool *p = calloc(1, sizeof *p);
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        p->lm = lm;
+        p->n_ctx = n_ctx;
+        p->n_slots = n_slots;
+        p->used = calloc(n_slots, sizeof *p->used);
+        if (!p->used) {
+                free(p);
+                return -ENOMEM;
+        }
+        r = context_new(lm->model, &(struct context_options) { .n_ctx = n_ctx, .n_seq = n_slots }, &p->context, err,
+                        errsz);
+        if (r < 0) {
+                free(p->used);
+                free(p);
+                return r;
+        }
+        p->next = lm->pools;
+        lm->pools = p;
+        *ret = p;
+        return 0;
+}
+
+int pool_acquire(LoadedModel *lm, uint32_t n_ctx, uint32_t n_slots, Pool **ret, int32_t *ret_seq, char *err,
+                 size_t errsz) {
+        Pool *p;
+        int r;
+
+        if (n_slots == 0 || n_slots > ENGINE_MAX_SEQ)
+                return -EINVAL;
+        for (p = lm->pools; p; p = p->next)
+                if (p->n_ctx == n_ctx && p->n_used < p->n_slots)
+                        break;
+        if (!p) {
+                r = pool_new(lm, n_ctx, n_slots, &p, err, errsz);
+                if (r < 0)
+                        return r;
+                if (n_slots > 1)
+                        log_debug("New pool of %u sessions x %u tokens on %s.", n_slots, n_ctx, lm->name);
+        }
+        for (uint32_t i = 0; i < p->n_slots; i++)
+                if (!p->used[i]) {
+                        p->used[i] = true;
+                        p->n_used++;
+                        *ret = p;
+                        *ret_seq = (int32_t) i;
+                        return 0;
+                }
+        return -EBUSY; /* not reached: n_used < n_slots */
+}
+
+void pool_release(Pool *p, int32_t seq) {
+        if (!p || seq < 0 || (uint32_t) seq >= p->n_slots || !p->used[seq])
+                return;
+        p->used[seq] = false;
+        /* The last session is gone, and with it every request on this
+         * Context (a session is freed only once its request is collected):
+         * the engine thread holds nothing of it. */
+        if (--p->n_used == 0)
+                pool_free(p);
+}
