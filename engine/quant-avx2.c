@@ -1479,6 +1479,48 @@ static _always_inline_ void matmul_rowf(enum ggml_type type, size_t k, const voi
         }
 }
 
+/* A few tokens (sequences decoding together, a prompt's last few tokens):
+ * one weight row at a time, streamed in order as decode reads it, each of
+ * its blocks decoded once for TILE_T tokens at a time. Below FEW_MAX_NT
+ * tokens the panels' repacking costs more than it saves, and the TILE_R-row
+ * tiles interleave rows (half the bandwidth, matmul_tiled). */
+#ifndef FEW_MAX_NT
+#define FEW_MAX_NT 4
+#endif
+
+static _always_inline_ void matmul_few(enum tile_kind kind, enum ggml_type type, size_t k, const void *w,
+                                       size_t w_row_bytes, size_t r0, size_t r1, const void *x, size_t x_row_bytes,
+                                       size_t nt, float *y, size_t ldy) {
+        const uint8_t *wb = w, *xb = x;
+
+        for (size_t r = r0; r < r1; r++) {
+                const uint8_t *wr[1] = { wb + r * w_row_bytes }, *xr[TILE_T];
+                size_t t = 0;
+
+                for (; t + TILE_T <= nt; t += TILE_T) {
+                        for (int i = 0; i < TILE_T; i++)
+                                xr[i] = xb + (t + i) * x_row_bytes;
+                        tile(kind, type, 1, TILE_T, k, wr, xr, y + t * ldy + r, ldy);
+                }
+                for (size_t i = 0; t + i < nt; i++)
+                        xr[i] = xb + (t + i) * x_row_bytes;
+                /* The tiles want their size as a constant. */
+                switch (nt - t) {
+                case 1:
+                        tile(kind, type, 1, 1, k, wr, xr, y + t * ldy + r, ldy);
+                        break;
+                case 2:
+                        tile(kind, type, 1, 2, k, wr, xr, y + t * ldy + r, ldy);
+                        break;
+#if TILE_T > 3
+                case 3:
+                        tile(kind, type, 1, 3, k, wr, xr, y + t * ldy + r, ldy);
+                        break;
+#endif
+                }
+        }
+}
+
 /* The Q4_K/Q6_K one-row decode kernels (13 vs 10 GB/s, 15.5 vs 11.5 GB/s on
  * one Zen 3 core). They sum in another float order than the tiles, which
  * moves 8-bit-activation results by rounding steps; the real-model tests
@@ -1502,6 +1544,8 @@ static _always_inline_ void matmul_dispatch(enum tile_kind kind, enum ggml_type 
                 matmul_rowf(type, k, w, w_row_bytes, r0, r1, x, y);
         else if (nt == 1 && kind == TILE_Q32)
                 matmul_row_pairs(type, k, w, w_row_bytes, r0, r1, x, y);
+        else if (kind != TILE_F && nt <= FEW_MAX_NT)
+                matmul_few(kind, type, k, w, w_row_bytes, r0, r1, x, x_row_bytes, nt, y, ldy);
         else if (kind != TILE_F && nt >= panel_min_nt(type))
                 matmul_panel(type, k, w, w_row_bytes, r0, r1, x, x_row_bytes, nt, y, ldy);
         else if (kind == TILE_F && nt >= FPANEL_MIN_NT)

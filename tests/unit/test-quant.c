@@ -431,7 +431,7 @@ static void test_matmul(void) {
         static const size_t ks_q32[] = { 32, 96, 256, 576, 2048, 1568 };
         static const size_t ks_k[] = { 256, 768, 2048 };
         static const size_t ks_f[] = { 1, 7, 32, 33, 576 };
-        static const size_t nts[] = { 1, 3, 4, 7, 16 };
+        static const size_t nts[] = { 1, 2, 3, 4, 7, 16 };
         static const size_t ranges[][2] = { { 0, NROWS }, { 2, 9 }, { 5, 6 }, { 1, 5 } };
         const enum quant_cpu_level best = quant_cpu_detect();
 
