@@ -46,6 +46,8 @@ struct Scheduler {
         Request *active;      /* round-robin list, guarded by lock */
         Request *finished;    /* handed back to the main thread */
         Request *cursor;      /* who is next, engine thread only */
+        uint64_t group_serial; /* steps of several requests so far, engine thread only */
+        uint64_t last_group;   /* the last work's step of several requests, else 0 (engine thread) */
 };
 
 uint64_t now_usec(void) {
@@ -385,6 +387,11 @@ static void step(Scheduler *s, Request *r) {
                         generation_cancel(group[i]->generation);
                 gens[i] = group[i]->generation;
         }
+        if (n > 1) {
+                s->last_group = ++s->group_serial;
+                for (size_t i = 0; i < n; i++)
+                        group[i]->group_serial = s->last_group;
+        }
         /* On failure the step's error is every one's: they shared the forward pass. */
         q = generation_step_many(gens, n, text, fr);
         for (size_t i = 0; i < n; i++) {
@@ -470,6 +477,17 @@ static void wait_for_work(Scheduler *s) {
         }
 }
 
+/* Who is served after a step, under the lock: next, or past it while it
+ * was in that step's group. A pool's step is one turn however many
+ * requests it carried, so requests of other models and pools get their
+ * share of the steps (and the same count of tokens per round). */
+static Request *past_group(Scheduler *s, Request *next) {
+        for (unsigned i = 0; next && s->last_group > 0 && next->group_serial == s->last_group && i < ENGINE_MAX_SEQ;
+             i++)
+                next = next->wnext ? next->wnext : s->active;
+        return next;
+}
+
 static void *engine_thread(void *userdata) {
         Scheduler *s = userdata;
 
@@ -494,10 +512,11 @@ static void *engine_thread(void *userdata) {
                         next = r->wnext ? r->wnext : (s->active != start ? s->active : NULL);
                         scheduler_unlock(s);
 
+                        s->last_group = 0;
                         if (work(s, r)) {
                                 did = true;
                                 scheduler_lock(s);
-                                s->cursor = next;
+                                s->cursor = past_group(s, next);
                                 scheduler_unlock(s);
                                 break;
                         }

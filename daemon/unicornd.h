@@ -158,6 +158,7 @@ struct Request {
 
         /* Engine thread only. */
         Request *wnext;
+        uint64_t group_serial; /* the last step of several requests it was in */
         Generation *generation;
         int wstate;
         char *out;

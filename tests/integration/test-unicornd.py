@@ -515,9 +515,12 @@ class TestParallelSessions(UnicornTestCase):
     COMPLETE = '''
         def start_complete(sess, prompt, params):
             r, w = os.pipe()
-            sess.Complete(prompt, params, dbus.types.UnixFd(w))
+            req = sess.Complete(prompt, params, dbus.types.UnixFd(w))
             os.close(w)
-            return os.fdopen(r)
+            return os.fdopen(r), str(req)
+        def tokens(req):
+            return int(bus.get_object(NAME, req).Get('org.unicorn.Engine1.Request', 'TokensGenerated',
+                                                     dbus_interface=dbus.PROPERTIES_IFACE))
         def read_all(f, out=''):
             done = None
             for line in f:
@@ -537,13 +540,13 @@ class TestParallelSessions(UnicornTestCase):
     def test_together_equals_alone(self):
         res = self.run_json(self.COMPLETE + f'''
         a = session(mgr.OpenSession('smollm2-135m', {{}}))
-        la, da = read_all(start_complete(a, {self.LONG}))
+        la, da = read_all(start_complete(a, {self.LONG})[0])
         b = session(mgr.OpenSession('smollm2-135m', {{}}))
         lb, db, _ = chat(b, {self.SHORT})
         # Now together: the long one runs while the chat starts, runs and ends.
         c = session(mgr.OpenSession('smollm2-135m', {{}}))
         d = session(mgr.OpenSession('smollm2-135m', {{}}))
-        f = start_complete(c, {self.LONG})
+        f, _ = start_complete(c, {self.LONG})
         first = json.loads(f.readline())
         tb, tdb, _ = chat(d, {self.SHORT})
         ta, tda = read_all(f, first.get('text', ''))
@@ -561,6 +564,31 @@ class TestParallelSessions(UnicornTestCase):
         self.assertEqual(ta, la)
         self.assertEqual(tdb['cached_tokens'], 0, tdb)
         self.assertEqual(tda['generated_tokens'], da['generated_tokens'])
+
+    def test_pool_step_is_one_turn(self):
+        # Three requests of one pool and one of another (another context length): the
+        # pool's step, however many it carries, is one turn of the round robin, so the
+        # lone request is not slowed to a quarter of the steps.
+        res = self.run_json(self.COMPLETE + f'''
+        pool = [session(mgr.OpenSession('smollm2-135m', {{}})) for _ in range(3)]
+        lone = session(mgr.OpenSession('smollm2-135m', {{'context_length': dbus.UInt32(2048)}}))
+        running = [start_complete(p, {self.LONG}) for p in pool]
+        for f, _ in running:
+            f.readline()
+        before = [tokens(req) for _, req in running]
+        f, _ = start_complete(lone, '1, 2, 3,', dict(temperature=0.0, max_tokens=dbus.Int32(48)))
+        lt, ld = read_all(f)
+        after = [tokens(req) for _, req in running]
+        for f, _ in running:
+            read_all(f)
+        print(json.dumps([ld, before, after]))
+        ''')
+        ld, before, after = res
+        self.assertEqual(ld['generated_tokens'], 48, ld)
+        self.assertEqual(ld['max_batch_sequences'], 1, ld)
+        for b, a in zip(before, after):
+            # One pool step per lone step: about 48 each (three per lone step without the turn rule).
+            self.assertLess(a - b, 2 * 48, (before, after))
 
     def test_reused_slot_starts_empty(self):
         # K keeps the pool alive; X's slot, freed when X closes, goes to the next session.
