@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Pools: one Context with ParallelSessions= sequence slots over a resident
- * model, shared by that many sessions of the same context length, so that
- * the engine thread can run their requests in one forward step (continuous
- * batching: the weights are read once for all of them). With
- * ParallelSessions=1 (the default) every session has a pool of its own.
+ * model, shared by that many sessions, so that the engine thread can run
+ * their requests in one forward step (continuous batching: the weights are
+ * read once for all of them). Its slots hold at least DefaultContextLength=
+ * tokens; a session takes the shortest free slot that holds what it asked
+ * for. With ParallelSessions=1 (the default) every session has a pool of
+ * its own, of the length it asked for.
  *
  * The KV memory of all slots is allocated when the pool is made, so a pool
  * costs ParallelSessions times a session's cache from its first session on:
@@ -66,18 +68,25 @@ static int pool_new(LoadedModel *lm, uint32_t n_ctx, uint32_t n_slots, Pool **re
         return 0;
 }
 
-int pool_acquire(LoadedModel *lm, uint32_t n_ctx, uint32_t n_slots, Pool **ret, int32_t *ret_seq, char *err,
-                 size_t errsz) {
-        Pool *p;
+int pool_acquire(LoadedModel *lm, uint32_t n_ctx, uint32_t min_ctx, uint32_t n_slots, Pool **ret, int32_t *ret_seq,
+                 char *err, size_t errsz) {
+        Pool *p = NULL;
         int r;
 
         if (n_slots == 0 || n_slots > ENGINE_MAX_SEQ)
                 return -EINVAL;
-        for (p = lm->pools; p; p = p->next)
-                if (p->n_ctx == n_ctx && p->n_used < p->n_slots)
-                        break;
+        /* Shared pools hold at least min_ctx tokens a slot, and a session may
+         * take a slot longer than it asked for (the smallest that is free):
+         * clients that size each session to its prompt (unicorn-http does)
+         * still meet in one pool, instead of each making a pool of its own
+         * with n_slots caches. Alone (n_slots 1), a session gets what it
+         * asked for. */
+        if (n_slots > 1)
+                for (Pool *q = lm->pools; q; q = q->next)
+                        if (q->n_ctx >= n_ctx && q->n_used < q->n_slots && (!p || q->n_ctx < p->n_ctx))
+                                p = q;
         if (!p) {
-                r = pool_new(lm, n_ctx, n_slots, &p, err, errsz);
+                r = pool_new(lm, n_slots > 1 ? MAX(n_ctx, min_ctx) : n_ctx, n_slots, &p, err, errsz);
                 if (r < 0)
                         return r;
                 if (n_slots > 1)

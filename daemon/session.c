@@ -361,7 +361,8 @@ int session_new(Manager *m, LoadedModel *lm, sd_bus_message *msg, uint32_t n_ctx
                 (void) sd_bus_creds_get_euid(creds, &s->uid);
 
         s->seq = -1;
-        r = pool_acquire(lm, n_ctx, m->config.parallel_sessions, &s->pool, &s->seq, err, sizeof err);
+        r = pool_acquire(lm, n_ctx, m->config.default_context_length, m->config.parallel_sessions, &s->pool, &s->seq,
+                         err, sizeof err);
         if (r < 0) {
                 log_warning_errno(r, "Failed to create a context for %s: %s", lm->name, err);
                 r = sd_bus_error_setf(error, UNICORN_ERROR_LOAD_FAILED, "Cannot create a session: %s",

@@ -8,8 +8,8 @@
  *   LoadedModel  a resident Model (one copy of the weights shared by every
  *                session of every user); loaded on a thread of its own.
  *   Pool         a Context with ParallelSessions= sequence slots over a
- *                LoadedModel, shared by sessions of one context length so
- *                that their requests run in one forward step.
+ *                LoadedModel, shared by sessions so that their requests
+ *                run in one forward step.
  *   Session      /org/unicorn/Engine1/session/_N: a private sequence of a
  *                Pool (its KV cache) and the conversation, owned by one
  *                unique bus name.
@@ -242,11 +242,12 @@ int session_add_bus_objects(Manager *m);
 unsigned sessions_count_owner(Manager *m, const char *owner);
 extern const sd_bus_vtable session_vtable[];
 
-/* pool.c: a free slot of a pool of lm with n_ctx-token sequences (a new pool
- * of n_slots when none has one); -errno with err filled when the Context
- * cannot be made. pool_release frees the pool with its last slot. */
-int pool_acquire(LoadedModel *lm, uint32_t n_ctx, uint32_t n_slots, Pool **ret, int32_t *ret_seq, char *err,
-                 size_t errsz);
+/* pool.c: a free slot of at least n_ctx tokens in a pool of lm (a new pool
+ * of n_slots slots of max(n_ctx, min_ctx) tokens when none has one; alone,
+ * n_slots 1, exactly n_ctx); -errno with err filled when the Context cannot
+ * be made. pool_release frees the pool with its last slot. */
+int pool_acquire(LoadedModel *lm, uint32_t n_ctx, uint32_t min_ctx, uint32_t n_slots, Pool **ret, int32_t *ret_seq,
+                 char *err, size_t errsz);
 void pool_release(Pool *p, int32_t seq);
 
 /* request.c */

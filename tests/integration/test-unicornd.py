@@ -507,7 +507,7 @@ class TestParallelSessions(UnicornTestCase):
     """ParallelSessions=4: sessions of one model share a Context, their
     requests step together, and that changes nothing a client can see
     except max_batch_sequences, nor lets one session see another's cache."""
-    config_extra = 'ParallelSessions=4\n'
+    config_extra = 'ParallelSessions=4\nDefaultContextLength=1024\n'
 
     # A Complete that runs long (greedy counting does not stop by itself) and a short chat.
     LONG = "'1, 2, 3, 4, 5, 6, 7, 8, 9,', dict(temperature=0.0, max_tokens=dbus.Int32(200))"
@@ -544,15 +544,19 @@ class TestParallelSessions(UnicornTestCase):
         b = session(mgr.OpenSession('smollm2-135m', {{}}))
         lb, db, _ = chat(b, {self.SHORT})
         # Now together: the long one runs while the chat starts, runs and ends.
-        c = session(mgr.OpenSession('smollm2-135m', {{}}))
-        d = session(mgr.OpenSession('smollm2-135m', {{}}))
+        # Sessions that ask for less (as unicorn-http sizes them) take slots of the shared pool.
+        c = session(mgr.OpenSession('smollm2-135m', {{'context_length': dbus.UInt32(300)}}))
+        d = session(mgr.OpenSession('smollm2-135m', {{'context_length': dbus.UInt32(700)}}))
+        lens = [int(x.Get('org.unicorn.Engine1.Session', 'ContextLength', dbus_interface=dbus.PROPERTIES_IFACE))
+                for x in (c, d)]
         f, _ = start_complete(c, {self.LONG})
         first = json.loads(f.readline())
         tb, tdb, _ = chat(d, {self.SHORT})
         ta, tda = read_all(f, first.get('text', ''))
-        print(json.dumps([la, da, lb, db, ta, tda, tb, tdb]))
+        print(json.dumps([la, da, lb, db, ta, tda, tb, tdb, lens]))
         ''')
-        la, da, lb, db, ta, tda, tb, tdb = res
+        la, da, lb, db, ta, tda, tb, tdb, lens = res
+        self.assertEqual(lens, [1024, 1024])
         self.assertEqual(da['finish_reason'], 'length', da)
         self.assertEqual(da['max_batch_sequences'], 1, da)
         self.assertEqual(db['max_batch_sequences'], 1, db)
@@ -566,12 +570,12 @@ class TestParallelSessions(UnicornTestCase):
         self.assertEqual(tda['generated_tokens'], da['generated_tokens'])
 
     def test_pool_step_is_one_turn(self):
-        # Three requests of one pool and one of another (another context length): the
+        # Three requests of one pool and one of another (a longer context): the
         # pool's step, however many it carries, is one turn of the round robin, so the
         # lone request is not slowed to a quarter of the steps.
         res = self.run_json(self.COMPLETE + f'''
         pool = [session(mgr.OpenSession('smollm2-135m', {{}})) for _ in range(3)]
-        lone = session(mgr.OpenSession('smollm2-135m', {{'context_length': dbus.UInt32(2048)}}))
+        lone = session(mgr.OpenSession('smollm2-135m', {{'context_length': dbus.UInt32(2048)}}))  # longer: a pool of its own
         running = [start_complete(p, {self.LONG}) for p in pool]
         for f, _ in running:
             f.readline()
