@@ -1,5 +1,6 @@
 #!/bin/bash
-# Written in the thirty-eighth session, not run (no machine). Both GPU tests in full on the thirty-eighth
+# Written in the thirty-eighth session, not run then (no machine); run in the fortieth on an H100, .gl/bin
+# from c65e6aa (run191-results.txt: both pass). Both GPU tests in full on the thirty-eighth
 # session's build (the last full run of test-vk-ops on a GPU was e562112's, run168.sh): test-vk-models with its
 # new batched decode of 11 sequences, then test-vk-ops.
 cd "$(dirname "$0")/.."

@@ -1,6 +1,7 @@
 #!/bin/bash
-# Written in the thirty-eighth session, extended in the thirty-ninth; NOT RUN in either (no machine: every
-# start failed, then loans were paused). The next session's first call, on a fresh build's .gl/bin. (1) Steps of 2-8 tokens (sequences decoding together) on the 8-bit mat-vecs of several tokens
+# Written in the thirty-eighth session, extended in the thirty-ninth; not run in either (no machine: every
+# start failed, then loans were paused). Run in the fortieth, on an H100, .gl/bin from c65e6aa
+# (run192-results.txt). (1) Steps of 2-8 tokens (sequences decoding together) on the 8-bit mat-vecs of several tokens
 # (mv8n) against the float mat-vec they replace (UNICORN_VK_MV8N=0), beside llama-batched-bench, on the 8B;
 # the 7B and 1B by default. (2) Prompts of several sequences evaluated together (pp128 xN) with the prefill
 # attention run once a sequence's run of tokens (new) against the general kernel (UNICORN_VK_ATTN_RUNS=0).
