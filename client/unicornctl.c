@@ -209,7 +209,7 @@ static int cmd_status(sd_bus *bus, int argc, char **argv) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(freep) char *version = NULL;
         char **loaded = NULL;
-        uint32_t active = 0, sessions = 0, max_ctx = 0;
+        uint32_t active = 0, sessions = 0, max_ctx = 0, parallel = 0;
         int autoload = 0, r;
 
         r = sd_bus_get_property_string(bus, BUS_NAME, PATH, MANAGER, "Version", &e, &version);
@@ -222,6 +222,7 @@ static int cmd_status(sd_bus *bus, int argc, char **argv) {
         (void) get_u32(bus, "ActiveRequests", &active);
         (void) get_u32(bus, "Sessions", &sessions);
         (void) get_u32(bus, "MaxContextLength", &max_ctx);
+        (void) get_u32(bus, "ParallelSessions", &parallel);
         (void) sd_bus_get_property_trivial(bus, BUS_NAME, PATH, MANAGER, "AutoLoad", NULL, 'b', &autoload);
         if (arg_json) {
                 printf("{\"version\":");
@@ -232,14 +233,17 @@ static int cmd_status(sd_bus *bus, int argc, char **argv) {
                                 printf(",");
                         json_string(stdout, loaded[i]);
                 }
-                printf("],\"active_requests\":%u,\"sessions\":%u,\"auto_load\":%s,\"max_context_length\":%u}\n",
-                       active, sessions, autoload ? "true" : "false", max_ctx);
+                printf("],\"active_requests\":%u,\"sessions\":%u,\"auto_load\":%s,\"max_context_length\":%u,"
+                       "\"parallel_sessions\":%u}\n",
+                       active, sessions, autoload ? "true" : "false", max_ctx, parallel);
         } else {
                 printf("Version:         %s\nLoaded models:  ", version);
                 for (size_t i = 0; loaded && loaded[i]; i++)
                         printf(" %s", loaded[i]);
-                printf("%s\nSessions:        %u\nActive requests: %u\nAuto load:       %s\nMax context:     %u tokens\n",
-                       loaded && loaded[0] ? "" : " (none)", sessions, active, autoload ? "yes" : "no", max_ctx);
+                printf("%s\nSessions:        %u\nActive requests: %u\nAuto load:       %s\nMax context:     %u tokens\n"
+                       "Parallel:        %u sessions a step\n",
+                       loaded && loaded[0] ? "" : " (none)", sessions, active, autoload ? "yes" : "no", max_ctx,
+                       parallel);
         }
         for (size_t i = 0; loaded && loaded[i]; i++)
                 free(loaded[i]);

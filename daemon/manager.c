@@ -678,6 +678,8 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                 return sd_bus_message_append(reply, "b", m->config.auto_load);
         if (streq(property, "MaxContextLength"))
                 return sd_bus_message_append(reply, "u", m->config.max_context_length);
+        if (streq(property, "ParallelSessions"))
+                return sd_bus_message_append(reply, "u", m->config.parallel_sessions);
         if (streq(property, "MaxPromptBytes"))
                 return sd_bus_message_append(reply, "t", m->config.max_prompt_bytes);
         if (streq(property, "Devices")) {
@@ -710,6 +712,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Sessions", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AutoLoad", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MaxContextLength", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ParallelSessions", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MaxPromptBytes", "t", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Devices", "a(sssa{sv})", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("MemoryBudget", "a{st}", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),

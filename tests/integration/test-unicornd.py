@@ -29,6 +29,7 @@ class TestBasics(UnicornTestCase):
         self.assertEqual(st['version'], '0.1.0')
         self.assertIn('active_requests', st)
         self.assertTrue(st['auto_load'])
+        self.assertEqual(st['parallel_sessions'], 1)
 
     def test_list_json(self):
         rc, out, err = self.unicornctl('list', '--json')
@@ -536,6 +537,11 @@ class TestParallelSessions(UnicornTestCase):
     def setUp(self):
         super().setUp()
         self.require_model()
+
+    def test_status_says_parallel(self):
+        rc, out, err = self.unicornctl('status', '--json')
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)['parallel_sessions'], 4)
 
     def test_together_equals_alone(self):
         res = self.run_json(self.COMPLETE + f'''
