@@ -560,5 +560,11 @@ class TestStreaming(HttpTestCase):
         self.wait_for(lambda: self.active_requests() == 0, 10, 'all requests to end')
 
 
+class TestStreamingParallel(TestStreaming):
+    """The same streams with the daemon batching sessions: the adapter sizes
+    each session to its request, and those share pools of 8 (docs/http.md)."""
+    config_extra = 'ParallelSessions=8\nDefaultContextLength=512\n'
+
+
 if __name__ == '__main__':
     main()
