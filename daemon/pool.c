@@ -51,15 +51,11 @@ static int pool_new(LoadedModel *lm, uint32_t n_ctx, uint32_t n_slots, Pool **re
         p->n_ctx = n_ctx;
         p->n_slots = n_slots;
         p->used = calloc(n_slots, sizeof *p->used);
-        if (!p->used) {
-                free(p);
-                return -ENOMEM;
-        }
-        r = context_new(lm->model, &(struct context_options) { .n_ctx = n_ctx, .n_seq = n_slots }, &p->context, err,
-                        errsz);
+        r = p->used ? context_new(lm->model, &(struct context_options) { .n_ctx = n_ctx, .n_seq = n_slots },
+                                  &p->context, err, errsz)
+                    : -ENOMEM;
         if (r < 0) {
-                free(p->used);
-                free(p);
+                pool_free(p); /* not listed yet: it only frees */
                 return r;
         }
         p->next = lm->pools;

@@ -209,7 +209,7 @@ static int out_flush(Request *r) {
 
 static void finish(Scheduler *s, Request *r, enum request_state state) {
         Session *se = r->session;
-        int32_t used = context_seq_len(se->context, se->seq);
+        int32_t used = context_seq_len(se->pool->context, se->seq);
         Request **p;
 
         r->generation = generation_free(r->generation);
@@ -251,7 +251,7 @@ static void setup(Scheduler *s, Request *r) {
         _cleanup_free_ int32_t *ids = NULL;
         size_t n_ids = 0;
         Session *se = r->session;
-        Context *ctx = se->context;
+        Context *ctx = se->pool->context;
         Model *model = context_model(ctx);
         int q;
 
@@ -359,7 +359,7 @@ static size_t gather(Scheduler *s, Request *r, Request **group) {
                 return n;
         scheduler_lock(s);
         for (Request *o = s->active; o && n < ENGINE_MAX_SEQ; o = o->wnext) {
-                if (o == r || o->wstate != W_RUN || o->session->context != r->session->context || o->pipe_broken)
+                if (o == r || o->wstate != W_RUN || o->session->pool != r->session->pool || o->pipe_broken)
                         continue;
                 if (o->out_len > 0) {
                         int q = out_flush(o);

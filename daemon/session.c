@@ -71,7 +71,6 @@ Session *session_free(Session *s) {
         request_free(s->request);
         pool_release(s->pool, s->seq);
         s->pool = NULL;
-        s->context = NULL;
         if (s->lm && s->lm->n_sessions > 0)
                 s->lm->n_sessions--;
         manager_lost_model_release(s->lm);
@@ -369,8 +368,7 @@ int session_new(Manager *m, LoadedModel *lm, sd_bus_message *msg, uint32_t n_ctx
                                       err[0] ? err : strerror(-r));
                 goto fail;
         }
-        s->context = s->pool->context;
-        s->n_ctx = context_n_ctx(s->context);
+        s->n_ctx = context_n_ctx(s->pool->context);
         /* The slot may hold the cache of a session that closed. */
         atomic_store(&s->clear_cache, true);
 

@@ -101,8 +101,7 @@ struct Session {
         uid_t uid;
         sd_bus_track *track;
         LoadedModel *lm;
-        Pool *pool;
-        Context *context;     /* the pool's; the engine thread's alone (below) */
+        Pool *pool;           /* its Context is the engine thread's alone (below) */
         int32_t seq;          /* this session's sequence of it */
         uint32_t n_ctx;
         /* The main thread never touches the Context, which the engine thread

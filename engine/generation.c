@@ -246,7 +246,6 @@ int generation_step_many(Generation *const *gs, size_t n, char **ret_text, enum 
                 if (gs[i]->ctx != c || seen[gs[i]->seq])
                         return -EINVAL;
                 seen[gs[i]->seq] = true;
-                ret_text[i] = NULL;
         }
         for (size_t i = 0; i < n; i++) {
                 ret_text[i] = strdup("");

@@ -2,7 +2,7 @@
 # Fortieth session. Why the 8B's pp128 xN stays at ~11,000 t/s from 4 to 32 sequences while llama.cpp's rises
 # (run192.sh): per-kernel GPU times (UNICORN_VK_PROFILE=1) of steps of 512 tokens of one sequence (pp512), of 4
 # sequences (pp128 x4) and of 32 (pp128 x32, 4 sequences a step), .gl/bin from 21e2f2c. Not run in the fortieth
-# session: three more starts failed and the device time left (274 s) was too short for a start and the run.
+# session: two more starts failed and the device time left (274 s) was too short for a start and the run.
 cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
 R=$OUT/run193.txt
