@@ -33,13 +33,14 @@ import time
 PROMPT = 'Write a long story about a lighthouse keeper and the sea.'
 
 
-def start(build, tmp, parallel, backend):
+def start(build, tmp, parallel, backend, bus_config):
     conf = os.path.join(tmp, 'unicornd.conf')
     with open(conf, 'w') as f:
         f.write(f'AutoLoad=yes\nParallelSessions={parallel}\nBackend={backend}\nMaxSessionsPerCaller=256\n'
                 'MaxRequestsPerCaller=256\n')
-    bus = subprocess.Popen(['dbus-daemon', '--session', '--nofork', '--print-address=1'], stdout=subprocess.PIPE,
-                           text=True)
+    # --bus-config: where dbus-daemon is unpacked outside / (the GPU machine), its session.conf is not where it looks
+    bus = subprocess.Popen(['dbus-daemon', f'--config-file={bus_config}' if bus_config else '--session', '--nofork',
+                            '--print-address=1'], stdout=subprocess.PIPE, text=True)
     addr = bus.stdout.readline().strip()
     state = os.path.join(tmp, 'models')
     os.makedirs(state, exist_ok=True)
@@ -52,7 +53,7 @@ def start(build, tmp, parallel, backend):
             break
         time.sleep(0.1)
     else:
-        raise RuntimeError('unicornd did not start; see ' + log.name)
+        raise RuntimeError('unicornd did not start')
     return bus, d, ctl
 
 
@@ -79,6 +80,7 @@ def main():
     ap.add_argument('--tokens', type=int, default=64)
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--backend', default='auto')
+    ap.add_argument('--bus-config', help="dbus-daemon's --config-file= (default: its own session bus config)")
     a = ap.parse_args()
 
     print(f'model {os.path.basename(a.model)}, {a.clients} clients x {a.tokens} tokens, backend {a.backend}, '
@@ -87,7 +89,7 @@ def main():
         tmp = tempfile.mkdtemp(prefix='unicorn-sessions-bench-')
         bus = d = None
         try:
-            bus, d, ctl = start(a.build, tmp, parallel, a.backend)
+            bus, d, ctl = start(a.build, tmp, parallel, a.backend, a.bus_config)
             subprocess.run(ctl + ['import', a.model, 'bench'], check=True, capture_output=True)
             run_round(ctl, 1, 8)  # load and warm up
             rates, batch = [], 0
@@ -97,6 +99,11 @@ def main():
                 batch = max(batch, b)
             print(f'ParallelSessions={parallel}: {statistics.median(rates):8.1f} t/s aggregate '
                   f'(rounds: {", ".join(f"{r:.1f}" for r in rates)}), max_batch_sequences {batch}', flush=True)
+        except Exception:
+            # the temporary directory goes below: show why the daemon failed while its log is still there
+            with open(os.path.join(tmp, 'unicornd.log'), errors='replace') as f:
+                sys.stderr.write(''.join(f.readlines()[-20:]))
+            raise
         finally:
             for p in (d, bus):
                 if p and p.poll() is None:
