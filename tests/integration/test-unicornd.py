@@ -651,5 +651,25 @@ class TestParallelSessions(UnicornTestCase):
         self.assertEqual(t3, t1)
 
 
+
+class TestParallelSessionsVulkan(UnicornTestCase):
+    """TestParallelSessions' together-equals-alone through the Vulkan backend (lavapipe in CI): the
+    daemon's pool steps run the GPU's batched kernels (several tokens of several sequences in one
+    step), which the CPU class never reaches."""
+    config_extra = TestParallelSessions.config_extra + 'Backend=vulkan\n'
+    LONG, SHORT, COMPLETE = TestParallelSessions.LONG, TestParallelSessions.SHORT, TestParallelSessions.COMPLETE
+    test_together_equals_alone = TestParallelSessions.test_together_equals_alone
+
+    def setUp(self):
+        super().setUp()
+        self.require_model()
+        res = self.run_json("print(json.dumps(err(mgr.LoadModel, 'smollm2-135m')))")
+        if res:
+            self.skipTest('no Vulkan device for the daemon: ' + res)
+        backend = self.run_json("print(json.dumps([str(m[1]) for m in mgr.ListLoadedModels() if m[0] == 'smollm2-135m']))")
+        self.assertEqual(len(backend), 1)
+        self.assertTrue(backend[0].startswith('vulkan'), backend)
+
+
 if __name__ == '__main__':
     main()
