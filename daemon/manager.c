@@ -66,6 +66,7 @@ static LoadedModel *loaded_model_free(LoadedModel *lm) {
                 sd_bus_message_unref(w->message);
                 free(w);
         }
+        pool_free_all(lm); /* the pool kept empty for the next session, if any */
         model_unref(lm->loaded);
         model_unref(lm->model);
         free(lm->name);

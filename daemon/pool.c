@@ -12,6 +12,17 @@
  * costs ParallelSessions times a session's cache from its first session on:
  * that is the price of batching, and why it is the administrator's choice.
  *
+ * The last pool a model's sessions left is kept, empty, while the model
+ * stays resident (and freed with it: pool_free_all), and the next session
+ * that fits takes it, as it takes the shortest free slot of any pool:
+ * making a context costs far more than a step on a GPU (run195.sh: ~230
+ * ms a session on the H100, its ~85 buffers' memory), and one-shot
+ * clients (`unicornctl run`, each HTTP request) open a session each. Only
+ * pools of slots no longer than DefaultContextLength= are kept, so what a
+ * model holds while idle is at most one pool of the default size (a
+ * session's default cache with ParallelSessions=1); a pool that empties
+ * while another is kept replaces it.
+ *
  * Privacy: the engine keeps sequences apart (a token attends only to its
  * own sequence), and a slot handed to a new session still holds its last
  * owner's cache until the engine thread clears it, before that session's
@@ -77,14 +88,17 @@ int pool_acquire(LoadedModel *lm, uint32_t n_ctx, uint32_t min_ctx, uint32_t n_s
          * still meet in one pool, instead of each making a pool of its own
          * with n_slots caches. Alone (n_slots 1), a session gets what it
          * asked for. */
-        if (n_slots > 1)
-                for (Pool *q = lm->pools; q; q = q->next)
-                        if (q->n_ctx >= n_ctx && q->n_used < q->n_slots && (!p || q->n_ctx < p->n_ctx))
-                                p = q;
+        for (Pool *q = lm->pools; q; q = q->next)
+                if (q->n_slots == n_slots && q->n_used < q->n_slots && q->n_ctx >= n_ctx &&
+                    (!p || q->n_ctx < p->n_ctx))
+                        p = q;
+        if (p && p->n_used == 0)
+                log_debug("Reusing the kept context of %u x %u tokens on %s.", p->n_slots, p->n_ctx, lm->name);
         if (!p) {
                 r = pool_new(lm, n_slots > 1 ? MAX(n_ctx, min_ctx) : n_ctx, n_slots, &p, err, errsz);
                 if (r < 0)
                         return r;
+                p->keep = p->n_ctx <= min_ctx;
                 if (n_slots > 1)
                         log_debug("New pool of %u sessions x %u tokens on %s.", n_slots, n_ctx, lm->name);
         }
@@ -106,6 +120,21 @@ void pool_release(Pool *p, int32_t seq) {
         /* The last session is gone, and with it every request on this
          * Context (a session is freed only once its request is collected):
          * the engine thread holds nothing of it. */
-        if (--p->n_used == 0)
+        if (--p->n_used > 0)
+                return;
+        if (!p->keep || p->lm->lost) {
                 pool_free(p);
+                return;
+        }
+        /* kept for the next session; the one kept before goes */
+        for (Pool *q = p->lm->pools, *next; q; q = next) {
+                next = q->next;
+                if (q != p && q->n_used == 0)
+                        pool_free(q);
+        }
+}
+
+void pool_free_all(LoadedModel *lm) {
+        while (lm->pools)
+                pool_free(lm->pools);
 }

@@ -90,6 +90,7 @@ struct Pool {
         Context *context;     /* n_slots sequences of n_ctx tokens; stepped by the engine thread */
         uint32_t n_ctx, n_slots, n_used;
         bool *used;           /* [n_slots] */
+        bool keep;            /* kept when its last session leaves: slots of at most DefaultContextLength= */
 };
 
 struct Session {
@@ -241,13 +242,16 @@ int session_add_bus_objects(Manager *m);
 unsigned sessions_count_owner(Manager *m, const char *owner);
 extern const sd_bus_vtable session_vtable[];
 
-/* pool.c: a free slot of at least n_ctx tokens in a pool of lm (a new pool
- * of n_slots slots of max(n_ctx, min_ctx) tokens when none has one; alone,
- * n_slots 1, exactly n_ctx); -errno with err filled when the Context cannot
- * be made. pool_release frees the pool with its last slot. */
+/* pool.c: the shortest free slot of at least n_ctx tokens in a pool of lm
+ * (a new pool of n_slots slots of max(n_ctx, min_ctx) tokens when none has
+ * one; alone, n_slots 1, exactly n_ctx); -errno with err filled when the
+ * Context cannot be made. pool_release keeps the pool its last slot left
+ * for the next session where its slots hold at most min_ctx tokens (one
+ * such a model); pool_free_all frees a model's pools, when it goes. */
 int pool_acquire(LoadedModel *lm, uint32_t n_ctx, uint32_t min_ctx, uint32_t n_slots, Pool **ret, int32_t *ret_seq,
                  char *err, size_t errsz);
 void pool_release(Pool *p, int32_t seq);
+void pool_free_all(LoadedModel *lm);
 
 /* request.c */
 int request_new(Session *s, sd_bus_message *msg, Request **ret);

@@ -58,6 +58,7 @@ def start(build, tmp, parallel, backend, bus_config):
 
 
 def run_round(ctl, clients, tokens):
+    """One round: returns (aggregate t/s, largest max_batch_sequences, the clients' done records, wall s)."""
     argv = ctl + ['--stats', '-t', '0', '-n', str(tokens), 'run', 'bench', PROMPT]
     t0 = time.perf_counter()
     ps = [subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(clients)]
@@ -68,7 +69,8 @@ def run_round(ctl, clients, tokens):
             raise RuntimeError('unicornctl failed: ' + err)
         done.append(json.loads(err.strip().splitlines()[-1]))
     wall = time.perf_counter() - t0
-    return sum(d['generated_tokens'] for d in done) / wall, max(d.get('max_batch_sequences', 1) for d in done)
+    return (sum(d['generated_tokens'] for d in done) / wall, max(d.get('max_batch_sequences', 1) for d in done),
+            done, wall)
 
 
 def main():
@@ -80,6 +82,7 @@ def main():
     ap.add_argument('--tokens', type=int, default=64)
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--backend', default='auto')
+    ap.add_argument('--log', help='a folder to keep the daemon logs in (unicornd-PARALLEL.log)')
     ap.add_argument('--bus-config', help="dbus-daemon's --config-file= (default: its own session bus config)")
     a = ap.parse_args()
 
@@ -92,13 +95,23 @@ def main():
             bus, d, ctl = start(a.build, tmp, parallel, a.backend, a.bus_config)
             subprocess.run(ctl + ['import', a.model, 'bench'], check=True, capture_output=True)
             run_round(ctl, 1, 8)  # load and warm up
-            rates, batch = [], 0
+            rates, batch, recs = [], 0, []
             for _ in range(a.rounds):
-                r, b = run_round(ctl, a.clients, a.tokens)
+                r, b, done, wall = run_round(ctl, a.clients, a.tokens)
                 rates.append(r)
                 batch = max(batch, b)
+                recs.append((done, wall))
+            # Where a round's time goes (the median round's records): the time to the first token (queueing
+            # behind other requests, prompt), each client's generation rate after it, and what neither covers
+            # (the client, OpenSession and Close, the daemon's per-request setup).
+            done, wall = sorted(recs, key=lambda x: x[1])[len(recs) // 2]
+            ttft = statistics.median(d['ttft_ms'] for d in done)
+            per = statistics.median(d['tokens_per_second'] for d in done)
+            rest = statistics.median(wall * 1e3 - d['ttft_ms'] - d['generate_ms'] for d in done)
             print(f'ParallelSessions={parallel}: {statistics.median(rates):8.1f} t/s aggregate '
-                  f'(rounds: {", ".join(f"{r:.1f}" for r in rates)}), max_batch_sequences {batch}', flush=True)
+                  f'(rounds: {", ".join(f"{r:.1f}" for r in rates)}), max_batch_sequences {batch}; '
+                  f'median client: ttft {ttft:.1f} ms, {per:.1f} t/s generating, {rest:.1f} ms outside both',
+                  flush=True)
         except Exception:
             # the temporary directory goes below: show why the daemon failed while its log is still there
             with open(os.path.join(tmp, 'unicornd.log'), errors='replace') as f:
@@ -109,6 +122,8 @@ def main():
                 if p and p.poll() is None:
                     p.terminate()
                     p.wait(30)
+            if a.log and os.path.exists(os.path.join(tmp, 'unicornd.log')):  # after the exit: what it prints then
+                shutil.copy(os.path.join(tmp, 'unicornd.log'), os.path.join(a.log, f'unicornd-{parallel}.log'))
             shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -144,6 +144,7 @@ struct vk_context {
          * (run133-results.txt). UMA devices, and steps of more rows (a whole batch's logits), write
          * logits directly. UNICORN_VK_LOGITS=device|host forces either. */
         struct vk_buf logits_dev;
+        struct vk_buf_group mem; /* the device-local buffers' memory: the caches, scratch, logits_dev */
         struct vk_cmd cmd;
 };
 
@@ -578,6 +579,7 @@ fail:
 static void vk_context_free(void *state) {
         struct vk_context *vc = state;
         struct vk_device *d;
+        double t0 = vk_host_clock();
 
         if (!vc)
                 return;
@@ -604,7 +606,9 @@ static void vk_context_free(void *state) {
                 vk_buf_destroy(d, &vc->in);
                 vk_buf_destroy(d, &vc->logits);
                 vk_buf_destroy(d, &vc->logits_dev);
+                vk_buf_group_free(&vc->mem);
                 vk_cmd_free(&vc->cmd);
+                vk_host_times_context(true, t0);
         }
         free(vc->kc);
         free(vc->vc);
@@ -622,6 +626,7 @@ static int vk_context_init(Context *c, void **ret) {
         size_t k_dim = (size_t) hp->n_head_kv * hp->head_dim, v_dim = (size_t) hp->n_head_kv * hp->head_dim_v;
         struct vk_context *vc;
         size_t off = 0;
+        double t0 = vk_host_clock();
         int r;
 
         vc = new0(struct vk_context, 1);
@@ -686,49 +691,46 @@ static int vk_context_init(Context *c, void **ret) {
         vc->ring_global = vc->ring_swa = c->n_ctx;
         if (hp->sliding_window > 0 && hp->sliding_window + c->n_batch < c->n_ctx)
                 vc->ring_swa = hp->sliding_window + c->n_batch;
+        struct vk_buf_group *g = &vc->mem;
+        vk_buf_group_init(g, d, VK_MEM_DEVICE);
         for (uint32_t il = 0; il < hp->n_layer; il++) {
                 vc->ring[il] = m->layers[il].swa ? vc->ring_swa : vc->ring_global;
                 size_t rows = (size_t) c->n_seq * vc->ring[il];
                 size_t es = vm->pl.kv16 ? 2 : 4; /* bytes an element (shaders/include/kv.glsl) */
-                if ((r = vk_buf_create(d, rows * k_dim * es, VK_MEM_DEVICE, &vc->kc[il])) < 0 ||
-                    (r = vk_buf_create(d, rows * v_dim * es, VK_MEM_DEVICE, &vc->vc[il])) < 0)
-                        goto fail;
+                vk_buf_group_add(g, rows * k_dim * es, &vc->kc[il]);
+                vk_buf_group_add(g, rows * v_dim * es, &vc->vc[il]);
         }
-        if ((r = vk_buf_create(d, nb * E * 4, VK_MEM_DEVICE, &vc->x)) < 0 ||
-            (r = vk_buf_create(d, E * 4, VK_MEM_DEVICE, &vc->x2)) < 0 ||
-            (r = vk_buf_create(d, nb * MAX(E, o_dim) * 4, VK_MEM_DEVICE, &vc->h)) < 0 ||
-            (r = vk_buf_create(d, nb * (q_dim + k_dim + v_dim) * 4, VK_MEM_DEVICE, &vc->qkv)) < 0 ||
-            (r = vk_buf_create(d, nb * o_dim * 4, VK_MEM_DEVICE, &vc->att)) < 0 ||
-            (r = vk_buf_create(d, nb * E * 4, VK_MEM_DEVICE, &vc->tmp)) < 0 ||
-            (r = vk_buf_create(d, nb * F * 4, VK_MEM_DEVICE, &vc->gate)) < 0 ||
-            (r = vk_buf_create(d, nb * F * 4 * (vc->gu_fused ? 2 : 1), VK_MEM_DEVICE, &vc->up)) < 0 ||
-            /* rows up to a multiple of 256 past the step's tokens, which the NV product reads (MM_XPAD) */
-            ((vm->pl.coopmat || vm->pl.coopmat2) &&
-             (r = vk_buf_create(d, ALIGN_TO(nb, 256) * MAX(MAX(E, o_dim), F) * 2, VK_MEM_DEVICE, &vc->x16)) < 0) ||
-            (r = vk_buf_create(d, (size_t) VK_MV8N_MAX * vk_q8_row_bytes((uint32_t) MAX(E, o_dim)), VK_MEM_DEVICE,
-                               &vc->hq)) < 0 ||
-            (r = vk_buf_create(d, (size_t) VK_MV8N_MAX * vk_q8_row_bytes((uint32_t) o_dim), VK_MEM_DEVICE,
-                               &vc->attq)) < 0 ||
-            (r = vk_buf_create(d, (size_t) VK_MV8N_MAX * vk_q8_row_bytes((uint32_t) F), VK_MEM_DEVICE,
-                               &vc->gateq)) < 0 ||
-            (r = vk_buf_create(d, ATTN_CNT_BYTES(hp->n_head) + (size_t) MIN(nb, (size_t) ATTN_SPLIT_TOKENS) *
-                                                                hp->n_head * VK_ATTN_MAX_SPLIT * (hp->head_dim_v + 2) * 4,
-                               VK_MEM_DEVICE, &vc->attp)) < 0 ||
-            (r = vk_buf_fill0(d, &vc->attp)) < 0 ||
-            /* the prefill split's scratch only where it may run (vk_pipeline_attn's attn_pf_split) */
-            (vm->pl.p[VK_P_ATTN_CM] && nb > ATTN_SPLIT_TOKENS && vm->pl.attn_pf_split &&
-             ((r = vk_buf_create(d, vk_attn_pf_part_bytes((uint32_t) nb, hp->n_head, hp->head_dim_v), VK_MEM_DEVICE,
-                                 &vc->attpf)) < 0 ||
-              (r = vk_buf_fill0(d, &vc->attpf)) < 0)) ||
-            (r = vk_buf_create(d, nb * hp->n_vocab * 4, VK_MEM_HOST, &vc->logits)) < 0)
-                goto fail;
+        vk_buf_group_add(g, nb * E * 4, &vc->x);
+        vk_buf_group_add(g, E * 4, &vc->x2);
+        vk_buf_group_add(g, nb * MAX(E, o_dim) * 4, &vc->h);
+        vk_buf_group_add(g, nb * (q_dim + k_dim + v_dim) * 4, &vc->qkv);
+        vk_buf_group_add(g, nb * o_dim * 4, &vc->att);
+        vk_buf_group_add(g, nb * E * 4, &vc->tmp);
+        vk_buf_group_add(g, nb * F * 4, &vc->gate);
+        vk_buf_group_add(g, nb * F * 4 * (vc->gu_fused ? 2 : 1), &vc->up);
+        /* rows up to a multiple of 256 past the step's tokens, which the NV product reads (MM_XPAD) */
+        if (vm->pl.coopmat || vm->pl.coopmat2)
+                vk_buf_group_add(g, ALIGN_TO(nb, 256) * MAX(MAX(E, o_dim), F) * 2, &vc->x16);
+        vk_buf_group_add(g, (size_t) VK_MV8N_MAX * vk_q8_row_bytes((uint32_t) MAX(E, o_dim)), &vc->hq);
+        vk_buf_group_add(g, (size_t) VK_MV8N_MAX * vk_q8_row_bytes((uint32_t) o_dim), &vc->attq);
+        vk_buf_group_add(g, (size_t) VK_MV8N_MAX * vk_q8_row_bytes((uint32_t) F), &vc->gateq);
+        vk_buf_group_add(g, ATTN_CNT_BYTES(hp->n_head) + (size_t) MIN(nb, (size_t) ATTN_SPLIT_TOKENS) * hp->n_head *
+                                                           VK_ATTN_MAX_SPLIT * (hp->head_dim_v + 2) * 4,
+                         &vc->attp);
+        /* the prefill split's scratch only where it may run (vk_pipeline_attn's attn_pf_split) */
+        bool attpf = vm->pl.p[VK_P_ATTN_CM] && nb > ATTN_SPLIT_TOKENS && vm->pl.attn_pf_split;
+        if (attpf)
+                vk_buf_group_add(g, vk_attn_pf_part_bytes((uint32_t) nb, hp->n_head, hp->head_dim_v), &vc->attpf);
         {
                 const char *e = getenv("UNICORN_VK_LOGITS");
                 bool dev = e && streq(e, "device") ? true : e && streq(e, "host") ? false : !d->uma;
-                if (dev && (r = vk_buf_create(d, MIN(nb, LOGITS_DEV_ROWS) * hp->n_vocab * 4, VK_MEM_DEVICE,
-                                              &vc->logits_dev)) < 0)
-                        goto fail;
+                if (dev)
+                        vk_buf_group_add(g, MIN(nb, LOGITS_DEV_ROWS) * hp->n_vocab * 4, &vc->logits_dev);
         }
+        if ((r = vk_buf_group_commit(g)) < 0 || (r = vk_buf_fill0(d, &vc->attp)) < 0 ||
+            (attpf && (r = vk_buf_fill0(d, &vc->attpf)) < 0) ||
+            (r = vk_buf_create(d, nb * hp->n_vocab * 4, VK_MEM_HOST, &vc->logits)) < 0)
+                goto fail;
         /* Per-step inputs, each at a 16-byte boundary. */
         vc->off_tok = off;
         off += ALIGN_TO(nb * 4, 16);
@@ -743,6 +745,7 @@ static int vk_context_init(Context *c, void **ret) {
         if ((r = vk_buf_create(d, off, VK_MEM_HOST, &vc->in)) < 0)
                 goto fail;
         *ret = vc;
+        vk_host_times_context(false, t0);
         return 0;
 fail:
         vk_context_free(vc);

@@ -1178,7 +1178,28 @@ static double mono_s(void) {
         return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
 }
 
+/* Contexts made [0] and freed [1]: their seconds (vk-backend.c). */
+static double host_ctx_s[2];
+static uint64_t host_ctx_n[2];
+
+double vk_host_clock(void) {
+        return mono_s();
+}
+
+void vk_host_times_context(bool freed, double t0) {
+        if (!host_times)
+                return;
+        pthread_mutex_lock(&prof_lock);
+        host_ctx_s[freed] += mono_s() - t0;
+        host_ctx_n[freed]++;
+        pthread_mutex_unlock(&prof_lock);
+}
+
 static void host_times_print(void) {
+        for (int i = 0; i < 2; i++)
+                if (host_ctx_n[i])
+                        fprintf(stderr, "vk-host: %llu contexts %s, %.2f ms each\n", (unsigned long long) host_ctx_n[i],
+                                i ? "freed" : "made", 1e3 * host_ctx_s[i] / (double) host_ctx_n[i]);
         if (host_steps)
                 fprintf(stderr, "vk-host: %llu steps, recording %.1f us, submit+wait %.1f us per step; GPU "
                         "first to last command %.1f us per step; %.1f us from one step's start to the next's\n",

@@ -121,6 +121,37 @@ int vk_buf_write(struct vk_device *d, struct vk_buf *b, VkDeviceSize off, const 
 int vk_buf_read(struct vk_device *d, struct vk_buf *b, VkDeviceSize off, void *dst, size_t n);
 int vk_buf_fill0(struct vk_device *d, struct vk_buf *b);
 
+/*
+ * Buffers that are made and freed together (a context's KV cache and scratch) in a few allocations of
+ * at most VK_GROUP_BLOCK bytes, instead of one vkAllocateMemory each. vk_buf_group_add() records a
+ * buffer to make; vk_buf_group_commit() makes them all (or none: -errno, every added vk_buf zeroed).
+ * Members are destroyed by vk_buf_destroy() as any buffer (their memory is the group's), and the group's
+ * memory by vk_buf_group_free() after them. UNICORN_VK_BUF_GROUP=0: each member its own allocation.
+ */
+#define VK_GROUP_BLOCK ((VkDeviceSize) 1 << 30) /* maxMemoryAllocationSize is at least this (Vulkan 1.1) */
+struct vk_buf_group {
+        struct vk_device *d;
+        enum vk_mem kind;
+        size_t n, cap;
+        struct vk_buf_group_ent {
+                struct vk_buf *b;
+                VkDeviceSize size;
+        } *ent;
+        VkDeviceMemory *mem; /* the blocks */
+        void **map;          /* each block's mapping, where host-visible */
+        size_t n_mem;
+        VkDeviceSize block;  /* the largest block: VK_GROUP_BLOCK (tests set less) */
+        int err;             /* the first add's failure, returned by the commit */
+};
+void vk_buf_group_init(struct vk_buf_group *g, struct vk_device *d, enum vk_mem kind);
+void vk_buf_group_add(struct vk_buf_group *g, VkDeviceSize size, struct vk_buf *ret);
+int vk_buf_group_commit(struct vk_buf_group *g);
+void vk_buf_group_free(struct vk_buf_group *g);
+
+/* UNICORN_VK_HOST_TIMES=1: a context made or freed since t0 (vk_host_clock()), in the report at exit. */
+double vk_host_clock(void);
+void vk_host_times_context(bool freed, double t0);
+
 /* Weight buffers in memory from the embedder's allocator (struct engine_weight_allocator, engine.h). */
 struct engine_weight_allocator;
 struct vk_import {

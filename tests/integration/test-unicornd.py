@@ -652,6 +652,38 @@ class TestParallelSessions(UnicornTestCase):
 
 
 
+class TestKeptContext(UnicornTestCase):
+    """With ParallelSessions=1 (the default) the context a closed session leaves is kept for the next
+    session of its length (making one costs ~230 ms on a GPU, per `unicornctl run` and HTTP request).
+    The next owner must find it empty."""
+    daemon_args = ['--verbose']  # the reuse is logged at debug level only
+
+    def test_next_session_reuses_it_empty(self):
+        self.require_model()
+        short = TestParallelSessions.SHORT
+        first = self.run_json(f'''
+            a = session(mgr.OpenSession('smollm2-135m', {{}}))
+            t, d, _ = chat(a, {short})
+            a.Close()
+            print(json.dumps([t, d]))
+        ''')
+        res = self.run_json(f'''
+            b = session(mgr.OpenSession('smollm2-135m', {{}}))
+            used0 = int(b.Get('org.unicorn.Engine1.Session', 'ContextUsed', dbus_interface=dbus.PROPERTIES_IFACE))
+            t, d, _ = chat(b, {short})
+            used1 = int(b.Get('org.unicorn.Engine1.Session', 'ContextUsed', dbus_interface=dbus.PROPERTIES_IFACE))
+            print(json.dumps([used0, t, d, used1]))
+        ''', uid=OTHER_UID)
+        (ta, da), (used0, tb, db, used1) = first, res
+        with open(self.daemon_log.name) as f:
+            self.assertEqual(f.read().count('Reusing the kept context'), 1)
+        self.assertEqual(used0, 0)
+        self.assertEqual(db['cached_tokens'], 0, db)  # nothing of the last owner's prompt
+        self.assertEqual(db['prompt_tokens'], da['prompt_tokens'])
+        self.assertEqual(tb, ta)
+        self.assertEqual(used1, db['prompt_tokens'] + db['generated_tokens'] - 1, db)
+
+
 class TestParallelSessionsVulkan(UnicornTestCase):
     """TestParallelSessions' together-equals-alone through the Vulkan backend (lavapipe in CI): the
     daemon's pool steps run the GPU's batched kernels (several tokens of several sequences in one

@@ -1547,6 +1547,55 @@ static bool part(const char *name) {
         return false;
 }
 
+/*
+ * Buffers sharing allocations (vk_buf_group, a context's caches and scratch): with blocks of 4 KiB,
+ * sizes that fill a block exactly, pass it, and exceed it alone. Every buffer must hold its own bytes
+ * (a pattern each, written and read back through vk_buf_write/vk_buf_read, after all were written),
+ * its device range must not overlap another's, and members are freed as any buffer, then the group.
+ */
+static void test_buf_group(void) {
+        static const VkDeviceSize sizes[] = { 100, 3000, 4000, 9000, 16, 1, 4096, 700 };
+        struct vk_buf b[ELEMENTSOF(sizes)], big;
+        struct vk_buf_group g;
+        uint8_t want[9000], got[9000];
+
+        if (getenv("UNICORN_VK_BUF_GROUP") && streq(getenv("UNICORN_VK_BUF_GROUP"), "0")) {
+                printf("buffer group: not tested (UNICORN_VK_BUF_GROUP=0)\n");
+                return;
+        }
+        vk_buf_group_init(&g, d, VK_MEM_DEVICE);
+        g.block = 4096;
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++)
+                vk_buf_group_add(&g, sizes[i], &b[i]);
+        CHECK(vk_buf_group_commit(&g) == 0);
+        CHECK(g.n_mem >= 5 && g.n_mem <= ELEMENTSOF(sizes)); /* 9000 alone; no block past 4096 otherwise */
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
+                CHECK(b[i].buf && b[i].addr && b[i].size == sizes[i] && !b[i].mem);
+                memset(want, (int) (0x11 * (i + 1)), sizes[i]);
+                CHECK(vk_buf_write(d, &b[i], 0, want, sizes[i]) == 0);
+                for (size_t j = 0; j < i; j++)
+                        CHECK(b[i].addr + sizes[i] <= b[j].addr || b[j].addr + sizes[j] <= b[i].addr);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
+                memset(want, (int) (0x11 * (i + 1)), sizes[i]);
+                CHECK(vk_buf_read(d, &b[i], 0, got, sizes[i]) == 0);
+                CHECK_MSG(memcmp(got, want, sizes[i]) == 0, "buffer %zu of the group lost its bytes", i);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++)
+                vk_buf_destroy(d, &b[i]);
+        vk_buf_group_free(&g);
+        CHECK(g.n_mem == 0 && !g.mem);
+
+        /* A failure leaves nothing: every member zeroed. */
+        vk_buf_group_init(&g, d, VK_MEM_DEVICE);
+        vk_buf_group_add(&g, 64, &b[0]);
+        vk_buf_group_add(&g, (VkDeviceSize) 1 << 50, &big);
+        CHECK(vk_buf_group_commit(&g) < 0);
+        CHECK(!b[0].buf && !big.buf && g.n_mem == 0);
+        vk_buf_group_free(&g);
+        printf("buffer group: ok\n");
+}
+
 int main(int argc, char **argv) {
         char err[256];
         int n = 0;
@@ -1584,6 +1633,8 @@ int main(int argc, char **argv) {
                pl.coopmat2 ? "tested" : d->coopmat2 ? "not built (glslc lacks GL_NV_cooperative_matrix2)" : d->coopmat2_why);
         printf("8-bit activation mat-vecs (integer dot): %s\n",
                pl.q8 ? "tested" : d->int_dot ? "not built (glslc lacks GL_EXT_integer_dot_product)" : "device lacks int-dot");
+        if (part("bufgroup"))
+                test_buf_group();
         for (size_t i = 0; i < ELEMENTSOF(types) && part("matmul"); i++) {
                 uint32_t bs = quant_type_info(types[i])->block_size;
                 /* k: one superblock, and (for 32-blocks) 9 blocks = not a multiple of 256 or of the 16-wide k tile. */
