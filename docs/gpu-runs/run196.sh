@@ -1,10 +1,10 @@
 #!/bin/bash
 # Forty-first session, call 3. run195.sh: on the H100 a one-shot client (`unicornctl run`) spent ~230 ms
-# outside its prompt and generation, on the 8B and the 1B alike, where the CPU backend spends 6 ms: a
+# outside its prompt and generation, on the 8B and the 1B alike, where the CPU backend spends 6 ms. Suspected: a
 # session's context (~85 buffers, one vkAllocateMemory each) made and freed on the daemon's main thread.
 # Now the context's device buffers share a few allocations (UNICORN_VK_BUF_GROUP=0: one each, as before; unicorn-bench both ways),
 # and the daemon keeps the context the last session left for the next one (slots of at most DefaultContextLength=). UNICORN_VK_HOST_TIMES=1 reports
-# the ms a context takes to make and to free. .gl/bin and .gl/sbuild from the working tree of this commit.
+# the ms a context takes to make and to free. .gl/bin and .gl/sbuild from f6f15f8.
 cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
 R=$OUT/run196.txt

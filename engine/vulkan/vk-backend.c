@@ -24,6 +24,8 @@
 /* Rows of logits a step writes to device memory first on a discrete GPU (vk_ctx.logits_dev): one a
  * sequence for batched decode; 64 MiB for Gemma 3's 262,144-token vocabulary. */
 #define LOGITS_DEV_ROWS 64u
+/* Rows of host-visible logits a context starts with (or one a sequence, if more): vk_context.logits. */
+#define LOGITS_HOST_ROWS 16u
 
 /* Decode steps of up to ATTN_SPLIT_TOKENS (vk-push.h) tokens split attention over positions,
  * over at least this many positions (UNICORN_VK_ATTN_SPLIT_MIN overrides, for tests and tuning).
@@ -136,7 +138,12 @@ struct vk_context {
         uint64_t prefetch[5];
         struct vk_buf in;       /* host-visible: tokens, tok info, out idx, rope tables */
         size_t off_tok, off_info, off_idx, off_rope_g, off_rope_s;
-        struct vk_buf logits;   /* host-visible [n_batch][n_vocab] */
+        /* Host-visible [logits_rows][n_vocab], grown (logits_room) when a step asks for more rows. Made
+         * whole, n_batch rows of a large vocabulary were the biggest buffer of a context, in pinned
+         * host memory (512 x 262144 floats for Gemma 3: 512 MiB a session), for rows that only
+         * perplexity-style steps ask for: a step of the daemon asks one a sequence. */
+        struct vk_buf logits;
+        uint32_t logits_rows;
         /* Device-local [LOGITS_DEV_ROWS][n_vocab], where the step's output product writes on a discrete
          * GPU for up to that many rows: logits gets them in one copy at the step's end (vk_cmd_copy).
          * Written across the bus directly, a float a row, the output mat-vec took Gemma 3 1B's 262144
@@ -729,8 +736,10 @@ static int vk_context_init(Context *c, void **ret) {
         }
         if ((r = vk_buf_group_commit(g)) < 0 || (r = vk_buf_fill0(d, &vc->attp)) < 0 ||
             (attpf && (r = vk_buf_fill0(d, &vc->attpf)) < 0) ||
-            (r = vk_buf_create(d, nb * hp->n_vocab * 4, VK_MEM_HOST, &vc->logits)) < 0)
+            (r = vk_buf_create(d, MIN(nb, MAX((size_t) c->n_seq, LOGITS_HOST_ROWS)) * hp->n_vocab * 4, VK_MEM_HOST,
+                               &vc->logits)) < 0)
                 goto fail;
+        vc->logits_rows = (uint32_t) MIN(nb, MAX((size_t) c->n_seq, LOGITS_HOST_ROWS));
         /* Per-step inputs, each at a 16-byte boundary. */
         vc->off_tok = off;
         off += ALIGN_TO(nb * 4, 16);
@@ -941,6 +950,25 @@ static VkDeviceAddress other_x(const struct vk_context *vc, VkDeviceAddress x) {
         return x == vc->x.addr ? vc->x2.addr : vc->x.addr;
 }
 
+/* Room for n rows of logits: the buffer again, twice as many rows or n (at most n_batch), where it
+ * has fewer. Between steps, which each wait for their end, the device holds nothing of it. */
+static int logits_room(struct vk_context *vc, uint32_t n, uint32_t n_batch, uint32_t n_vocab) {
+        struct vk_buf nb;
+        uint32_t rows;
+        int r;
+
+        if (n <= vc->logits_rows)
+                return 0;
+        rows = MIN(n_batch, MAX(n, 2 * vc->logits_rows));
+        r = vk_buf_create(vc->cmd.d, (VkDeviceSize) rows * n_vocab * 4, VK_MEM_HOST, &nb);
+        if (r < 0)
+                return r;
+        vk_buf_destroy(vc->cmd.d, &vc->logits);
+        vc->logits = nb;
+        vc->logits_rows = rows;
+        return 0;
+}
+
 static int vk_decode(Context *c, const struct batch *b, float *out, float **view) {
         Model *m = c->model;
         struct vk_model *vm = m->backend_state;
@@ -995,6 +1023,9 @@ static int vk_decode(Context *c, const struct batch *b, float *out, float **view
                 if (b->logits[t])
                         idx[n_out++] = (int32_t) t;
         }
+        r = logits_room(vc, n_out, c->n_batch, hp->n_vocab);
+        if (r < 0)
+                return r;
 
         pthread_mutex_lock(&vm->lock);
         r = vk_cmd_begin(cmd);
