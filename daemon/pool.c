@@ -15,8 +15,8 @@
  * The last pool a model's sessions left is kept, empty, while the model
  * stays resident (and freed with it: pool_free_all), and the next session
  * that fits takes it, as it takes the shortest free slot of any pool:
- * making a context costs far more than a step on a GPU (run195.sh: ~230
- * ms a session on the H100, its ~85 buffers' memory), and one-shot
+ * making and freeing a context costs far more than a step on a GPU
+ * (run195.sh: ~230 ms a session on the H100), and one-shot
  * clients (`unicornctl run`, each HTTP request) open a session each. Only
  * pools of slots no longer than DefaultContextLength= are kept, so what a
  * model holds while idle is at most one pool of the default size (a

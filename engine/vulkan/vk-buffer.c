@@ -222,10 +222,10 @@ int vk_buf_fill0(struct vk_device *d, struct vk_buf *b) {
 }
 
 /*
- * Why groups: opening a session on the GPU made a context of ~85 buffers (a K and a V cache a layer,
- * then scratch), each its own vkAllocateMemory, and freed them at its end. On the H100's driver a
- * session's setup and teardown outside its steps took ~230 ms for Llama 3 8B and Gemma 3 1B alike
- * (run195.sh: the KV bytes differ 15x, the buffer counts do not), where the CPU backend took 6 ms.
+ * Why groups: a context is ~85 buffers (a K and a V cache a layer, then scratch), and each was its own
+ * vkAllocateMemory. On the H100's driver, one allocation a buffer against the groups (run196.sh, n_batch
+ * 512): Llama 3 8B's context 197 -> 185 ms to make, 32 -> 24 ms to free; Gemma 3 1B's 223 -> 206 and
+ * 54 -> 43. Not the main cost of a context (that grows with n_batch), but a tenth of it.
  */
 void vk_buf_group_init(struct vk_buf_group *g, struct vk_device *d, enum vk_mem kind) {
         *g = (struct vk_buf_group) { .d = d, .kind = kind, .block = VK_GROUP_BLOCK };
