@@ -6,7 +6,7 @@
  * read once for all of them). Its slots hold at least DefaultContextLength=
  * tokens; a session takes the shortest free slot that holds what it asked
  * for. With ParallelSessions=1 (the default) every session has a pool of
- * its own, of the length it asked for.
+ * its own, of the length it asked for, or the kept one (below).
  *
  * The KV memory of all slots is allocated when the pool is made, so a pool
  * costs ParallelSessions times a session's cache from its first session on:
@@ -87,7 +87,7 @@ int pool_acquire(LoadedModel *lm, uint32_t n_ctx, uint32_t min_ctx, uint32_t n_s
          * clients that size each session to its prompt (unicorn-http does)
          * still meet in one pool, instead of each making a pool of its own
          * with n_slots caches. Alone (n_slots 1), a session gets what it
-         * asked for. */
+         * asked for, or the kept pool where that holds it. */
         for (Pool *q = lm->pools; q; q = q->next)
                 if (q->n_slots == n_slots && q->n_used < q->n_slots && q->n_ctx >= n_ctx &&
                     (!p || q->n_ctx < p->n_ctx))

@@ -244,7 +244,7 @@ extern const sd_bus_vtable session_vtable[];
 
 /* pool.c: the shortest free slot of at least n_ctx tokens in a pool of lm
  * (a new pool of n_slots slots of max(n_ctx, min_ctx) tokens when none has
- * one; alone, n_slots 1, exactly n_ctx); -errno with err filled when the
+ * one; alone, n_slots 1, exactly n_ctx, unless the kept one holds it); -errno with err filled when the
  * Context cannot be made. pool_release keeps the pool its last slot left
  * for the next session where its slots hold at most min_ctx tokens (one
  * such a model); pool_free_all frees a model's pools, when it goes. */

@@ -651,11 +651,10 @@ class TestParallelSessions(UnicornTestCase):
         self.assertEqual(t3, t1)
 
 
-
 class TestKeptContext(UnicornTestCase):
     """With ParallelSessions=1 (the default) the context a closed session leaves is kept for the next
-    session of its length (making one costs ~230 ms on a GPU, per `unicornctl run` and HTTP request).
-    The next owner must find it empty."""
+    session it holds (making and freeing one took ~230 ms a session on an H100, and `unicornctl run`
+    and every HTTP request open a session). The next owner must find it empty."""
     daemon_args = ['--verbose']  # the reuse is logged at debug level only
 
     def test_next_session_reuses_it_empty(self):
