@@ -157,3 +157,15 @@ for l in sys.stdin: d=json.loads(l); print("'"$m $e"'", d["test"], "%.1f" % s.me
 rows = [json.loads(l) for l in sys.stdin]
 for d in rows[len(rows) // 2:]: print("'"$m"' llama.cpp pl %d: S_PP %.1f S_TG %.1f" % (d["pl"], d["speed_pp"], d["speed_tg"]))'
 }
+
+# sessions MODEL CLIENTS PARALLEL: tools/sessions-bench.py through the daemon (.gl/sbuild) with dbus-daemon
+# from .gl/dbus (run194.sh says how it is made), 128 greedy tokens a client, 3 rounds, UNICORN_VK_HOST_TIMES=1;
+# the daemon's logs in $OUT/log-MODEL-cCLIENTS, their context lines after the bench's (run195.sh-run197.sh).
+sessions() {
+  local m=$1 c=$2 p=$3 l=$OUT/log-$1-c$2
+  mkdir -p $l
+  PATH=$PWD/.gl/dbus:$PATH UNICORN_VK_HOST_TIMES=1 LD_LIBRARY_PATH=$PWD/.gl/dbus/lib timeout 100 python3 tools/sessions-bench.py \
+    --build .gl/sbuild --model /tmp/$m.gguf --clients $c --parallel $p --tokens 128 --rounds 3 --backend vulkan \
+    --bus-config $PWD/.gl/dbus/bus.conf --log $l 2>&1 | grep -v 'fd limit'
+  grep -h 'vk-host.*contexts' $l/*.log
+}

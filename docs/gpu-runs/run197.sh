@@ -8,13 +8,8 @@ cd "$(dirname "$0")/.."
 . docs/gpu-runs/common.sh
 R=$OUT/run197.txt
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee -a $R
-export PATH=$PWD/.gl/dbus:$PATH
 for m in llama3-8b-q4_k gemma3-1b-q4_0; do
   gen ${m%-*} ${m##*-}
   echo "$m: $(UNICORN_VK_HOST_TIMES=1 timeout 30 $B/unicorn-bench --backend vulkan -m /tmp/$m.gguf -p 512 -n 0 -r 1 2>&1 | grep contexts | tr '\n' ' ')" | tee -a $R
-  mkdir -p $OUT/log-$m
-  UNICORN_VK_HOST_TIMES=1 LD_LIBRARY_PATH=$PWD/.gl/dbus/lib timeout 100 python3 tools/sessions-bench.py \
-    --build .gl/sbuild --model /tmp/$m.gguf --clients 8 --parallel 1 --tokens 128 --rounds 3 --backend vulkan \
-    --bus-config $PWD/.gl/dbus/bus.conf --log $OUT/log-$m 2>&1 | grep -v 'fd limit' | tee -a $R
-  grep -h 'vk-host.*contexts' $OUT/log-$m/*.log | tee -a $R
+  sessions $m 8 1 | tee -a $R
 done

@@ -623,6 +623,25 @@ static void vk_context_free(void *state) {
         free(vc);
 }
 
+/* Room for n rows of logits: the buffer again, twice as many rows or n (at most n_batch), where it
+ * has fewer. Between steps, which each wait for their end, the device holds nothing of it. */
+static int logits_room(struct vk_context *vc, uint32_t n, uint32_t n_batch, uint32_t n_vocab) {
+        struct vk_buf nb;
+        uint32_t rows;
+        int r;
+
+        if (n <= vc->logits_rows)
+                return 0;
+        rows = MIN(n_batch, MAX(n, 2 * vc->logits_rows));
+        r = vk_buf_create(vc->cmd.d, (VkDeviceSize) rows * n_vocab * 4, VK_MEM_HOST, &nb);
+        if (r < 0)
+                return r;
+        vk_buf_destroy(vc->cmd.d, &vc->logits);
+        vc->logits = nb;
+        vc->logits_rows = rows;
+        return 0;
+}
+
 static int vk_context_init(Context *c, void **ret) {
         Model *m = c->model;
         struct vk_model *vm = m->backend_state;
@@ -736,10 +755,8 @@ static int vk_context_init(Context *c, void **ret) {
         }
         if ((r = vk_buf_group_commit(g)) < 0 || (r = vk_buf_fill0(d, &vc->attp)) < 0 ||
             (attpf && (r = vk_buf_fill0(d, &vc->attpf)) < 0) ||
-            (r = vk_buf_create(d, MIN(nb, MAX((size_t) c->n_seq, LOGITS_HOST_ROWS)) * hp->n_vocab * 4, VK_MEM_HOST,
-                               &vc->logits)) < 0)
+            (r = logits_room(vc, MIN(c->n_batch, MAX(c->n_seq, LOGITS_HOST_ROWS)), c->n_batch, hp->n_vocab)) < 0)
                 goto fail;
-        vc->logits_rows = (uint32_t) MIN(nb, MAX((size_t) c->n_seq, LOGITS_HOST_ROWS));
         /* Per-step inputs, each at a 16-byte boundary. */
         vc->off_tok = off;
         off += ALIGN_TO(nb * 4, 16);
@@ -948,25 +965,6 @@ static bool glu_staged(const struct vk_context *vc, const struct vk_cmd *cmd, co
 /* The residual buffer that is not x (staged post-norms alternate between the two; one row). */
 static VkDeviceAddress other_x(const struct vk_context *vc, VkDeviceAddress x) {
         return x == vc->x.addr ? vc->x2.addr : vc->x.addr;
-}
-
-/* Room for n rows of logits: the buffer again, twice as many rows or n (at most n_batch), where it
- * has fewer. Between steps, which each wait for their end, the device holds nothing of it. */
-static int logits_room(struct vk_context *vc, uint32_t n, uint32_t n_batch, uint32_t n_vocab) {
-        struct vk_buf nb;
-        uint32_t rows;
-        int r;
-
-        if (n <= vc->logits_rows)
-                return 0;
-        rows = MIN(n_batch, MAX(n, 2 * vc->logits_rows));
-        r = vk_buf_create(vc->cmd.d, (VkDeviceSize) rows * n_vocab * 4, VK_MEM_HOST, &nb);
-        if (r < 0)
-                return r;
-        vk_buf_destroy(vc->cmd.d, &vc->logits);
-        vc->logits = nb;
-        vc->logits_rows = rows;
-        return 0;
 }
 
 static int vk_decode(Context *c, const struct batch *b, float *out, float **view) {

@@ -58,46 +58,74 @@ void vk_buf_destroy(struct vk_device *d, struct vk_buf *b) {
         *b = (struct vk_buf) {};
 }
 
-int vk_buf_create(struct vk_device *d, VkDeviceSize size, enum vk_mem kind, struct vk_buf *ret) {
+/* The VkBuffer of b (size bytes, padded), without memory; *req what memory it needs. */
+static int buf_new(struct vk_device *d, VkDeviceSize size, struct vk_buf *b, VkMemoryRequirements *req) {
         VkBufferCreateInfo bci = {
                 .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                 .size = vk_buf_padded(size),
                 .usage = VK_BUF_USAGE,
                 .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
         };
+
+        *b = (struct vk_buf) { .size = size };
+        if (vkCreateBuffer(d->dev, &bci, NULL, &b->buf) != VK_SUCCESS)
+                return -ENOMEM;
+        vkGetBufferMemoryRequirements(d->dev, b->buf, req);
+        return 0;
+}
+
+/* b bound at off of mem (of type t, mapped at map where host-visible), and its device address. */
+static int buf_bind(struct vk_device *d, struct vk_buf *b, VkDeviceMemory mem, VkDeviceSize off, int t, void *map) {
+        VkBufferDeviceAddressInfo bda = { .sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO, .buffer = b->buf };
+
+        if (vkBindBufferMemory(d->dev, b->buf, mem, off) != VK_SUCCESS)
+                return -ENOMEM;
+        b->cached = d->mem.memoryTypes[t].propertyFlags & VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
+        b->map = map ? (uint8_t *) map + off : NULL;
+        b->addr = vkGetBufferDeviceAddress(d->dev, &bda);
+        return 0;
+}
+
+/* Memory of type t for buffers reached by device address, mapped (*map) where host-visible. */
+static int mem_alloc(struct vk_device *d, VkDeviceSize size, int t, VkDeviceMemory *ret, void **map) {
         VkMemoryAllocateFlagsInfo fi = {
                 .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
                 .flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT,
         };
-        VkMemoryAllocateInfo ai = { .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .pNext = &fi };
-        VkBufferDeviceAddressInfo bda = { .sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO };
-        VkMemoryRequirements req;
-        struct vk_buf b = { .size = size };
-        int t;
+        VkMemoryAllocateInfo ai = { .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .pNext = &fi,
+                                    .allocationSize = size, .memoryTypeIndex = (uint32_t) t };
 
-        if (vkCreateBuffer(d->dev, &bci, NULL, &b.buf) != VK_SUCCESS)
+        *map = NULL;
+        if (vkAllocateMemory(d->dev, &ai, NULL, ret) != VK_SUCCESS)
                 return -ENOMEM;
-        vkGetBufferMemoryRequirements(d->dev, b.buf, &req);
-        t = pick_type(d, req.memoryTypeBits, kind);
-        if (t < 0) {
-                vk_buf_destroy(d, &b);
-                return -ENOMEM;
-        }
-        ai.allocationSize = req.size;
-        ai.memoryTypeIndex = (uint32_t) t;
-        if (vkAllocateMemory(d->dev, &ai, NULL, &b.mem) != VK_SUCCESS ||
-            vkBindBufferMemory(d->dev, b.buf, b.mem, 0) != VK_SUCCESS) {
-                vk_buf_destroy(d, &b);
+        if ((d->mem.memoryTypes[t].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+            vkMapMemory(d->dev, *ret, 0, VK_WHOLE_SIZE, 0, map) != VK_SUCCESS) {
+                vkFreeMemory(d->dev, *ret, NULL);
+                *ret = VK_NULL_HANDLE;
                 return -ENOMEM;
         }
-        b.cached = d->mem.memoryTypes[t].propertyFlags & VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
-        if (d->mem.memoryTypes[t].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
-                if (vkMapMemory(d->dev, b.mem, 0, VK_WHOLE_SIZE, 0, &b.map) != VK_SUCCESS) {
-                        vk_buf_destroy(d, &b);
-                        return -ENOMEM;
-                }
-        bda.buffer = b.buf;
-        b.addr = vkGetBufferDeviceAddress(d->dev, &bda);
+        return 0;
+}
+
+int vk_buf_create(struct vk_device *d, VkDeviceSize size, enum vk_mem kind, struct vk_buf *ret) {
+        VkMemoryRequirements req;
+        struct vk_buf b;
+        void *map = NULL;
+        int t = -1, r;
+
+        r = buf_new(d, size, &b, &req);
+        if (r >= 0) {
+                t = pick_type(d, req.memoryTypeBits, kind);
+                r = t < 0 ? -ENOMEM : mem_alloc(d, req.size, t, &b.mem, &map);
+        }
+        if (r >= 0)
+                r = buf_bind(d, &b, b.mem, 0, t, map);
+        if (r < 0) {
+                if (b.mem && map) /* vk_buf_destroy unmaps where b.map is set */
+                        b.map = map;
+                vk_buf_destroy(d, &b);
+                return r;
+        }
         *ret = b;
         return 0;
 }
@@ -279,12 +307,8 @@ static bool group_off(void) {
 
 int vk_buf_group_commit(struct vk_buf_group *g) {
         struct vk_device *d = g->d;
-        VkMemoryAllocateFlagsInfo fi = {
-                .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
-                .flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT,
-        };
-        _cleanup_free_ VkDeviceSize *off = NULL;
-        _cleanup_free_ size_t *block = NULL;
+        /* where each member goes in its block, and its end there; a member at 0 begins a block */
+        _cleanup_free_ VkDeviceSize *off = NULL, *end = NULL;
         uint32_t bits = ~0u;
         VkDeviceSize used = 0;
         size_t n_mem = 0;
@@ -301,72 +325,40 @@ int vk_buf_group_commit(struct vk_buf_group *g) {
                 return 0;
         }
         off = new0(VkDeviceSize, g->n);
-        block = new0(size_t, g->n);
-        if (!off || !block)
+        end = new0(VkDeviceSize, g->n);
+        if (!off || !end)
                 return group_fail(g, -ENOMEM);
         /* The buffers first, then where each goes: in order, a new block where the next would pass
          * g->block; one larger than that is a block of its own. */
         for (size_t i = 0; i < g->n; i++) {
-                struct vk_buf *b = g->ent[i].b;
-                VkBufferCreateInfo bci = {
-                        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                        .size = vk_buf_padded(g->ent[i].size),
-                        .usage = VK_BUF_USAGE,
-                        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-                };
                 VkMemoryRequirements req;
 
-                b->size = g->ent[i].size;
-                if (vkCreateBuffer(d->dev, &bci, NULL, &b->buf) != VK_SUCCESS)
+                if (buf_new(d, g->ent[i].size, g->ent[i].b, &req) < 0)
                         return group_fail(g, -ENOMEM);
-                vkGetBufferMemoryRequirements(d->dev, b->buf, &req);
                 bits &= req.memoryTypeBits;
                 VkDeviceSize at = req.alignment > 1 ? ALIGN_TO(used, req.alignment) : used;
-                if (i == 0 || (at > 0 && (at > g->block || req.size > g->block - at))) {
-                        n_mem += i > 0;
+                if (i == 0 || at > g->block || req.size > g->block - at) {
+                        n_mem++;
                         at = 0;
                 }
                 off[i] = at;
-                block[i] = n_mem;
-                used = at + req.size;
+                end[i] = used = at + req.size;
         }
-        n_mem++;
         t = pick_type(d, bits, g->kind);
-        if (t < 0)
-                return group_fail(g, -ENOMEM);
         g->mem = new0(VkDeviceMemory, n_mem);
         g->map = new0(void *, n_mem);
-        if (!g->mem || !g->map)
+        if (t < 0 || !g->mem || !g->map)
                 return group_fail(g, -ENOMEM);
-        g->n_mem = n_mem;
-        bool visible = d->mem.memoryTypes[t].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT;
         for (size_t k = 0, i = 0; k < n_mem; k++) {
-                /* a block's size: its last member's end */
-                size_t last = i;
-                while (last + 1 < g->n && block[last + 1] == k)
+                size_t last = i; /* the block's last member, whose end is its size */
+                while (last + 1 < g->n && off[last + 1] > 0)
                         last++;
-                VkMemoryRequirements req;
-                vkGetBufferMemoryRequirements(d->dev, g->ent[last].b->buf, &req);
-                VkMemoryAllocateInfo ai = { .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .pNext = &fi,
-                                            .allocationSize = off[last] + req.size, .memoryTypeIndex = (uint32_t) t };
-                if (vkAllocateMemory(d->dev, &ai, NULL, &g->mem[k]) != VK_SUCCESS) {
-                        g->n_mem = k;
+                if (mem_alloc(d, end[last], t, &g->mem[k], &g->map[k]) < 0)
                         return group_fail(g, -ENOMEM);
-                }
-                if (visible && vkMapMemory(d->dev, g->mem[k], 0, VK_WHOLE_SIZE, 0, &g->map[k]) != VK_SUCCESS) {
-                        g->n_mem = k + 1;
-                        return group_fail(g, -ENOMEM);
-                }
-                for (; i <= last; i++) {
-                        struct vk_buf *b = g->ent[i].b;
-                        VkBufferDeviceAddressInfo bda = { .sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO,
-                                                          .buffer = b->buf };
-                        if (vkBindBufferMemory(d->dev, b->buf, g->mem[k], off[i]) != VK_SUCCESS)
+                g->n_mem = k + 1;
+                for (; i <= last; i++)
+                        if (buf_bind(d, g->ent[i].b, g->mem[k], off[i], t, g->map[k]) < 0)
                                 return group_fail(g, -ENOMEM);
-                        b->cached = d->mem.memoryTypes[t].propertyFlags & VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
-                        b->map = g->map[k] ? (uint8_t *) g->map[k] + off[i] : NULL;
-                        b->addr = vkGetBufferDeviceAddress(d->dev, &bda);
-                }
         }
         return 0;
 }
